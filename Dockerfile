@@ -1,0 +1,20 @@
+# One image for every command: `aegir-operator controller`, `aegir-operator webhook`, ...
+# Node 24 runs the TypeScript sources directly (type stripping), so there is no build stage
+# beyond installing production dependencies.
+FROM node:24-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
+FROM node:24-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json ./
+COPY controller ./controller
+COPY crds ./crds
+COPY reconcilers ./reconcilers
+COPY webhook ./webhook
+USER node
+ENTRYPOINT ["node", "controller/bin.ts"]
+CMD ["help"]

@@ -1,0 +1,35 @@
+// metav1.Condition, with the API server's own limits (apimachinery pkg/apis/meta/v1/types.go).
+import { z } from "zod";
+import { rfc3339 } from "./primitives.ts";
+
+export const CONDITION_TYPE_PATTERN =
+  "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$";
+export const CONDITION_REASON_PATTERN = "^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$";
+
+export const ConditionStatus = z.enum(["True", "False", "Unknown"]);
+
+export const Condition = z
+  .strictObject({
+    type: z.string().max(316).regex(new RegExp(CONDITION_TYPE_PATTERN)).meta({ description: "CamelCase condition type" }),
+    status: ConditionStatus,
+    observedGeneration: z.int().min(0).optional().meta({ format: "int64" }),
+    lastTransitionTime: rfc3339(),
+    reason: z.string().min(1).max(1024).regex(new RegExp(CONDITION_REASON_PATTERN)),
+    message: z.string().max(32768),
+  })
+  .meta({ description: "metav1.Condition" });
+
+export type Condition = z.infer<typeof Condition>;
+
+export const conditionList = (maxItems: number) =>
+  z
+    .array(Condition)
+    .max(maxItems)
+    .superRefine((conditions, ctx) => {
+      const seen = new Set<string>();
+      conditions.forEach((c, index) => {
+        if (seen.has(c.type)) ctx.addIssue({ code: "custom", path: [index, "type"], message: `duplicate condition type "${c.type}"` });
+        seen.add(c.type);
+      });
+    })
+    .meta({ "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"] });

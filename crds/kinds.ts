@@ -1,0 +1,92 @@
+// The kinds this operator defines: everything the CRD generator and the manifest validator
+// need to know about each, in one table.
+import { z } from "zod";
+import { AegirServerSpec, AegirServerStatus } from "./aegirserver.ts";
+import { API_VERSION, CATEGORY, GROUP, VERSION } from "./group.ts";
+import { HostedSiteSpec, HostedSiteStatus } from "./hostedsite.ts";
+import { ObjectMeta } from "./metadata.ts";
+
+export interface PrinterColumn {
+  name: string;
+  type: "string" | "integer" | "number" | "boolean" | "date";
+  jsonPath: string;
+  description?: string;
+  priority?: number;
+}
+
+export interface KindDefinition<Spec extends z.ZodType = z.ZodType, Status extends z.ZodType = z.ZodType> {
+  kind: string;
+  plural: string;
+  singular: string;
+  listKind: string;
+  shortNames: string[];
+  scope: "Namespaced" | "Cluster";
+  description: string;
+  spec: Spec;
+  status: Status;
+  printerColumns: PrinterColumn[];
+}
+
+const readyStatus = '.status.conditions[?(@.type=="Ready")].status';
+const readyReason = '.status.conditions[?(@.type=="Ready")].reason';
+
+export const HostedSiteKind: KindDefinition<typeof HostedSiteSpec, typeof HostedSiteStatus> = {
+  kind: "HostedSite",
+  plural: "hostedsites",
+  singular: "hostedsite",
+  listKind: "HostedSiteList",
+  shortNames: ["hs"],
+  scope: "Namespaced",
+  description: "A customer's hosted Drupal site on Aegir, as ordered",
+  spec: HostedSiteSpec,
+  status: HostedSiteStatus,
+  printerColumns: [
+    { name: "Domain", type: "string", jsonPath: ".spec.domain" },
+    { name: "Profile", type: "string", jsonPath: ".spec.profile" },
+    { name: "Tier", type: "string", jsonPath: ".spec.support.tier" },
+    { name: "Ready", type: "string", jsonPath: readyStatus },
+    { name: "Reason", type: "string", jsonPath: readyReason },
+    { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
+  ],
+};
+
+export const AegirServerKind: KindDefinition<typeof AegirServerSpec, typeof AegirServerStatus> = {
+  kind: "AegirServer",
+  plural: "aegirservers",
+  singular: "aegirserver",
+  listKind: "AegirServerList",
+  shortNames: ["as"],
+  scope: "Cluster",
+  description: "An Aegir hostmaster server reached over SSH",
+  spec: AegirServerSpec,
+  status: AegirServerStatus,
+  printerColumns: [
+    { name: "Host", type: "string", jsonPath: ".spec.host" },
+    { name: "Sites", type: "integer", jsonPath: ".status.sites.total" },
+    { name: "Max", type: "integer", jsonPath: ".spec.capacity.maxSites" },
+    { name: "Reachable", type: "string", jsonPath: '.status.conditions[?(@.type=="Reachable")].status' },
+    { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
+  ],
+};
+
+export const KINDS = [HostedSiteKind, AegirServerKind] as const;
+
+export { API_VERSION, CATEGORY, GROUP, VERSION };
+
+/** Zod schema of a whole object of this kind, as found in a manifest. */
+export function objectSchema(def: KindDefinition) {
+  const metadata =
+    def.scope === "Cluster"
+      ? ObjectMeta.refine((m) => m.namespace === undefined, {
+          error: `must not be set: ${def.kind} is cluster-scoped`,
+          path: ["namespace"],
+        })
+      : ObjectMeta;
+  return z.strictObject({
+    apiVersion: z.literal(API_VERSION),
+    kind: z.literal(def.kind),
+    metadata,
+    spec: def.spec,
+    status: def.status.optional(),
+  });
+}

@@ -1,0 +1,23 @@
+// In-memory stdin/stdout/stderr for running CLI commands in-process.
+import { PassThrough, Readable } from "node:stream";
+import type { CommandIO } from "../../controller/cli/command.ts";
+
+export interface CapturedIO extends CommandIO {
+  out(): string;
+  err(): string;
+}
+
+export function captureIO(stdinText = ""): CapturedIO {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const chunks = { out: [] as Buffer[], err: [] as Buffer[] };
+  stdout.on("data", (c: Buffer) => chunks.out.push(c));
+  stderr.on("data", (c: Buffer) => chunks.err.push(c));
+  return {
+    stdout,
+    stderr,
+    stdin: Readable.from([stdinText]),
+    out: () => Buffer.concat(chunks.out).toString("utf8"),
+    err: () => Buffer.concat(chunks.err).toString("utf8"),
+  };
+}
