@@ -1,0 +1,213 @@
+// The Aegir driver: every read and change the reconcilers make on an Aegir server, as drush
+// commands run through a CommandRunner (SSH in production, the simulator in tests).
+import type { z } from "zod";
+import { fqdn } from "../../crds/primitives.ts";
+import { Commands, type Command } from "./commands.ts";
+import { AegirError } from "./errors.ts";
+import { classifyFailure, extensionsNotFound, parseJsonOutput } from "./output.ts";
+import type { CommandResult, CommandRunner } from "./runner.ts";
+import {
+  type Account,
+  CreatedWire,
+  FindAccountWire,
+  type HttpsMode,
+  QueuedWire,
+  type ServerStatus,
+  ServerStatusWire,
+  type SiteState,
+  SiteStateWire,
+  type WelcomeResult,
+  WelcomeWire,
+} from "./state.ts";
+
+export type CommandOutcome = "success" | "error" | "timeout" | "connection";
+
+/** One finished command, for metrics and logs. `command` is the drush subcommand only. */
+export interface CommandEvent {
+  command: string;
+  outcome: CommandOutcome;
+  seconds: number;
+  reason?: string;
+}
+
+export interface DriverOptions {
+  runner: CommandRunner;
+  /** drush on the server (AegirServer spec.drushPath). */
+  drush?: string;
+  /** The hostmaster site alias (AegirServer spec.hostmasterAlias). */
+  hostmaster?: string;
+  /** Per-command time limits: reads and quick writes, and drush commands that bootstrap modules. */
+  timeouts?: { readMs?: number; writeMs?: number };
+  onCommand?: (event: CommandEvent) => void;
+}
+
+export type QueueableTask = "verify" | "disable" | "enable" | "backup" | "delete" | "migrate";
+
+export interface NewSite {
+  uri: string;
+  platform: string;
+  profile: string;
+  aliases: string[];
+  https: HttpsMode;
+}
+
+const HTTPS_CODE: Record<HttpsMode, number> = { Disabled: 0, Enabled: 1, Required: 2 };
+
+/** Drush alias of a customer site: `@` and its domain, validated. */
+export function siteAlias(uri: string): string {
+  return `@${fqdn().parse(uri)}`;
+}
+
+export class AegirDriver {
+  private readonly runner: CommandRunner;
+  private readonly commands: Commands;
+  private readonly hostmaster: string;
+  private readonly readMs: number;
+  private readonly writeMs: number;
+  private readonly onCommand: ((event: CommandEvent) => void) | undefined;
+
+  constructor(options: DriverOptions) {
+    this.runner = options.runner;
+    this.commands = new Commands(options.drush);
+    this.hostmaster = options.hostmaster ?? "@hostmaster";
+    this.readMs = options.timeouts?.readMs ?? 60_000;
+    this.writeMs = options.timeouts?.writeMs ?? 300_000;
+    this.onCommand = options.onCommand;
+  }
+
+  // --- reads ---------------------------------------------------------------------------
+
+  /** Every site, platform and pending task of the server: one command, whatever the site count. */
+  async serverStatus(): Promise<ServerStatus> {
+    return this.json(this.commands.php(this.hostmaster, "server-status"), ServerStatusWire, this.readMs);
+  }
+
+  /** The deep read of one site: modules, themes, quota, roles, user count, the owner's account. */
+  async siteState(uri: string, owner: { name: string; mail: string }): Promise<SiteState> {
+    return this.json(this.commands.php(siteAlias(uri), "site-state", { owner }), SiteStateWire, this.readMs);
+  }
+
+  /** An account on any site (the support tracker) by name, else by mail. */
+  async findAccount(site: string, who: { name?: string; mail?: string }): Promise<Account | null> {
+    const out = await this.json(this.commands.php(site, "find-account", { name: who.name ?? "", mail: who.mail ?? "" }), FindAccountWire, this.readMs);
+    return out.account;
+  }
+
+  // --- hostmaster writes -------------------------------------------------------------------
+
+  /** Create the site node in the hostmaster, which queues its install task. Not idempotent. */
+  async createSite(site: NewSite): Promise<{ nid: number; task: number }> {
+    const input = {
+      uri: fqdn().parse(site.uri),
+      platform: site.platform,
+      profile: site.profile,
+      aliases: site.aliases.map((a) => fqdn().parse(a)),
+      https: HTTPS_CODE[site.https],
+    };
+    return this.json(this.commands.php(this.hostmaster, "create-site", input), CreatedWire, this.writeMs);
+  }
+
+  /** Change aliases and https on the site node; Aegir queues the verify that applies them. */
+  async updateSite(uri: string, change: { aliases: string[]; https: HttpsMode }): Promise<{ nid: number; task: number }> {
+    const input = { uri: fqdn().parse(uri), aliases: change.aliases.map((a) => fqdn().parse(a)), https: HTTPS_CODE[change.https] };
+    return this.json(this.commands.php(this.hostmaster, "update-site", input), CreatedWire, this.writeMs);
+  }
+
+  /** Queue a hostmaster task for the site; refused (TaskPending) while another one is queued or running. */
+  async queueTask(uri: string, type: QueueableTask, options: { targetPlatform?: string } = {}): Promise<{ nid: number }> {
+    if (type === "migrate" && options.targetPlatform === undefined) throw new TypeError("migrate needs a target platform");
+    const input = { uri: fqdn().parse(uri), type, ...(options.targetPlatform === undefined ? {} : { targetPlatform: options.targetPlatform }) };
+    return this.json(this.commands.php(this.hostmaster, "queue-task", input), QueuedWire, this.writeMs);
+  }
+
+  // --- site writes -----------------------------------------------------------------------
+
+  /** Enable modules (or themes). drush exits 0 for a name missing on the platform: caught here. */
+  async enableExtensions(uri: string, names: readonly string[], kind: "module" | "theme" = "module"): Promise<void> {
+    if (names.length === 0) return;
+    const result = await this.check(this.commands.pmEnable(siteAlias(uri), names), this.writeMs);
+    const missing = extensionsNotFound(result.stderr);
+    if (missing.length > 0) {
+      const reason = kind === "module" ? "ModuleNotOnPlatform" : "ThemeNotOnPlatform";
+      throw new AegirError(reason, `${kind === "module" ? "Module" : "Theme"} ${missing.join(", ")} not available on the site's platform`, { command: "pm-enable" });
+    }
+  }
+
+  async disableModules(uri: string, names: readonly string[]): Promise<void> {
+    if (names.length === 0) return;
+    await this.check(this.commands.pmDisable(siteAlias(uri), names), this.writeMs);
+  }
+
+  /** Enable the theme, then make it the default. */
+  async setDefaultTheme(uri: string, theme: string): Promise<void> {
+    await this.enableExtensions(uri, [theme], "theme");
+    await this.check(this.commands.variableSet(siteAlias(uri), "theme_default", theme), this.writeMs);
+  }
+
+  async setVariable(uri: string, name: string, value: string | number): Promise<void> {
+    await this.check(this.commands.variableSet(siteAlias(uri), name, value), this.writeMs);
+  }
+
+  async createUser(site: string, name: string, mail: string): Promise<void> {
+    await this.check(this.commands.userCreate(site, name, mail), this.writeMs);
+  }
+
+  async addRole(site: string, role: string, name: string): Promise<void> {
+    await this.check(this.commands.userAddRole(site, role, name), this.writeMs);
+  }
+
+  async removeRole(site: string, role: string, name: string): Promise<void> {
+    await this.check(this.commands.userRemoveRole(site, role, name), this.writeMs);
+  }
+
+  async blockUser(site: string, name: string): Promise<void> {
+    await this.check(this.commands.userBlock(site, name), this.writeMs);
+  }
+
+  async unblockUser(site: string, name: string): Promise<void> {
+    await this.check(this.commands.userUnblock(site, name), this.writeMs);
+  }
+
+  /** A one-time login link for the account, on the scheme the site is served with. */
+  async loginLink(uri: string, name: string, https: boolean): Promise<string> {
+    const host = fqdn().parse(uri);
+    const result = await this.check(this.commands.userLogin(siteAlias(host), name, `${https ? "https" : "http"}://${host}`), this.readMs);
+    const link = result.stdout.trim().split("\n").at(-1)?.trim() ?? "";
+    if (!/^https?:\/\/\S+\/user\/reset\/\S+$/.test(link)) throw new AegirError("OutputNotUnderstood", "drush user-login printed no login link", { command: "user-login" });
+    return link;
+  }
+
+  /** Send the site's own welcome mail to the account, at most once (the site keeps a marker). */
+  async sendWelcomeMail(uri: string, name: string): Promise<WelcomeResult> {
+    return this.json(this.commands.php(siteAlias(uri), "welcome-mail", { name }), WelcomeWire, this.writeMs);
+  }
+
+  // --- plumbing --------------------------------------------------------------------------
+
+  private async json<T>(command: Command, schema: z.ZodType<T>, timeoutMs: number): Promise<T> {
+    const result = await this.check(command, timeoutMs);
+    return parseJsonOutput(command.name, result.stdout, schema);
+  }
+
+  /** Run a command; a non-zero exit becomes a classified AegirError. */
+  private async check(command: Command, timeoutMs: number): Promise<CommandResult> {
+    const started = performance.now();
+    const done = (outcome: CommandOutcome, reason?: string) =>
+      this.onCommand?.({ command: command.name, outcome, seconds: (performance.now() - started) / 1000, ...(reason ? { reason } : {}) });
+    let result: CommandResult;
+    try {
+      result = await this.runner.run(command.argv, { timeoutMs, ...(command.stdin === undefined ? {} : { stdin: command.stdin }) });
+    } catch (error) {
+      const reason = error instanceof AegirError ? error.reason : "ConnectionLost";
+      done(reason === "CommandTimeout" ? "timeout" : "connection", reason);
+      throw error instanceof AegirError ? error : new AegirError("ConnectionLost", String(error), { command: command.name, cause: error });
+    }
+    if (result.code !== 0) {
+      const error = classifyFailure(command.name, result);
+      done("error", error.reason);
+      throw error;
+    }
+    done("success");
+    return result;
+  }
+}

@@ -1,0 +1,52 @@
+// Errors from an Aegir server, classified so a reconciler knows whether to retry and what a
+// status condition should say.
+
+/** Retry with backoff (the server may heal) or stop until the spec or the platform changes. */
+export type ErrorKind = "transient" | "permanent";
+
+export const REASONS = {
+  ConnectionLost: "transient",
+  ConnectionRefused: "transient",
+  CommandTimeout: "transient",
+  ServerOverloaded: "transient",
+  TaskPending: "transient",
+  DrushFailed: "transient",
+  OutputNotUnderstood: "transient",
+  HostKeyMismatch: "permanent",
+  AuthenticationFailed: "permanent",
+  UnknownSite: "permanent",
+  UnknownPlatform: "permanent",
+  ProfileNotOnPlatform: "permanent",
+  ModuleNotOnPlatform: "permanent",
+  ThemeNotOnPlatform: "permanent",
+  RoleNotOnSite: "permanent",
+  SiteExists: "permanent",
+  UserExists: "permanent",
+  UnknownUser: "permanent",
+} as const satisfies Record<string, ErrorKind>;
+
+/** CamelCase, usable as a condition reason as it is. */
+export type Reason = keyof typeof REASONS;
+
+export class AegirError extends Error {
+  readonly reason: Reason;
+  readonly kind: ErrorKind;
+  /** The drush subcommand that failed, e.g. `pm-enable`; never carries argument values. */
+  readonly command: string | undefined;
+
+  constructor(reason: Reason, message: string, options: { command?: string; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = "AegirError";
+    this.reason = reason;
+    this.kind = REASONS[reason];
+    this.command = options.command;
+  }
+
+  get transient(): boolean {
+    return this.kind === "transient";
+  }
+}
+
+export function isAegirError(error: unknown): error is AegirError {
+  return error instanceof AegirError;
+}

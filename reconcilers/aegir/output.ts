@@ -1,0 +1,101 @@
+// Reading drush's output: data on stdout (JSON from the operator's scripts), log lines on
+// stderr, and the error classification a status condition can show.
+import type { z } from "zod";
+import { AegirError, type Reason } from "./errors.ts";
+import type { CommandResult } from "./runner.ts";
+
+export interface LogLine {
+  level: string;
+  message: string;
+}
+
+/**
+ * drush 8 writes each log entry as the message padded to the terminal width followed by the
+ * level in brackets (`oa_wiki was not found.        [warning]`); long messages wrap, so a
+ * line without a level continues the previous entry.
+ */
+export function parseLog(stderr: string): LogLine[] {
+  const lines: LogLine[] = [];
+  let pending: string[] = [];
+  for (const raw of stderr.split("\n")) {
+    // Colour codes appear when drush thinks it writes to a terminal.
+    // eslint-disable-next-line no-control-regex
+    const line = raw.replace(/\x1b\[[0-9;]*m/g, "").trimEnd();
+    if (line === "") continue;
+    const match = /^(.*?)\s*\[(\w+)\]$/.exec(line);
+    if (match) {
+      lines.push({ level: (match[2] as string).toLowerCase(), message: [...pending, (match[1] as string).trim()].join(" ").trim() });
+      pending = [];
+    } else {
+      pending.push(line.trim());
+    }
+  }
+  if (pending.length > 0) lines.push({ level: "unknown", message: pending.join(" ") });
+  return lines;
+}
+
+/** Messages drush, provision, hosting and the operator's scripts use, and what they mean. */
+const PATTERNS: Array<[RegExp, Reason]> = [
+  [/Could not find the alias @|The drush command '@[^']*' could not be found/, "UnknownSite"],
+  [/PROVISION_OVERLOAD|load average|too high load/i, "ServerOverloaded"],
+  [/HOSTING_TASK_RUNNING|is still queued or running|is not queued, use --force/, "TaskPending"],
+  [/^Site \S+ already exists\./m, "SiteExists"],
+  [/^Site \S+ does not exist\./m, "UnknownSite"],
+  [/^Platform \S+ does not exist\./m, "UnknownPlatform"],
+  [/^Profile \S+ is not on platform/m, "ProfileNotOnPlatform"],
+  [/Could not find the role: /, "RoleNotOnSite"],
+  [/There is already a user account with the/, "UserExists"],
+  [/Unable to find a matching user/, "UnknownUser"],
+];
+
+/** The error a failed command (non-zero exit) stands for. */
+export function classifyFailure(command: string, result: CommandResult): AegirError {
+  const log = parseLog(result.stderr);
+  const errors = log.filter((l) => l.level === "error").map((l) => l.message);
+  const text = [...errors, result.stderr].join("\n");
+  for (const [pattern, reason] of PATTERNS) {
+    if (pattern.test(text)) return new AegirError(reason, errors[0] ?? firstLine(result.stderr) ?? reason, { command });
+  }
+  const detail = errors[0] ?? firstLine(result.stderr) ?? "no output";
+  const what = result.code === 255 ? "crashed (PHP fatal error)" : result.code === null ? `was killed (${result.signal ?? "signal"})` : `exited with status ${result.code}`;
+  return new AegirError("DrushFailed", `drush ${command} ${what}: ${detail}`, { command });
+}
+
+function firstLine(text: string): string | undefined {
+  return text.split("\n").find((l) => l.trim() !== "")?.trim();
+}
+
+/**
+ * `pm-enable` exits 0 when an extension is missing from the platform: it only logs
+ * "X was not found." as a warning. Returns the missing names.
+ */
+export function extensionsNotFound(stderr: string): string[] {
+  return parseLog(stderr)
+    .map((l) => /^(\S+) was not found\.$/.exec(l.message)?.[1])
+    .filter((name): name is string => name !== undefined);
+}
+
+/**
+ * The JSON document a script printed. drush_print writes it as the last line; anything before
+ * it on stdout (PHP notices on a misconfigured server) is ignored.
+ */
+export function parseJsonOutput<T>(command: string, stdout: string, schema: z.ZodType<T>): T {
+  const line = stdout
+    .split("\n")
+    .map((l) => l.trim())
+    .reverse()
+    .find((l) => l.startsWith("{") || l.startsWith("["));
+  if (line === undefined) throw new AegirError("OutputNotUnderstood", `drush ${command} printed no JSON`, { command });
+  let data: unknown;
+  try {
+    data = JSON.parse(line);
+  } catch (error) {
+    throw new AegirError("OutputNotUnderstood", `drush ${command} printed malformed JSON`, { command, cause: error });
+  }
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new AegirError("OutputNotUnderstood", `drush ${command} output: ${issue?.path.join(".") ?? ""} ${issue?.message ?? ""}`.trim(), { command });
+  }
+  return parsed.data;
+}

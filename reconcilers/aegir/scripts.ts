@@ -1,0 +1,207 @@
+// PHP run with `drush php-eval` where no drush command answers the question in one bootstrap.
+// The code is constant: every value it needs arrives as JSON on standard input, so no user
+// data is ever part of PHP source. Each script prints one JSON document on stdout and reports
+// failures with drush_set_error() (a log line on stderr, exit status 1), like drush itself.
+// The first line names the script, so logs and the simulated Aegir can tell them apart.
+
+const readInput = `$in = json_decode(stream_get_contents(STDIN), TRUE);
+if (!is_array($in)) { return drush_set_error('AEGIR_OPERATOR_INPUT', 'Standard input is not a JSON object.'); }`;
+
+const contextNid = `function _aegir_operator_context_nid($name) {
+  return (int) db_query('SELECT nid FROM {hosting_context} WHERE name = :name', array(':name' => $name))->fetchField();
+}`;
+
+/** Hostmaster: every site, platform and pending task in one read (the cheap poll). */
+export const SERVER_STATUS_PHP = `// aegir-operator:server-status v1
+$sites = array();
+$rows = db_query("SELECT n.nid, n.title, s.status, s.verified, pc.name AS platform, pkg.short_name AS profile
+  FROM {hosting_site} s INNER JOIN {node} n ON n.vid = s.vid
+  INNER JOIN {hosting_context} pc ON pc.nid = s.platform
+  LEFT JOIN {hosting_package} pkg ON pkg.nid = s.profile
+  WHERE n.type = 'site'");
+foreach ($rows as $r) {
+  $sites[$r->nid] = array('nid' => (int) $r->nid, 'uri' => $r->title, 'status' => (int) $r->status,
+    'verified' => (int) $r->verified, 'platform' => $r->platform, 'profile' => (string) $r->profile,
+    'aliases' => array(), 'https' => 0, 'tasks' => array());
+}
+if (db_table_exists('hosting_site_alias')) {
+  foreach (db_query('SELECT a.nid, a.alias FROM {hosting_site_alias} a INNER JOIN {node} n ON n.vid = a.vid WHERE a.automatic = 0 ORDER BY a.alias') as $r) {
+    if (isset($sites[$r->nid])) { $sites[$r->nid]['aliases'][] = $r->alias; }
+  }
+}
+if (db_table_exists('hosting_https_site')) {
+  foreach (db_query('SELECT h.nid, h.https_enabled FROM {hosting_https_site} h INNER JOIN {node} n ON n.vid = h.vid') as $r) {
+    if (isset($sites[$r->nid])) { $sites[$r->nid]['https'] = (int) $r->https_enabled; }
+  }
+}
+// Pending tasks, and the latest task of each type, per site.
+$rows = db_query('SELECT t.nid, t.rid, t.task_type, t.task_status, t.executed, t.delta FROM {hosting_task} t
+  INNER JOIN {node} n ON n.vid = t.vid
+  WHERE t.task_status IN (-1, 0) OR t.nid IN (SELECT MAX(t2.nid) FROM {hosting_task} t2 GROUP BY t2.rid, t2.task_type)
+  ORDER BY t.nid');
+$queue = array('queued' => 0, 'processing' => 0);
+foreach ($rows as $r) {
+  if ($r->task_status == 0) { $queue['queued']++; }
+  if ($r->task_status == -1) { $queue['processing']++; }
+  if (isset($sites[$r->rid])) {
+    $sites[$r->rid]['tasks'][] = array('nid' => (int) $r->nid, 'type' => $r->task_type, 'status' => (int) $r->task_status,
+      'executed' => (int) $r->executed, 'delta' => (int) $r->delta);
+  }
+}
+$platforms = array();
+foreach (db_query("SELECT n.nid, pc.name, p.status FROM {hosting_platform} p INNER JOIN {node} n ON n.vid = p.vid
+  INNER JOIN {hosting_context} pc ON pc.nid = n.nid WHERE n.type = 'platform'") as $r) {
+  $platforms[$r->nid] = array('name' => $r->name, 'status' => (int) $r->status, 'profiles' => array());
+}
+foreach (db_query("SELECT i.rid, pkg.short_name FROM {hosting_package_instance} i
+  INNER JOIN {hosting_package} pkg ON pkg.nid = i.package_id WHERE pkg.package_type = 'profile' ORDER BY pkg.short_name") as $r) {
+  if (isset($platforms[$r->rid])) { $platforms[$r->rid]['profiles'][] = $r->short_name; }
+}
+drush_print(json_encode(array('sites' => array_values($sites), 'platforms' => array_values($platforms), 'queue' => $queue)));`;
+
+/**
+ * Hostmaster: create the site node, as the front end does, so Aegir queues the install task
+ * and its UI stays in sync. Input: {uri, platform, profile, aliases, https}.
+ */
+export const CREATE_SITE_PHP = `// aegir-operator:create-site v1
+${readInput}
+${contextNid}
+if (_aegir_operator_context_nid($in['uri'])) {
+  return drush_set_error('AEGIR_OPERATOR_SITE_EXISTS', dt('Site !uri already exists.', array('!uri' => $in['uri'])));
+}
+$platform = _aegir_operator_context_nid($in['platform']);
+if (!$platform) {
+  return drush_set_error('AEGIR_OPERATOR_UNKNOWN_PLATFORM', dt('Platform !p does not exist.', array('!p' => $in['platform'])));
+}
+$profile = db_query("SELECT p.nid FROM {hosting_package} p INNER JOIN {hosting_package_instance} i ON i.package_id = p.nid
+  WHERE p.package_type = 'profile' AND p.short_name = :name AND i.rid = :platform",
+  array(':name' => $in['profile'], ':platform' => $platform))->fetchField();
+if (!$profile) {
+  return drush_set_error('AEGIR_OPERATOR_PROFILE_NOT_ON_PLATFORM', dt('Profile !profile is not on platform !p.', array('!profile' => $in['profile'], '!p' => $in['platform'])));
+}
+$node = new stdClass();
+$node->type = 'site';
+$node->title = $in['uri'];
+$node->uid = 1;
+$node->status = 1;
+$node->platform = $platform;
+$node->profile = (int) $profile;
+$node->db_server = (int) variable_get('hosting_default_db_server', 0);
+$node->client = (int) variable_get('hosting_default_client', 1);
+$node->site_language = 'en';
+$node->aliases = $in['aliases'];
+$node->redirection = FALSE;
+$node->https_enabled = (int) $in['https'];
+node_save($node);
+$task = db_query("SELECT t.nid FROM {hosting_task} t INNER JOIN {node} n ON n.vid = t.vid WHERE t.rid = :rid AND t.task_type = 'install' ORDER BY t.nid DESC",
+  array(':rid' => $node->nid))->fetchField();
+drush_print(json_encode(array('nid' => (int) $node->nid, 'task' => (int) $task)));`;
+
+/** Hostmaster: change the site node's aliases and https; saving the node queues a verify. Input: {uri, aliases, https}. */
+export const UPDATE_SITE_PHP = `// aegir-operator:update-site v1
+${readInput}
+${contextNid}
+$nid = _aegir_operator_context_nid($in['uri']);
+if (!$nid) { return drush_set_error('AEGIR_OPERATOR_UNKNOWN_SITE', dt('Site !uri does not exist.', array('!uri' => $in['uri']))); }
+$node = node_load($nid);
+$node->aliases = $in['aliases'];
+$node->https_enabled = (int) $in['https'];
+node_save($node);
+$task = db_query("SELECT t.nid FROM {hosting_task} t INNER JOIN {node} n ON n.vid = t.vid WHERE t.rid = :rid AND t.task_type = 'verify' ORDER BY t.nid DESC",
+  array(':rid' => $nid))->fetchField();
+drush_print(json_encode(array('nid' => $nid, 'task' => (int) $task)));`;
+
+/**
+ * Hostmaster: queue a task for a site (verify, disable, enable, backup, delete, migrate),
+ * refusing while another task of the site is queued or running. Input: {uri, type, targetPlatform?}.
+ */
+export const QUEUE_TASK_PHP = `// aegir-operator:queue-task v1
+${readInput}
+${contextNid}
+$nid = _aegir_operator_context_nid($in['uri']);
+if (!$nid) { return drush_set_error('AEGIR_OPERATOR_UNKNOWN_SITE', dt('Site !uri does not exist.', array('!uri' => $in['uri']))); }
+$pending = db_query('SELECT t.nid FROM {hosting_task} t INNER JOIN {node} n ON n.vid = t.vid WHERE t.rid = :rid AND t.task_status IN (-1, 0)',
+  array(':rid' => $nid))->fetchField();
+if ($pending) { return drush_set_error('HOSTING_TASK_RUNNING', dt('Task !task of !uri is still queued or running.', array('!task' => $pending, '!uri' => $in['uri']))); }
+$args = array();
+if ($in['type'] == 'migrate') {
+  $args['target_platform'] = _aegir_operator_context_nid($in['targetPlatform']);
+  if (!$args['target_platform']) { return drush_set_error('AEGIR_OPERATOR_UNKNOWN_PLATFORM', dt('Platform !p does not exist.', array('!p' => $in['targetPlatform']))); }
+}
+$task = hosting_add_task($nid, $in['type'], $args);
+drush_print(json_encode(array('nid' => (int) $task->nid)));`;
+
+const accountInfo = `function _aegir_operator_account($name, $mail) {
+  $account = $name ? user_load_by_name($name) : FALSE;
+  if (!$account && $mail) { $account = user_load_by_mail($mail); }
+  if (!$account) { return NULL; }
+  return array('uid' => (int) $account->uid, 'name' => $account->name, 'mail' => $account->mail,
+    'status' => (int) $account->status, 'roles' => array_values(array_diff($account->roles, array('authenticated user'))));
+}`;
+
+/**
+ * Site: everything the reconciler compares in one bootstrap (the deep read). Input:
+ * {owner: {name, mail}}.
+ */
+export const SITE_STATE_PHP = `// aegir-operator:site-state v1
+${readInput}
+${accountInfo}
+$themes = array();
+foreach (list_themes() as $name => $theme) { if ($theme->status) { $themes[] = $name; } }
+$welcome = variable_get('aegir_operator_welcome', array());
+drush_print(json_encode(array(
+  'modules' => array_values(module_list()),
+  'themes' => $themes,
+  'theme' => variable_get('theme_default', ''),
+  'userLimit' => variable_get('user_limit', NULL),
+  'roles' => array_values(user_roles(TRUE)),
+  'activeUsers' => (int) db_query('SELECT COUNT(*) FROM {users} WHERE uid > 1 AND status = 1')->fetchField(),
+  'owner' => _aegir_operator_account($in['owner']['name'], $in['owner']['mail']),
+  'welcome' => (object) $welcome,
+)));`;
+
+/** Any site: one account by name or mail (the support tracker). Input: {name, mail}. */
+export const FIND_ACCOUNT_PHP = `// aegir-operator:find-account v1
+${readInput}
+${accountInfo}
+drush_print(json_encode(array('account' => _aegir_operator_account($in['name'], $in['mail']))));`;
+
+/**
+ * Site: send the site's own "account created for you" mail (with a one-time login link) to
+ * an account, once. The marker is written before sending: a crash can lose a mail but never
+ * send it twice. Input: {name}.
+ */
+export const WELCOME_MAIL_PHP = `// aegir-operator:welcome-mail v1
+${readInput}
+$account = user_load_by_name($in['name']);
+if (!$account) { return drush_set_error('DRUSH_USER_ERROR', 'Unable to find a matching user for ' . $in['name'] . '.'); }
+$welcome = variable_get('aegir_operator_welcome', array());
+if (isset($welcome[$account->uid])) {
+  drush_print(json_encode(array('uid' => (int) $account->uid, 'sent' => FALSE, 'marker' => $welcome[$account->uid])));
+  return;
+}
+$welcome[$account->uid] = array('state' => 'sending', 'at' => REQUEST_TIME);
+variable_set('aegir_operator_welcome', $welcome);
+$mail = _user_mail_notify('register_admin_created', $account);
+$welcome[$account->uid] = array('state' => $mail ? 'sent' : 'failed', 'at' => REQUEST_TIME);
+variable_set('aegir_operator_welcome', $welcome);
+drush_print(json_encode(array('uid' => (int) $account->uid, 'sent' => (bool) $mail, 'marker' => $welcome[$account->uid])));`;
+
+export const SCRIPTS = {
+  "server-status": SERVER_STATUS_PHP,
+  "create-site": CREATE_SITE_PHP,
+  "update-site": UPDATE_SITE_PHP,
+  "queue-task": QUEUE_TASK_PHP,
+  "site-state": SITE_STATE_PHP,
+  "find-account": FIND_ACCOUNT_PHP,
+  "welcome-mail": WELCOME_MAIL_PHP,
+} as const;
+
+export type ScriptName = keyof typeof SCRIPTS;
+
+/** The script's name from its first line, or undefined for code that is not ours. */
+export function scriptName(code: string): ScriptName | undefined {
+  const match = /^\/\/ aegir-operator:([a-z-]+) v1\n/.exec(code);
+  const name = match?.[1];
+  return name !== undefined && name in SCRIPTS && SCRIPTS[name as ScriptName] === code ? (name as ScriptName) : undefined;
+}

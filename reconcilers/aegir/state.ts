@@ -1,0 +1,94 @@
+// What the driver reports about a server and a site, and the wire formats it reads them from.
+import { z } from "zod";
+
+export const SITE_STATUS = { "-2": "deleted", "-1": "disabled", "0": "queued", "1": "enabled" } as const;
+export const TASK_STATUS = { "-1": "processing", "0": "queued", "1": "succeeded", "2": "failed", "3": "warning" } as const;
+export const HTTPS_MODE = { "0": "Disabled", "1": "Enabled", "2": "Required" } as const;
+
+export type SiteStatus = (typeof SITE_STATUS)[keyof typeof SITE_STATUS];
+export type TaskStatus = (typeof TASK_STATUS)[keyof typeof TASK_STATUS];
+export type HttpsMode = (typeof HTTPS_MODE)[keyof typeof HTTPS_MODE];
+export const TASK_TYPES = ["install", "verify", "disable", "enable", "delete", "backup", "migrate", "import", "login-reset", "restore", "clone"] as const;
+export type TaskType = (typeof TASK_TYPES)[number];
+
+const code = <T extends Record<string, string>>(table: T) =>
+  z.int().transform((n, ctx) => {
+    const value = table[String(n)];
+    if (value === undefined) {
+      ctx.addIssue({ code: "custom", message: `unknown code ${n}` });
+      return z.NEVER;
+    }
+    return value as T[keyof T];
+  });
+
+export const TaskWire = z.object({
+  nid: z.int(),
+  type: z.string(),
+  status: code(TASK_STATUS),
+  executed: z.int(),
+  delta: z.int(),
+});
+
+export const ServerStatusWire = z.object({
+  sites: z.array(
+    z.object({
+      nid: z.int(),
+      uri: z.string(),
+      status: code(SITE_STATUS),
+      verified: z.int(),
+      platform: z.string(),
+      profile: z.string(),
+      aliases: z.array(z.string()),
+      https: code(HTTPS_MODE),
+      tasks: z.array(TaskWire),
+    }),
+  ),
+  platforms: z.array(z.object({ name: z.string(), status: z.int(), profiles: z.array(z.string()) })),
+  queue: z.object({ queued: z.int(), processing: z.int() }),
+});
+
+export type Task = z.infer<typeof TaskWire>;
+export type ServerStatus = z.infer<typeof ServerStatusWire>;
+export type SiteSummary = ServerStatus["sites"][number];
+export type PlatformSummary = ServerStatus["platforms"][number];
+
+export const AccountWire = z.object({
+  uid: z.int(),
+  name: z.string(),
+  mail: z.string(),
+  status: z.int().transform((s) => (s === 1 ? ("active" as const) : ("blocked" as const))),
+  roles: z.array(z.string()),
+});
+export type Account = z.infer<typeof AccountWire>;
+
+const WelcomeMarker = z.object({ state: z.enum(["sending", "sent", "failed"]), at: z.int() });
+export type WelcomeMarker = z.infer<typeof WelcomeMarker>;
+
+export const SiteStateWire = z.object({
+  modules: z.array(z.string()),
+  themes: z.array(z.string()),
+  theme: z.string(),
+  userLimit: z.union([z.int(), z.string().regex(/^\d+$/).transform(Number)]).nullable(),
+  roles: z.array(z.string()),
+  activeUsers: z.int(),
+  owner: AccountWire.nullable(),
+  /** Welcome-mail markers by uid. */
+  welcome: z.record(z.string(), WelcomeMarker),
+});
+export type SiteState = z.infer<typeof SiteStateWire>;
+
+export const FindAccountWire = z.object({ account: AccountWire.nullable() });
+export const CreatedWire = z.object({ nid: z.int(), task: z.int() });
+export const QueuedWire = z.object({ nid: z.int() });
+export const WelcomeWire = z.object({ uid: z.int(), sent: z.boolean(), marker: WelcomeMarker });
+export type WelcomeResult = z.infer<typeof WelcomeWire>;
+
+/** A site's pending task (queued or processing), if any: Aegir runs one at a time per site. */
+export function pendingTask(site: SiteSummary): Task | undefined {
+  return site.tasks.find((t) => t.status === "queued" || t.status === "processing");
+}
+
+/** The most recent task of a type. */
+export function lastTask(site: SiteSummary, type: string): Task | undefined {
+  return site.tasks.filter((t) => t.type === type).sort((a, b) => b.nid - a.nid)[0];
+}

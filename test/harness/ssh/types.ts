@@ -1,0 +1,16 @@
+// What a test SSH server does with an exec request: the remote side of a CommandRunner.
+import type { Readable, Writable } from "node:stream";
+
+export interface ExecRequest {
+  /** The command string exactly as the client sent it (shell-quoted argv). */
+  command: string;
+  /** The channel's standard input; ends when the client closes its side. */
+  stdin: Readable;
+  stdout: Writable;
+  stderr: Writable;
+  /** Aborted when the client goes away (channel closed, connection dropped). */
+  signal: AbortSignal;
+}
+
+/** Resolves to the exit status sent back to the client. */
+export type ExecHandler = (request: ExecRequest) => Promise<number>;
