@@ -149,12 +149,22 @@ export const HostedSiteStatus = z
         name: z.string().max(60).optional(),
         uid: z.int().min(2).optional().meta({ description: "Drupal uid of the owner account (never 1)" }),
         welcomedAt: rfc3339().optional().meta({ description: "When the site sent its welcome mail" }),
+        welcome: z.enum(["Sent", "Unconfirmed", "Failed"]).optional().meta({ description: "Outcome of the welcome mail" }),
       })
       .optional(),
     users: z
       .strictObject({
         active: z.int().min(0),
         quota: z.int().min(0),
+      })
+      .optional(),
+    appliedFeatures: uniqueList(machineName(), MAX_FEATURES)
+      .optional()
+      .meta({ description: "Features the operator enabled; one removed from spec.features is disabled" }),
+    support: z
+      .strictObject({
+        account: z.string().max(60).optional().meta({ description: "The owner's account on the support tracker" }),
+        role: z.string().max(64).optional().meta({ description: "Tracker role granted for the tier" }),
       })
       .optional(),
     conditions: conditionList(32).optional(),

@@ -90,3 +90,33 @@ export function objectSchema(def: KindDefinition) {
     status: def.status.optional(),
   });
 }
+
+/** Object metadata as the API server returns it (the fields the operator reads). */
+export interface StoredMeta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  generation?: number;
+  resourceVersion?: string;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  finalizers?: string[];
+}
+
+export interface HostedSite {
+  apiVersion: typeof API_VERSION;
+  kind: "HostedSite";
+  metadata: StoredMeta & { namespace: string };
+  spec: HostedSiteSpec;
+  status?: HostedSiteStatus;
+}
+
+export interface AegirServer {
+  apiVersion: typeof API_VERSION;
+  kind: "AegirServer";
+  metadata: StoredMeta;
+  spec: AegirServerSpec;
+  status?: AegirServerStatus;
+}

@@ -1,0 +1,107 @@
+// The desired state of one site, resolved from its spec and the AegirServers: which server and
+// platform, the owner's account and role, whether the site should be up, the support access.
+// Pure.
+import type { AegirServer, HostedSite } from "../../crds/kinds.ts";
+import type { HttpsMode } from "../aegir/state.ts";
+import { siteAlias } from "../aegir/driver.ts";
+import { ownerName, trackerUsername } from "./names.ts";
+
+export interface SupportTarget {
+  /** The AegirServer hosting the tracker, and the tracker's drush alias there. */
+  server: string;
+  site: string;
+  role: string;
+  /** Every tier's role: the ones not granted are removed. */
+  tierRoles: string[];
+  account: string;
+  mail: string;
+}
+
+export interface Desired {
+  uri: string;
+  alias: string;
+  server: string;
+  platform: string;
+  profile: string;
+  aliases: string[];
+  https: HttpsMode;
+  features: string[];
+  theme: string | undefined;
+  userQuota: number;
+  owner: { name: string; mail: string; role: string };
+  /** Up and serving: not suspended, not expired, not being deleted. */
+  enabled: boolean;
+  suspended: boolean;
+  expired: boolean;
+  /** When the site expires, if later than now: the reconciler requeues exactly then. */
+  expiresAt: Date | undefined;
+  deleting: boolean;
+  deletionPolicy: "Delete" | "Retain";
+  support: SupportTarget | undefined;
+}
+
+export type Resolution = { desired: Desired } | { error: string; message: string };
+
+/** The server the site lives on: spec.server, else the one recorded at placement. */
+export function assignedServer(site: HostedSite): string | undefined {
+  return site.spec.server ?? site.status?.server;
+}
+
+export function resolveDesired(site: HostedSite, serverName: string, servers: readonly AegirServer[], now: Date): Resolution {
+  const server = servers.find((s) => s.metadata.name === serverName);
+  if (server === undefined) return { error: "UnknownServer", message: `AegirServer ${serverName} does not exist` };
+  const spec = site.spec;
+  const platform = server.spec.platforms.find((p) => (spec.platform ? p.name === spec.platform : p.profile === spec.profile));
+  if (platform === undefined) {
+    return {
+      error: spec.platform ? "UnknownPlatform" : "NoPlatformForProfile",
+      message: spec.platform
+        ? `Platform ${spec.platform} is not configured on AegirServer ${serverName}`
+        : `AegirServer ${serverName} has no platform for the ${spec.profile} profile`,
+    };
+  }
+  if (platform.profile !== spec.profile) {
+    return { error: "ProfileNotOnPlatform", message: `Platform ${platform.name} serves ${platform.profile}, not ${spec.profile}` };
+  }
+  const expiresAt = spec.expiresAt === undefined ? undefined : new Date(spec.expiresAt);
+  const expired = expiresAt !== undefined && expiresAt.getTime() <= now.getTime();
+  const deleting = site.metadata.deletionTimestamp !== undefined;
+  const name = ownerName(spec);
+  return {
+    desired: {
+      uri: spec.domain,
+      alias: siteAlias(spec.domain),
+      server: serverName,
+      platform: platform.name,
+      profile: spec.profile,
+      aliases: [...(spec.aliases ?? [])].sort(),
+      https: spec.https,
+      features: [...spec.features].sort(),
+      theme: spec.theme,
+      userQuota: spec.userQuota,
+      owner: { name, mail: spec.owner.email, role: spec.owner.role ?? platform.ownerRole },
+      enabled: !spec.suspended && !expired && !deleting,
+      suspended: spec.suspended,
+      expired,
+      expiresAt: expiresAt !== undefined && !expired ? expiresAt : undefined,
+      deleting,
+      deletionPolicy: spec.deletionPolicy,
+      support: supportTarget(site, servers),
+    },
+  };
+}
+
+/** The tracker is configured on one AegirServer (the first by name if several say so). */
+function supportTarget(site: HostedSite, servers: readonly AegirServer[]): SupportTarget | undefined {
+  const host = [...servers].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name)).find((s) => s.spec.supportTracker);
+  const tracker = host?.spec.supportTracker;
+  if (host === undefined || tracker === undefined) return undefined;
+  return {
+    server: host.metadata.name,
+    site: tracker.site,
+    role: tracker.tierRoles[site.spec.support.tier],
+    tierRoles: [...new Set(Object.values(tracker.tierRoles))].sort(),
+    account: trackerUsername(site.spec.owner.email),
+    mail: site.spec.owner.email,
+  };
+}

@@ -1,0 +1,319 @@
+// The HostedSite reconciler: observe → plan → apply → status, one site at a time, in the shape
+// of Crossplane's managed reconciler. Kubernetes and Aegir are reached only through the
+// interfaces below, so the whole loop runs against fakes and the simulated Aegir.
+import type { HostedSiteStatus } from "../../crds/hostedsite.ts";
+import type { AegirServer, HostedSite } from "../../crds/kinds.ts";
+import type { Logger } from "../../controller/logger.ts";
+import type { AegirDriver } from "../aegir/driver.ts";
+import { AegirError, REASONS } from "../aegir/errors.ts";
+import type { Account, ServerStatus, SiteState, SiteSummary } from "../aegir/state.ts";
+import { applyPlan, type ApplyResult } from "./apply.ts";
+import { ASPECT_CONDITION, computeConditions, mergeConditions, siteUrl } from "./conditions.ts";
+import { assignedServer, resolveDesired, type Desired } from "./desired.ts";
+import { CREATE_PENDING_ANNOTATION, FINALIZER, WELCOME_REQUESTED_ANNOTATION } from "./names.ts";
+import { placeSite } from "./placement.ts";
+import { type Aspect, type Observed, type Plan, plan } from "./plan.ts";
+import type { ServerStatusCache } from "./server-status-cache.ts";
+
+/** Writes to the HostedSite; the controller runtime implements them with conflict retries. */
+export interface HostedSiteStore {
+  addFinalizer(site: HostedSite, finalizer: string): Promise<HostedSite>;
+  removeFinalizer(site: HostedSite, finalizer: string): Promise<void>;
+  /** Set (string) or remove (null) annotations; returns the updated object. */
+  annotate(site: HostedSite, annotations: Record<string, string | null>): Promise<HostedSite>;
+  updateStatus(site: HostedSite, status: HostedSiteStatus): Promise<HostedSite>;
+}
+
+export interface ReconcilerConfig {
+  /** Regular poll of a converged site (the batched read is shared within this interval). */
+  pollIntervalMs: number;
+  /** Deep read of a converged site at most this often (jittered ±25 %). */
+  driftCheckMs: number;
+  /** Look again this soon after a change or while Aegir runs a task. */
+  progressPollMs: number;
+  /** How long a site creation may take to show in Aegir before it is tried again. */
+  createSettleMs: number;
+}
+
+export const DEFAULT_RECONCILER_CONFIG: ReconcilerConfig = {
+  pollIntervalMs: 60_000,
+  driftCheckMs: 30 * 60_000,
+  progressPollMs: 5_000,
+  createSettleMs: 10 * 60_000,
+};
+
+export interface ReconcilerDeps {
+  store: HostedSiteStore;
+  /** AegirServers and HostedSites as the informer caches hold them. */
+  servers: () => readonly AegirServer[];
+  sites: () => readonly HostedSite[];
+  driver: (server: string) => AegirDriver;
+  statusCache: ServerStatusCache;
+  now: () => Date;
+  random?: () => number;
+  log: Logger;
+  config?: Partial<ReconcilerConfig>;
+}
+
+export interface ReconcileResult {
+  /** Reconcile again after this long (the runtime keeps the earliest). */
+  requeueAfterMs?: number;
+  /** A transient failure: the runtime requeues with backoff. */
+  error?: Error;
+}
+
+interface Memory {
+  deepGeneration: number | undefined;
+  nextDriftCheck: number;
+  dirty: boolean;
+}
+
+/** Errors at which an aspect stops retrying until the spec changes (or the drift check). */
+const PERMANENT = new Set(Object.entries(REASONS).filter(([, kind]) => kind === "permanent").map(([reason]) => reason));
+
+export class HostedSiteReconciler {
+  private readonly deps: ReconcilerDeps;
+  private readonly config: ReconcilerConfig;
+  private readonly memory = new Map<string, Memory>();
+  private readonly random: () => number;
+
+  constructor(deps: ReconcilerDeps) {
+    this.deps = deps;
+    this.config = { ...DEFAULT_RECONCILER_CONFIG, ...deps.config };
+    this.random = deps.random ?? Math.random;
+  }
+
+  async reconcile(input: HostedSite): Promise<ReconcileResult> {
+    let site = input;
+    const key = `${site.metadata.namespace}/${site.metadata.name}`;
+    const deleting = site.metadata.deletionTimestamp !== undefined;
+    if (deleting && !site.metadata.finalizers?.includes(FINALIZER)) {
+      this.memory.delete(key);
+      return {};
+    }
+    if (!deleting && !site.metadata.finalizers?.includes(FINALIZER)) site = await this.deps.store.addFinalizer(site, FINALIZER);
+
+    // Placement: recorded in status before anything is created, never silently changed.
+    const recorded = site.status?.server;
+    if (site.spec.server !== undefined && recorded !== undefined && site.spec.server !== recorded) {
+      return this.writeProblem(site, "ServerChangeNotSupported", `The site lives on ${recorded}; moving it to ${site.spec.server} is not supported (set spec.server back)`);
+    }
+    let server = assignedServer(site);
+    if (server === undefined) {
+      const placed = await this.place(site);
+      if ("error" in placed) return this.writeProblem(site, placed.error, placed.message);
+      server = placed.server;
+      site = await this.deps.store.updateStatus(site, { ...site.status, server });
+    }
+
+    const now = this.deps.now();
+    const resolved = resolveDesired(site, server, this.deps.servers(), now);
+    if ("error" in resolved) return this.writeProblem(site, resolved.error, resolved.message);
+    const desired = resolved.desired;
+    const memory = this.memoryOf(key, now);
+    const generation = site.metadata.generation ?? 0;
+    const driver = this.deps.driver(desired.server);
+    const tracker = desired.support ? this.deps.driver(desired.support.server) : undefined;
+
+    let observed: Observed;
+    try {
+      observed = await this.observe(site, desired, driver, tracker, memory, now);
+    } catch (error) {
+      return this.failObserve(site, desired, error);
+    }
+    if (observed.deep !== undefined) {
+      memory.deepGeneration = generation;
+      memory.dirty = false;
+      memory.nextDriftCheck = now.getTime() + this.config.driftCheckMs * (0.75 + 0.5 * this.random());
+    }
+
+    const blocked = this.blockedAspects(site, generation, observed);
+    const createPending = site.metadata.annotations?.[CREATE_PENDING_ANNOTATION];
+    const welcomedAt = site.status?.owner?.welcomedAt;
+    const thePlan = plan(desired, observed, {
+      now,
+      appliedFeatures: site.status?.appliedFeatures ?? [],
+      blocked: new Set(blocked.keys()),
+      createPendingSince: createPending && observed.site === undefined ? new Date(createPending) : undefined,
+      createSettleMs: this.config.createSettleMs,
+      welcomed: welcomedAt !== undefined,
+    });
+
+    const intents = {
+      createAttempt: async (at: Date) => {
+        site = await this.deps.store.annotate(site, { [CREATE_PENDING_ANNOTATION]: at.toISOString() });
+      },
+      welcomeRequest: async (at: Date) => {
+        site = await this.deps.store.annotate(site, { [WELCOME_REQUESTED_ANNOTATION]: at.toISOString() });
+      },
+    };
+    const applied = await applyPlan(thePlan.operations, { desired, site: driver, tracker, intents, now: this.deps.now });
+    if (applied.applied.length > 0 || applied.failed !== undefined) {
+      this.deps.statusCache.invalidate(desired.server);
+      memory.dirty = true;
+    }
+    const error = applied.failed?.error;
+    if (error !== undefined) {
+      this.deps.log.warn({ hostedsite: key, operation: applied.failed?.operation.kind, reason: error.reason, transient: error.transient }, "operation failed");
+      if (error.kind === "permanent") blocked.set(applied.failed!.operation.aspect, { reason: error.reason, message: error.message });
+    }
+
+    // Once Aegir shows the site, the creation guard has done its job.
+    if (createPending !== undefined && observed.site !== undefined) site = await this.deps.store.annotate(site, { [CREATE_PENDING_ANNOTATION]: null });
+
+    if (thePlan.released) {
+      await this.deps.store.removeFinalizer(site, FINALIZER);
+      this.memory.delete(key);
+      this.deps.log.info({ hostedsite: key, policy: desired.deletionPolicy }, "finalizer removed");
+      return {};
+    }
+
+    const status = this.status(site, desired, observed, thePlan, applied, blocked, now);
+    if (JSON.stringify(status) !== JSON.stringify(site.status)) site = await this.deps.store.updateStatus(site, status);
+
+    if (error !== undefined && error.transient) return { error };
+    return { requeueAfterMs: this.requeueAfter(desired, thePlan, applied, now) };
+  }
+
+  /** Batched status every time; the deep and tracker reads only when they can tell something new. */
+  private async observe(site: HostedSite, desired: Desired, driver: AegirDriver, tracker: AegirDriver | undefined, memory: Memory, now: Date): Promise<Observed> {
+    const status = await this.deps.statusCache.get(desired.server);
+    const summary = liveSite(status, desired.uri);
+    const generation = site.metadata.generation ?? 0;
+    const installed = summary !== undefined && (summary.status === "enabled" || summary.status === "disabled");
+    const deepDue = memory.dirty || memory.deepGeneration !== generation || now.getTime() >= memory.nextDriftCheck;
+    let deep: SiteState | undefined;
+    if (installed && deepDue && !desired.deleting) deep = await driver.siteState(desired.uri, { name: desired.owner.name, mail: desired.owner.mail });
+    let account: Account | null | undefined;
+    if (tracker !== undefined && desired.support !== undefined && (deep !== undefined || desired.deleting || (deepDue && !installed && desired.expired))) {
+      account = await tracker.findAccount(desired.support.site, { name: desired.support.account, mail: desired.support.mail });
+    }
+    return { site: summary, deep, tracker: account };
+  }
+
+  private status(
+    site: HostedSite,
+    desired: Desired,
+    observed: Observed,
+    thePlan: Plan,
+    applied: ApplyResult,
+    blocked: Map<Aspect, { reason: string; message: string }>,
+    now: Date,
+  ): HostedSiteStatus {
+    const previous = site.status ?? {};
+    const conditions = computeConditions({ desired, observed, plan: thePlan, error: applied.failed?.error, previous: previous.conditions ?? [], blocked });
+    const features = new Set(previous.appliedFeatures ?? []);
+    for (const op of applied.applied) {
+      if (op.kind === "EnableModules" && op.aspect === "features") op.modules.forEach((m) => features.add(m));
+      if (op.kind === "DisableModules") op.modules.forEach((m) => features.delete(m));
+    }
+    const owner = observed.deep?.owner;
+    const marker = owner ? observed.deep?.welcome[String(owner.uid)] : undefined;
+    const welcome = applied.welcomed ?? (marker ? { at: new Date(marker.at * 1000), state: marker.state } : undefined);
+    const account = observed.tracker;
+    return {
+      ...previous,
+      observedGeneration: site.metadata.generation ?? 0,
+      server: desired.server,
+      platform: observed.site?.platform ?? previous.platform ?? desired.platform,
+      url: siteUrl(desired),
+      owner: {
+        ...previous.owner,
+        name: owner?.name ?? previous.owner?.name ?? desired.owner.name,
+        ...(owner && owner.uid > 1 ? { uid: owner.uid } : {}),
+        ...(welcome && !previous.owner?.welcomedAt ? { welcomedAt: rfc3339(welcome.at), welcome: WELCOME_STATE[welcome.state] } : {}),
+      },
+      users: observed.deep ? { active: observed.deep.activeUsers, quota: desired.userQuota } : (previous.users ?? { active: 0, quota: desired.userQuota }),
+      appliedFeatures: [...features].sort(),
+      ...(desired.support && account !== undefined
+        ? { support: account ? { account: account.name, ...(account.roles.includes(desired.support.role) ? { role: desired.support.role } : {}) } : {} }
+        : {}),
+      conditions: mergeConditions(previous.conditions ?? [], conditions, site.metadata.generation ?? 0, now),
+    };
+  }
+
+  /** Aspects whose condition carries a permanent error for this generation; retried at the drift check. */
+  private blockedAspects(site: HostedSite, generation: number, observed: Observed): Map<Aspect, { reason: string; message: string }> {
+    const blocked = new Map<Aspect, { reason: string; message: string }>();
+    if (observed.deep !== undefined) return blocked; // a deep read means a fresh look: try again
+    for (const [aspect, type] of Object.entries(ASPECT_CONDITION) as Array<[Aspect, string]>) {
+      const c = site.status?.conditions?.find((x) => x.type === type);
+      if (c && c.status === "False" && PERMANENT.has(c.reason) && c.observedGeneration === generation) blocked.set(aspect, { reason: c.reason, message: c.message });
+    }
+    return blocked;
+  }
+
+  private requeueAfter(desired: Desired, thePlan: Plan, applied: ApplyResult, now: Date): number {
+    const candidates = [this.config.pollIntervalMs];
+    if (applied.applied.length > 0 || thePlan.wait !== undefined) candidates.push(thePlan.wait?.retryAfterMs ?? this.config.progressPollMs);
+    if (desired.expiresAt !== undefined) candidates.push(Math.max(0, desired.expiresAt.getTime() - now.getTime()));
+    return Math.min(...candidates);
+  }
+
+  private async place(site: HostedSite): Promise<{ server: string } | { error: string; message: string }> {
+    const servers = this.deps.servers();
+    const loads = await Promise.all(
+      servers.map(async (server) => {
+        const name = server.metadata.name;
+        try {
+          const status = await this.deps.statusCache.get(name);
+          const live = new Set(status.sites.filter((s) => s.status !== "deleted").map((s) => s.uri));
+          const placedHere = this.deps.sites().filter((s) => s.status?.server === name && !live.has(s.spec.domain)).length;
+          return { server, sites: live.size + placedHere, reachable: true };
+        } catch {
+          return { server, sites: 0, reachable: false };
+        }
+      }),
+    );
+    return placeSite(loads, site.spec.profile, site.spec.platform);
+  }
+
+  private async writeProblem(site: HostedSite, reason: string, message: string): Promise<ReconcileResult> {
+    const now = this.deps.now();
+    const previous = site.status?.conditions ?? [];
+    const conditions = mergeConditions(
+      previous,
+      [
+        { type: "Installed", status: "False", reason, message },
+        { type: "Synced", status: "False", reason: "ReconcileError", message },
+        { type: "Ready", status: "False", reason, message },
+      ],
+      site.metadata.generation ?? 0,
+      now,
+    );
+    const keep = previous.filter((c) => !conditions.some((n) => n.type === c.type));
+    await this.deps.store.updateStatus(site, { ...site.status, observedGeneration: site.metadata.generation ?? 0, conditions: [...conditions, ...keep] });
+    return { requeueAfterMs: this.config.pollIntervalMs };
+  }
+
+  /** The server could not be read: say so, keep everything else as last seen, back off. */
+  private async failObserve(site: HostedSite, desired: Desired, error: unknown): Promise<ReconcileResult> {
+    const aegir = error instanceof AegirError ? error : new AegirError("ConnectionLost", String(error));
+    const now = this.deps.now();
+    const previous = site.status?.conditions ?? [];
+    const message = `Cannot read Aegir server ${desired.server}: ${aegir.message}`;
+    const next = mergeConditions(previous, [{ type: "Synced", status: "False", reason: aegir.reason, message }], site.metadata.generation ?? 0, now);
+    await this.deps.store.updateStatus(site, { ...site.status, conditions: [...previous.filter((c) => c.type !== "Synced"), ...next] });
+    return aegir.transient ? { error: aegir } : { requeueAfterMs: this.config.pollIntervalMs };
+  }
+
+  private memoryOf(key: string, now: Date): Memory {
+    let memory = this.memory.get(key);
+    if (memory === undefined) {
+      memory = { deepGeneration: undefined, nextDriftCheck: now.getTime(), dirty: false };
+      this.memory.set(key, memory);
+    }
+    return memory;
+  }
+}
+
+const WELCOME_STATE = { sent: "Sent", sending: "Unconfirmed", failed: "Failed" } as const;
+
+function rfc3339(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/** The live (not deleted) site with this URI; a deleted record of an earlier site does not count. */
+function liveSite(status: ServerStatus, uri: string): SiteSummary | undefined {
+  return status.sites.find((s) => s.uri === uri && s.status !== "deleted");
+}

@@ -1,0 +1,39 @@
+// The cheap batched read, shared: every reconcile of every site on a server within one poll
+// interval uses one `server-status` command. Concurrent callers share the in-flight read.
+import type { ServerStatus } from "../aegir/state.ts";
+
+interface Entry {
+  at: number;
+  value: Promise<ServerStatus>;
+}
+
+export class ServerStatusCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly fetch: (server: string) => Promise<ServerStatus>;
+  private readonly now: () => number;
+  private readonly maxAgeMs: number;
+
+  constructor(options: { fetch: (server: string) => Promise<ServerStatus>; now: () => number; maxAgeMs: number }) {
+    this.fetch = options.fetch;
+    this.now = options.now;
+    this.maxAgeMs = options.maxAgeMs;
+  }
+
+  get(server: string): Promise<ServerStatus> {
+    const entry = this.entries.get(server);
+    if (entry !== undefined && this.now() - entry.at < this.maxAgeMs) return entry.value;
+    const value = this.fetch(server);
+    const fresh = { at: this.now(), value };
+    this.entries.set(server, fresh);
+    // A failed read is not cached: the next caller tries again.
+    value.catch(() => {
+      if (this.entries.get(server) === fresh) this.entries.delete(server);
+    });
+    return value;
+  }
+
+  /** After a write: the next reader sees the change. */
+  invalidate(server: string): void {
+    this.entries.delete(server);
+  }
+}
