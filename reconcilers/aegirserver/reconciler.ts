@@ -1,0 +1,90 @@
+// The AegirServer reconciler: is the server reachable, what platforms and profiles does it
+// really have, how many sites does it host. One batched read per poll, shared with the
+// HostedSite reconciler through the status cache.
+import type { AegirServerStatus } from "../../crds/aegirserver.ts";
+import type { AegirServer } from "../../crds/kinds.ts";
+import type { Logger } from "../../controller/logger.ts";
+import { AegirError } from "../aegir/errors.ts";
+import type { ServerStatus } from "../aegir/state.ts";
+import { type ConditionInput, mergeConditions } from "../hostedsite/conditions.ts";
+import type { ServerStatusCache } from "../hostedsite/server-status-cache.ts";
+
+export interface AegirServerStore {
+  updateStatus(server: AegirServer, status: AegirServerStatus): Promise<AegirServer>;
+}
+
+export interface AegirServerReconcilerDeps {
+  store: AegirServerStore;
+  statusCache: ServerStatusCache;
+  now: () => Date;
+  log: Logger;
+  pollIntervalMs?: number;
+}
+
+export class AegirServerReconciler {
+  private readonly deps: AegirServerReconcilerDeps;
+
+  constructor(deps: AegirServerReconcilerDeps) {
+    this.deps = deps;
+  }
+
+  async reconcile(server: AegirServer): Promise<{ requeueAfterMs?: number; error?: Error }> {
+    const name = server.metadata.name;
+    const now = this.deps.now();
+    let observed: ServerStatus | undefined;
+    let failure: AegirError | undefined;
+    try {
+      observed = await this.deps.statusCache.get(name);
+    } catch (error) {
+      failure = error instanceof AegirError ? error : new AegirError("ConnectionLost", String(error));
+      this.deps.log.warn({ aegirserver: name, reason: failure.reason }, "server not reachable");
+    }
+    const previous = server.status ?? {};
+    const status: AegirServerStatus = observed
+      ? {
+          ...previous,
+          platforms: observed.platforms.map((p) => ({ name: p.name, profiles: [...new Set(p.profiles)].sort() })),
+          sites: {
+            total: observed.sites.filter((s) => s.status !== "deleted").length,
+            enabled: observed.sites.filter((s) => s.status === "enabled").length,
+            disabled: observed.sites.filter((s) => s.status === "disabled").length,
+          },
+          lastProbeTime: now.toISOString().replace(/\.\d{3}Z$/, "Z"),
+        }
+      : { ...previous };
+    const conditions = serverConditions(server, observed, failure);
+    status.observedGeneration = server.metadata.generation ?? 0;
+    status.conditions = mergeConditions(previous.conditions ?? [], conditions, status.observedGeneration, now);
+    if (JSON.stringify(status) !== JSON.stringify(server.status)) await this.deps.store.updateStatus(server, status);
+    if (failure?.transient) return { error: failure };
+    return { requeueAfterMs: this.deps.pollIntervalMs ?? 60_000 };
+  }
+}
+
+/** Reachable, PlatformsAvailable (every configured platform exists and serves its profile), Ready. */
+export function serverConditions(server: AegirServer, observed: ServerStatus | undefined, failure: AegirError | undefined): ConditionInput[] {
+  if (observed === undefined) {
+    const message = failure?.message ?? "not probed yet";
+    return [
+      { type: "Reachable", status: "False", reason: failure?.reason ?? "NotProbed", message },
+      { type: "Ready", status: "False", reason: "Unreachable", message },
+    ];
+  }
+  const problems = server.spec.platforms.flatMap((p) => {
+    const found = observed.platforms.find((o) => o.name === p.name);
+    if (found === undefined) return [`platform ${p.name} does not exist on the server`];
+    if (!found.profiles.includes(p.profile)) return [`platform ${p.name} does not carry the ${p.profile} profile`];
+    if (found.status !== 1) return [`platform ${p.name} is locked or not enabled in Aegir`];
+    return [];
+  });
+  const full = observed.sites.filter((s) => s.status !== "deleted").length >= server.spec.capacity.maxSites;
+  const platforms: ConditionInput = problems.length
+    ? { type: "PlatformsAvailable", status: "False", reason: "PlatformMissing", message: problems.join("; ") }
+    : { type: "PlatformsAvailable", status: "True", reason: "AllPlatformsFound", message: `${server.spec.platforms.length} platform(s) ready` };
+  const ready: ConditionInput = problems.length
+    ? { type: "Ready", status: "False", reason: "PlatformMissing", message: problems.join("; ") }
+    : full
+      ? { type: "Ready", status: "False", reason: "Full", message: `${server.spec.capacity.maxSites} sites: no room for new ones` }
+      : { type: "Ready", status: "True", reason: "Available", message: "" };
+  return [{ type: "Reachable", status: "True", reason: "Connected", message: `${observed.queue.queued} task(s) queued, ${observed.queue.processing} running` }, platforms, ready];
+}
