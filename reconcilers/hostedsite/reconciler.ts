@@ -6,11 +6,11 @@ import type { AegirServer, HostedSite } from "../../crds/kinds.ts";
 import type { Logger } from "../../controller/logger.ts";
 import type { AegirDriver } from "../aegir/driver.ts";
 import { AegirError, REASONS } from "../aegir/errors.ts";
-import type { Account, ServerStatus, SiteState, SiteSummary } from "../aegir/state.ts";
 import { applyPlan, type ApplyResult } from "./apply.ts";
 import { ASPECT_CONDITION, computeConditions, mergeConditions, siteUrl } from "./conditions.ts";
 import { assignedServer, resolveDesired, type Desired } from "./desired.ts";
 import { CREATE_PENDING_ANNOTATION, FINALIZER, WELCOME_REQUESTED_ANNOTATION } from "./names.ts";
+import { observeSite } from "./observe.ts";
 import { placeSite } from "./placement.ts";
 import { type Aspect, type Observed, type Plan, plan } from "./plan.ts";
 import type { ServerStatusCache } from "./server-status-cache.ts";
@@ -115,9 +115,10 @@ export class HostedSiteReconciler {
     const driver = this.deps.driver(desired.server);
     const tracker = desired.support ? this.deps.driver(desired.support.server) : undefined;
 
+    const deepDue = memory.dirty || memory.deepGeneration !== generation || now.getTime() >= memory.nextDriftCheck;
     let observed: Observed;
     try {
-      observed = await this.observe(site, desired, driver, tracker, memory, now);
+      observed = await observeSite({ desired, status: () => this.deps.statusCache.get(desired.server), driver, tracker, deep: deepDue });
     } catch (error) {
       return this.failObserve(site, desired, error);
     }
@@ -173,22 +174,6 @@ export class HostedSiteReconciler {
 
     if (error !== undefined && error.transient) return { error };
     return { requeueAfterMs: this.requeueAfter(desired, thePlan, applied, now) };
-  }
-
-  /** Batched status every time; the deep and tracker reads only when they can tell something new. */
-  private async observe(site: HostedSite, desired: Desired, driver: AegirDriver, tracker: AegirDriver | undefined, memory: Memory, now: Date): Promise<Observed> {
-    const status = await this.deps.statusCache.get(desired.server);
-    const summary = liveSite(status, desired.uri);
-    const generation = site.metadata.generation ?? 0;
-    const installed = summary !== undefined && (summary.status === "enabled" || summary.status === "disabled");
-    const deepDue = memory.dirty || memory.deepGeneration !== generation || now.getTime() >= memory.nextDriftCheck;
-    let deep: SiteState | undefined;
-    if (installed && deepDue && !desired.deleting) deep = await driver.siteState(desired.uri, { name: desired.owner.name, mail: desired.owner.mail });
-    let account: Account | null | undefined;
-    if (tracker !== undefined && desired.support !== undefined && (deep !== undefined || desired.deleting || (deepDue && !installed && desired.expired))) {
-      account = await tracker.findAccount(desired.support.site, { name: desired.support.account, mail: desired.support.mail });
-    }
-    return { site: summary, deep, tracker: account };
   }
 
   private status(
@@ -313,7 +298,3 @@ function rfc3339(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-/** The live (not deleted) site with this URI; a deleted record of an earlier site does not count. */
-function liveSite(status: ServerStatus, uri: string): SiteSummary | undefined {
-  return status.sites.find((s) => s.uri === uri && s.status !== "deleted");
-}
