@@ -1,0 +1,73 @@
+// One SSH pool and Aegir driver per AegirServer, built from its spec and rebuilt when the
+// connection settings change (the old pool drains first).
+import type { AegirServer } from "../crds/kinds.ts";
+import { AegirDriver } from "../reconcilers/aegir/driver.ts";
+import { AegirError } from "../reconcilers/aegir/errors.ts";
+import { SshPool } from "../reconcilers/aegir/ssh/pool.ts";
+import type { PrivateKeySource, SecretKeyReader } from "../reconcilers/aegir/ssh/private-key.ts";
+import type { Logger } from "./logger.ts";
+import type { ControllerMetrics } from "./metrics.ts";
+
+export interface DriverRegistryOptions {
+  servers: () => readonly AegirServer[];
+  /** Reads the private key from the AegirServer's Secret. */
+  readSecret: SecretKeyReader;
+  /** A key file that overrides the Secrets (local runs and the sandbox). */
+  keyFile?: string;
+  metrics?: ControllerMetrics;
+  log: Logger;
+  timeouts?: { readMs?: number; writeMs?: number };
+}
+
+interface Entry {
+  fingerprint: string;
+  pool: SshPool;
+  driver: AegirDriver;
+}
+
+export class DriverRegistry {
+  private readonly o: DriverRegistryOptions;
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(options: DriverRegistryOptions) {
+    this.o = options;
+  }
+
+  driver(name: string): AegirDriver {
+    const server = this.o.servers().find((s) => s.metadata.name === name);
+    if (server === undefined) throw new AegirError("ConnectionRefused", `AegirServer ${name} is not known (yet)`);
+    const spec = server.spec;
+    const fingerprint = JSON.stringify([spec.host, spec.port, spec.user, spec.hostKeySHA256, spec.privateKeySecretRef, spec.drushPath, spec.hostmasterAlias, spec.capacity.maxConcurrentOperations]);
+    const existing = this.entries.get(name);
+    if (existing?.fingerprint === fingerprint) return existing.driver;
+    if (existing) void existing.pool.close();
+
+    const ref = spec.privateKeySecretRef;
+    const privateKey: PrivateKeySource = this.o.keyFile ? { file: this.o.keyFile } : { secretRef: ref, read: this.o.readSecret };
+    const pool = new SshPool({
+      host: spec.host,
+      port: spec.port,
+      username: spec.user,
+      hostKeySHA256: spec.hostKeySHA256,
+      privateKey,
+      maxConcurrent: spec.capacity.maxConcurrentOperations,
+      logger: this.o.log,
+      ...(this.o.metrics ? { onMetrics: (m: { openConnections: number }) => this.o.metrics?.sshConnections.set({ server: name }, m.openConnections) } : {}),
+    });
+    const driver = new AegirDriver({
+      runner: pool,
+      drush: spec.drushPath,
+      hostmaster: spec.hostmasterAlias,
+      ...(this.o.timeouts ? { timeouts: this.o.timeouts } : {}),
+      ...(this.o.metrics ? { onCommand: this.o.metrics.drushObserver(name) } : {}),
+    });
+    this.entries.set(name, { fingerprint, pool, driver });
+    return driver;
+  }
+
+  /** Drain every pool: in-flight drush calls get up to graceMs to finish. */
+  async close(graceMs: number): Promise<void> {
+    await Promise.all([...this.entries.values()].map((e) => e.pool.close(graceMs)));
+    this.entries.clear();
+  }
+}

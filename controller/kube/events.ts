@@ -1,0 +1,96 @@
+// Events (events.k8s.io/v1) with client-side aggregation: a repeat of the same event on the
+// same object within 10 minutes updates the event's series instead of creating a new one, and
+// a per-object token bucket (burst 25, one per 5 minutes) stops floods, like client-go's recorder.
+import { randomBytes } from "node:crypto";
+import type { Logger } from "../logger.ts";
+import type { KubeRest } from "./rest.ts";
+
+export interface Regarding {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+  uid?: string;
+}
+
+export interface EventRecorderOptions {
+  rest: KubeRest;
+  controller: string;
+  instance: string;
+  log: Logger;
+  now?: () => number;
+}
+
+interface Series {
+  name: string;
+  namespace: string;
+  count: number;
+  first: number;
+}
+
+const AGGREGATION_WINDOW_MS = 600_000;
+const BURST = 25;
+const REFILL_MS = 300_000;
+
+export class EventRecorder {
+  private readonly o: EventRecorderOptions;
+  private readonly series = new Map<string, Series>();
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(options: EventRecorderOptions) {
+    this.o = options;
+  }
+
+  /** Fire and forget: an event that cannot be written is logged, never fails a reconcile. */
+  record(regarding: Regarding, type: "Normal" | "Warning", reason: string, action: string, note: string): void {
+    void this.write(regarding, type, reason, action, note).catch((error: unknown) =>
+      this.o.log.warn({ reason, object: regarding.name, err: String(error) }, "could not record event"),
+    );
+  }
+
+  private async write(regarding: Regarding, type: string, reason: string, action: string, note: string): Promise<void> {
+    const now = (this.o.now ?? Date.now)();
+    const objectKey = `${regarding.namespace ?? ""}/${regarding.name}/${regarding.uid ?? ""}`;
+    if (!this.take(objectKey, now)) return;
+    const namespace = regarding.namespace ?? "default";
+    const key = `${objectKey}|${type}|${reason}|${action}|${note}`;
+    const seen = this.series.get(key);
+    const eventTime = new Date(now).toISOString().replace("Z", "000Z");
+    if (seen !== undefined && now - seen.first < AGGREGATION_WINDOW_MS) {
+      seen.count++;
+      await this.o.rest.request("PATCH", `/apis/events.k8s.io/v1/namespaces/${seen.namespace}/events/${seen.name}`, {
+        body: { series: { count: seen.count, lastObservedTime: eventTime } },
+        contentType: "application/merge-patch+json",
+      });
+      return;
+    }
+    const name = `${regarding.name}.${randomBytes(8).toString("hex")}`;
+    await this.o.rest.request("POST", `/apis/events.k8s.io/v1/namespaces/${namespace}/events`, {
+      body: {
+        apiVersion: "events.k8s.io/v1",
+        kind: "Event",
+        metadata: { name, namespace },
+        eventTime,
+        reportingController: this.o.controller,
+        reportingInstance: `${this.o.controller}-${this.o.instance}`.slice(0, 128),
+        action,
+        reason,
+        type,
+        note: note.slice(0, 1024),
+        regarding,
+      },
+    });
+    this.series.set(key, { name, namespace, count: 1, first: now });
+    if (this.series.size > 4096) this.series.delete(this.series.keys().next().value as string);
+  }
+
+  private take(objectKey: string, now: number): boolean {
+    const bucket = this.buckets.get(objectKey) ?? { tokens: BURST, at: now };
+    bucket.tokens = Math.min(BURST, bucket.tokens + (now - bucket.at) / REFILL_MS);
+    bucket.at = now;
+    this.buckets.set(objectKey, bucket);
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
+  }
+}

@@ -1,0 +1,92 @@
+// Writes to HostedSites and AegirServers: finalizers and annotations on the object, status
+// through the /status subresource, each retried on conflict with a fresh read.
+import { API_VERSION, type AegirServer, type HostedSite } from "../../crds/kinds.ts";
+import type { AegirServerStatus } from "../../crds/aegirserver.ts";
+import type { HostedSiteStatus } from "../../crds/hostedsite.ts";
+import type { HostedSiteStore } from "../../reconcilers/hostedsite/reconciler.ts";
+import type { AegirServerStore } from "../../reconcilers/aegirserver/reconciler.ts";
+import { isConflict, type KubeRest } from "./rest.ts";
+
+const CONFLICT_RETRIES = 5;
+
+export const hostedSitePath = (namespace: string, name?: string) =>
+  `/apis/${API_VERSION}/namespaces/${namespace}/hostedsites${name === undefined ? "" : `/${name}`}`;
+export const aegirServerPath = (name?: string) => `/apis/${API_VERSION}/aegirservers${name === undefined ? "" : `/${name}`}`;
+
+/** Read-modify-write with the object's resourceVersion as precondition; a conflict re-reads and retries. */
+async function withConflictRetry<T extends { metadata: { resourceVersion?: string } }>(
+  rest: KubeRest,
+  path: string,
+  start: T,
+  write: (latest: T) => Promise<T>,
+): Promise<T> {
+  let latest = start;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await write(latest);
+    } catch (error) {
+      if (!isConflict(error) || attempt >= CONFLICT_RETRIES) throw error;
+      latest = await rest.request<T>("GET", path);
+    }
+  }
+}
+
+function finalizerPatch<T extends { metadata: { resourceVersion?: string; finalizers?: string[] } }>(object: T, finalizers: string[]) {
+  return { metadata: { resourceVersion: object.metadata.resourceVersion, finalizers } };
+}
+
+export class KubeHostedSiteStore implements HostedSiteStore {
+  private readonly rest: KubeRest;
+
+  constructor(rest: KubeRest) {
+    this.rest = rest;
+  }
+
+  addFinalizer(site: HostedSite, finalizer: string): Promise<HostedSite> {
+    const path = hostedSitePath(site.metadata.namespace, site.metadata.name);
+    return withConflictRetry(this.rest, path, site, (latest) =>
+      latest.metadata.finalizers?.includes(finalizer)
+        ? Promise.resolve(latest)
+        : this.rest.request<HostedSite>("PATCH", path, {
+            body: finalizerPatch(latest, [...(latest.metadata.finalizers ?? []), finalizer]),
+            contentType: "application/merge-patch+json",
+          }),
+    );
+  }
+
+  async removeFinalizer(site: HostedSite, finalizer: string): Promise<void> {
+    const path = hostedSitePath(site.metadata.namespace, site.metadata.name);
+    await withConflictRetry(this.rest, path, site, (latest) =>
+      this.rest.request<HostedSite>("PATCH", path, {
+        body: finalizerPatch(latest, (latest.metadata.finalizers ?? []).filter((f) => f !== finalizer)),
+        contentType: "application/merge-patch+json",
+      }),
+    );
+  }
+
+  annotate(site: HostedSite, annotations: Record<string, string | null>): Promise<HostedSite> {
+    return this.rest.request<HostedSite>("PATCH", hostedSitePath(site.metadata.namespace, site.metadata.name), {
+      body: { metadata: { annotations } },
+      contentType: "application/merge-patch+json",
+    });
+  }
+
+  updateStatus(site: HostedSite, status: HostedSiteStatus): Promise<HostedSite> {
+    const path = hostedSitePath(site.metadata.namespace, site.metadata.name);
+    // The status is the controller's alone: replace it whole on the latest version.
+    return withConflictRetry(this.rest, path, site, (latest) => this.rest.request<HostedSite>("PUT", `${path}/status`, { body: { ...latest, status } }));
+  }
+}
+
+export class KubeAegirServerStore implements AegirServerStore {
+  private readonly rest: KubeRest;
+
+  constructor(rest: KubeRest) {
+    this.rest = rest;
+  }
+
+  updateStatus(server: AegirServer, status: AegirServerStatus): Promise<AegirServer> {
+    const path = aegirServerPath(server.metadata.name);
+    return withConflictRetry(this.rest, path, server, (latest) => this.rest.request<AegirServer>("PUT", `${path}/status`, { body: { ...latest, status } }));
+  }
+}
