@@ -11,33 +11,31 @@ export interface LogLine {
 
 /**
  * drush 8 writes each log entry as the message padded to the terminal width followed by the
- * level in brackets (`oa_wiki was not found.        [warning]`); long messages wrap, so a
- * line without a level continues the previous entry.
+ * level in brackets (`oa_wiki was not found.        [warning]`); long messages are
+ * word-wrapped with the level on the FIRST line, so a line without a level continues the
+ * previous entry. Lines before any entry (PHP errors, a shell's complaint) are level "unknown".
  */
 export function parseLog(stderr: string): LogLine[] {
   const lines: LogLine[] = [];
-  let pending: string[] = [];
   for (const raw of stderr.split("\n")) {
     // Colour codes appear when drush thinks it writes to a terminal.
     // eslint-disable-next-line no-control-regex
-    const line = raw.replace(/\x1b\[[0-9;]*m/g, "").trimEnd();
+    const line = raw.replace(/\x1b\[[0-9;]*m/g, "").trim();
     if (line === "") continue;
     const match = /^(.*?)\s*\[(\w+)\]$/.exec(line);
-    if (match) {
-      lines.push({ level: (match[2] as string).toLowerCase(), message: [...pending, (match[1] as string).trim()].join(" ").trim() });
-      pending = [];
-    } else {
-      pending.push(line.trim());
-    }
+    const last = lines.at(-1);
+    if (match) lines.push({ level: (match[2] as string).toLowerCase(), message: (match[1] as string).trim() });
+    else if (last) last.message = `${last.message} ${line}`;
+    else lines.push({ level: "unknown", message: line });
   }
-  if (pending.length > 0) lines.push({ level: "unknown", message: pending.join(" ") });
   return lines;
 }
 
 /** Messages drush, provision, hosting and the operator's scripts use, and what they mean. */
 const PATTERNS: Array<[RegExp, Reason]> = [
   [/Could not find the alias @|The drush command '@[^']*' could not be found/, "UnknownSite"],
-  [/PROVISION_OVERLOAD|load average|too high load/i, "ServerOverloaded"],
+  // provision_drush_init(): "load on system too heavy (12.1 9.8 7.5), aborting".
+  [/PROVISION_OVERLOAD|load on system too heavy|load average|too high load/i, "ServerOverloaded"],
   [/HOSTING_TASK_RUNNING|is still queued or running|is not queued, use --force/, "TaskPending"],
   [/^Site \S+ already exists\./m, "SiteExists"],
   [/^Site \S+ does not exist\./m, "UnknownSite"],

@@ -92,3 +92,8 @@ export function pendingTask(site: SiteSummary): Task | undefined {
 export function lastTask(site: SiteSummary, type: string): Task | undefined {
   return site.tasks.filter((t) => t.type === type).sort((a, b) => b.nid - a.nid)[0];
 }
+
+/** Sites that count against capacity: live ones, not the hostmaster front end itself. */
+export function hostedSites(status: ServerStatus): SiteSummary[] {
+  return status.sites.filter((s) => s.status !== "deleted" && s.profile !== "hostmaster");
+}

@@ -5,7 +5,7 @@ import type { AegirServerStatus } from "../../crds/aegirserver.ts";
 import type { AegirServer } from "../../crds/kinds.ts";
 import type { Logger } from "../../controller/logger.ts";
 import { AegirError } from "../aegir/errors.ts";
-import type { ServerStatus } from "../aegir/state.ts";
+import { hostedSites, type ServerStatus } from "../aegir/state.ts";
 import { type ConditionInput, mergeConditions } from "../hostedsite/conditions.ts";
 import type { ServerStatusCache } from "../hostedsite/server-status-cache.ts";
 
@@ -45,9 +45,9 @@ export class AegirServerReconciler {
           ...previous,
           platforms: observed.platforms.map((p) => ({ name: p.name, profiles: [...new Set(p.profiles)].sort() })),
           sites: {
-            total: observed.sites.filter((s) => s.status !== "deleted").length,
-            enabled: observed.sites.filter((s) => s.status === "enabled").length,
-            disabled: observed.sites.filter((s) => s.status === "disabled").length,
+            total: hostedSites(observed).length,
+            enabled: hostedSites(observed).filter((s) => s.status === "enabled").length,
+            disabled: hostedSites(observed).filter((s) => s.status === "disabled").length,
           },
           lastProbeTime: now.toISOString().replace(/\.\d{3}Z$/, "Z"),
         }
@@ -77,7 +77,7 @@ export function serverConditions(server: AegirServer, observed: ServerStatus | u
     if (found.status !== 1) return [`platform ${p.name} is locked or not enabled in Aegir`];
     return [];
   });
-  const full = observed.sites.filter((s) => s.status !== "deleted").length >= server.spec.capacity.maxSites;
+  const full = hostedSites(observed).length >= server.spec.capacity.maxSites;
   const platforms: ConditionInput = problems.length
     ? { type: "PlatformsAvailable", status: "False", reason: "PlatformMissing", message: problems.join("; ") }
     : { type: "PlatformsAvailable", status: "True", reason: "AllPlatformsFound", message: `${server.spec.platforms.length} platform(s) ready` };

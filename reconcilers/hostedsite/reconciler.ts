@@ -6,6 +6,7 @@ import type { AegirServer, HostedSite } from "../../crds/kinds.ts";
 import type { Logger } from "../../controller/logger.ts";
 import type { AegirDriver } from "../aegir/driver.ts";
 import { AegirError, REASONS } from "../aegir/errors.ts";
+import { hostedSites } from "../aegir/state.ts";
 import { applyPlan, type ApplyResult } from "./apply.ts";
 import { ASPECT_CONDITION, computeConditions, mergeConditions, siteUrl } from "./conditions.ts";
 import { assignedServer, resolveDesired, type Desired } from "./desired.ts";
@@ -115,7 +116,8 @@ export class HostedSiteReconciler {
     const driver = this.deps.driver(desired.server);
     const tracker = desired.support ? this.deps.driver(desired.support.server) : undefined;
 
-    const deepDue = memory.dirty || memory.deepGeneration !== generation || now.getTime() >= memory.nextDriftCheck;
+    const driftDue = now.getTime() >= memory.nextDriftCheck;
+    const deepDue = memory.dirty || memory.deepGeneration !== generation || driftDue;
     let observed: Observed;
     try {
       observed = await observeSite({ desired, status: () => this.deps.statusCache.get(desired.server), driver, tracker, deep: deepDue });
@@ -128,7 +130,8 @@ export class HostedSiteReconciler {
       memory.nextDriftCheck = now.getTime() + this.config.driftCheckMs * (0.75 + 0.5 * this.random());
     }
 
-    const blocked = this.blockedAspects(site, generation, observed);
+    // A permanent failure is retried only at the drift check (the platform may have changed).
+    const blocked = driftDue ? new Map<Aspect, { reason: string; message: string }>() : this.blockedAspects(site, generation);
     const createPending = site.metadata.annotations?.[CREATE_PENDING_ANNOTATION];
     const welcomedAt = site.status?.owner?.welcomedAt;
     const thePlan = plan(desired, observed, {
@@ -187,7 +190,10 @@ export class HostedSiteReconciler {
   ): HostedSiteStatus {
     const previous = site.status ?? {};
     const conditions = computeConditions({ desired, observed, plan: thePlan, error: applied.failed?.error, previous: previous.conditions ?? [], blocked });
+    // Every ordered feature seen enabled is the operator's to disable once it leaves the spec.
     const features = new Set(previous.appliedFeatures ?? []);
+    const enabledNow = new Set(observed.deep?.modules ?? []);
+    for (const f of desired.features) if (enabledNow.has(f)) features.add(f);
     for (const op of applied.applied) {
       if (op.kind === "EnableModules" && op.aspect === "features") op.modules.forEach((m) => features.add(m));
       if (op.kind === "DisableModules") op.modules.forEach((m) => features.delete(m));
@@ -217,10 +223,9 @@ export class HostedSiteReconciler {
     };
   }
 
-  /** Aspects whose condition carries a permanent error for this generation; retried at the drift check. */
-  private blockedAspects(site: HostedSite, generation: number, observed: Observed): Map<Aspect, { reason: string; message: string }> {
+  /** Aspects whose condition carries a permanent error for this generation. */
+  private blockedAspects(site: HostedSite, generation: number): Map<Aspect, { reason: string; message: string }> {
     const blocked = new Map<Aspect, { reason: string; message: string }>();
-    if (observed.deep !== undefined) return blocked; // a deep read means a fresh look: try again
     for (const [aspect, type] of Object.entries(ASPECT_CONDITION) as Array<[Aspect, string]>) {
       const c = site.status?.conditions?.find((x) => x.type === type);
       if (c && c.status === "False" && PERMANENT.has(c.reason) && c.observedGeneration === generation) blocked.set(aspect, { reason: c.reason, message: c.message });
@@ -242,7 +247,7 @@ export class HostedSiteReconciler {
         const name = server.metadata.name;
         try {
           const status = await this.deps.statusCache.get(name);
-          const live = new Set(status.sites.filter((s) => s.status !== "deleted").map((s) => s.uri));
+          const live = new Set(hostedSites(status).map((s) => s.uri));
           const placedHere = this.deps.sites().filter((s) => s.status?.server === name && !live.has(s.spec.domain)).length;
           return { server, sites: live.size + placedHere, reachable: true };
         } catch {

@@ -1,0 +1,367 @@
+// The driver against the simulated Aegir, in-process: one test per method, plus the error
+// classification paths a reconciler depends on.
+import { describe, expect, it } from "vitest";
+import { AegirError } from "../../reconcilers/aegir/errors.ts";
+import { lastTask, pendingTask } from "../../reconcilers/aegir/state.ts";
+import { drupalPlatform, openAtriumPlatform } from "../harness/aegir/index.ts";
+import { OWNER, installedSite, simulated } from "./setup.ts";
+
+async function rejection(promise: Promise<unknown>): Promise<AegirError> {
+  const error: unknown = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(error instanceof AegirError)) throw new Error(`expected an AegirError, got ${String(error)}`);
+  return error;
+}
+
+describe("reads", () => {
+  it("serverStatus returns every site, platform and the queue in one command", async () => {
+    const { sim, driver } = simulated({ sites: [{ uri: "support.example.com" }] });
+    await installedSite(sim, driver, "a.example.com");
+    await installedSite(sim, driver, "b.example.com");
+    sim.stats.reset();
+    const status = await driver.serverStatus();
+    expect(sim.stats.counts()).toMatchObject({ total: 1, reads: 1, writes: 0, byName: { "php-eval:server-status": 1 } });
+    // The hostmaster's own site node is a site like any other in Aegir.
+    expect(status.sites.map((s) => s.uri)).toEqual(["aegir.example.com", "support.example.com", "a.example.com", "b.example.com"]);
+    const a = status.sites.find((s) => s.uri === "a.example.com");
+    expect(a).toMatchObject({ status: "enabled", platform: "platform_openatrium2652", profile: "openatrium", https: "Disabled" });
+    expect(a && lastTask(a, "install")?.status).toBe("succeeded");
+    expect(status.platforms).toEqual([
+      { name: "platform_hostmaster", status: 1, profiles: ["hostmaster"] },
+      { name: "platform_openatrium2652", status: 1, profiles: ["minimal", "openatrium", "standard"] },
+    ]);
+    expect(status.queue).toEqual({ queued: 0, processing: 0 });
+  });
+
+  it("siteState reads modules, theme, quota, roles, users and the owner in one command", async () => {
+    const { sim, driver } = simulated();
+    const uri = await installedSite(sim, driver);
+    await driver.createUser(`@${uri}`, OWNER.name, OWNER.mail);
+    await driver.setVariable(uri, "user_limit", 10);
+    sim.stats.reset();
+    const state = await driver.siteState(uri, OWNER);
+    expect(sim.stats.count()).toBe(1);
+    expect(state.modules).toEqual(expect.arrayContaining(["oa_core", "oa_wiki", "openatrium"]));
+    expect(state.modules).not.toContain("oa_analytics");
+    expect(state).toMatchObject({ theme: "oa_theme", themes: ["oa_theme"], userLimit: 10, roles: ["authenticated user", "administrator", "editor"], activeUsers: 1, welcome: {} });
+    expect(state.owner).toEqual({ uid: 2, name: "jane", mail: "jane@example.com", status: "active", roles: [] });
+  });
+
+  it("findAccount finds by name, else by mail, else null", async () => {
+    const { driver } = simulated({
+      platforms: [openAtriumPlatform(), drupalPlatform()],
+      sites: [{ uri: "support.example.com", platform: "platform_drupal759", roles: ["support basic"], users: [{ name: "jane", mail: "jane@example.com", roles: ["support basic"] }] }],
+    });
+    expect(await driver.findAccount("@support.example.com", { name: "jane" })).toMatchObject({ uid: 2, roles: ["support basic"] });
+    expect(await driver.findAccount("@support.example.com", { name: "other", mail: "jane@example.com" })).toMatchObject({ uid: 2 });
+    expect(await driver.findAccount("@support.example.com", { name: "nobody" })).toBeNull();
+    expect((await driver.siteState("support.example.com", { name: "jane", mail: "" })).roles).toEqual(["authenticated user", "administrator", "support basic"]);
+  });
+});
+
+describe("hostmaster writes", () => {
+  it("createSite creates the node and queues its install; the install enables the site", async () => {
+    const { sim, driver } = simulated({ autoRunTasks: false });
+    const created = await driver.createSite({ uri: "acme.example.com", platform: "platform_openatrium2652", profile: "openatrium", aliases: ["www.acme.example.com"], https: "Required" });
+    let site = (await driver.serverStatus()).sites.find((s) => s.uri === "acme.example.com");
+    expect(site).toMatchObject({ nid: created.nid, status: "queued", aliases: ["www.acme.example.com"], https: "Required", verified: 0 });
+    expect(site && pendingTask(site)).toMatchObject({ nid: created.task, type: "install", status: "queued" });
+    sim.drainTasks();
+    site = (await driver.serverStatus()).sites.find((s) => s.uri === "acme.example.com");
+    expect(site?.status).toBe("enabled");
+    expect(sim.site("acme.example.com")?.drupal?.users.get(1)).toMatchObject({ name: "admin", mail: "aegir@aegir.example.com" });
+  });
+
+  it("createSite refuses a second site with the same URI (SiteExists)", async () => {
+    const { sim, driver } = simulated();
+    await installedSite(sim, driver);
+    const error = await rejection(installedSite(sim, driver));
+    expect(error).toMatchObject({ reason: "SiteExists", kind: "permanent", command: "php-eval:create-site" });
+  });
+
+  it("createSite reports UnknownPlatform and ProfileNotOnPlatform", async () => {
+    const { driver, sim } = simulated();
+    expect(await rejection(driver.createSite({ uri: "x.example.com", platform: "platform_nope", profile: "openatrium", aliases: [], https: "Disabled" }))).toMatchObject({ reason: "UnknownPlatform" });
+    expect(await rejection(driver.createSite({ uri: "x.example.com", platform: "platform_openatrium2652", profile: "commons", aliases: [], https: "Disabled" }))).toMatchObject({ reason: "ProfileNotOnPlatform" });
+    expect(sim.site("x.example.com")).toBeUndefined();
+  });
+
+  it("updateSite saves the node, which queues the verify that applies aliases and https", async () => {
+    const { sim, driver } = simulated();
+    const uri = await installedSite(sim, driver);
+    const { task } = await driver.updateSite(uri, { aliases: ["www.acme.example.com"], https: "Enabled" });
+    expect(sim.hostmaster.tasks.get(task)).toMatchObject({ type: "verify", status: 0 });
+    expect(sim.site(uri)?.applied).toEqual({ aliases: [], https: 0 });
+    sim.drainTasks();
+    expect(sim.site(uri)?.applied).toEqual({ aliases: ["www.acme.example.com"], https: 1 });
+  });
+
+  it("queueTask refuses while the site has a pending task (TaskPending, transient)", async () => {
+    const { driver } = simulated({ autoRunTasks: false });
+    await driver.createSite({ uri: "acme.example.com", platform: "platform_openatrium2652", profile: "openatrium", aliases: [], https: "Disabled" });
+    const error = await rejection(driver.queueTask("acme.example.com", "verify"));
+    expect(error).toMatchObject({ reason: "TaskPending", transient: true });
+  });
+
+  it("queueTask on an unknown site is UnknownSite; migrate to an unknown platform is UnknownPlatform", async () => {
+    const { sim, driver } = simulated();
+    expect(await rejection(driver.queueTask("nope.example.com", "verify"))).toMatchObject({ reason: "UnknownSite" });
+    const uri = await installedSite(sim, driver);
+    expect(await rejection(driver.queueTask(uri, "migrate", { targetPlatform: "platform_nope" }))).toMatchObject({ reason: "UnknownPlatform" });
+  });
+
+  it("disable and enable flip the site's status", async () => {
+    const { sim, driver } = simulated();
+    const uri = await installedSite(sim, driver);
+    await driver.queueTask(uri, "disable");
+    sim.drainTasks();
+    expect(sim.site(uri)?.status).toBe(-1);
+    await driver.queueTask(uri, "enable");
+    sim.drainTasks();
+    expect(sim.site(uri)?.status).toBe(1);
+  });
+
+  it("backup records a backup file per run", async () => {
+    const { sim, driver } = simulated();
+    const uri = await installedSite(sim, driver);
+    await driver.queueTask(uri, "backup");
+    sim.drainTasks();
+    await driver.queueTask(uri, "backup");
+    sim.drainTasks();
+    const files = sim.site(uri)?.backups.map((b) => b.file) ?? [];
+    expect(files).toHaveLength(2);
+    expect(files[0]).toMatch(/^\/var\/aegir\/backups\/acme\.example\.com-\d{8}\.\d{6}\.tar\.gz$/);
+    expect(new Set(files).size).toBe(2);
+  });
+
+  it("delete backs the site up first, then marks it deleted and removes its alias", async () => {
+    const { sim, driver } = simulated();
+    const uri = await installedSite(sim, driver);
+    const { nid } = await driver.queueTask(uri, "delete");
+    sim.drainTasks();
+    const [node] = sim.siteNodes(uri);
+    expect(node).toMatchObject({ status: -2, drupal: undefined });
+    expect(node?.backups).toEqual([expect.objectContaining({ task: nid })]);
+    expect(sim.hostmaster.tasks.get(nid)?.log.map((l) => l.message)).toEqual([expect.stringMatching(/^Backed up/), `Deleted site ${uri}.`]);
+    expect((await driver.serverStatus()).sites.find((s) => s.uri === uri)?.status).toBe("deleted");
+    expect(await rejection(driver.siteState(uri, OWNER))).toMatchObject({ reason: "UnknownSite" });
+    // The context is gone: the URI can be sold again.
+    await installedSite(sim, driver, uri);
+    expect(sim.siteNodes(uri).map((s) => s.status)).toEqual([-2, 1]);
+  });
+
+  it("migrate moves the site to another platform after a backup", async () => {
+    const { sim, driver } = simulated({ platforms: [openAtriumPlatform(), openAtriumPlatform({ name: "platform_openatrium2653" })] });
+    const uri = await installedSite(sim, driver);
+    await driver.queueTask(uri, "migrate", { targetPlatform: "platform_openatrium2653" });
+    sim.drainTasks();
+    expect((await driver.serverStatus()).sites.find((s) => s.uri === uri)).toMatchObject({ platform: "platform_openatrium2653", status: "enabled" });
+    expect(sim.site(uri)?.backups).toHaveLength(1);
+  });
+
+  it("an injected install failure fails the task, rolls the site back and leaves other tasks alone", async () => {
+    const { sim, driver } = simulated({ autoRunTasks: false });
+    sim.faults.failTask({ type: "install", uri: "b.example.com", message: "Unable to connect to the database server." });
+    await driver.createSite({ uri: "a.example.com", platform: "platform_openatrium2652", profile: "openatrium", aliases: [], https: "Disabled" });
+    await driver.createSite({ uri: "b.example.com", platform: "platform_openatrium2652", profile: "openatrium", aliases: [], https: "Disabled" });
+    sim.drainTasks();
+    const status = await driver.serverStatus();
+    expect(status.sites.filter((s) => s.uri !== "aegir.example.com").map((s) => [s.uri, s.status, lastTask(s, "install")?.status])).toEqual([
+      ["a.example.com", "enabled", "succeeded"],
+      ["b.example.com", "disabled", "failed"],
+    ]);
+    expect(sim.state().tasks.at(-1)?.log).toEqual(["[error] Unable to connect to the database server."]);
+  });
+
+  it("an install of a profile the platform lost fails the task and leaves no site", async () => {
+    const { sim, driver } = simulated({ autoRunTasks: false });
+    await driver.createSite({ uri: "acme.example.com", platform: "platform_openatrium2652", profile: "openatrium", aliases: [], https: "Disabled" });
+    sim.hostmaster.platformByName("platform_openatrium2652")?.profiles.delete("openatrium");
+    sim.drainTasks();
+    const site = (await driver.serverStatus()).sites.find((s) => s.uri === "acme.example.com");
+    expect(site && lastTask(site, "install")?.status).toBe("failed");
+    expect(site?.status).toBe("disabled");
+    expect(await rejection(driver.siteState("acme.example.com", OWNER))).toMatchObject({ reason: "UnknownSite" });
+  });
+});
+
+describe("site writes", () => {
+  it("enableExtensions enables modules on the platform", async () => {
+    const { sim, driver } = simulated();
+    const uri = await installedSite(sim, driver);
+    await driver.enableExtensions(uri, ["oa_analytics", "oa_markdown"]);
+    expect(sim.site(uri)?.drupal?.modules).toEqual(expect.arrayContaining(["oa_analytics", "oa_markdown"]));
+    await driver.enableExtensions(uri, ["oa_analytics"]);
+    expect(sim.stats.count("pm-enable")).toBe(2);
+  });
+
+  it("enableExtensions catches pm-enable's exit 0 for a module the platform lacks (ModuleNotOnPlatform)", async () => {
+    const { sim, driver } = simulated();
+    const uri = await installedSite(sim, driver);
+    const error = await rejection(driver.enableExtensions(uri, ["oa_analytics", "premium_widgets"]));
+    expect(error).toMatchObject({ reason: "ModuleNotOnPlatform", kind: "permanent", command: "pm-enable" });
+    expect(error.message).toContain("premium_widgets");
+    expect(sim.stats.records.at(-1)?.code).toBe(0);
+  });
+
+  it("a missing module whose name wraps drush's log line is still caught", async () => {
+    const { sim, driver } = simulated();
+    const uri = await installedSite(sim, driver);
+    const long = "acme_premium_reporting_dashboard_with_exports_and_widgets";
+    await expect(driver.enableExtensions(uri, [long])).rejects.toMatchObject({ reason: "ModuleNotOnPlatform" });
+    expect(sim.stats.records.at(-1)?.code).toBe(0);
+  });
+
+  it("disableModules disables", async () => {
+    const { sim, driver } = simulated();
+    const uri = await installedSite(sim, driver);
+    await driver.disableModules(uri, ["oa_wiki"]);
+    expect(sim.site(uri)?.drupal?.modules).not.toContain("oa_wiki");
+  });
+
+  it("setDefaultTheme enables the theme and sets theme_default; a missing theme is ThemeNotOnPlatform", async () => {
+    const { sim, driver } = simulated({ platforms: [openAtriumPlatform({ extraThemes: ["acme_premium"] })] });
+    const uri = await installedSite(sim, driver);
+    await driver.setDefaultTheme(uri, "acme_premium");
+    expect(await driver.siteState(uri, OWNER)).toMatchObject({ theme: "acme_premium", themes: ["oa_theme", "acme_premium"] });
+    expect(await rejection(driver.setDefaultTheme(uri, "nope_theme"))).toMatchObject({ reason: "ThemeNotOnPlatform" });
+  });
+
+  it("setVariable stores strings and integers", async () => {
+    const { sim, driver } = simulated();
+    const uri = await installedSite(sim, driver);
+    await driver.setVariable(uri, "user_limit", 25);
+    await driver.setVariable(uri, "site_slogan", "Work together");
+    expect(sim.site(uri)?.drupal?.variables.get("user_limit")).toBe(25);
+    expect(sim.site(uri)?.drupal?.variables.get("site_slogan")).toBe("Work together");
+  });
+
+  it("createUser creates an active account; an existing name is UserExists", async () => {
+    const { sim, driver } = simulated();
+    const uri = await installedSite(sim, driver);
+    await driver.createUser(`@${uri}`, "jane", "jane@example.com");
+    expect(await driver.findAccount(`@${uri}`, { name: "jane" })).toMatchObject({ uid: 2, status: "active" });
+    expect(await rejection(driver.createUser(`@${uri}`, "jane", "other@example.com"))).toMatchObject({ reason: "UserExists", kind: "permanent" });
+  });
+
+  it("addRole and removeRole; a role the site lacks is RoleNotOnSite, an unknown user UnknownUser", async () => {
+    const { sim, driver } = simulated({ platforms: [openAtriumPlatform({ extraRoles: ["manager"] })] });
+    const uri = await installedSite(sim, driver);
+    await driver.createUser(`@${uri}`, "jane", "jane@example.com");
+    await driver.addRole(`@${uri}`, "manager", "jane");
+    expect((await driver.siteState(uri, OWNER)).owner?.roles).toEqual(["manager"]);
+    await driver.removeRole(`@${uri}`, "manager", "jane");
+    expect((await driver.siteState(uri, OWNER)).owner?.roles).toEqual([]);
+    expect(await rejection(driver.addRole(`@${uri}`, "support premium", "jane"))).toMatchObject({ reason: "RoleNotOnSite" });
+    expect(await rejection(driver.addRole(`@${uri}`, "manager", "nobody"))).toMatchObject({ reason: "UnknownUser" });
+  });
+
+  it("OA2 without a platform-added role has no manager role", async () => {
+    const { sim, driver } = simulated();
+    const uri = await installedSite(sim, driver);
+    await driver.createUser(`@${uri}`, "jane", "jane@example.com");
+    expect(await rejection(driver.addRole(`@${uri}`, "manager", "jane"))).toMatchObject({ reason: "RoleNotOnSite" });
+  });
+
+  it("blockUser and unblockUser change the active user count", async () => {
+    const { sim, driver } = simulated();
+    const uri = await installedSite(sim, driver);
+    await driver.createUser(`@${uri}`, "jane", "jane@example.com");
+    await driver.blockUser(`@${uri}`, "jane");
+    expect(await driver.siteState(uri, OWNER)).toMatchObject({ activeUsers: 0, owner: { status: "blocked" } });
+    await driver.unblockUser(`@${uri}`, "jane");
+    expect(await driver.siteState(uri, OWNER)).toMatchObject({ activeUsers: 1, owner: { status: "active" } });
+    expect(await rejection(driver.blockUser(`@${uri}`, "nobody"))).toMatchObject({ reason: "UnknownUser" });
+  });
+
+  it("loginLink returns a one-time link on the site's scheme", async () => {
+    const { sim, driver } = simulated();
+    const uri = await installedSite(sim, driver);
+    await driver.createUser(`@${uri}`, "jane", "jane@example.com");
+    expect(await driver.loginLink(uri, "jane", true)).toMatch(/^https:\/\/acme\.example\.com\/user\/reset\/2\/\d+\/[A-Za-z0-9_-]{43}\/login$/);
+    expect(await driver.loginLink(uri, "jane", false)).toMatch(/^http:\/\/acme\.example\.com\/user\/reset\/2\//);
+    expect(sim.stats.counts()).toMatchObject({ byName: { "user-login": 2 } });
+  });
+
+  it("sendWelcomeMail sends once: the second call returns sent:false and the outbox holds one mail", async () => {
+    const { sim, driver } = simulated();
+    const uri = await installedSite(sim, driver);
+    await driver.createUser(`@${uri}`, "jane", "jane@example.com");
+    const first = await driver.sendWelcomeMail(uri, "jane");
+    const second = await driver.sendWelcomeMail(uri, "jane");
+    expect(first).toMatchObject({ uid: 2, sent: true, marker: { state: "sent" } });
+    expect(second).toEqual({ uid: 2, sent: false, marker: first.marker });
+    const welcome = sim.site(uri)?.drupal?.outbox.filter((m) => m.to === "jane@example.com");
+    expect(welcome).toEqual([expect.objectContaining({ kind: "register_admin_created", uid: 2 })]);
+    expect((await driver.siteState(uri, OWNER)).welcome).toEqual({ "2": first.marker });
+  });
+
+  it("a failed welcome mail is marked failed and not retried", async () => {
+    const { sim, driver } = simulated();
+    const uri = await installedSite(sim, driver);
+    await driver.createUser(`@${uri}`, "jane", "jane@example.com");
+    sim.faults.failMail();
+    expect(await driver.sendWelcomeMail(uri, "jane")).toMatchObject({ sent: false, marker: { state: "failed" } });
+    expect(await driver.sendWelcomeMail(uri, "jane")).toMatchObject({ sent: false, marker: { state: "failed" } });
+    expect(sim.site(uri)?.drupal?.outbox.filter((m) => m.to === "jane@example.com")).toEqual([]);
+  });
+});
+
+describe("failures", () => {
+  it("an unknown site alias is UnknownSite", async () => {
+    const { driver } = simulated();
+    expect(await rejection(driver.enableExtensions("nope.example.com", ["oa_wiki"]))).toMatchObject({ reason: "UnknownSite", command: "pm-enable" });
+  });
+
+  it("a site whose install has not run yet has no alias: UnknownSite", async () => {
+    const { driver } = simulated({ autoRunTasks: false });
+    await driver.createSite({ uri: "acme.example.com", platform: "platform_openatrium2652", profile: "openatrium", aliases: [], https: "Disabled" });
+    expect(await rejection(driver.siteState("acme.example.com", OWNER))).toMatchObject({ reason: "UnknownSite" });
+  });
+
+  it("provision's load guard is ServerOverloaded (transient)", async () => {
+    const { driver, sim } = simulated();
+    sim.faults.overload();
+    expect(await rejection(driver.serverStatus())).toMatchObject({ reason: "ServerOverloaded", transient: true });
+    await expect(driver.serverStatus()).resolves.toBeDefined();
+  });
+
+  it("failNext matches by command and alias, with the given status and stderr", async () => {
+    const { driver, sim } = simulated();
+    const uri = await installedSite(sim, driver);
+    sim.faults.failNext({ match: { command: "pm-enable", alias: `@${uri}` }, exitCode: 255, stderr: "PHP Fatal error:  Allowed memory size exhausted\n" });
+    await driver.serverStatus();
+    const error = await rejection(driver.enableExtensions(uri, ["oa_analytics"]));
+    expect(error).toMatchObject({ reason: "DrushFailed", command: "pm-enable" });
+    expect(error.message).toContain("crashed (PHP fatal error)");
+    await driver.enableExtensions(uri, ["oa_analytics"]);
+  });
+
+  it("a dropped connection rejects with ConnectionLost; the effect applies only if configured", async () => {
+    const { driver, sim } = simulated();
+    const uri = await installedSite(sim, driver);
+    sim.faults.drop({ match: { command: "user-create" } });
+    expect(await rejection(driver.createUser(`@${uri}`, "jane", "jane@example.com"))).toMatchObject({ reason: "ConnectionLost", transient: true });
+    expect(await driver.findAccount(`@${uri}`, { name: "jane" })).toBeNull();
+    sim.faults.drop({ match: { command: "user-create" }, applied: true });
+    expect(await rejection(driver.createUser(`@${uri}`, "jane", "jane@example.com"))).toMatchObject({ reason: "ConnectionLost" });
+    expect(await driver.findAccount(`@${uri}`, { name: "jane" })).not.toBeNull();
+    expect(sim.stats.records.filter((r) => r.outcome === "dropped")).toHaveLength(2);
+  });
+
+  it("probabilistic faults are reproducible from the seed", async () => {
+    const outcomes = async (seed: number) => {
+      const { driver, sim } = simulated({ seed });
+      sim.faults.overload({ times: Infinity, probability: 0.5 });
+      const results: boolean[] = [];
+      for (let i = 0; i < 20; i++) results.push(await driver.serverStatus().then(() => true, () => false));
+      return results;
+    };
+    const a = await outcomes(7);
+    expect(await outcomes(7)).toEqual(a);
+    expect(a).toContain(true);
+    expect(a).toContain(false);
+  });
+});

@@ -1,0 +1,238 @@
+// The operator's php-eval scripts (reconcilers/aegir/scripts.ts), executed against the model
+// with the semantics of their PHP: same lookups, same errors, same JSON.
+import type { ScriptName } from "../../../reconcilers/aegir/scripts.ts";
+import { type Clock, unixTime } from "./clock.ts";
+import { type DrupalSite, type DrupalUser, userByMail, userByName } from "./drupal.ts";
+import type { Faults } from "./faults.ts";
+import { type Hostmaster, type SiteNode, SITE_QUEUED, TASK_PROCESSING, TASK_QUEUED } from "./model.ts";
+import { type DrushResult, crashed, done, failed, phpJson, printed } from "./result.ts";
+import type { TaskQueue } from "./tasks.ts";
+
+export interface ScriptEnv {
+  hostmaster: Hostmaster;
+  tasks: TaskQueue;
+  clock: Clock;
+  faults: Faults;
+}
+
+/** The site drush bootstrapped: its node and Drupal, and whether it is the hostmaster. */
+export interface BootstrappedSite {
+  node: SiteNode;
+  drupal: DrupalSite;
+  isHostmaster: boolean;
+}
+
+type Input = Record<string, unknown>;
+
+export const SCRIPT_KIND: Record<ScriptName, "read" | "write"> = {
+  "server-status": "read",
+  "create-site": "write",
+  "update-site": "write",
+  "queue-task": "write",
+  "site-state": "read",
+  "find-account": "read",
+  "welcome-mail": "write",
+};
+
+/** The first hosting table each hostmaster script queries: on a plain site it does not exist. */
+const HOSTMASTER_TABLE: Partial<Record<ScriptName, string>> = {
+  "server-status": "hosting_site",
+  "create-site": "hosting_context",
+  "update-site": "hosting_context",
+  "queue-task": "hosting_context",
+};
+
+export function runScript(env: ScriptEnv, script: ScriptName, site: BootstrappedSite, stdin: string): DrushResult {
+  const table = HOSTMASTER_TABLE[script];
+  if (table !== undefined && !site.isHostmaster) {
+    return crashed(`PDOException: SQLSTATE[42S02]: Base table or view not found: 1146 Table '${dbName(site.node.uri)}.${table}' doesn't exist in drush_core_php_eval() (line 1196 of eval()'d code).`);
+  }
+  const input = parseInput(stdin);
+  if (input === undefined) return failed("Standard input is not a JSON object.");
+  switch (script) {
+    case "server-status":
+      return serverStatus(env);
+    case "create-site":
+      return createSite(env, input);
+    case "update-site":
+      return updateSite(env, input);
+    case "queue-task":
+      return queueTask(env, input);
+    case "site-state":
+      return siteState(site.drupal, input);
+    case "find-account":
+      return done(printed(phpJson({ account: account(site.drupal, str(input, "name"), str(input, "mail")) })));
+    case "welcome-mail":
+      return welcomeMail(env, site.drupal, input);
+  }
+}
+
+/** provision's database name: the URI without punctuation, at most 16 characters. */
+function dbName(uri: string): string {
+  return uri.replace(/[^a-z0-9]/g, "").slice(0, 16);
+}
+
+/** json_decode(…, TRUE) then is_array(): objects and arrays pass. */
+function parseInput(stdin: string): Input | undefined {
+  try {
+    const value: unknown = JSON.parse(stdin);
+    return typeof value === "object" && value !== null ? (value as Input) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `$in['key']` as PHP would use it in a string context (missing → ''). */
+function str(input: Input, key: string): string {
+  const value = input[key];
+  return typeof value === "string" ? value : typeof value === "number" ? String(value) : "";
+}
+
+/** `(int) $in['key']` */
+function int(input: Input, key: string): number {
+  const value = input[key];
+  const n = typeof value === "number" ? value : typeof value === "string" ? Number.parseInt(value, 10) : 0;
+  return Number.isFinite(n) ? Math.trunc(n) : 0;
+}
+
+function stringList(input: Input, key: string): string[] {
+  const value = input[key];
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+}
+
+function httpsCode(n: number): 0 | 1 | 2 {
+  return n === 1 || n === 2 ? n : 0;
+}
+
+function serverStatus(env: ScriptEnv): DrushResult {
+  const hm = env.hostmaster;
+  const nameOf = new Map([...hm.contexts].map(([name, nid]) => [nid, name]));
+  const sites = new Map<number, Record<string, unknown> & { tasks: unknown[] }>();
+  for (const site of [...hm.sites.values()].sort((a, b) => a.nid - b.nid)) {
+    const platform = nameOf.get(site.platform);
+    if (platform === undefined) continue; // INNER JOIN on the platform's context
+    sites.set(site.nid, {
+      nid: site.nid,
+      uri: site.uri,
+      status: site.status,
+      verified: site.verified,
+      platform,
+      profile: site.profile,
+      aliases: [...site.aliases].sort(),
+      https: site.https,
+      tasks: [],
+    });
+  }
+  const latest = new Map<string, number>();
+  for (const task of hm.tasks.values()) {
+    const key = `${task.rid}:${task.type}`;
+    latest.set(key, Math.max(latest.get(key) ?? 0, task.nid));
+  }
+  const queue = { queued: 0, processing: 0 };
+  for (const task of [...hm.tasks.values()].sort((a, b) => a.nid - b.nid)) {
+    const pending = task.status === TASK_QUEUED || task.status === TASK_PROCESSING;
+    if (!pending && latest.get(`${task.rid}:${task.type}`) !== task.nid) continue;
+    if (task.status === TASK_QUEUED) queue.queued++;
+    if (task.status === TASK_PROCESSING) queue.processing++;
+    sites.get(task.rid)?.tasks.push({ nid: task.nid, type: task.type, status: task.status, executed: task.executed, delta: task.delta });
+  }
+  const platforms = [...hm.platforms.values()]
+    .sort((a, b) => a.nid - b.nid)
+    .map((p) => ({ name: p.name, status: p.status, profiles: [...p.profiles.keys()].sort() }));
+  return done(printed(phpJson({ sites: [...sites.values()], platforms, queue })));
+}
+
+function createSite(env: ScriptEnv, input: Input): DrushResult {
+  const hm = env.hostmaster;
+  const uri = str(input, "uri");
+  if (hm.context(uri) !== undefined) return failed(`Site ${uri} already exists.`);
+  const platformName = str(input, "platform");
+  const platformNid = hm.context(platformName);
+  if (platformNid === undefined) return failed(`Platform ${platformName} does not exist.`);
+  const profileName = str(input, "profile");
+  // The package lookup joins on the platform's nid: any other kind of context has no profiles.
+  if (!hm.platforms.get(platformNid)?.profiles.has(profileName)) return failed(`Profile ${profileName} is not on platform ${platformName}.`);
+  const node = hm.addSite({ uri, status: SITE_QUEUED, platform: platformNid, profile: profileName, aliases: stringList(input, "aliases"), https: httpsCode(int(input, "https")) });
+  // hosting_site's insert hook queues the install.
+  const task = env.tasks.add(node.nid, "install");
+  return done(printed(phpJson({ nid: node.nid, task: task.nid })));
+}
+
+function updateSite(env: ScriptEnv, input: Input): DrushResult {
+  const uri = str(input, "uri");
+  const node = env.hostmaster.siteByUri(uri);
+  if (!node) return failed(`Site ${uri} does not exist.`);
+  node.aliases = stringList(input, "aliases");
+  node.https = httpsCode(int(input, "https"));
+  // Every later node_save of a site node queues a verify.
+  const task = env.tasks.add(node.nid, "verify");
+  return done(printed(phpJson({ nid: node.nid, task: task.nid })));
+}
+
+function queueTask(env: ScriptEnv, input: Input): DrushResult {
+  const hm = env.hostmaster;
+  const uri = str(input, "uri");
+  const nid = hm.context(uri);
+  if (nid === undefined) return failed(`Site ${uri} does not exist.`);
+  const pending = hm.pendingTasks(nid)[0];
+  if (pending) return failed(`Task ${pending.nid} of ${uri} is still queued or running.`);
+  const type = str(input, "type");
+  const args: Record<string, number> = {};
+  if (type === "migrate") {
+    const target = str(input, "targetPlatform");
+    const targetNid = hm.context(target);
+    if (targetNid === undefined) return failed(`Platform ${target} does not exist.`);
+    args["target_platform"] = targetNid;
+  }
+  const task = env.tasks.add(nid, type, args);
+  return done(printed(phpJson({ nid: task.nid })));
+}
+
+function account(drupal: DrupalSite, name: string, mail: string): Record<string, unknown> | null {
+  const user: DrupalUser | undefined = (name ? userByName(drupal, name) : undefined) ?? (mail ? userByMail(drupal, mail) : undefined);
+  if (!user) return null;
+  return { uid: user.uid, name: user.name, mail: user.mail, status: user.status, roles: [...user.roles] };
+}
+
+function siteState(drupal: DrupalSite, input: Input): DrushResult {
+  const owner = typeof input["owner"] === "object" && input["owner"] !== null ? (input["owner"] as Input) : {};
+  const welcome = drupal.variables.get("aegir_operator_welcome") ?? {};
+  return done(
+    printed(
+      phpJson({
+        modules: [...drupal.modules],
+        themes: [...drupal.themes],
+        theme: drupal.variables.get("theme_default") ?? "",
+        userLimit: drupal.variables.get("user_limit") ?? null,
+        roles: ["authenticated user", ...drupal.roles],
+        activeUsers: [...drupal.users.values()].filter((u) => u.uid > 1 && u.status === 1).length,
+        owner: account(drupal, str(owner, "name"), str(owner, "mail")),
+        welcome,
+      }),
+    ),
+  );
+}
+
+function siteName(drupal: DrupalSite): string {
+  const name = drupal.variables.get("site_name");
+  return typeof name === "string" ? name : "";
+}
+
+type WelcomeMarkers = Record<string, { state: string; at: number }>;
+
+function welcomeMail(env: ScriptEnv, drupal: DrupalSite, input: Input): DrushResult {
+  const name = str(input, "name");
+  const user = userByName(drupal, name);
+  if (!user) return failed(`Unable to find a matching user for ${name}.`);
+  const markers = { ...((drupal.variables.get("aegir_operator_welcome") ?? {}) as WelcomeMarkers) };
+  const existing = markers[String(user.uid)];
+  if (existing) return done(printed(phpJson({ uid: user.uid, sent: false, marker: existing })));
+  const now = unixTime(env.clock);
+  markers[String(user.uid)] = { state: "sending", at: now };
+  drupal.variables.set("aegir_operator_welcome", { ...markers });
+  const sent = !env.faults.takeMail();
+  if (sent) drupal.outbox.push({ to: user.mail, uid: user.uid, kind: "register_admin_created", subject: `An administrator created an account for you at ${siteName(drupal)}`, at: now });
+  markers[String(user.uid)] = { state: sent ? "sent" : "failed", at: now };
+  drupal.variables.set("aegir_operator_welcome", markers);
+  return done(printed(phpJson({ uid: user.uid, sent, marker: markers[String(user.uid)] })));
+}
