@@ -1,12 +1,16 @@
 // Where a new site goes when spec.server is empty: the reachable server with the most free
 // capacity that serves the profile. Pure; the caller supplies the site counts.
-import type { AegirServer } from "../../crds/kinds.ts";
+import type { AegirServer, HostedSite } from "../../crds/kinds.ts";
+import { AegirError } from "../aegir/errors.ts";
+import { hostedSites, type ServerStatus } from "../aegir/state.ts";
 
 export interface ServerLoad {
   server: AegirServer;
   /** Sites on the server plus HostedSites already placed on it and not yet created. */
   sites: number;
   reachable: boolean;
+  /** Why it could not be read, when unreachable. */
+  problem?: string;
 }
 
 export type Placement = { server: string } | { error: "NoServerForProfile" | "NoCapacity"; message: string };
@@ -24,7 +28,32 @@ export function placeSite(loads: readonly ServerLoad[], profile: string, platfor
     .sort((a, b) => b.free - a.free || a.name.localeCompare(b.name));
   const best = candidates[0];
   if (best === undefined) {
-    return { error: "NoCapacity", message: `All ${serving.length} Aegir server(s) offering ${profile} are full or unreachable` };
+    const why = serving.filter((l) => l.problem).map((l) => `${l.server.metadata.name}: ${l.problem}`);
+    return { error: "NoCapacity", message: `All ${serving.length} Aegir server(s) offering ${profile} are full or unreachable${why.length ? ` (${why.join("; ")})` : ""}` };
   }
   return { server: best.name };
+}
+
+/**
+ * Each server's load: its sites plus HostedSites placed on it but not there yet. A server whose
+ * status cannot be read counts as unreachable.
+ */
+export async function serverLoads(
+  servers: readonly AegirServer[],
+  status: (server: string) => Promise<ServerStatus>,
+  sites: readonly HostedSite[],
+): Promise<ServerLoad[]> {
+  return Promise.all(
+    servers.map(async (server) => {
+      const name = server.metadata.name;
+      try {
+        const live = new Set(hostedSites(await status(name)).map((s) => s.uri));
+        const placedHere = sites.filter((s) => s.status?.server === name && !live.has(s.spec.domain)).length;
+        return { server, sites: live.size + placedHere, reachable: true };
+      } catch (error) {
+        const problem = error instanceof AegirError ? `${error.reason}: ${error.message}` : String(error);
+        return { server, sites: 0, reachable: false, problem };
+      }
+    }),
+  );
 }

@@ -6,13 +6,13 @@ import type { AegirServer, HostedSite } from "../../crds/kinds.ts";
 import type { Logger } from "../../controller/logger.ts";
 import type { AegirDriver } from "../aegir/driver.ts";
 import { AegirError, REASONS } from "../aegir/errors.ts";
-import { hostedSites } from "../aegir/state.ts";
 import { applyPlan, type ApplyResult } from "./apply.ts";
 import { ASPECT_CONDITION, computeConditions, mergeConditions, siteUrl } from "./conditions.ts";
 import { assignedServer, resolveDesired, type Desired } from "./desired.ts";
 import { CREATE_PENDING_ANNOTATION, FINALIZER, WELCOME_REQUESTED_ANNOTATION } from "./names.ts";
+import { planContext } from "./context.ts";
 import { observeSite } from "./observe.ts";
-import { placeSite } from "./placement.ts";
+import { placeSite, serverLoads } from "./placement.ts";
 import { type Aspect, type Observed, type Plan, plan } from "./plan.ts";
 import type { ServerStatusCache } from "./server-status-cache.ts";
 
@@ -132,16 +132,7 @@ export class HostedSiteReconciler {
 
     // A permanent failure is retried only at the drift check (the platform may have changed).
     const blocked = driftDue ? new Map<Aspect, { reason: string; message: string }>() : this.blockedAspects(site, generation);
-    const createPending = site.metadata.annotations?.[CREATE_PENDING_ANNOTATION];
-    const welcomedAt = site.status?.owner?.welcomedAt;
-    const thePlan = plan(desired, observed, {
-      now,
-      appliedFeatures: site.status?.appliedFeatures ?? [],
-      blocked: new Set(blocked.keys()),
-      createPendingSince: createPending && observed.site === undefined ? new Date(createPending) : undefined,
-      createSettleMs: this.config.createSettleMs,
-      welcomed: welcomedAt !== undefined,
-    });
+    const thePlan = plan(desired, observed, planContext(site, observed, now, new Set(blocked.keys()), this.config.createSettleMs));
 
     const intents = {
       createAttempt: async (at: Date) => {
@@ -163,7 +154,7 @@ export class HostedSiteReconciler {
     }
 
     // Once Aegir shows the site, the creation guard has done its job.
-    if (createPending !== undefined && observed.site !== undefined) site = await this.deps.store.annotate(site, { [CREATE_PENDING_ANNOTATION]: null });
+    if (site.metadata.annotations?.[CREATE_PENDING_ANNOTATION] !== undefined && observed.site !== undefined) site = await this.deps.store.annotate(site, { [CREATE_PENDING_ANNOTATION]: null });
 
     if (thePlan.released) {
       await this.deps.store.removeFinalizer(site, FINALIZER);
@@ -241,20 +232,7 @@ export class HostedSiteReconciler {
   }
 
   private async place(site: HostedSite): Promise<{ server: string } | { error: string; message: string }> {
-    const servers = this.deps.servers();
-    const loads = await Promise.all(
-      servers.map(async (server) => {
-        const name = server.metadata.name;
-        try {
-          const status = await this.deps.statusCache.get(name);
-          const live = new Set(hostedSites(status).map((s) => s.uri));
-          const placedHere = this.deps.sites().filter((s) => s.status?.server === name && !live.has(s.spec.domain)).length;
-          return { server, sites: live.size + placedHere, reachable: true };
-        } catch {
-          return { server, sites: 0, reachable: false };
-        }
-      }),
-    );
+    const loads = await serverLoads(this.deps.servers(), (name) => this.deps.statusCache.get(name), this.deps.sites());
     return placeSite(loads, site.spec.profile, site.spec.platform);
   }
 
