@@ -4,7 +4,8 @@ import type { AegirServer } from "../crds/kinds.ts";
 import { AegirDriver } from "../reconcilers/aegir/driver.ts";
 import { AegirError } from "../reconcilers/aegir/errors.ts";
 import { SshPool } from "../reconcilers/aegir/ssh/pool.ts";
-import type { PrivateKeySource, SecretKeyReader } from "../reconcilers/aegir/ssh/private-key.ts";
+import type { SecretKeyReader } from "../reconcilers/aegir/ssh/private-key.ts";
+import { sshPoolOptions } from "../reconcilers/aegir/ssh/server-spec.ts";
 import type { Logger } from "./logger.ts";
 import type { ControllerMetrics } from "./metrics.ts";
 
@@ -42,18 +43,11 @@ export class DriverRegistry {
     if (existing?.fingerprint === fingerprint) return existing.driver;
     if (existing) void existing.pool.close();
 
-    const ref = spec.privateKeySecretRef;
-    const privateKey: PrivateKeySource = this.o.keyFile ? { file: this.o.keyFile } : { secretRef: ref, read: this.o.readSecret };
-    const pool = new SshPool({
-      host: spec.host,
-      port: spec.port,
-      username: spec.user,
-      hostKeySHA256: spec.hostKeySHA256,
-      privateKey,
-      maxConcurrent: spec.capacity.maxConcurrentOperations,
+    const options = sshPoolOptions(spec, this.o.readSecret, {
       logger: this.o.log,
       ...(this.o.metrics ? { onMetrics: (m: { openConnections: number }) => this.o.metrics?.sshConnections.set({ server: name }, m.openConnections) } : {}),
     });
+    const pool = new SshPool(this.o.keyFile ? { ...options, privateKey: { file: this.o.keyFile } } : options);
     const driver = new AegirDriver({
       runner: pool,
       drush: spec.drushPath,

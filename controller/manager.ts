@@ -12,6 +12,7 @@ import { ServerStatusCache } from "../reconcilers/hostedsite/server-status-cache
 import { Controller } from "./controller.ts";
 import { ServerGate } from "./server-gate.ts";
 import { DriverRegistry } from "./drivers.ts";
+import { readSecretKey } from "../reconcilers/aegir/ssh/kube-secret.ts";
 import { type Endpoint, serveMetrics, serveProbes } from "./http-endpoints.ts";
 import { aegirServerPath, KubeAegirServerStore, KubeHostedSiteStore } from "./kube/stores.ts";
 import { EventRecorder } from "./kube/events.ts";
@@ -74,12 +75,7 @@ export async function startManager(config: ManagerConfig, kc: KubeConfig, log: L
   // The informers are created below; the closures here run only after they exist.
   const drivers = new DriverRegistry({
     servers: () => servers.list(),
-    readSecret: async (namespace, name, key) => {
-      const secret = await rest.request<{ data?: Record<string, string> }>("GET", `/api/v1/namespaces/${namespace}/secrets/${name}`);
-      const value = secret.data?.[key];
-      if (value === undefined) throw new Error(`secret ${namespace}/${name} has no key ${key}`);
-      return Buffer.from(value, "base64").toString("utf8");
-    },
+    readSecret: readSecretKey(kc),
     ...(config.sshKeyFile ? { keyFile: config.sshKeyFile } : {}),
     metrics,
     log,

@@ -198,6 +198,8 @@ export class AegirDriver {
     try {
       result = await this.runner.run(command.argv, { timeoutMs, ...(command.stdin === undefined ? {} : { stdin: command.stdin }) });
     } catch (error) {
+      // A refused argument (NUL byte) is a bug in the caller, not a network problem.
+      if (error instanceof TypeError) throw error;
       const reason = error instanceof AegirError ? error.reason : "ConnectionLost";
       done(reason === "CommandTimeout" ? "timeout" : "connection", reason);
       throw error instanceof AegirError ? error : new AegirError("ConnectionLost", String(error), { command: command.name, cause: error });

@@ -149,9 +149,12 @@ ${accountInfo}
 $themes = array();
 foreach (list_themes() as $name => $theme) { if ($theme->status) { $themes[] = $name; } }
 $welcome = variable_get('aegir_operator_welcome', array());
+// Everything the platform carries: pm-enable -y would download a missing module from drupal.org.
 drush_print(json_encode(array(
   'modules' => array_values(module_list()),
+  'available' => array_keys(system_rebuild_module_data()),
   'themes' => $themes,
+  'availableThemes' => array_keys(list_themes(TRUE)),
   'theme' => variable_get('theme_default', ''),
   'userLimit' => variable_get('user_limit', NULL),
   'roles' => array_values(user_roles(TRUE)),

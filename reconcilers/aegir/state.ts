@@ -66,7 +66,10 @@ export type WelcomeMarker = z.infer<typeof WelcomeMarker>;
 
 export const SiteStateWire = z.object({
   modules: z.array(z.string()),
+  /** Modules present on the platform, enabled or not. */
+  available: z.array(z.string()),
   themes: z.array(z.string()),
+  availableThemes: z.array(z.string()),
   theme: z.string(),
   userLimit: z.union([z.int(), z.string().regex(/^\d+$/).transform(Number)]).nullable(),
   roles: z.array(z.string()),

@@ -53,7 +53,7 @@ export function computeConditions(facts: ConditionFacts): ConditionInput[] {
     facts.previous.find((c) => c.type === type) ?? { type, status: "Unknown", reason: "NotObserved", message: "Not checked yet" };
 
   const aspect = (type: ConditionType, a: Aspect, evaluate: () => ConditionInput): ConditionInput => {
-    const blocked = facts.blocked.get(a);
+    const blocked = facts.blocked.get(a) ?? plan.problems.find((p) => p.aspect === a);
     if (blocked) return no(type, blocked.reason, blocked.message);
     if (error !== undefined && error.kind === "permanent" && pendingFor(a).length > 0) return no(type, error.reason, error.message);
     return evaluate();

@@ -59,8 +59,16 @@ export interface Wait {
   retryAfterMs?: number;
 }
 
+/** Something the plan can already tell will not work: a permanent condition, no command tried. */
+export interface Problem {
+  aspect: Aspect;
+  reason: string;
+  message: string;
+}
+
 export interface Plan {
   operations: Operation[];
+  problems: Problem[];
   wait: Wait | undefined;
   /** Deletion finished in Aegir (or is not wanted): the finalizer may go. */
   released: boolean;
@@ -75,19 +83,19 @@ export function plan(desired: Desired, observed: Observed, ctx: PlanContext): Pl
   const site = observed.site;
 
   if (site === undefined) {
-    if (ctx.blocked.has("site")) return { operations, wait: undefined, released: false };
+    if (ctx.blocked.has("site")) return { operations, problems: [], wait: undefined, released: false };
     const since = ctx.createPendingSince;
     if (since !== undefined && ctx.now.getTime() - since.getTime() < ctx.createSettleMs) {
       const retryAfterMs = ctx.createSettleMs - (ctx.now.getTime() - since.getTime());
-      return { operations, wait: { reason: "Creating", message: "Waiting for the new site to appear in Aegir", retryAfterMs }, released: false };
+      return { operations, problems: [], wait: { reason: "Creating", message: "Waiting for the new site to appear in Aegir", retryAfterMs }, released: false };
     }
-    return { operations: [{ kind: "CreateSite", aspect: "site" }], wait: undefined, released: false };
+    return { operations: [{ kind: "CreateSite", aspect: "site" }], problems: [], wait: undefined, released: false };
   }
 
   const pending = pendingTask(site);
   let wait: Wait | undefined;
   if (site.status === "queued" || pending?.type === "install") {
-    return { operations, wait: { reason: "Installing", message: "Aegir is installing the site" }, released: false };
+    return { operations, problems: [], wait: { reason: "Installing", message: "Aegir is installing the site" }, released: false };
   }
   if (pending !== undefined) wait = { reason: "TaskRunning", message: `Aegir is running the site's ${pending.type} task` };
 
@@ -98,11 +106,12 @@ export function plan(desired: Desired, observed: Observed, ctx: PlanContext): Pl
   }
 
   const siteBusy = pending !== undefined && SITE_BUSY_TASKS.has(pending.type);
-  if (observed.deep !== undefined && !siteBusy) operations.push(...siteOperations(desired, observed.deep, ctx));
+  const problems: Problem[] = [];
+  if (observed.deep !== undefined && !siteBusy) operations.push(...siteOperations(desired, observed.deep, ctx, problems));
   if (observed.tracker !== undefined && desired.support !== undefined && !ctx.blocked.has("support")) {
     operations.push(...trackerOperations(desired, observed.tracker));
   }
-  return { operations, wait, released: false };
+  return { operations, problems, wait, released: false };
 }
 
 function hostmasterOperation(desired: Desired, site: SiteSummary): Operation | undefined {
@@ -116,24 +125,35 @@ function hostmasterOperation(desired: Desired, site: SiteSummary): Operation | u
   return undefined;
 }
 
-function siteOperations(desired: Desired, deep: SiteState, ctx: PlanContext): Operation[] {
+function siteOperations(desired: Desired, deep: SiteState, ctx: PlanContext, problems: Problem[]): Operation[] {
   const ops: Operation[] = [];
   const enabled = new Set(deep.modules);
   if (!ctx.blocked.has("features")) {
     const missing = desired.features.filter((f) => !enabled.has(f));
-    if (missing.length > 0) ops.push({ kind: "EnableModules", aspect: "features", modules: missing });
+    // Only what the platform carries: pm-enable -y would fetch anything else from drupal.org.
+    const absent = missing.filter((f) => !deep.available.includes(f));
+    if (absent.length > 0) problems.push({ aspect: "features", reason: "ModuleNotOnPlatform", message: `Module ${absent.join(", ")} not available on the site's platform` });
+    else if (missing.length > 0) ops.push({ kind: "EnableModules", aspect: "features", modules: missing });
     const wanted = new Set(desired.features);
     const removed = ctx.appliedFeatures.filter((f) => !wanted.has(f) && enabled.has(f)).sort();
     if (removed.length > 0) ops.push({ kind: "DisableModules", aspect: "features", modules: removed });
   }
   if (desired.theme !== undefined && deep.theme !== desired.theme && !ctx.blocked.has("theme")) {
-    ops.push({ kind: "SetTheme", aspect: "theme", theme: desired.theme });
+    if (!deep.availableThemes.includes(desired.theme)) {
+      problems.push({ aspect: "theme", reason: "ThemeNotOnPlatform", message: `Theme ${desired.theme} not available on the site's platform` });
+    } else ops.push({ kind: "SetTheme", aspect: "theme", theme: desired.theme });
   }
   if (!ctx.blocked.has("quota")) {
-    if (!enabled.has(QUOTA_MODULE)) ops.push({ kind: "EnableModules", aspect: "quota", modules: [QUOTA_MODULE] });
+    if (!enabled.has(QUOTA_MODULE) && !deep.available.includes(QUOTA_MODULE)) {
+      problems.push({ aspect: "quota", reason: "ModuleNotOnPlatform", message: `The platform lacks the ${QUOTA_MODULE} module that enforces the user quota` });
+    } else if (!enabled.has(QUOTA_MODULE)) ops.push({ kind: "EnableModules", aspect: "quota", modules: [QUOTA_MODULE] });
     if (deep.userLimit !== desired.userQuota) ops.push({ kind: "SetUserLimit", aspect: "quota", limit: desired.userQuota });
   }
-  if (!ctx.blocked.has("owner") && (deep.owner === null || deep.owner.uid !== 1)) ops.push(...ownerOperations(desired, deep, ctx));
+  if (!ctx.blocked.has("owner") && (deep.owner === null || deep.owner.uid !== 1)) {
+    if (!deep.roles.includes(desired.owner.role)) {
+      problems.push({ aspect: "owner", reason: "RoleNotOnSite", message: `The site has no ${desired.owner.role} role; set the platform's ownerRole or spec.owner.role to a role it has` });
+    } else ops.push(...ownerOperations(desired, deep, ctx));
+  }
   return ops;
 }
 
@@ -176,18 +196,18 @@ function planDeletion(desired: Desired, observed: Observed): Plan {
   if (desired.deletionPolicy === "Retain" || site === undefined || site.status === "deleted") {
     // Released only once the tracker role is gone too (or the tracker was not read: next time).
     const trackerDone = desired.support === undefined || (observed.tracker !== undefined && operations.length === 0);
-    return { operations, wait: undefined, released: trackerDone };
+    return { operations, problems: [], wait: undefined, released: trackerDone };
   }
   const pending = pendingTask(site);
   if (pending !== undefined) {
-    return { operations, wait: { reason: "Deleting", message: `Aegir is running the site's ${pending.type} task` }, released: false };
+    return { operations, problems: [], wait: { reason: "Deleting", message: `Aegir is running the site's ${pending.type} task` }, released: false };
   }
   // Aegir wants a site disabled before deletion; a backup comes before the delete (which
   // backs up once more itself: belt and braces for a customer's data).
   if (site.status === "enabled") operations.push({ kind: "QueueTask", aspect: "site", task: "disable" });
   else if (!backedUpSinceDisable(site)) operations.push({ kind: "QueueTask", aspect: "site", task: "backup" });
   else operations.push({ kind: "QueueTask", aspect: "site", task: "delete" });
-  return { operations, wait: undefined, released: false };
+  return { operations, problems: [], wait: undefined, released: false };
 }
 
 /** A backup succeeded after the latest disable, so the data as it was when taken down is kept. */

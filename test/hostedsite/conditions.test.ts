@@ -5,7 +5,7 @@ import type { Observed, Plan } from "../../reconcilers/hostedsite/plan.ts";
 import { deepState, desired, summary, task } from "./fixtures.ts";
 
 const account = { uid: 7, name: "jane.acme.example.com", mail: "jane@acme.example.com", status: "active" as const, roles: ["customer standard"] };
-const empty: Plan = { operations: [], wait: undefined, released: false };
+const empty: Plan = { operations: [], problems: [], wait: undefined, released: false };
 const facts = (over: Partial<ConditionFacts> = {}): ConditionFacts => ({
   desired: desired(),
   observed: { site: summary(), deep: deepState(), tracker: account } satisfies Observed,

@@ -93,7 +93,9 @@ export function summary(overrides: Partial<SiteSummary> = {}): SiteSummary {
 export function deepState(overrides: Partial<SiteState> = {}): SiteState {
   return {
     modules: ["system", "user", "oa_core", "oa_wiki", "user_limit"],
+    available: ["system", "user", "oa_core", "oa_wiki", "oa_events", "oa_files", "user_limit"],
     themes: ["oa_theme"],
+    availableThemes: ["oa_theme", "oa_radix", "bartik"],
     theme: "oa_theme",
     userLimit: 10,
     roles: ["authenticated user", "administrator", "manager"],

@@ -18,7 +18,7 @@ const kinds = (p: ReturnType<typeof plan>) => p.operations.map((o) => o.kind);
 
 describe("plan", () => {
   it("is empty for a converged site", () => {
-    expect(plan(desired(), converged(), ctx())).toEqual({ operations: [], wait: undefined, released: false });
+    expect(plan(desired(), converged(), ctx())).toEqual({ operations: [], problems: [], wait: undefined, released: false });
   });
 
   it("is empty when only the batched status was read (no deep read this time)", () => {
@@ -162,7 +162,7 @@ describe("plan", () => {
       const backedUp = summary({ status: "disabled", tasks: [...disabled.tasks, task(21, "backup", "succeeded")] });
       expect(plan(deleting, converged({ ...noTracker, site: backedUp }), ctx()).operations[0]).toMatchObject({ task: "delete" });
       const gone = plan(deleting, { site: undefined, deep: undefined, tracker: { ...account, roles: [] } }, ctx());
-      expect(gone).toEqual({ operations: [], wait: undefined, released: true });
+      expect(gone).toEqual({ operations: [], problems: [], wait: undefined, released: true });
     });
 
     it("does not count a backup older than the disable", () => {
@@ -179,11 +179,22 @@ describe("plan", () => {
       const retain = desired({ deleting: true, enabled: false, deletionPolicy: "Retain" });
       expect(plan(retain, converged(), ctx())).toEqual({
         operations: [{ kind: "RemoveTrackerRole", aspect: "support", role: "customer standard", name: "jane.acme.example.com" }],
+        problems: [],
         wait: undefined,
         released: false,
       });
       expect(plan(retain, converged({ tracker: { ...account, roles: [] } }), ctx()).released).toBe(true);
     });
+  });
+
+  it("refuses modules, themes and roles the site does not have, without trying", () => {
+    const p = plan(desired({ features: ["oa_wiki", "oa_nowhere"], theme: "oa_premium", owner: { name: "jane", mail: "jane@acme.example.com", role: "site boss" } }), converged(), ctx());
+    expect(p.operations).toEqual([]);
+    expect(p.problems).toEqual([
+      { aspect: "features", reason: "ModuleNotOnPlatform", message: "Module oa_nowhere not available on the site's platform" },
+      { aspect: "theme", reason: "ThemeNotOnPlatform", message: "Theme oa_premium not available on the site's platform" },
+      { aspect: "owner", reason: "RoleNotOnSite", message: "The site has no site boss role; set the platform's ownerRole or spec.owner.role to a role it has" },
+    ]);
   });
 
   it("skips blocked aspects", () => {

@@ -4,7 +4,7 @@ import type { ScriptName } from "../../../reconcilers/aegir/scripts.ts";
 import { type Clock, unixTime } from "./clock.ts";
 import { type DrupalSite, type DrupalUser, userByMail, userByName } from "./drupal.ts";
 import type { Faults } from "./faults.ts";
-import { type Hostmaster, type SiteNode, SITE_QUEUED, TASK_PROCESSING, TASK_QUEUED } from "./model.ts";
+import { type Hostmaster, type PlatformNode, type SiteNode, SITE_QUEUED, TASK_PROCESSING, TASK_QUEUED } from "./model.ts";
 import { type DrushResult, crashed, done, failed, phpJson, printed } from "./result.ts";
 import type { TaskQueue } from "./tasks.ts";
 
@@ -59,7 +59,7 @@ export function runScript(env: ScriptEnv, script: ScriptName, site: Bootstrapped
     case "queue-task":
       return queueTask(env, input);
     case "site-state":
-      return siteState(site.drupal, input);
+      return siteState(site.drupal, env.hostmaster.platforms.get(site.node.platform), input);
     case "find-account":
       return done(printed(phpJson({ account: account(site.drupal, str(input, "name"), str(input, "mail")) })));
     case "welcome-mail":
@@ -194,14 +194,16 @@ function account(drupal: DrupalSite, name: string, mail: string): Record<string,
   return { uid: user.uid, name: user.name, mail: user.mail, status: user.status, roles: [...user.roles] };
 }
 
-function siteState(drupal: DrupalSite, input: Input): DrushResult {
+function siteState(drupal: DrupalSite, platform: PlatformNode | undefined, input: Input): DrushResult {
   const owner = typeof input["owner"] === "object" && input["owner"] !== null ? (input["owner"] as Input) : {};
   const welcome = drupal.variables.get("aegir_operator_welcome") ?? {};
   return done(
     printed(
       phpJson({
         modules: [...drupal.modules],
+        available: [...new Set([...(platform?.modules ?? []), ...drupal.modules])],
         themes: [...drupal.themes],
+        availableThemes: [...(platform?.themes ?? [])],
         theme: drupal.variables.get("theme_default") ?? "",
         userLimit: drupal.variables.get("user_limit") ?? null,
         roles: ["authenticated user", ...drupal.roles],

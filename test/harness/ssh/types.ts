@@ -12,5 +12,8 @@ export interface ExecRequest {
   signal: AbortSignal;
 }
 
-/** Resolves to the exit status sent back to the client. */
+/**
+ * Resolves to the exit status sent back to the client. Rejecting cuts the client's whole
+ * connection without an exit status: how a test simulates a network failure mid-command.
+ */
 export type ExecHandler = (request: ExecRequest) => Promise<number>;
