@@ -3,6 +3,7 @@
 import { createLogger } from "../../controller/logger.ts";
 import type { HostedSite } from "../../crds/kinds.ts";
 import { AegirDriver } from "../../reconcilers/aegir/driver.ts";
+import type { CommandRunner } from "../../reconcilers/aegir/runner.ts";
 import { HostedSiteReconciler, type ReconcileResult } from "../../reconcilers/hostedsite/reconciler.ts";
 import { ServerStatusCache } from "../../reconcilers/hostedsite/server-status-cache.ts";
 import { AegirSimulator, openAtriumPlatform } from "../harness/aegir/index.ts";
@@ -37,10 +38,11 @@ export class Rig {
   private readonly cache: ServerStatusCache;
   private readonly driver: AegirDriver;
 
-  constructor(site: HostedSite = hostedSite(), sim = simulator()) {
+  /** `runner`: how the driver reaches the simulator (in-process by default; SSH in integration tests). */
+  constructor(site: HostedSite = hostedSite(), sim = simulator(), runner: CommandRunner = sim.runner()) {
     this.sim = sim;
     this.store = new MemoryHostedSiteStore(site);
-    this.driver = new AegirDriver({ runner: sim.runner() });
+    this.driver = new AegirDriver({ runner });
     this.cache = new ServerStatusCache({ fetch: () => this.driver.serverStatus(), now: () => this.now.getTime(), maxAgeMs: 30_000 });
     this.reconciler = this.newReconciler();
   }
