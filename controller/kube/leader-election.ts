@@ -41,7 +41,7 @@ export class LeaderElector {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private observed: { record: string; at: number } | undefined;
   private lastRenew = 0;
-  private lease: Lease | undefined;
+  private inFlight: Promise<void> = Promise.resolve();
 
   constructor(options: LeaderElectionOptions) {
     this.o = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000, now: Date.now, ...options };
@@ -54,22 +54,29 @@ export class LeaderElector {
   }
 
   start(): void {
-    void this.tick();
+    this.schedule(0);
+  }
+
+  private schedule(ms: number): void {
+    this.timer = setTimeout(() => {
+      this.inFlight = this.tick();
+    }, ms);
   }
 
   /** Stop campaigning; a leader releases the lease so another replica takes over at once. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    if (!this.leading || this.lease === undefined) return;
+    await this.inFlight; // a renewal under way must not land after the release
+    if (!this.leading) return;
     this.leading = false;
     this.o.onLeaderChange?.(false);
     try {
-      const released: Lease = {
-        ...this.lease,
-        spec: { ...this.lease.spec, holderIdentity: "", leaseDurationSeconds: 1, renewTime: microTime(this.o.now()) },
-      };
-      await this.o.rest.request("PUT", this.path(), { body: released });
+      // Read it again: a renewal may have landed since our last look.
+      const current = await this.o.rest.request<Lease>("GET", this.path(this.o.name));
+      if (current.spec.holderIdentity !== this.o.identity) return;
+      const released: Lease = { ...current, spec: { ...current.spec, holderIdentity: "", leaseDurationSeconds: 1, renewTime: microTime(this.o.now()) } };
+      await this.o.rest.request("PUT", this.path(this.o.name), { body: { apiVersion: "coordination.k8s.io/v1", kind: "Lease", ...released } });
       this.o.log.info({ lease: this.o.name }, "lease released");
     } catch (error) {
       this.o.log.warn({ lease: this.o.name, err: String(error) }, "could not release the lease");
@@ -109,7 +116,7 @@ export class LeaderElector {
     if (!this.stopped) {
       // client-go jitters the candidate's retry by up to 1.2×.
       const wait = this.leading ? this.o.retryPeriodMs : this.o.retryPeriodMs * (1 + Math.random() * 0.2);
-      this.timer = setTimeout(() => void this.tick(), wait);
+      this.schedule(wait);
     }
   }
 
@@ -129,8 +136,8 @@ export class LeaderElector {
       if (!isNotFound(error)) throw error;
       const created: Lease = { metadata: { name: this.o.name, namespace: this.o.namespace }, spec: spec(0, microTime(now)) };
       try {
-        this.lease = await this.o.rest.request<Lease>("POST", this.path(), { body: { apiVersion: "coordination.k8s.io/v1", kind: "Lease", ...created } });
-        this.observed = { record: JSON.stringify(this.lease.spec), at: now };
+        const lease = await this.o.rest.request<Lease>("POST", this.path(), { body: { apiVersion: "coordination.k8s.io/v1", kind: "Lease", ...created } });
+        this.observed = { record: JSON.stringify(lease.spec), at: now };
         return true;
       } catch (e) {
         if (isConflict(e) || (e as { code?: number }).code === 409) return false;
@@ -145,15 +152,16 @@ export class LeaderElector {
     if (holder !== "" && holder !== this.o.identity && now < (this.observed?.at ?? now) + duration) return false;
     const transitions = (current.spec.leaseTransitions ?? 0) + (holder === this.o.identity ? 0 : 1);
     const acquireTime = holder === this.o.identity ? (current.spec.acquireTime ?? microTime(now)) : microTime(now);
+    let lease: Lease;
     try {
-      this.lease = await this.o.rest.request<Lease>("PUT", this.path(this.o.name), {
+      lease = await this.o.rest.request<Lease>("PUT", this.path(this.o.name), {
         body: { apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: current.metadata, spec: spec(transitions, acquireTime) },
       });
     } catch (error) {
       if (isConflict(error)) return false;
       throw error;
     }
-    this.observed = { record: JSON.stringify(this.lease.spec), at: now };
+    this.observed = { record: JSON.stringify(lease.spec), at: now };
     return true;
   }
 }

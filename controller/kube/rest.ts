@@ -2,6 +2,8 @@
 // supplies server, TLS and credentials (exactly as the generated clients use them), the body is
 // plain JSON, every request is counted in rest_client_requests_total.
 import { HttpMethod, KubeConfig, RequestContext } from "@kubernetes/client-node";
+// The same fetch client-node uses: its dispatcher (TLS, CA, client certificates) is undici's.
+import { fetch } from "undici";
 
 export interface KubeStatus {
   kind?: string;
@@ -66,14 +68,13 @@ export class KubeRest {
     await this.kc.applySecurityAuthentication(ctx);
     const headers: Record<string, string> = { ...ctx.getHeaders(), accept: "application/json" };
     if (options.body !== undefined) headers["content-type"] = options.contentType ?? "application/json";
-    let response: Response;
+    let response: Awaited<ReturnType<typeof fetch>>;
     try {
       response = await fetch(url, {
         method,
         headers,
         ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-        // undici's dispatcher carries the kubeconfig's TLS settings
-        ...({ dispatcher: ctx.getDispatcher() } as object),
+        dispatcher: ctx.getDispatcher(),
       });
     } catch (error) {
       this.observe?.({ method, code: "<error>", host: this.host });

@@ -21,11 +21,12 @@ export function server() {
   });
 }
 
-export function simulator(seed = 1) {
+/** autoRunTasks false: tasks wait for drainTasks(), so tests decide when Aegir works. */
+export function simulator(seed = 1, autoRunTasks = false) {
   return new AegirSimulator({
     platforms: [openAtriumPlatform({ extraRoles: ["manager"], extraThemes: ["oa_corporate"] })],
     sites: [{ uri: TRACKER, roles: ["customer", "customer standard", "customer premium"] }],
-    autoRunTasks: false,
+    autoRunTasks,
     seed,
   });
 }
