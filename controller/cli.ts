@@ -1,9 +1,21 @@
 // aegir-operator: one binary, one subcommand per job (see README "Commands").
 import { type Command, type CommandIO, USAGE_ERROR } from "./cli/command.ts";
-import { crdsCommand } from "./cli/crds.ts";
-import { validateCommand } from "./cli/validate.ts";
 
-export const COMMANDS: readonly Command[] = [validateCommand, crdsCommand];
+interface CommandEntry {
+  name: string;
+  summary: string;
+  /** Loaded only when run: a command's dependencies (and their side effects at import, like
+   * process signal handlers) stay out of every other command's process. */
+  load: () => Promise<Command>;
+}
+
+export const COMMANDS: readonly CommandEntry[] = [
+  { name: "validate", summary: "validate HostedSite and AegirServer manifests", load: async () => (await import("./cli/validate.ts")).validateCommand },
+  { name: "crds", summary: "print the CustomResourceDefinitions as multi-document YAML", load: async () => (await import("./cli/crds.ts")).crdsCommand },
+  { name: "plan", summary: "print the drush operations a reconcile would run now, without running them", load: async () => (await import("./cli/plan.ts")).planCommand },
+  { name: "controller", summary: "run the HostedSite and AegirServer controllers", load: async () => (await import("./cli/controller.ts")).controllerCommand },
+  { name: "webhook", summary: "run the Stripe webhook, order inbox worker and HostedSite relay", load: async () => (await import("./cli/webhook.ts")).webhookCommand },
+];
 
 export function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -24,11 +36,12 @@ export async function main(argv: readonly string[], io: CommandIO): Promise<numb
     io.stdout.write(helpText());
     return name === undefined ? USAGE_ERROR : 0;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (command === undefined) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (entry === undefined) {
     io.stderr.write(`aegir-operator: unknown command ${JSON.stringify(name)}\n\n${helpText()}`);
     return USAGE_ERROR;
   }
+  const command = await entry.load();
   if (rest.includes("--help") || rest.includes("-h")) {
     io.stdout.write(`${command.usage}\n`);
     return 0;

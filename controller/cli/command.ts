@@ -9,7 +9,6 @@ export interface CommandIO {
 
 export interface Command {
   name: string;
-  summary: string;
   usage: string;
   /** Resolves to the process exit code. */
   run(argv: readonly string[], io: CommandIO): Promise<number>;

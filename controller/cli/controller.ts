@@ -30,7 +30,6 @@ export const CONTROLLER_OPTIONS = {
 
 export const controllerCommand: Command = {
   name: "controller",
-  summary: "run the HostedSite and AegirServer controllers",
   usage: `usage: aegir-operator controller [options]\n\n${describeOptions(CONTROLLER_OPTIONS)}`,
 
   async run(argv, io) {

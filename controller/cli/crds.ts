@@ -4,7 +4,6 @@ import { type Command, USAGE_ERROR } from "./command.ts";
 
 export const crdsCommand: Command = {
   name: "crds",
-  summary: "print the CustomResourceDefinitions as multi-document YAML",
   usage: "usage: aegir-operator crds   (e.g. aegir-operator crds | kubectl apply -f -)",
   run(argv, io) {
     if (argv.length > 0) {

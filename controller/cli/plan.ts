@@ -88,7 +88,6 @@ export interface PlanDeps {
 export function makePlanCommand(deps: PlanDeps = {}): Command {
   return {
     name: "plan",
-    summary: "print the drush operations a reconcile would run now, without running them",
     usage: `usage: aegir-operator plan -f SITE.yaml [-f SERVER.yaml] [--ssh-key-file FILE] [--now TIME] [-o text|json]
        aegir-operator plan -f SITE.yaml --host HOST --host-key SHA256:... --platform NAME:PROFILE[:ROLE] [--port N] [--user U] [--drush PATH] [--hostmaster @ALIAS]
 

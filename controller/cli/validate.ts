@@ -55,7 +55,6 @@ async function readManifest(file: string, io: CommandIO): Promise<string> {
 
 export const validateCommand: Command = {
   name: "validate",
-  summary: "validate HostedSite and AegirServer manifests",
   usage: `usage: aegir-operator validate -f FILE|DIR|- [-f ...] [-R]
 
 Checks every document of every file against the HostedSite and AegirServer schemas.

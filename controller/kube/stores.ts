@@ -5,6 +5,7 @@ import type { AegirServerStatus } from "../../crds/aegirserver.ts";
 import type { HostedSiteStatus } from "../../crds/hostedsite.ts";
 import type { HostedSiteStore } from "../../reconcilers/hostedsite/reconciler.ts";
 import type { AegirServerStore } from "../../reconcilers/aegirserver/reconciler.ts";
+import { mergePatch } from "../../crds/json.ts";
 import { isConflict, type KubeRest } from "./rest.ts";
 
 const CONFLICT_RETRIES = 5;
@@ -29,6 +30,16 @@ async function withConflictRetry<T extends { metadata: { resourceVersion?: strin
       latest = await rest.request<T>("GET", path);
     }
   }
+}
+
+/**
+ * The status is the controller's alone: a merge patch from what it last saw (removed fields
+ * nulled) needs no resourceVersion, so it never conflicts with spec or metadata writers.
+ */
+async function patchStatus<T extends { status?: unknown }>(rest: KubeRest, path: string, object: T, status: unknown): Promise<T> {
+  const patch = mergePatch(object.status ?? {}, status);
+  if (patch === undefined) return object;
+  return rest.request<T>("PATCH", `${path}/status`, { body: { status: patch }, contentType: "application/merge-patch+json" });
 }
 
 function finalizerPatch<T extends { metadata: { resourceVersion?: string; finalizers?: string[] } }>(object: T, finalizers: string[]) {
@@ -72,9 +83,7 @@ export class KubeHostedSiteStore implements HostedSiteStore {
   }
 
   updateStatus(site: HostedSite, status: HostedSiteStatus): Promise<HostedSite> {
-    const path = hostedSitePath(site.metadata.namespace, site.metadata.name);
-    // The status is the controller's alone: replace it whole on the latest version.
-    return withConflictRetry(this.rest, path, site, (latest) => this.rest.request<HostedSite>("PUT", `${path}/status`, { body: { ...latest, status } }));
+    return patchStatus(this.rest, hostedSitePath(site.metadata.namespace, site.metadata.name), site, status);
   }
 }
 
@@ -86,7 +95,6 @@ export class KubeAegirServerStore implements AegirServerStore {
   }
 
   updateStatus(server: AegirServer, status: AegirServerStatus): Promise<AegirServer> {
-    const path = aegirServerPath(server.metadata.name);
-    return withConflictRetry(this.rest, path, server, (latest) => this.rest.request<AegirServer>("PUT", `${path}/status`, { body: { ...latest, status } }));
+    return patchStatus(this.rest, aegirServerPath(server.metadata.name), server, status);
   }
 }

@@ -2,6 +2,7 @@
 // really have, how many sites does it host. One batched read per poll, shared with the
 // HostedSite reconciler through the status cache.
 import type { AegirServerStatus } from "../../crds/aegirserver.ts";
+import { jsonEqual } from "../../crds/json.ts";
 import type { AegirServer } from "../../crds/kinds.ts";
 import type { Logger } from "../../controller/logger.ts";
 import { AegirError } from "../aegir/errors.ts";
@@ -55,7 +56,7 @@ export class AegirServerReconciler {
     const conditions = serverConditions(server, observed, failure);
     status.observedGeneration = server.metadata.generation ?? 0;
     status.conditions = mergeConditions(previous.conditions ?? [], conditions, status.observedGeneration, now);
-    if (JSON.stringify(status) !== JSON.stringify(server.status)) await this.deps.store.updateStatus(server, status);
+    if (!jsonEqual(status, server.status)) await this.deps.store.updateStatus(server, status);
     if (failure?.transient) return { error: failure };
     return { requeueAfterMs: this.deps.pollIntervalMs ?? 60_000 };
   }

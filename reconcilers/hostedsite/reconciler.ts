@@ -2,6 +2,7 @@
 // of Crossplane's managed reconciler. Kubernetes and Aegir are reached only through the
 // interfaces below, so the whole loop runs against fakes and the simulated Aegir.
 import type { HostedSiteStatus } from "../../crds/hostedsite.ts";
+import { jsonEqual } from "../../crds/json.ts";
 import type { AegirServer, HostedSite } from "../../crds/kinds.ts";
 import type { Logger } from "../../controller/logger.ts";
 import type { AegirDriver } from "../aegir/driver.ts";
@@ -164,7 +165,7 @@ export class HostedSiteReconciler {
     }
 
     const status = this.status(site, desired, observed, thePlan, applied, blocked, now);
-    if (JSON.stringify(status) !== JSON.stringify(site.status)) site = await this.deps.store.updateStatus(site, status);
+    if (!jsonEqual(status, site.status)) site = await this.deps.store.updateStatus(site, status);
 
     if (error !== undefined && error.transient) return { error };
     return { requeueAfterMs: this.requeueAfter(desired, thePlan, applied, now) };

@@ -1,0 +1,176 @@
+// Throughput of `aegir-operator webhook` on loopback: embedded PostgreSQL (durable settings),
+// the Stripe stub, and a load generator sending signed events over HTTP keep-alive connections.
+// Prints accepted events/s, p50/p99 latency, and whether the inbox worker kept up.
+// The load generator runs in a worker thread so its timing is not skewed by the server's event loop.
+//   node test/bench/webhook-throughput.ts [--events 5000] [--concurrency 32] [--workers 4]
+import { request, Agent } from "node:http";
+import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
+import { mkdtempSync, chmodSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { loadConfig } from "../../controller/config.ts";
+import { createLogger } from "../../controller/logger.ts";
+import { WEBHOOK_OPTIONS } from "../../webhook/config.ts";
+import { inboxDepth } from "../../webhook/inbox.ts";
+import { startWebhookService } from "../../webhook/service.ts";
+import { checkoutEvent, invoiceEvent, signedDelivery, subscriptionEvent, type Delivery } from "../harness/stripe/events.ts";
+import { seedOrder } from "../harness/stripe/orders.ts";
+import { startStripeStub } from "../harness/stripe/stub.ts";
+
+interface LoadJob {
+  url: string;
+  concurrency: number;
+  deliveries: Delivery[];
+}
+
+interface LoadResult {
+  seconds: number;
+  latencies: number[];
+  statuses: [number, number][];
+}
+
+/** Sends every delivery over `concurrency` keep-alive connections; runs in the worker thread. */
+async function generateLoad(job: LoadJob): Promise<LoadResult> {
+  const url = new URL(job.url);
+  const agent = new Agent({ keepAlive: true, maxSockets: job.concurrency });
+  const post = (d: Delivery) =>
+    new Promise<number>((resolve, reject) => {
+      const req = request(url, { method: "POST", agent, headers: { ...d.headers, "content-length": Buffer.byteLength(d.payload) } }, (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode ?? 0));
+      });
+      req.on("error", reject);
+      req.end(d.payload);
+    });
+  const latencies: number[] = [];
+  const statuses = new Map<number, number>();
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: job.concurrency }, async () => {
+      while (next < job.deliveries.length) {
+        const d = job.deliveries[next++] as Delivery;
+        const t = performance.now();
+        const status = await post(d);
+        latencies.push(performance.now() - t);
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      }
+    }),
+  );
+  agent.destroy();
+  return { seconds: (performance.now() - started) / 1000, latencies, statuses: [...statuses] };
+}
+
+if (isMainThread) await main();
+else parentPort?.postMessage(await generateLoad(workerData as LoadJob));
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      events: { type: "string", default: "5000" },
+      concurrency: { type: "string", default: "32" },
+      workers: { type: "string", default: "4" },
+    },
+  });
+  const EVENTS = Number(values.events);
+  const CONCURRENCY = Number(values.concurrency);
+  const SECRET = "whsec_benchSecret";
+  const EVENTS_PER_ORDER = 4;
+
+  const dir = mkdtempSync(join(tmpdir(), "webhook-bench-"));
+  chmodSync(dir, 0o755);
+  const stub = await startStripeStub();
+  const logger = createLogger({ name: "webhook-bench", level: "warn" });
+  const config = loadConfig(WEBHOOK_OPTIONS, new Map(), {
+    STRIPE_WEBHOOK_SECRETS: SECRET,
+    STRIPE_API_KEY: stub.apiKey,
+    STRIPE_API_BASE: stub.url,
+    POSTGRES_DIR: join(dir, "pg"),
+    WEBHOOK_PORT: "0",
+    WEBHOOK_WORKERS: values.workers,
+  });
+  let applies = 0;
+  const service = await startWebhookService(config, logger, {
+    applier: {
+      apply: () => {
+        applies++;
+        return Promise.resolve();
+      },
+    },
+  });
+
+  try {
+    // Each order produces the events Stripe sends for a Checkout purchase; signed up front so the
+    // generator measures the server, not HMAC on the client.
+    const orders = Math.ceil(EVENTS / EVENTS_PER_ORDER);
+    const deliveries: Delivery[] = [];
+    for (let i = 0; i < orders; i++) {
+      const { subscription, session } = seedOrder(stub, { items: { business_monthly: 1, users_monthly: 1 + (i % 20) } });
+      deliveries.push(
+        signedDelivery(checkoutEvent(stub, "checkout.session.completed", session.id), SECRET),
+        signedDelivery(subscriptionEvent(stub, "customer.subscription.created", subscription.id), SECRET),
+        signedDelivery(invoiceEvent("invoice.paid", subscription.id), SECRET),
+        signedDelivery(subscriptionEvent(stub, "customer.subscription.updated", subscription.id), SECRET),
+      );
+    }
+    deliveries.length = EVENTS;
+
+
+    let maxDepth = 0;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        maxDepth = Math.max(maxDepth, await inboxDepth(service.pool));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+
+    const started = performance.now();
+    const job: LoadJob = { url: new URL("/stripe/webhook", service.url).toString(), concurrency: CONCURRENCY, deliveries };
+    const result = await new Promise<LoadResult>((resolve, reject) => {
+      const generator = new Worker(new URL(import.meta.url), { workerData: job });
+      generator.once("message", (m: LoadResult) => resolve(m));
+      generator.once("error", reject);
+    });
+    const sendSeconds = result.seconds;
+    const latencies = result.latencies;
+    const statuses = new Map(result.statuses);
+    const depthAtEnd = await inboxDepth(service.pool);
+    const drainStarted = performance.now();
+    for (;;) {
+      const left = await service.pool.query<{ n: number }>(
+        `SELECT (SELECT count(*) FROM stripe_events WHERE state = 'pending' AND kind = 'stripe')
+              + (SELECT count(*) FROM outbox WHERE applied_version < version) AS n`,
+      );
+      if (Number(left.rows[0]?.n) === 0) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const drainSeconds = (performance.now() - drainStarted) / 1000;
+    sampling = false;
+    await sampler;
+
+    const durations = (await service.metrics.processingDuration.get()).values;
+    const sum = durations.filter((v) => v.metricName?.endsWith("_sum")).reduce((a, v) => a + v.value, 0);
+    const count = durations.filter((v) => v.metricName?.endsWith("_count")).reduce((a, v) => a + v.value, 0);
+    latencies.sort((a, b) => a - b);
+    const pct = (p: number) => (latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0).toFixed(2);
+    const accepted = statuses.get(200) ?? 0;
+    const totalSeconds = (performance.now() - started) / 1000;
+    console.log(
+      [
+        `events sent:        ${deliveries.length} over ${CONCURRENCY} connections (${orders} subscriptions, ${config.workers} inbox workers)`,
+        `responses:          ${[...statuses].map(([s, n]) => `${s}x${n}`).join(" ")}`,
+        `accepted:           ${(accepted / sendSeconds).toFixed(0)} events/s sustained (${sendSeconds.toFixed(2)} s)`,
+        `latency:            p50 ${pct(50)} ms, p99 ${pct(99)} ms, max ${pct(100)} ms`,
+        `inbox:              max depth ${maxDepth}, ${depthAtEnd} pending when sending stopped, inbox and outbox drained ${drainSeconds.toFixed(2)} s later`,
+        `worker kept up:     ${depthAtEnd <= CONCURRENCY * 2 ? "yes" : "no"}: ${(accepted / totalSeconds).toFixed(0)} events/s (${(orders / totalSeconds).toFixed(0)} subscriptions/s) processed end to end; ${applies} HostedSites applied`,
+        `processing:         ${count} subscription runs, mean ${((sum / Math.max(1, count)) * 1000).toFixed(1)} ms each`,
+      ].join("\n"),
+    );
+  } finally {
+    await service.stop();
+    await stub.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

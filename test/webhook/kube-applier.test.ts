@@ -1,0 +1,78 @@
+// The client-node adapter speaks server-side apply: the right content type, field manager and
+// force flag, on the HostedSite's namespaced path; API errors come back as short messages.
+import { createServer, type IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
+import { KubeConfig } from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildManifest } from "../../webhook/hostedsite-manifest.ts";
+import { kubeApplier } from "../../webhook/kube-applier.ts";
+
+interface Seen {
+  method: string;
+  url: string;
+  contentType: string | undefined;
+  body: string;
+}
+
+const seen: Seen[] = [];
+let failWith = 0;
+const server = createServer((req: IncomingMessage, res) => {
+  let body = "";
+  req.on("data", (c: Buffer) => (body += c.toString()));
+  req.on("end", () => {
+    seen.push({ method: req.method ?? "", url: req.url ?? "", contentType: req.headers["content-type"], body });
+    res.setHeader("content-type", "application/json");
+    if (req.method === "GET" && req.url === "/apis/hosting.openatria.com/v1alpha1") {
+      res.end(JSON.stringify({ kind: "APIResourceList", groupVersion: "hosting.openatria.com/v1alpha1", resources: [{ name: "hostedsites", namespaced: true, kind: "HostedSite", verbs: ["patch"] }] }));
+      return;
+    }
+    if (failWith !== 0) {
+      res.statusCode = failWith;
+      res.end(JSON.stringify({ kind: "Status", status: "Failure", message: "etcdserver: leader changed", code: failWith }));
+      return;
+    }
+    res.end(body);
+  });
+});
+
+beforeAll(() => new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve)));
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+function applier() {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: "test", server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
+    users: [{ name: "test", token: "t" }],
+    contexts: [{ name: "test", cluster: "test", user: "test" }],
+    currentContext: "test",
+  });
+  return kubeApplier(kc);
+}
+
+const manifest = buildManifest({
+  namespace: "customers",
+  subscriptionId: "sub_1Qexample",
+  spec: { domain: "acme.sites.openatria.com", profile: "openatrium", userQuota: 10, support: { tier: "Basic" }, owner: { email: "jane@acme.example.com" } },
+  subscriptionStatus: "active",
+  graceEndsAt: null,
+});
+
+describe("kubeApplier", () => {
+  it("sends a server-side apply patch as field manager stripe-webhook", async () => {
+    seen.length = 0;
+    await applier().apply(manifest);
+    const patch = seen.find((s) => s.method === "PATCH");
+    expect(patch?.url).toBe(`/apis/hosting.openatria.com/v1alpha1/namespaces/customers/hostedsites/${manifest.metadata.name}?fieldManager=stripe-webhook&force=true`);
+    expect(patch?.contentType).toBe("application/apply-patch+yaml");
+    expect(JSON.parse(patch?.body ?? "{}")).toEqual(manifest);
+  });
+
+  it("reports API failures by status code and message", async () => {
+    failWith = 503;
+    try {
+      await expect(applier().apply(manifest)).rejects.toThrow("kubernetes API: HTTP 503: etcdserver: leader changed");
+    } finally {
+      failWith = 0;
+    }
+  });
+});

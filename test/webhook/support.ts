@@ -1,0 +1,167 @@
+// Shared set-up of the webhook tests: one embedded PostgreSQL per test file (a fresh database per
+// test), the Stripe stub, a fake Kubernetes applier, and the webhook service wired to them.
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { loadConfig } from "../../controller/config.ts";
+import { createLogger, type Logger } from "../../controller/logger.ts";
+import { WEBHOOK_OPTIONS, type WebhookConfig } from "../../webhook/config.ts";
+import { startEmbeddedPostgres, type EmbeddedPostgresServer } from "../../webhook/db/embedded-postgres.ts";
+import type { HostedSiteManifest } from "../../webhook/hostedsite-manifest.ts";
+import type { SiteApplier } from "../../webhook/relay.ts";
+import { startWebhookService, type ServiceOverrides, type WebhookService } from "../../webhook/service.ts";
+import { signedDelivery, type StripeEvent } from "../harness/stripe/events.ts";
+import type { StripeStub } from "../harness/stripe/stub.ts";
+
+export const SECRET = "whsec_testSecretOne";
+export const OLD_SECRET = "whsec_testSecretOld";
+
+export interface TestPostgres {
+  server: EmbeddedPostgresServer;
+  /** A new empty database on the server; returns its connection string. */
+  freshDatabase(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+let databaseCounter = 0;
+
+export async function startTestPostgres(): Promise<TestPostgres> {
+  const dir = mkdtempSync(join(tmpdir(), "webhook-pg-"));
+  // mkdtemp makes the directory 0700; the server runs as another OS user when tests run as root.
+  chmodSync(dir, 0o755);
+  const server = await startEmbeddedPostgres({ dir, unsafeFast: true });
+  return {
+    server,
+    async freshDatabase() {
+      const name = `test_${process.pid}_${++databaseCounter}`;
+      const admin = new pg.Client({ connectionString: server.connectionString });
+      await admin.connect();
+      try {
+        await admin.query(`CREATE DATABASE ${name}`);
+      } finally {
+        await admin.end();
+      }
+      const url = new URL(server.connectionString);
+      url.pathname = `/${name}`;
+      return url.toString();
+    },
+    async stop() {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function quietLogger(): Logger {
+  return createLogger({ name: "webhook-test", level: process.env.TEST_LOG_LEVEL ?? "silent" });
+}
+
+export function testConfig(databaseUrl: string, stub: StripeStub, overrides: Partial<WebhookConfig> = {}): WebhookConfig {
+  const base = loadConfig(WEBHOOK_OPTIONS, new Map(), {
+    STRIPE_WEBHOOK_SECRETS: SECRET,
+    STRIPE_API_KEY: stub.apiKey,
+    STRIPE_API_BASE: stub.url,
+    DATABASE_URL: databaseUrl,
+    WEBHOOK_PORT: "0",
+    WEBHOOK_RETRY_BASE: "50ms",
+    WEBHOOK_RETRY_MAX: "400ms",
+    WEBHOOK_MAX_ATTEMPTS: "5",
+  });
+  return { ...base, ...overrides };
+}
+
+/** Records applies like an API server that keeps the last applied object per name. */
+export class FakeApplier implements SiteApplier {
+  readonly sites = new Map<string, HostedSiteManifest>();
+  applies = 0;
+  failures = 0;
+  down = false;
+
+  apply(manifest: HostedSiteManifest): Promise<void> {
+    if (this.down) {
+      this.failures++;
+      return Promise.reject(new Error("connect ECONNREFUSED (fake API server down)"));
+    }
+    this.applies++;
+    this.sites.set(`${manifest.metadata.namespace}/${manifest.metadata.name}`, structuredClone(manifest));
+    return Promise.resolve();
+  }
+
+  site(subscriptionId: string): HostedSiteManifest | undefined {
+    return [...this.sites.values()].find((m) => m.metadata.labels["hosting.openatria.com/stripe-subscription"] === subscriptionId);
+  }
+}
+
+export async function startTestWebhook(
+  databaseUrl: string,
+  stub: StripeStub,
+  options: { config?: Partial<WebhookConfig>; applier?: FakeApplier; overrides?: ServiceOverrides } = {},
+): Promise<WebhookService & { applier: FakeApplier }> {
+  const applier = options.applier ?? new FakeApplier();
+  const service = await startWebhookService(testConfig(databaseUrl, stub, options.config), quietLogger(), {
+    applier,
+    pollMs: 50,
+    relayLeaseMs: 5_000,
+    ...options.overrides,
+  });
+  return Object.assign(service, { applier });
+}
+
+/** Delivers an event the way Stripe does (over HTTP via inject); returns the status code. */
+export async function deliver(service: WebhookService, event: StripeEvent, secrets: string | string[] = SECRET): Promise<number> {
+  const { payload, headers } = signedDelivery(event, secrets);
+  const response = await service.app.inject({ method: "POST", url: "/stripe/webhook", headers, payload });
+  return response.statusCode;
+}
+
+/** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000, what = "condition"): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}` : ""}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Resolves once every Stripe event in the inbox is processed or dead and the outbox is fully applied. */
+export async function settled(service: WebhookService, timeoutMs = 10_000): Promise<void> {
+  await eventually(
+    async () => {
+      const r = await service.pool.query<{ pending: number; unapplied: number }>(
+        `SELECT (SELECT count(*)::int FROM stripe_events WHERE state = 'pending' AND kind = 'stripe') AS pending,
+                (SELECT count(*)::int FROM outbox WHERE applied_version < version) AS unapplied`,
+      );
+      const row = r.rows[0];
+      return row !== undefined && row.pending === 0 && row.unapplied === 0;
+    },
+    timeoutMs,
+    "inbox and outbox to drain",
+  );
+}
+
+export interface OrderRow {
+  state: string;
+  reason: string | null;
+  domain: string | null;
+  customer_email: string | null;
+  site_name: string;
+  subscription_status: string | null;
+  options: { kit: string; items: { item: string; quantity: number }[] } | null;
+  provisioned: boolean;
+}
+
+export async function order(service: WebhookService, subscriptionId: string): Promise<OrderRow | undefined> {
+  const r = await service.pool.query<OrderRow>(
+    "SELECT state, reason, domain, customer_email, site_name, subscription_status, options, provisioned FROM orders WHERE subscription_id = $1",
+    [subscriptionId],
+  );
+  return r.rows[0];
+}

@@ -1,0 +1,118 @@
+// The service catalog: which Stripe price (by lookup key, or by a product metadata value) sells
+// which part of a HostedSite spec. Loaded from YAML and validated with zod; every problem names
+// the field, e.g. `items.addon_events.features[0]: must be a machine name ...`.
+import { readFile } from "node:fs/promises";
+import * as yaml from "js-yaml";
+import { z } from "zod";
+import { formatPath } from "../crds/manifests.ts";
+import { HttpsMode, MAX_USER_QUOTA, Support } from "../crds/hostedsite.ts";
+import { dns1123Label, fqdn, machineName, uniqueList } from "../crds/primitives.ts";
+
+export const DEFAULT_CATALOG_FILE = new URL("./default-catalog.yaml", import.meta.url);
+
+const ITEM_KEY = /^[A-Za-z0-9_.:-]{1,200}$/;
+
+const Kit = z.strictObject({
+  profile: machineName(),
+  platform: machineName().optional(),
+  features: uniqueList(machineName(), 64).default([]),
+  theme: machineName().optional(),
+  https: HttpsMode.default("Disabled"),
+  /** Users included with the kit; per-user items add to it. */
+  userQuota: z
+    .int({ error: "must be a whole number" })
+    .min(0, { error: "must be at least 0" })
+    .max(MAX_USER_QUOTA, { error: `must be at most ${MAX_USER_QUOTA}` }),
+  support: Support,
+});
+
+const ItemParts = ["kit", "features", "theme", "usersPerUnit", "support", "https"] as const;
+
+const Item = z
+  .strictObject({
+    kit: dns1123Label().optional(),
+    features: uniqueList(machineName(), 64).optional(),
+    theme: machineName().optional(),
+    /** Quota added per unit of the item's quantity (a per-user price). */
+    usersPerUnit: z
+      .int({ error: "must be a whole number" })
+      .min(1, { error: "must be at least 1" })
+      .max(MAX_USER_QUOTA, { error: `must be at most ${MAX_USER_QUOTA}` })
+      .optional(),
+    support: Support.optional(),
+    https: HttpsMode.optional(),
+  })
+  .refine((item) => ItemParts.some((k) => item[k] !== undefined), {
+    error: `must sell something: set at least one of ${ItemParts.join(", ")}`,
+    // A misspelt key is already reported as unrecognized; do not pile a second message on it.
+    when: (payload) => payload.issues.length === 0,
+  });
+
+const fieldKey = z.string().regex(/^[a-zA-Z0-9_]{1,40}$/, { error: "must be a Checkout custom field / metadata key (letters, digits, _)" });
+
+export const Catalog = z
+  .strictObject({
+    /** Subdomains are created under this zone: `<subdomain>.<managedZone>`. */
+    managedZone: fqdn(),
+    domain: z
+      .strictObject({
+        subdomainField: fieldKey.default("subdomain"),
+        customDomainField: fieldKey.default("domain"),
+      })
+      .default({ subdomainField: "subdomain", customDomainField: "domain" }),
+    /** Product metadata key naming a catalog item, for prices without a known lookup key. */
+    productMetadataKey: fieldKey.default("aegir_item"),
+    kits: z.record(dns1123Label(), Kit).refine((kits) => Object.keys(kits).length > 0, { error: "must define at least one kit" }),
+    items: z.record(z.string().regex(ITEM_KEY, { error: "must be a Stripe lookup key or metadata value (A-Z a-z 0-9 _ . : -)" }), Item),
+  })
+  .superRefine((catalog, ctx) => {
+    for (const [key, item] of Object.entries(catalog.items)) {
+      if (item.kit !== undefined && !(item.kit in catalog.kits)) {
+        ctx.addIssue({ code: "custom", path: ["items", key, "kit"], message: `names kit "${item.kit}", which is not defined under kits` });
+      }
+    }
+  });
+
+export type Catalog = z.infer<typeof Catalog>;
+export type CatalogKit = z.infer<typeof Kit>;
+export type CatalogItem = z.infer<typeof Item>;
+
+export class CatalogError extends Error {
+  readonly problems: string[];
+  constructor(source: string, problems: string[]) {
+    super(`${source}: invalid service catalog:\n${problems.map((p) => `  ${p}`).join("\n")}`);
+    this.name = "CatalogError";
+    this.problems = problems;
+  }
+}
+
+/** Parses catalog YAML; throws CatalogError listing every problem with its field path. */
+export function parseCatalog(text: string, source: string): Catalog {
+  let doc: unknown;
+  try {
+    doc = yaml.load(text, { schema: yaml.CORE_SCHEMA });
+  } catch (error) {
+    const where = error instanceof yaml.YAMLException && error.mark ? `line ${error.mark.line + 1}, column ${error.mark.column + 1}: ` : "";
+    const reason = error instanceof yaml.YAMLException ? error.reason : String(error);
+    throw new CatalogError(source, [`${where}YAML syntax error: ${reason}`]);
+  }
+  const result = Catalog.safeParse(doc);
+  if (!result.success) {
+    throw new CatalogError(
+      source,
+      result.error.issues.map((issue) => `${issue.path.length > 0 ? `${formatPath(issue.path)}: ` : ""}${issue.message}`),
+    );
+  }
+  return result.data;
+}
+
+export async function loadCatalog(file: string | URL = DEFAULT_CATALOG_FILE): Promise<Catalog> {
+  const source = typeof file === "string" ? file : "default catalog";
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    throw new CatalogError(source, [`cannot read: ${error instanceof Error ? error.message : String(error)}`]);
+  }
+  return parseCatalog(text, source);
+}

@@ -1,0 +1,144 @@
+// Pure: from the current Stripe state (re-read, never taken from the event) and the stored order,
+// decide the order's new state and the HostedSite to apply, if any. Same inputs, same result:
+// duplicates and reordered events converge.
+import { HostedSiteSpec, Owner, type HostedSiteSpecInput } from "../crds/hostedsite.ts";
+import { formatPath } from "../crds/manifests.ts";
+import { email as emailSchema } from "../crds/primitives.ts";
+import type { Catalog } from "./catalog.ts";
+import { mapPurchase, type ChosenOptions } from "./catalog-mapping.ts";
+import { resolveDomain } from "./domain.ts";
+import { buildManifest, rfc3339, type HostedSiteManifest } from "./hostedsite-manifest.ts";
+import { lifecycleOf, type LifecyclePolicy, type Phase } from "./lifecycle.ts";
+import type { CheckoutView, SubscriptionView } from "./stripe-objects.ts";
+
+export type OrderState = Phase | "parked";
+
+export interface StoredOrder {
+  state: OrderState;
+  domain: string | null;
+  checkoutSessionId: string | null;
+  pastDueSince: Date | null;
+  provisioned: boolean;
+}
+
+export interface OrderRecord {
+  state: OrderState;
+  reason: string | null;
+  customerId: string;
+  customerEmail: string | null;
+  checkoutSessionId: string | null;
+  domain: string | null;
+  options: ChosenOptions | null;
+  subscriptionStatus: string;
+  pastDueSince: Date | null;
+  provisioned: boolean;
+}
+
+export interface Decision {
+  order: OrderRecord;
+  /** The HostedSite to apply; null leaves the cluster as it is. */
+  manifest: HostedSiteManifest | null;
+  /** Re-evaluate at this time even if Stripe sends nothing (end of a grace period). */
+  reviewAt: Date | null;
+}
+
+export interface DecisionInput {
+  catalog: Catalog;
+  policy: LifecyclePolicy;
+  namespace: string;
+  now: Date;
+  subscription: SubscriptionView;
+  checkout: CheckoutView | null;
+  customer: { email: string | null; name: string | null } | null;
+  existing: StoredOrder | null;
+  /** The spec last handed to the relay, if any. */
+  lastSpec: HostedSiteSpecInput | null;
+}
+
+export function decideOrder(input: DecisionInput): Decision {
+  const { subscription: sub, checkout, existing } = input;
+  const life = lifecycleOf({
+    status: sub.status,
+    pastDueSince: existing?.pastDueSince ?? null,
+    endedAt: sub.endedAt,
+    canceledAt: sub.canceledAt,
+    wasSuspended: existing?.state === "suspended",
+    now: input.now,
+    policy: input.policy,
+  });
+  const rawEmail = checkout?.email ?? input.customer?.email ?? null;
+  const base: OrderRecord = {
+    state: life.phase,
+    reason: null,
+    customerId: sub.customerId,
+    customerEmail: rawEmail,
+    checkoutSessionId: checkout?.id ?? existing?.checkoutSessionId ?? null,
+    domain: existing?.domain ?? null,
+    options: null,
+    subscriptionStatus: sub.status,
+    pastDueSince: life.pastDueSince,
+    provisioned: existing?.provisioned ?? false,
+  };
+  const keep = (order: OrderRecord): Decision => ({ order, manifest: null, reviewAt: null });
+  const reviewAt = life.phase === "past_due" ? life.graceEndsAt : null;
+  const manifestOf = (spec: HostedSiteSpecInput) =>
+    buildManifest({ namespace: input.namespace, subscriptionId: sub.id, spec, subscriptionStatus: sub.status, graceEndsAt: life.graceEndsAt });
+  // A parked order whose site already exists keeps its last good spec, but payment still rules:
+  // suspension and expiry follow the subscription even while the plan cannot be mapped.
+  const park = (order: OrderRecord, reason: string): Decision => {
+    const parked = { ...order, state: "parked" as const, reason };
+    if (input.lastSpec === null || !base.provisioned) return keep(parked);
+    const spec: HostedSiteSpecInput = { ...input.lastSpec, suspended: life.suspended };
+    if (life.expiresAt !== null) spec.expiresAt = rfc3339(life.expiresAt);
+    else delete spec.expiresAt;
+    return { order: parked, manifest: manifestOf(spec), reviewAt };
+  };
+
+  if (!base.provisioned) {
+    if (!life.mayCreate) return keep({ ...base, reason: `nothing to provision while the subscription is ${sub.status}` });
+    if (checkout !== null && checkout.paymentStatus === "unpaid") {
+      return keep({ ...base, state: "awaiting_payment", reason: "checkout payment not completed yet" });
+    }
+  } else if (life.phase === "awaiting_payment") {
+    // A status this code does not know: leave the running site alone.
+    return keep({ ...base, state: existing?.state ?? "awaiting_payment", reason: `unhandled subscription status ${sub.status}` });
+  }
+
+  const mapped = mapPurchase(input.catalog, [...sub.items, ...(checkout?.oneTimeItems ?? [])]);
+  if (!mapped.ok) return park(base, mapped.reason);
+  const withOptions = { ...base, options: mapped.chosen };
+
+  let domain = existing?.domain ?? null;
+  if (domain === null) {
+    const resolved = resolveDomain(input.catalog, [checkout?.fields ?? {}, checkout?.metadata ?? {}, sub.metadata]);
+    if (!resolved.ok) return park(withOptions, resolved.reason);
+    domain = resolved.domain;
+  }
+  const withDomain = { ...withOptions, domain };
+
+  const email = emailSchema().safeParse(rawEmail?.trim() ?? "");
+  if (!email.success) {
+    return park(withDomain, rawEmail === null ? "no customer e-mail address" : `customer e-mail: ${email.error.issues[0]?.message}`);
+  }
+
+  const owner: HostedSiteSpecInput["owner"] = { email: email.data };
+  const displayName = Owner.shape.displayName.safeParse(checkout?.name ?? input.customer?.name ?? undefined);
+  if (displayName.success && displayName.data !== undefined) owner.displayName = displayName.data;
+
+  const spec: HostedSiteSpecInput = {
+    domain,
+    ...mapped.parts,
+    owner,
+    suspended: life.suspended,
+    order: { source: "stripe", subscription: sub.id, customer: sub.customerId },
+  };
+  if (withDomain.checkoutSessionId !== null && spec.order !== undefined) spec.order.checkoutSession = withDomain.checkoutSessionId;
+  if (life.expiresAt !== null) spec.expiresAt = rfc3339(life.expiresAt);
+  const valid = HostedSiteSpec.safeParse(spec);
+  if (!valid.success) {
+    const problems = valid.error.issues.map((i) => `spec.${formatPath(i.path)}: ${i.message}`).join("; ");
+    return park(withDomain, `the order does not make a valid HostedSite: ${problems}`);
+  }
+
+  return { order: { ...withDomain, customerEmail: email.data, provisioned: true }, manifest: manifestOf(spec), reviewAt };
+}

@@ -1,0 +1,94 @@
+// Thin adapter over the stripe SDK: reads the current subscription, checkout session and
+// customer, and hands back zod-validated views. Processing never trusts event payloads.
+import Stripe from "stripe";
+import {
+  StripeCheckoutSession,
+  StripeCustomer,
+  StripeSubscription,
+  SubscriptionItemList,
+  checkoutView,
+  subscriptionView,
+  type CheckoutView,
+  type SubscriptionView,
+} from "./stripe-objects.ts";
+
+export interface StripeReader {
+  subscription(id: string): Promise<SubscriptionView>;
+  checkoutSession(id: string): Promise<CheckoutView>;
+  /** The Checkout Session that created the subscription, if it was created by Checkout. */
+  checkoutSessionOf(subscriptionId: string): Promise<CheckoutView | null>;
+  customer(id: string): Promise<{ email: string | null; name: string | null } | null>;
+}
+
+/** Retrying cannot help: the object does not exist (or is not ours). The event is dead-lettered at once. */
+export class PermanentError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "PermanentError";
+  }
+}
+
+export interface StripeClientOptions {
+  apiKey: string;
+  /** e.g. http://127.0.0.1:12111 for a local stub; Stripe's API when unset. */
+  apiBase?: URL | undefined;
+  timeoutMs?: number;
+}
+
+export function createStripeClient({ apiKey, apiBase, timeoutMs = 20_000 }: StripeClientOptions): Stripe {
+  const endpoint: Stripe.StripeConfig = {};
+  if (apiBase !== undefined) {
+    endpoint.host = apiBase.hostname;
+    endpoint.protocol = apiBase.protocol === "http:" ? "http" : "https";
+    if (apiBase.port !== "") endpoint.port = Number(apiBase.port);
+  }
+  return new Stripe(apiKey, { maxNetworkRetries: 2, timeout: timeoutMs, telemetry: false, ...endpoint });
+}
+
+const PRODUCT_EXPAND = "items.data.price.product";
+const LINE_ITEM_EXPAND = ["line_items", "line_items.data.price.product"];
+
+export function stripeReader(stripe: Stripe): StripeReader {
+  return {
+    async subscription(id) {
+      const raw = StripeSubscription.parse(await call(() => stripe.subscriptions.retrieve(id, { expand: [PRODUCT_EXPAND] })));
+      if (raw.items.has_more !== true) return subscriptionView(raw);
+      // More items than Stripe embeds: page through them all.
+      const items: typeof raw.items.data = [];
+      let startingAfter: string | undefined;
+      for (;;) {
+        const page = await call(() =>
+          stripe.subscriptionItems.list({ subscription: id, limit: 100, expand: ["data.price.product"], ...(startingAfter ? { starting_after: startingAfter } : {}) }),
+        );
+        const parsed = SubscriptionItemList.parse(page);
+        items.push(...parsed.data);
+        startingAfter = page.data.at(-1)?.id;
+        if (parsed.has_more !== true || startingAfter === undefined) break;
+      }
+      return subscriptionView(raw, items);
+    },
+    async checkoutSession(id) {
+      return checkoutView(StripeCheckoutSession.parse(await call(() => stripe.checkout.sessions.retrieve(id, { expand: LINE_ITEM_EXPAND }))));
+    },
+    async checkoutSessionOf(subscriptionId) {
+      const list = await call(() => stripe.checkout.sessions.list({ subscription: subscriptionId, limit: 1 }));
+      const first = list.data[0];
+      return first === undefined ? null : this.checkoutSession(first.id);
+    },
+    async customer(id) {
+      const raw = StripeCustomer.parse(await call(() => stripe.customers.retrieve(id)));
+      return raw.deleted === true ? null : { email: raw.email ?? null, name: raw.name ?? null };
+    },
+  };
+}
+
+async function call<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof Stripe.errors.StripeError && error.statusCode === 404) {
+      throw new PermanentError(`stripe: ${error.message}`, { cause: error });
+    }
+    throw error;
+  }
+}
