@@ -1,7 +1,10 @@
-// Validation of an object against a CRD's structural OpenAPI v3 schema, with the API server's
-// field paths and message wording. CEL rules (x-kubernetes-validations) are not evaluated.
+// Validation, pruning and defaulting of an object against a CRD's structural OpenAPI v3 schema,
+// with the API server's field paths and message wording. CEL rules (x-kubernetes-validations)
+// are not evaluated.
 export type Schema = {
   type?: string;
+  description?: string;
+  nullable?: boolean;
   properties?: Record<string, Schema>;
   additionalProperties?: Schema | boolean;
   items?: Schema;
@@ -19,6 +22,7 @@ export type Schema = {
   "x-kubernetes-list-type"?: "atomic" | "set" | "map";
   "x-kubernetes-list-map-keys"?: string[];
   "x-kubernetes-preserve-unknown-fields"?: boolean;
+  "x-kubernetes-map-type"?: "atomic" | "granular";
 };
 
 export interface FieldError {
@@ -39,6 +43,7 @@ export function validateAgainstSchema(value: unknown, schema: Schema, path = "")
 
 function check(value: unknown, schema: Schema, path: string, errors: FieldError[]): void {
   const quoted = () => JSON.stringify(value);
+  if (value === null && schema.nullable) return;
   if (value === null || value === undefined) {
     errors.push({ field: path, reason: "FieldValueTypeInvalid", message: `${path}: Invalid value: "null": ${path} in body must be of type ${schema.type}: "null"` });
     return;
@@ -144,4 +149,62 @@ function isDateTime(value: string): boolean {
   const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
   const date = new Date(Date.UTC(y, mo - 1, d));
   return date.getUTCMonth() === mo - 1 && date.getUTCDate() === d && h < 24 && mi < 60 && s < 61;
+}
+
+/**
+ * Removes the fields the schema does not declare, like the API server's structural pruning,
+ * and returns their paths (`spec.foo`, `spec.list[0].bar`) for strict field validation.
+ */
+export function pruneUnknownFields(value: unknown, schema: Schema, path = ""): string[] {
+  const pruned: string[] = [];
+  prune(value, schema, path, pruned);
+  return pruned;
+}
+
+function prune(value: unknown, schema: Schema, path: string, pruned: string[]): void {
+  if (Array.isArray(value)) {
+    if (schema.items) value.forEach((item, i) => prune(item, schema.items!, `${path}[${i}]`, pruned));
+    return;
+  }
+  if (!isObject(value)) return;
+  const preserve = schema["x-kubernetes-preserve-unknown-fields"] === true || schema.additionalProperties === true;
+  for (const [key, child] of Object.entries(value)) {
+    const childPath = path === "" ? key : `${path}.${key}`;
+    const declared = schema.properties?.[key] ?? (typeof schema.additionalProperties === "object" ? schema.additionalProperties : undefined);
+    if (declared) prune(child, declared, childPath, pruned);
+    else if (!preserve) {
+      delete value[key];
+      pruned.push(childPath);
+    }
+  }
+}
+
+/**
+ * Fills in the schema's `default`s where a field is absent, and drops nulls from fields that are
+ * not nullable (defaulting them when they have a default), as the API server does on decode.
+ */
+export function applyDefaults(value: unknown, schema: Schema): void {
+  if (Array.isArray(value)) {
+    if (schema.items) for (const item of value) applyDefaults(item, schema.items);
+    return;
+  }
+  if (!isObject(value)) return;
+  for (const [key, prop] of Object.entries(schema.properties ?? {})) {
+    if (value[key] === null && !prop.nullable) {
+      if (prop.default === undefined) delete value[key];
+      else value[key] = structuredClone(prop.default);
+    } else if (!(key in value) && prop.default !== undefined) {
+      value[key] = structuredClone(prop.default);
+    }
+    if (value[key] !== undefined) applyDefaults(value[key], prop);
+  }
+  if (typeof schema.additionalProperties === "object") {
+    for (const [key, child] of Object.entries(value)) {
+      if (!schema.properties?.[key]) applyDefaults(child, schema.additionalProperties);
+    }
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

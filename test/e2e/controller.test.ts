@@ -1,0 +1,87 @@
+// End to end: kubectl against the fake API server, the controller as child processes, the
+// simulated Aegir over SSH.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Kubectl, kubectlUnavailableReason } from "../harness/kube/index.ts";
+import { Stack, eventually } from "./stack.ts";
+
+const noKubectl = kubectlUnavailableReason();
+if (noKubectl) console.warn(`skipping controller end-to-end tests: ${noKubectl}`);
+
+type Lease = { spec?: { holderIdentity?: string } };
+
+describe.skipIf(noKubectl !== undefined)("controller end to end", () => {
+  const stack = new Stack();
+  let kubectl: Kubectl;
+
+  beforeAll(async () => {
+    await stack.start();
+    kubectl = new Kubectl(stack.api, "customers");
+  });
+  afterAll(async () => {
+    kubectl?.dispose();
+    await stack.stop();
+  });
+
+  const leaseHolder = () =>
+    (stack.api.objects.get({ apiVersion: "coordination.k8s.io/v1", kind: "Lease", namespace: "aegir-operator", name: "aegir-operator.hosting.openatria.com" }) as Lease | undefined)?.spec?.holderIdentity || undefined;
+
+  it("applies, waits for Ready, changes, deletes: the site follows in Aegir", async () => {
+    stack.controller("replica-a");
+    const applied = await kubectl.run(["apply", "-f", "-"], stack.hostedSite("acme", "acme.sites.example.com"));
+    expect(applied.stderr).toBe("");
+    const wait = await kubectl.run(["wait", "--for=condition=Ready", "hs/acme", "--timeout=60s"]);
+    expect(wait.stdout).toContain("condition met");
+    expect(stack.sim.site("acme.sites.example.com")?.drupal?.modules).toContain("oa_wiki");
+
+    const get = await kubectl.run(["get", "hs"]);
+    expect(get.stdout, get.stdout).toMatch(/acme\s+acme\.sites\.example\.com\s+openatrium\s+Standard\s+True\s+Available/);
+
+    await kubectl.run(["apply", "-f", "-"], stack.hostedSite("acme", "acme.sites.example.com", { features: ["oa_wiki", "oa_events"], theme: "oa_radix" }));
+    await eventually(() => (stack.sim.site("acme.sites.example.com")?.drupal?.variables.get("theme_default") === "oa_radix" ? true : undefined), 30_000, "the theme change");
+    const rewait = await kubectl.run(["wait", "--for=jsonpath={.status.observedGeneration}=2", "hs/acme", "--timeout=30s"]);
+    expect(rewait.code).toBe(0);
+    expect(stack.sim.site("acme.sites.example.com")?.drupal?.modules).toContain("oa_events");
+
+    const deleted = await kubectl.run(["delete", "hs/acme", "--timeout=60s"]);
+    expect(deleted.code).toBe(0);
+    expect(stack.sim.site("acme.sites.example.com")).toBeUndefined();
+    const node = stack.sim.siteNodes("acme.sites.example.com")[0]!;
+    expect(node.status).toBe(-2);
+    expect(node.backups.length).toBeGreaterThan(0);
+  });
+
+  it("keeps reconciling through dropped watches and API errors", async () => {
+    stack.api.faults.dropWatches("destroy");
+    stack.api.faults.failNext({ verb: ["list", "watch"] }, { status: 500 }, 3);
+    await kubectl.run(["apply", "-f", "-"], stack.hostedSite("globex", "globex.sites.example.com"));
+    stack.api.faults.dropWatches("end");
+    const wait = await kubectl.run(["wait", "--for=condition=Ready", "hs/globex", "--timeout=60s"]);
+    expect(wait.stdout).toContain("condition met");
+  });
+
+  it("runs one leader among two replicas; killing it hands over within the lease duration", async () => {
+    const first = await eventually(leaseHolder, 10_000, "a leader");
+    expect(first).toBe("replica-a");
+    const b = stack.controller("replica-b");
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(leaseHolder()).toBe("replica-a");
+    expect(b.logs().some((l) => l.includes("became leader"))).toBe(false);
+
+    const a = stack.replicas[0]!;
+    const killedAt = Date.now();
+    a.child.kill("SIGKILL");
+    await eventually(() => (leaseHolder() === "replica-b" ? true : undefined), 10_000, "replica-b to lead");
+    expect(Date.now() - killedAt).toBeLessThan(3_000 + 2_000);
+
+    await kubectl.run(["apply", "-f", "-"], stack.hostedSite("initech", "initech.sites.example.com"));
+    const wait = await kubectl.run(["wait", "--for=condition=Ready", "hs/initech", "--timeout=60s"]);
+    expect(wait.stdout).toContain("condition met");
+  });
+
+  it("stops cleanly on SIGTERM and releases the lease", async () => {
+    const b = stack.replicas[1]!;
+    b.child.kill("SIGTERM");
+    expect(await b.exited).toBe(0);
+    expect(leaseHolder()).toBeUndefined();
+  });
+});

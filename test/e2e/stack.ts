@@ -1,0 +1,112 @@
+// The stack for end-to-end tests: the fake Kubernetes API server, the simulated Aegir behind
+// an SSH server, an AegirServer pointing at it, and controller replicas as child processes.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { API_VERSION } from "../../crds/group.ts";
+import { type AegirSimulator } from "../harness/aegir/index.ts";
+import { startFakeApiServer, type FakeApiServer } from "../harness/kube/index.ts";
+import { generateKeyPair } from "../harness/ssh/keys.ts";
+import { startTestSshServer, type TestSshServer } from "../harness/ssh/server.ts";
+import { simulator, TRACKER } from "../hostedsite/harness.ts";
+
+const ROOT = join(import.meta.dirname, "../..");
+
+export interface Replica {
+  child: ChildProcess;
+  logs(): string[];
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>;
+}
+
+export class Stack {
+  readonly dir = mkdtempSync(join(tmpdir(), "aegir-e2e-"));
+  api!: FakeApiServer;
+  ssh!: TestSshServer;
+  readonly sim: AegirSimulator = simulator(1, true);
+  readonly kubeconfig = join(this.dir, "kubeconfig");
+  readonly keyFile = join(this.dir, "id_ed25519");
+  readonly replicas: Replica[] = [];
+
+  async start(): Promise<this> {
+    const client = generateKeyPair();
+    writeFileSync(this.keyFile, client.privateKey, { mode: 0o600 });
+    this.ssh = await startTestSshServer({ handler: this.sim.execHandler(), authorizedKey: client.publicKey });
+    this.api = await startFakeApiServer({ namespaces: ["customers", "aegir-operator"] });
+    this.api.writeKubeconfig(this.kubeconfig, "customers");
+    this.api.objects.create({
+      apiVersion: API_VERSION,
+      kind: "AegirServer",
+      metadata: { name: "aegir-1" },
+      spec: {
+        host: "127.0.0.1",
+        port: this.ssh.port,
+        hostKeySHA256: this.ssh.fingerprint,
+        privateKeySecretRef: { name: "aegir-1-ssh", namespace: "aegir-operator" },
+        capacity: { maxSites: 50, maxConcurrentOperations: 4 },
+        platforms: [{ name: "platform_openatrium2652", profile: "openatrium" }],
+        supportTracker: { site: `@${TRACKER}`, tierRoles: { Basic: "customer", Standard: "customer standard", Premium: "customer premium" } },
+      },
+    });
+    return this;
+  }
+
+  /** Start a controller replica (`aegir-operator controller`) with fast polls and a short lease. */
+  controller(identity: string): Replica {
+    const args = [
+      "controller/bin.ts",
+      "controller",
+      `--kubeconfig=${this.kubeconfig}`,
+      `--ssh-key-file=${this.keyFile}`,
+      "--bind-address=127.0.0.1",
+      "--metrics-port=0",
+      "--health-probe-port=0",
+      "--leader-election-namespace=aegir-operator",
+      `--identity=${identity}`,
+      "--leader-election-lease-duration=3",
+      "--leader-election-renew-deadline=2",
+      "--leader-election-retry-period=0.5",
+      "--poll-interval=2",
+      "--progress-poll=0.2",
+      "--graceful-shutdown-timeout=5",
+    ];
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    const lines: string[] = [];
+    child.stdout.on("data", (c: Buffer) => lines.push(...c.toString().split("\n").filter(Boolean)));
+    child.stderr.on("data", (c: Buffer) => lines.push(...c.toString().split("\n").filter(Boolean)));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    const replica = { child, logs: () => lines, exited };
+    this.replicas.push(replica);
+    return replica;
+  }
+
+  hostedSite(name: string, domain: string, spec: Record<string, unknown> = {}): string {
+    return JSON.stringify({
+      apiVersion: API_VERSION,
+      kind: "HostedSite",
+      metadata: { name, namespace: "customers" },
+      spec: { domain, profile: "openatrium", features: ["oa_wiki"], userQuota: 10, support: { tier: "Standard" }, owner: { email: `owner@${domain}` }, ...spec },
+    });
+  }
+
+  async stop(): Promise<void> {
+    for (const r of this.replicas) if (r.child.exitCode === null) r.child.kill("SIGKILL");
+    await Promise.all(this.replicas.map((r) => r.exited));
+    await this.api?.close();
+    await this.ssh?.close();
+    this.sim.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Poll until `check` returns a value, or fail with what it last saw. */
+export async function eventually<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

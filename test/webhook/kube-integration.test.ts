@@ -1,0 +1,61 @@
+// The relay against the fake Kubernetes API server (test/harness/kube), through the real
+// client-node adapter: HostedSites appear by server-side apply, ops' edits to fields the webhook
+// does not own survive re-applies, and an API outage only delays the apply.
+import { KubeConfig } from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { API_VERSION } from "../../crds/group.ts";
+import { kubeApplier } from "../../webhook/kube-applier.ts";
+import { siteName } from "../../webhook/hostedsite-manifest.ts";
+import { startFakeApiServer, type FakeApiServer, type KubeObject } from "../harness/kube/index.ts";
+import { checkoutEvent, subscriptionEvent } from "../harness/stripe/events.ts";
+import { ensurePrice, seedOrder } from "../harness/stripe/orders.ts";
+import { startStripeStub, type StripeStub } from "../harness/stripe/stub.ts";
+import { deliver, eventually, startTestPostgres, startTestWebhook, type TestPostgres } from "./support.ts";
+
+let postgres: TestPostgres;
+let stub: StripeStub;
+let api: FakeApiServer;
+
+beforeAll(async () => {
+  [postgres, stub, api] = await Promise.all([startTestPostgres(), startStripeStub(), startFakeApiServer({ namespaces: ["customers"] })]);
+});
+afterAll(async () => {
+  await Promise.all([postgres?.stop(), stub?.close(), api?.close()]);
+});
+
+function spec(object: KubeObject): Record<string, unknown> {
+  return (object as { spec?: Record<string, unknown> }).spec ?? {};
+}
+
+describe("relay with client-node against the fake API server", () => {
+  it("applies HostedSites, keeps ops' own fields, and waits out an outage", async () => {
+    const kc = new KubeConfig();
+    kc.loadFromString(api.kubeconfigYaml("customers"));
+    const service = await startTestWebhook(await postgres.freshDatabase(), stub, { overrides: { applier: kubeApplier(kc) } });
+    try {
+      const { subscription, session } = seedOrder(stub, { items: { community_monthly: 1 }, subdomain: "umbrella" });
+      const ref = { apiVersion: API_VERSION, kind: "HostedSite", namespace: "customers", name: siteName(subscription.id) };
+      expect(await deliver(service, checkoutEvent(stub, "checkout.session.completed", session.id))).toBe(200);
+      const created = await api.objects.waitFor(ref);
+      expect(spec(created)).toMatchObject({ domain: "umbrella.sites.openatria.com", userQuota: 10, suspended: false });
+
+      // Ops pins the server and keeps the data on deletion, with their own field manager.
+      api.objects.apply({ apiVersion: API_VERSION, kind: "HostedSite", metadata: { name: ref.name, namespace: "customers" }, spec: { server: "aegir-2", deletionPolicy: "Retain" } }, { manager: "ops" });
+
+      subscription.items = [{ price: ensurePrice(stub, "business_monthly"), quantity: 1 }];
+      expect(await deliver(service, subscriptionEvent(stub, "customer.subscription.updated", subscription.id))).toBe(200);
+      const upgraded = await api.objects.waitFor(ref, (o) => spec(o).userQuota === 50);
+      expect(spec(upgraded)).toMatchObject({ server: "aegir-2", deletionPolicy: "Retain", theme: "oa_radix", support: { tier: "Standard" } });
+
+      await api.faults.unavailable("refuse");
+      subscription.status = "unpaid";
+      expect(await deliver(service, subscriptionEvent(stub, "customer.subscription.updated", subscription.id))).toBe(200);
+      await eventually(async () => /relay_failures_total \d*[1-9]/.test(await service.metrics.registry.metrics()), 5_000, "a failed apply");
+      await api.faults.available();
+      const suspended = await api.objects.waitFor(ref, (o) => spec(o).suspended === true, 5_000);
+      expect(spec(suspended)).toMatchObject({ server: "aegir-2", deletionPolicy: "Retain", userQuota: 50 });
+    } finally {
+      await service.stop();
+    }
+  });
+});
