@@ -70,7 +70,8 @@ export async function startManager(config: ManagerConfig, kc: KubeConfig, log: L
   const rest = new KubeRest(kc, (e) => metrics.restRequests.inc(e));
   const identity = config.identity ?? `${hostname()}_${process.pid}`;
   const now = () => new Date();
-  const started = Date.now();
+  // Condition times have whole seconds: compare at that resolution.
+  const started = Math.floor(Date.now() / 1000) * 1000;
 
   // The informers are created below; the closures here run only after they exist.
   const drivers = new DriverRegistry({

@@ -77,10 +77,10 @@ export class KubeRest {
         dispatcher: ctx.getDispatcher(),
       });
     } catch (error) {
-      this.observe?.({ method, code: "<error>", host: this.host });
+      this.observe?.({ code: "<error>", method, host: this.host });
       throw error;
     }
-    this.observe?.({ method, code: String(response.status), host: this.host });
+    this.observe?.({ code: String(response.status), method, host: this.host });
     const text = await response.text();
     const body: unknown = text === "" ? {} : JSON.parse(text);
     if (!response.ok) throw new KubeApiError(response.status, body as KubeStatus);

@@ -50,6 +50,28 @@ describe.skipIf(noKubectl !== undefined)("controller end to end", () => {
     expect(node.backups.length).toBeGreaterThan(0);
   });
 
+  it("exports controller-runtime's metrics and the domain metrics", async () => {
+    const started = stack.replicas[0]!.logs().find((l) => l.includes('"controller started"'));
+    const { metricsPort, probePort } = JSON.parse(started!) as { metricsPort: number; probePort: number };
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    for (const line of [
+      'controller_runtime_reconcile_total{controller="hostedsite",result="requeue_after"}',
+      'controller_runtime_reconcile_total{controller="hostedsite",result="error"}',
+      'controller_runtime_max_concurrent_reconciles{controller="hostedsite"} 8',
+      'workqueue_adds_total{name="hostedsite",controller="hostedsite"}',
+      'workqueue_queue_duration_seconds_bucket{le="1e-8",name="hostedsite",controller="hostedsite"}',
+      'controller_runtime_reconcile_time_seconds_bucket{le="0.005",controller="hostedsite"}',
+      'leader_election_master_status{name="aegir-operator.hosting.openatria.com"} 1',
+      'aegir_drush_commands_total{server="aegir-1",command="php-eval:server-status",outcome="success"}',
+      'aegir_ssh_pool_connections{server="aegir-1"}',
+      'aegir_hostedsite_time_to_first_ready_seconds_count 1',
+      "process_resident_memory_bytes",
+    ]) expect(text, line).toContain(line);
+    expect(text).toMatch(/rest_client_requests_total\{code="200",method="GET",host="127\.0\.0\.1:\d+"\}/);
+    expect((await fetch(`http://127.0.0.1:${probePort}/healthz`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${probePort}/readyz`)).status).toBe(200);
+  });
+
   it("keeps reconciling through dropped watches and API errors", async () => {
     stack.api.faults.dropWatches("destroy");
     stack.api.faults.failNext({ verb: ["list", "watch"] }, { status: 500 }, 3);
