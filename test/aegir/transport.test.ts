@@ -132,13 +132,13 @@ describe("drush shim", () => {
     expect(run).toMatchObject({ code: null, signal: "SIGKILL" });
   });
 
-  it("refuses requests without the token, and serves GET /state", async () => {
+  it("refuses commands without the token, and serves GET /state to anyone on loopback", async () => {
     const { server } = await served();
-    expect((await fetch(`${server.url}/state`)).status).toBe(401);
+    expect((await fetch(`${server.url}/exec`, { method: "POST", body: "{}" })).status).toBe(401);
     const run = await runShim(process.execPath, [shim, "@hm", "user-block", "admin"], undefined, { ...server.env, AEGIR_SIM_TOKEN: "wrong" });
     expect(run.code).toBe(255);
     expect(run.stderr).toMatch(/^drush shim: simulator answered HTTP 401/);
-    const state = (await (await fetch(`${server.url}/state`, { headers: { authorization: `Bearer ${server.token}` } })).json()) as { sites: Array<{ uri: string }> };
+    const state = (await (await fetch(`${server.url}/state`)).json()) as { sites: Array<{ uri: string }> };
     expect(state.sites.map((s) => s.uri)).toEqual(["aegir.example.com", "support.example.com"]);
   });
 });
