@@ -12,8 +12,6 @@ export const RECONCILE_BUCKETS = [
 /** workqueue histograms: ExponentialBuckets(1e-8, 10, 12). */
 export const WORKQUEUE_BUCKETS = Array.from({ length: 12 }, (_, i) => Number((1e-8 * 10 ** i).toPrecision(1)));
 
-export type ReconcileResultLabel = "success" | "error" | "requeue" | "requeue_after";
-
 export class ControllerMetrics {
   readonly registry: Registry;
   readonly reconcileTotal: Counter<"controller" | "result">;

@@ -1,8 +1,6 @@
 // Comparing and diffing API objects as JSON: key order never matters (an object read back from
 // the API server orders its keys differently from one the controller built).
 
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 export function jsonEqual(a: unknown, b: unknown): boolean {

@@ -47,8 +47,6 @@ export class Informer<T extends Meta> {
   private resync: ReturnType<typeof setInterval> | undefined;
   private retry: ReturnType<typeof setTimeout> | undefined;
   private firstSync: { resolve: () => void; promise: Promise<void> };
-  /** Count of LISTs made; tests and metrics read it. */
-  lists = 0;
 
   constructor(options: InformerOptions<T>) {
     this.options = options;
@@ -91,7 +89,6 @@ export class Informer<T extends Meta> {
   private async relist(): Promise<void> {
     if (this.stopped) return;
     try {
-      this.lists++;
       const list = await this.options.rest.request<{ metadata?: { resourceVersion?: string }; items?: unknown[] }>("GET", this.options.path);
       const seen = new Set<string>();
       for (const raw of list.items ?? []) {

@@ -1,7 +1,7 @@
 // A small REST client for the Kubernetes API on top of @kubernetes/client-node: the KubeConfig
 // supplies server, TLS and credentials (exactly as the generated clients use them), the body is
 // plain JSON, every request is counted in rest_client_requests_total.
-import { HttpMethod, KubeConfig, RequestContext } from "@kubernetes/client-node";
+import { HttpMethod, type KubeConfig, RequestContext } from "@kubernetes/client-node";
 // The same fetch client-node uses: its dispatcher (TLS, CA, client certificates) is undici's.
 import { fetch } from "undici";
 
@@ -28,7 +28,6 @@ export class KubeApiError extends Error {
 
 export const isNotFound = (e: unknown) => e instanceof KubeApiError && e.code === 404;
 export const isConflict = (e: unknown) => e instanceof KubeApiError && e.code === 409;
-export const isGone = (e: unknown) => e instanceof KubeApiError && e.code === 410;
 
 export type RequestObserver = (event: { method: string; code: string; host: string }) => void;
 
@@ -86,11 +85,4 @@ export class KubeRest {
     if (!response.ok) throw new KubeApiError(response.status, body as KubeStatus);
     return body as T;
   }
-}
-
-/** KUBECONFIG (or ~/.kube/config), else the in-cluster service account. */
-export function loadKubeConfig(): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromDefault();
-  return kc;
 }

@@ -46,7 +46,3 @@ export class AegirError extends Error {
     return this.kind === "transient";
   }
 }
-
-export function isAegirError(error: unknown): error is AegirError {
-  return error instanceof AegirError;
-}

@@ -5,8 +5,6 @@ export const SITE_STATUS = { "-2": "deleted", "-1": "disabled", "0": "queued", "
 export const TASK_STATUS = { "-1": "processing", "0": "queued", "1": "succeeded", "2": "failed", "3": "warning" } as const;
 export const HTTPS_MODE = { "0": "Disabled", "1": "Enabled", "2": "Required" } as const;
 
-export type SiteStatus = (typeof SITE_STATUS)[keyof typeof SITE_STATUS];
-export type TaskStatus = (typeof TASK_STATUS)[keyof typeof TASK_STATUS];
 export type HttpsMode = (typeof HTTPS_MODE)[keyof typeof HTTPS_MODE];
 export const TASK_TYPES = ["install", "verify", "disable", "enable", "delete", "backup", "migrate", "import", "login-reset", "restore", "clone"] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
@@ -50,7 +48,6 @@ export const ServerStatusWire = z.object({
 export type Task = z.infer<typeof TaskWire>;
 export type ServerStatus = z.infer<typeof ServerStatusWire>;
 export type SiteSummary = ServerStatus["sites"][number];
-export type PlatformSummary = ServerStatus["platforms"][number];
 
 export const AccountWire = z.object({
   uid: z.int(),

@@ -7,7 +7,7 @@ import type { AegirServer } from "../../crds/kinds.ts";
 import type { Logger } from "../../controller/logger.ts";
 import { AegirError } from "../aegir/errors.ts";
 import { hostedSites, type ServerStatus } from "../aegir/state.ts";
-import { type ConditionInput, mergeConditions } from "../hostedsite/conditions.ts";
+import { type ConditionInput, mergeConditions, timestamp } from "../hostedsite/conditions.ts";
 import type { ServerStatusCache } from "../hostedsite/server-status-cache.ts";
 
 export interface AegirServerStore {
@@ -50,7 +50,7 @@ export class AegirServerReconciler {
             enabled: hostedSites(observed).filter((s) => s.status === "enabled").length,
             disabled: hostedSites(observed).filter((s) => s.status === "disabled").length,
           },
-          lastProbeTime: now.toISOString().replace(/\.\d{3}Z$/, "Z"),
+          lastProbeTime: timestamp(now),
         }
       : { ...previous };
     const conditions = serverConditions(server, observed, failure);

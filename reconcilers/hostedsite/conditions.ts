@@ -141,6 +141,11 @@ function readyCondition(desired: Desired, conditions: ConditionInput[], plan: Pl
   return yes("Ready", "Available", `${siteUrl(desired)} is up as ordered`);
 }
 
+/** RFC 3339 in whole seconds, as metav1.Time is written. */
+export function timestamp(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
 export function siteUrl(desired: Pick<Desired, "uri" | "https">): string {
   return `${desired.https === "Disabled" ? "http" : "https"}://${desired.uri}`;
 }
@@ -149,7 +154,7 @@ export function siteUrl(desired: Pick<Desired, "uri" | "https">): string {
 export function mergeConditions(previous: readonly Condition[], next: readonly ConditionInput[], generation: number, now: Date): Condition[] {
   return next.map((c) => {
     const old = previous.find((p) => p.type === c.type);
-    const lastTransitionTime = old !== undefined && old.status === c.status ? old.lastTransitionTime : now.toISOString().replace(/\.\d{3}Z$/, "Z");
+    const lastTransitionTime = old !== undefined && old.status === c.status ? old.lastTransitionTime : timestamp(now);
     return { ...c, observedGeneration: generation, lastTransitionTime };
   });
 }

@@ -8,7 +8,7 @@ import type { Logger } from "../../controller/logger.ts";
 import type { AegirDriver } from "../aegir/driver.ts";
 import { AegirError, REASONS } from "../aegir/errors.ts";
 import { applyPlan, type ApplyResult } from "./apply.ts";
-import { ASPECT_CONDITION, computeConditions, mergeConditions, siteUrl } from "./conditions.ts";
+import { ASPECT_CONDITION, computeConditions, mergeConditions, siteUrl, timestamp } from "./conditions.ts";
 import { assignedServer, resolveDesired, type Desired } from "./desired.ts";
 import { CREATE_PENDING_ANNOTATION, FINALIZER, WELCOME_REQUESTED_ANNOTATION } from "./names.ts";
 import { planContext } from "./context.ts";
@@ -204,7 +204,7 @@ export class HostedSiteReconciler {
         ...previous.owner,
         name: owner?.name ?? previous.owner?.name ?? desired.owner.name,
         ...(owner && owner.uid > 1 ? { uid: owner.uid } : {}),
-        ...(welcome && !previous.owner?.welcomedAt ? { welcomedAt: rfc3339(welcome.at), welcome: WELCOME_STATE[welcome.state] } : {}),
+        ...(welcome && !previous.owner?.welcomedAt ? { welcomedAt: timestamp(welcome.at), welcome: WELCOME_STATE[welcome.state] } : {}),
       },
       users: observed.deep ? { active: observed.deep.activeUsers, quota: desired.userQuota } : (previous.users ?? { active: 0, quota: desired.userQuota }),
       appliedFeatures: [...features].sort(),
@@ -277,8 +277,4 @@ export class HostedSiteReconciler {
 }
 
 const WELCOME_STATE = { sent: "Sent", sending: "Unconfirmed", failed: "Failed" } as const;
-
-function rfc3339(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
-}
 
