@@ -14,6 +14,7 @@ import { hostedSite } from "../hostedsite/fixtures.ts";
 
 const log = createLogger({ name: "test", level: "silent" });
 const LEASE = { apiVersion: "coordination.k8s.io/v1", kind: "Lease", namespace: "aegir-operator", name: "test-lease" };
+type Lease = { spec?: { holderIdentity?: string } };
 
 describe("controller runtime against the fake API server", () => {
   let api: FakeApiServer;
@@ -50,7 +51,7 @@ describe("controller runtime against the fake API server", () => {
     b.start();
     await new Promise((r) => setTimeout(r, 800));
     expect(events).toEqual(["a leads"]);
-    expect((api.objects.get(LEASE) as { spec: { holderIdentity: string } }).spec.holderIdentity).toBe("a");
+    expect((api.objects.get(LEASE) as Lease | undefined)?.spec?.holderIdentity).toBe("a");
 
     await api.faults.unavailable("refuse");
     await eventually(() => (events.includes("a lost") ? true : undefined), 5_000, "a to give up");
@@ -59,7 +60,7 @@ describe("controller runtime against the fake API server", () => {
     await eventually(() => (events.includes("b leads") ? true : undefined), 5_000, "b to take over");
     await b.stop();
     await a.stop();
-    expect((api.objects.get(LEASE) as { spec: { holderIdentity?: string } }).spec.holderIdentity ?? "").toBe("");
+    expect((api.objects.get(LEASE) as Lease | undefined)?.spec?.holderIdentity ?? "").toBe("");
   });
 
   it("aggregates repeated events into a series", async () => {
@@ -78,7 +79,7 @@ describe("controller runtime against the fake API server", () => {
   });
 
   it("writes status through /status without touching the spec, and finalizers with conflict retry", async () => {
-    const created = api.objects.create({ ...hostedSite(), metadata: { name: "acme", namespace: "customers" } } as unknown as KubeObject) as unknown as HostedSite;
+    const created = api.objects.create({ ...hostedSite(), metadata: { name: "acme", namespace: "customers" } }) as unknown as HostedSite;
     const store = new KubeHostedSiteStore(rest);
     api.faults.conflictNext({ verb: "patch" }, 1);
     const withFinalizer = await store.addFinalizer(created, "hosting.openatria.com/aegir-site");
