@@ -122,7 +122,7 @@ export async function startManager(config: ManagerConfig, kc: KubeConfig, log: L
       try {
         const before = site.status?.conditions?.find((c) => c.type === "Ready")?.status;
         const result = await siteReconciler.reconcile(site);
-        const after = sites.get(key)?.status?.conditions?.find((c) => c.type === "Ready");
+        const after = result.status?.conditions?.find((c) => c.type === "Ready");
         if (result.error) events.record(regardingSite(site), "Warning", "ReconcileError", "Reconcile", result.error.message);
         else if (before !== "True" && after?.status === "True") events.record(regardingSite(site), "Normal", "SiteReady", "Reconcile", after.message);
         return result;

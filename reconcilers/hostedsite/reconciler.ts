@@ -62,6 +62,8 @@ export interface ReconcileResult {
   requeueAfterMs?: number;
   /** A transient failure: the runtime requeues with backoff. */
   error?: Error;
+  /** The status this reconcile settled on (for events and metrics). */
+  status?: HostedSiteStatus;
 }
 
 interface Memory {
@@ -167,8 +169,8 @@ export class HostedSiteReconciler {
     const status = this.status(site, desired, observed, thePlan, applied, blocked, now);
     if (!jsonEqual(status, site.status)) site = await this.deps.store.updateStatus(site, status);
 
-    if (error !== undefined && error.transient) return { error };
-    return { requeueAfterMs: this.requeueAfter(desired, thePlan, applied, now) };
+    if (error !== undefined && error.transient) return { error, status };
+    return { requeueAfterMs: this.requeueAfter(desired, thePlan, applied, now), status };
   }
 
   private status(

@@ -1,7 +1,7 @@
 // The stack for end-to-end tests: the fake Kubernetes API server, the simulated Aegir behind
 // an SSH server, an AegirServer pointing at it, and controller replicas as child processes.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { API_VERSION } from "../../crds/group.ts";
@@ -26,15 +26,21 @@ export class Stack {
   ssh!: TestSshServer;
   readonly sim: AegirSimulator = simulator(1, true);
   readonly kubeconfig = join(this.dir, "kubeconfig");
-  readonly keyFile = join(this.dir, "id_ed25519");
   readonly replicas: Replica[] = [];
 
   async start(): Promise<this> {
     const client = generateKeyPair();
-    writeFileSync(this.keyFile, client.privateKey, { mode: 0o600 });
     this.ssh = await startTestSshServer({ handler: this.sim.execHandler(), authorizedKey: client.publicKey });
     this.api = await startFakeApiServer({ namespaces: ["customers", "aegir-operator"] });
     this.api.writeKubeconfig(this.kubeconfig, "customers");
+    // The controller reads the SSH key from the AegirServer's Secret, as in a cluster.
+    this.api.objects.create({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "aegir-1-ssh", namespace: "aegir-operator" },
+      type: "kubernetes.io/ssh-auth",
+      data: { "ssh-privatekey": Buffer.from(client.privateKey).toString("base64") },
+    });
     this.api.objects.create({
       apiVersion: API_VERSION,
       kind: "AegirServer",
@@ -58,7 +64,6 @@ export class Stack {
       "controller/bin.ts",
       "controller",
       `--kubeconfig=${this.kubeconfig}`,
-      `--ssh-key-file=${this.keyFile}`,
       "--bind-address=127.0.0.1",
       "--metrics-port=0",
       "--health-probe-port=0",

@@ -1,12 +1,15 @@
 // The relay against the fake Kubernetes API server (test/harness/kube), through the real
 // client-node adapter: HostedSites appear by server-side apply, ops' edits to fields the webhook
 // does not own survive re-applies, and an API outage only delays the apply.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { API_VERSION } from "../../crds/group.ts";
 import { kubeApplier } from "../../webhook/kube-applier.ts";
 import { siteName } from "../../webhook/hostedsite-manifest.ts";
 import { startFakeApiServer, type FakeApiServer, type KubeObject } from "../harness/kube/index.ts";
+import { auditRequests, grantsOf } from "../harness/kube/rbac.ts";
 import { checkoutEvent, subscriptionEvent } from "../harness/stripe/events.ts";
 import { ensurePrice, seedOrder } from "../harness/stripe/orders.ts";
 import { startStripeStub, type StripeStub } from "../harness/stripe/stub.ts";
@@ -57,5 +60,12 @@ describe("relay with client-node against the fake API server", () => {
     } finally {
       await service.stop();
     }
+  });
+
+  it("makes only the API calls the chart's RBAC grants the webhook, and uses every grant", () => {
+    const rbac = readFileSync(join(import.meta.dirname, "../../charts/aegir-operator/rbac.yaml"), "utf8");
+    const { denied, unused } = auditRequests(grantsOf(rbac, "aegir-operator-webhook"), api.requests.all());
+    expect(denied).toEqual([]);
+    expect(unused).toEqual([]);
   });
 });
