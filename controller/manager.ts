@@ -49,12 +49,20 @@ export interface RunningManager {
   isLeader(): boolean;
 }
 
+/** The caches keep no managedFields (like controller-runtime's TransformStripManagedFields): nothing reads them, and they are a large share of every object held. */
+function withoutManagedFields<M extends object>(metadata: M): M {
+  if (!("managedFields" in metadata)) return metadata;
+  const copy: Record<string, unknown> = { ...metadata };
+  delete copy.managedFields;
+  return copy as M;
+}
+
 const parseSite = (raw: unknown): HostedSite | undefined => {
   const o = raw as HostedSite;
   const spec = HostedSiteSpec.safeParse(o?.spec);
   const status = HostedSiteStatus.safeParse(o?.status ?? {});
   if (!spec.success || !o.metadata?.namespace) return undefined;
-  return { ...o, spec: spec.data, ...(status.success && o.status ? { status: status.data } : {}) };
+  return { ...o, metadata: withoutManagedFields(o.metadata), spec: spec.data, ...(status.success && o.status ? { status: status.data } : {}) };
 };
 
 const parseServer = (raw: unknown): AegirServer | undefined => {
@@ -62,7 +70,7 @@ const parseServer = (raw: unknown): AegirServer | undefined => {
   const spec = AegirServerSpec.safeParse(o?.spec);
   const status = AegirServerStatus.safeParse(o?.status ?? {});
   if (!spec.success) return undefined;
-  return { ...o, spec: spec.data, ...(status.success && o.status ? { status: status.data } : {}) };
+  return { ...o, metadata: withoutManagedFields(o.metadata), spec: spec.data, ...(status.success && o.status ? { status: status.data } : {}) };
 };
 
 export async function startManager(config: ManagerConfig, kc: KubeConfig, log: Logger): Promise<RunningManager> {
@@ -113,11 +121,13 @@ export async function startManager(config: ManagerConfig, kc: KubeConfig, log: L
     log,
     reconcile: async (key) => {
       const site = sites.get(key);
-      if (site === undefined) return {};
-      const serverName = assignedServer(site);
+      const serverName = site === undefined ? undefined : assignedServer(site);
       const limit = servers.list().find((s) => s.metadata.name === serverName)?.spec.capacity.maxConcurrentOperations;
       // Per-server cap: a busy server parks the key instead of holding a worker.
       const gated = serverName !== undefined && limit !== undefined;
+      // A key woken for a slot that will not use it passes the turn on.
+      if (!gated) for (const parkedKey of gate.skip(key)) siteController.enqueue(parkedKey);
+      if (site === undefined) return {};
       if (gated && !gate.tryEnter(serverName, limit, key)) return {};
       try {
         const before = site.status?.conditions?.find((c) => c.type === "Ready")?.status;
@@ -143,11 +153,21 @@ export async function startManager(config: ManagerConfig, kc: KubeConfig, log: L
   });
 
   const firstReady = new Set<string>();
-  const siteChanged = (key: string, site: HostedSite | undefined) => {
-    siteController.enqueue(key);
+  // The sites-by-Ready gauge is recounted at most every 250 ms, not on every change: recounting
+  // all sites per event made an initial list of N sites cost O(N²).
+  let recount: ReturnType<typeof setTimeout> | undefined;
+  const countReady = () => {
+    recount = undefined;
     const counts = { True: 0, False: 0, Unknown: 0 };
     for (const s of sites.list()) counts[s.status?.conditions?.find((c) => c.type === "Ready")?.status ?? "Unknown"]++;
     for (const [status, n] of Object.entries(counts)) metrics.sitesByReady.set({ status }, n);
+  };
+  const siteChanged = (key: string, site: HostedSite | undefined) => {
+    siteController.enqueue(key);
+    if (recount === undefined) {
+      recount = setTimeout(countReady, 250);
+      recount.unref();
+    }
     const ready = site?.status?.conditions?.find((c) => c.type === "Ready");
     const uid = site?.metadata.uid;
     if (site && uid && ready?.status === "True" && !firstReady.has(uid) && Date.parse(ready.lastTransitionTime) >= started) {
@@ -209,6 +229,7 @@ export async function startManager(config: ManagerConfig, kc: KubeConfig, log: L
       if (!clean) log.warn("grace period over with reconciles still running");
       await drivers.close(Math.max(1_000, grace / 3));
       await elector?.stop();
+      clearTimeout(recount);
       sites.stop();
       servers.stop();
       await Promise.all([metricsEndpoint.close(), probes.close()]);

@@ -3,11 +3,13 @@
 // Prints accepted events/s, p50/p99 latency, and whether the inbox worker kept up.
 // The load generator runs in a worker thread so its timing is not skewed by the server's event loop.
 //   node test/bench/webhook-throughput.ts [--events 5000] [--concurrency 32] [--workers 4]
+// runWebhookBench() is the same run as a function, for test/bench/run.ts.
 import { request, Agent } from "node:http";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 import { mkdtempSync, chmodSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../../controller/config.ts";
 import { createLogger } from "../../controller/logger.ts";
@@ -62,10 +64,28 @@ async function generateLoad(job: LoadJob): Promise<LoadResult> {
   return { seconds: (performance.now() - started) / 1000, latencies, statuses: [...statuses] };
 }
 
-if (isMainThread) await main();
-else parentPort?.postMessage(await generateLoad(workerData as LoadJob));
+export interface WebhookBenchOptions {
+  events: number;
+  concurrency: number;
+  workers: number;
+  /** Print the report lines (the script does; run.ts prints its table instead). */
+  print?: boolean;
+}
 
-async function main() {
+export interface WebhookBenchResult {
+  events: number;
+  accepted: number;
+  eventsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  workerKeptUp: boolean;
+  endToEndEventsPerSecond: number;
+  drainSeconds: number;
+}
+
+if (!isMainThread) parentPort?.postMessage(await generateLoad(workerData as LoadJob));
+else if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
   const { values } = parseArgs({
     options: {
       events: { type: "string", default: "5000" },
@@ -73,8 +93,12 @@ async function main() {
       workers: { type: "string", default: "4" },
     },
   });
-  const EVENTS = Number(values.events);
-  const CONCURRENCY = Number(values.concurrency);
+  await runWebhookBench({ events: Number(values.events), concurrency: Number(values.concurrency), workers: Number(values.workers), print: true });
+}
+
+export async function runWebhookBench(options: WebhookBenchOptions): Promise<WebhookBenchResult> {
+  const EVENTS = options.events;
+  const CONCURRENCY = options.concurrency;
   const SECRET = "whsec_benchSecret";
   const EVENTS_PER_ORDER = 4;
 
@@ -88,7 +112,7 @@ async function main() {
     STRIPE_API_BASE: stub.url,
     POSTGRES_DIR: join(dir, "pg"),
     WEBHOOK_PORT: "0",
-    WEBHOOK_WORKERS: values.workers,
+    WEBHOOK_WORKERS: String(options.workers),
   });
   let applies = 0;
   const service = await startWebhookService(config, logger, {
@@ -154,20 +178,33 @@ async function main() {
     const sum = durations.filter((v) => v.metricName?.endsWith("_sum")).reduce((a, v) => a + v.value, 0);
     const count = durations.filter((v) => v.metricName?.endsWith("_count")).reduce((a, v) => a + v.value, 0);
     latencies.sort((a, b) => a - b);
-    const pct = (p: number) => (latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0).toFixed(2);
+    const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
+    const pct = (p: number) => at(p).toFixed(2);
     const accepted = statuses.get(200) ?? 0;
     const totalSeconds = (performance.now() - started) / 1000;
-    console.log(
+    const keptUp = depthAtEnd <= CONCURRENCY * 2;
+    if (options.print) console.log(
       [
         `events sent:        ${deliveries.length} over ${CONCURRENCY} connections (${orders} subscriptions, ${config.workers} inbox workers)`,
         `responses:          ${[...statuses].map(([s, n]) => `${s}x${n}`).join(" ")}`,
         `accepted:           ${(accepted / sendSeconds).toFixed(0)} events/s sustained (${sendSeconds.toFixed(2)} s)`,
         `latency:            p50 ${pct(50)} ms, p99 ${pct(99)} ms, max ${pct(100)} ms`,
         `inbox:              max depth ${maxDepth}, ${depthAtEnd} pending when sending stopped, inbox and outbox drained ${drainSeconds.toFixed(2)} s later`,
-        `worker kept up:     ${depthAtEnd <= CONCURRENCY * 2 ? "yes" : "no"}: ${(accepted / totalSeconds).toFixed(0)} events/s (${(orders / totalSeconds).toFixed(0)} subscriptions/s) processed end to end; ${applies} HostedSites applied`,
+        `worker kept up:     ${keptUp ? "yes" : "no"}: ${(accepted / totalSeconds).toFixed(0)} events/s (${(orders / totalSeconds).toFixed(0)} subscriptions/s) processed end to end; ${applies} HostedSites applied`,
         `processing:         ${count} subscription runs, mean ${((sum / Math.max(1, count)) * 1000).toFixed(1)} ms each`,
       ].join("\n"),
     );
+    return {
+      events: deliveries.length,
+      accepted,
+      eventsPerSecond: accepted / sendSeconds,
+      p50Ms: at(50),
+      p99Ms: at(99),
+      maxMs: at(100),
+      workerKeptUp: keptUp,
+      endToEndEventsPerSecond: accepted / totalSeconds,
+      drainSeconds,
+    };
   } finally {
     await service.stop();
     await stub.close();

@@ -1,0 +1,155 @@
+// The benchmark suite (`npm run bench`): runs the scenarios one after another (so they do not
+// compete for the CPU) and prints one table: scenario | measured | reference | ratio | target met.
+// Each scenario documents its latency model at the top of its file:
+//   convergence.ts  burst of new orders; drush commands per new and per converged site
+//   scale.ts        many converged sites, a cold controller: sync time, RSS, resync writes, p99
+//   webhook-throughput.ts  Stripe webhook events/s and latency
+//   node test/bench/run.ts [--quick] [--sites 1000] [--scale-sites 10000] [--time-factor 0.002] [--skip burst,scale,webhook]
+import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
+import { runBurst } from "./convergence.ts";
+import { runScale } from "./scale.ts";
+import { runWebhookBench } from "./webhook-throughput.ts";
+
+export interface Row {
+  scenario: string;
+  measured: number;
+  unit: string;
+  reference: number;
+  /** "max": measured must stay at or below reference×limit; "min": at or above. */
+  target: { kind: "max" | "min"; limit: number } | { kind: "equal" };
+  note?: string;
+}
+
+export interface SuiteOptions {
+  sites: number;
+  servers: number;
+  timeFactor: number;
+  scaleSites: number;
+  patches: number;
+  webhookEvents: number;
+  skip: ReadonlySet<string>;
+  /** Progress lines go here (stderr by default). */
+  progress?: (line: string) => void;
+}
+
+export const FULL: SuiteOptions = { sites: 1000, servers: 4, timeFactor: 0.002, scaleSites: 10_000, patches: 200, webhookEvents: 5000, skip: new Set() };
+export const QUICK: SuiteOptions = { sites: 24, servers: 4, timeFactor: 0.001, scaleSites: 60, patches: 10, webhookEvents: 200, skip: new Set() };
+
+export function met(row: Row): boolean {
+  const ratio = ratioOf(row);
+  if (row.target.kind === "equal") return row.measured === row.reference;
+  return row.target.kind === "max" ? ratio <= row.target.limit : ratio >= row.target.limit;
+}
+
+function ratioOf(row: Row): number {
+  if (row.reference === 0) return row.measured === 0 ? 1 : Number.POSITIVE_INFINITY;
+  return row.measured / row.reference;
+}
+
+const fmt = (n: number) => (Number.isNaN(n) ? "n/a" : Math.abs(n) >= 100 || Number.isInteger(n) ? n.toFixed(0) : Math.abs(n) >= 1 ? n.toFixed(2) : n.toFixed(3));
+
+export function table(rows: readonly Row[]): string {
+  const body = rows.map((r) => [r.scenario, `${fmt(r.measured)} ${r.unit}`, `${fmt(r.reference)} ${r.unit}`, r.target.kind === "equal" ? "-" : fmt(ratioOf(r)), met(r) ? "yes" : "no"]);
+  const head = ["scenario", "measured", "reference", "ratio", "target met"];
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] as string).length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(" | ")} |`;
+  const notes = rows.filter((r) => r.note).map((r) => `  ${r.scenario}: ${r.note}`);
+  return [line(head), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...body.map(line), ...(notes.length ? ["", ...notes] : [])].join("\n");
+}
+
+export async function runSuite(o: SuiteOptions): Promise<Row[]> {
+  const say = o.progress ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const rows: Row[] = [];
+  if (!o.skip.has("burst")) {
+    say(`burst: ${o.sites} sites over ${o.servers} servers, timeFactor ${o.timeFactor} ...`);
+    const { burst, steady } = await runBurst({ sites: o.sites, servers: o.servers, timeFactor: o.timeFactor, maxConcurrentReconciles: 32, maxConcurrentOperations: 8, timeoutMs: 600_000 });
+    say(`  ${JSON.stringify({ burst, steady })}`);
+    rows.push(
+      {
+        scenario: `1 burst: ${burst.sites} new sites to Ready`,
+        measured: burst.seconds,
+        unit: "s",
+        reference: burst.boundSeconds,
+        target: { kind: "max", limit: 1.1 },
+        note: `bound = max per server of (n-1)x(install+start delay) + lone site ${burst.singleSiteSeconds.toFixed(2)} s; ${burst.reconciles} reconciles; task queues idle ${burst.taskQueueIdleSeconds.map((s) => s.toFixed(2)).join("/")} s`,
+      },
+      {
+        scenario: "2 drush commands per new site until Ready",
+        measured: burst.commandsPerSite,
+        unit: "cmd",
+        reference: burst.singleSiteCommands,
+        target: { kind: "max", limit: 1.5 },
+        note: `reference: a lone site on an idle server; counting also the polls and drift checks of sites already Ready while others install: ${burst.allCommandsPerSite.toFixed(1)} per site; mix ${JSON.stringify(burst.commandsByName)}`,
+      },
+      {
+        scenario: "2 steady: server-status per server per poll",
+        measured: steady.statusPerServerPerPoll,
+        unit: "cmd",
+        reference: 1,
+        target: { kind: "max", limit: 1.05 },
+        note: `${steady.sites} converged sites, ${steady.polls} polls, ${steady.writes} writes`,
+      },
+      {
+        scenario: "2 steady: deep reads per site per poll (amortized)",
+        measured: steady.deepPerSitePerPoll,
+        unit: "cmd",
+        reference: 2 / 30,
+        target: { kind: "max", limit: 1.5 },
+        note: "reference: site-state + tracker account once per drift check (30 min / 60 s poll)",
+      },
+      {
+        scenario: "2 steady: all commands per site per poll vs naive",
+        measured: steady.totalPerSitePerPoll,
+        unit: "cmd",
+        reference: steady.baseline.totalPerSitePerPoll,
+        target: { kind: "max", limit: 0.1 },
+        note: `naive baseline (driftCheckMs 0): ${steady.baseline.perServerPerPoll.toFixed(0)} commands per server per poll`,
+      },
+    );
+  }
+  if (!o.skip.has("scale")) {
+    say(`scale: ${o.scaleSites} converged sites, controller as a child process ...`);
+    const r = await runScale({ sites: o.scaleSites, servers: o.servers, maxConcurrentReconciles: 32, maxConcurrentOperations: 8, patches: o.patches, timeoutMs: 600_000 });
+    say(`  ${JSON.stringify(r)}`);
+    rows.push(
+      { scenario: `3 scale: ${r.sites} sites, start to all synced`, measured: r.syncSeconds, unit: "s", reference: 30, target: { kind: "max", limit: 1 }, note: `populating the fake API server and simulators took ${r.populateSeconds.toFixed(1)} s (not counted)` },
+      { scenario: "3 scale: controller RSS after sync", measured: r.rssMB, unit: "MB", reference: 300, target: { kind: "max", limit: 1 }, note: `peak (VmHWM) ${r.peakRssMB.toFixed(0)} MB, V8 heap in use ${r.heapUsedMB.toFixed(0)} MB` },
+      { scenario: "3 scale: drush writes during the full resync", measured: r.resyncWrites, unit: "cmd", reference: 0, target: { kind: "equal" }, note: `${r.resyncReads} reads, ${r.statusWritesDuringSync} status writes to the API` },
+      { scenario: "3 scale: spec change to reconcile, p99", measured: r.patchP99Ms, unit: "ms", reference: 100, target: { kind: "max", limit: 1 }, note: `p50 ${fmt(r.patchP50Ms)} ms over ${r.patchesSeen} PATCHes` },
+    );
+  }
+  if (!o.skip.has("webhook")) {
+    say(`webhook: ${o.webhookEvents} events ...`);
+    const w = await runWebhookBench({ events: o.webhookEvents, concurrency: 32, workers: 4 });
+    say(`  ${JSON.stringify(w)}`);
+    rows.push(
+      { scenario: "4 webhook: events accepted per second", measured: w.eventsPerSecond, unit: "ev/s", reference: 500, target: { kind: "min", limit: 1 }, note: `${w.accepted}/${w.events} accepted; ${w.endToEndEventsPerSecond.toFixed(0)} ev/s processed end to end` },
+      { scenario: "4 webhook: latency p99", measured: w.p99Ms, unit: "ms", reference: 50, target: { kind: "max", limit: 1 }, note: `p50 ${w.p50Ms.toFixed(2)} ms` },
+      { scenario: "4 webhook: inbox worker kept up", measured: w.workerKeptUp ? 1 : 0, unit: "", reference: 1, target: { kind: "equal" }, note: "1 = yes, 0 = no (inbox depth when sending stopped > 2x concurrency)" },
+    );
+  }
+  return rows;
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: "boolean", default: false },
+      sites: { type: "string" },
+      "scale-sites": { type: "string" },
+      "time-factor": { type: "string" },
+      skip: { type: "string", default: "" },
+    },
+  });
+  const base = values.quick ? QUICK : FULL;
+  const options: SuiteOptions = {
+    ...base,
+    ...(values.sites ? { sites: Number(values.sites) } : {}),
+    ...(values["scale-sites"] ? { scaleSites: Number(values["scale-sites"]) } : {}),
+    ...(values["time-factor"] ? { timeFactor: Number(values["time-factor"]) } : {}),
+    skip: new Set(values.skip.split(",").filter(Boolean)),
+  };
+  const rows = await runSuite(options);
+  console.log(table(rows));
+}
