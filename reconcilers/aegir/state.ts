@@ -97,3 +97,10 @@ export function lastTask(site: SiteSummary, type: string): Task | undefined {
 export function hostedSites(status: ServerStatus): SiteSummary[] {
   return status.sites.filter((s) => s.status !== "deleted" && s.profile !== "hostmaster");
 }
+
+/** How many of the server's tasks are queued or running ahead of the site's pending task (Aegir runs them serially). */
+export function tasksAhead(status: ServerStatus, site: SiteSummary): number {
+  const mine = pendingTask(site);
+  if (mine === undefined) return 0;
+  return status.sites.flatMap((s) => s.tasks).filter((t) => (t.status === "queued" || t.status === "processing") && t.nid < mine.nid).length;
+}

@@ -7,6 +7,7 @@ import type { AegirServer, HostedSite } from "../../crds/kinds.ts";
 import type { Logger } from "../../controller/logger.ts";
 import type { AegirDriver } from "../aegir/driver.ts";
 import { AegirError, REASONS } from "../aegir/errors.ts";
+import { tasksAhead } from "../aegir/state.ts";
 import { applyPlan, type ApplyResult } from "./apply.ts";
 import { ASPECT_CONDITION, computeConditions, mergeConditions, siteUrl, timestamp } from "./conditions.ts";
 import { assignedServer, resolveDesired, type Desired } from "./desired.ts";
@@ -170,7 +171,9 @@ export class HostedSiteReconciler {
     if (!jsonEqual(status, site.status)) site = await this.deps.store.updateStatus(site, status);
 
     if (error !== undefined && error.transient) return { error, status };
-    return { requeueAfterMs: this.requeueAfter(desired, thePlan, applied, now), status };
+    // A site waiting behind other tasks in Aegir's serial queue looks again later the further back it is.
+    const ahead = thePlan.wait?.reason === "Installing" && observed.site ? tasksAhead(await this.deps.statusCache.get(desired.server), observed.site) : 0;
+    return { requeueAfterMs: this.requeueAfter(desired, thePlan, applied, now, ahead), status };
   }
 
   private status(
@@ -227,9 +230,9 @@ export class HostedSiteReconciler {
     return blocked;
   }
 
-  private requeueAfter(desired: Desired, thePlan: Plan, applied: ApplyResult, now: Date): number {
+  private requeueAfter(desired: Desired, thePlan: Plan, applied: ApplyResult, now: Date, ahead: number): number {
     const candidates = [this.config.pollIntervalMs];
-    if (applied.applied.length > 0 || thePlan.wait !== undefined) candidates.push(thePlan.wait?.retryAfterMs ?? this.config.progressPollMs);
+    if (applied.applied.length > 0 || thePlan.wait !== undefined) candidates.push(thePlan.wait?.retryAfterMs ?? this.config.progressPollMs * (1 + ahead));
     if (desired.expiresAt !== undefined) candidates.push(Math.max(0, desired.expiresAt.getTime() - now.getTime()));
     return Math.min(...candidates);
   }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { tasksAhead } from "../../reconcilers/aegir/state.ts";
 import { type Observed, type PlanContext, plan } from "../../reconcilers/hostedsite/plan.ts";
 import { deepState, desired, summary, task } from "./fixtures.ts";
 
@@ -200,5 +201,22 @@ describe("plan", () => {
   it("skips blocked aspects", () => {
     const p = plan(desired({ features: ["oa_wiki", "oa_missing"], theme: "nope" }), converged(), ctx({ blocked: new Set(["features", "theme"]) }));
     expect(p.operations).toEqual([]);
+  });
+});
+
+describe("tasksAhead", () => {
+  it("counts the server's queued and running tasks before the site's own", () => {
+    const mine = summary({ nid: 30, status: "queued", tasks: [task(31, "install", "queued")] });
+    const status = {
+      sites: [
+        summary({ nid: 10, tasks: [task(11, "install", "succeeded"), task(20, "verify", "processing")] }),
+        summary({ nid: 12, uri: "b.example.com", tasks: [task(25, "install", "queued"), task(40, "verify", "queued")] }),
+        mine,
+      ],
+      platforms: [],
+      queue: { queued: 3, processing: 1 },
+    };
+    expect(tasksAhead(status, mine)).toBe(2);
+    expect(tasksAhead(status, summary())).toBe(0);
   });
 });
