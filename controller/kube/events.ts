@@ -4,6 +4,7 @@
 import { randomBytes } from "node:crypto";
 import type { Logger } from "../logger.ts";
 import type { KubeRest } from "./rest.ts";
+import { microTime } from "./time.ts";
 
 export interface Regarding {
   apiVersion: string;
@@ -55,7 +56,7 @@ export class EventRecorder {
     const namespace = regarding.namespace ?? "default";
     const key = `${objectKey}|${type}|${reason}|${action}|${note}`;
     const seen = this.series.get(key);
-    const eventTime = new Date(now).toISOString().replace("Z", "000Z");
+    const eventTime = microTime(now);
     if (seen !== undefined && now - seen.first < AGGREGATION_WINDOW_MS) {
       seen.count++;
       await this.o.rest.request("PATCH", `/apis/events.k8s.io/v1/namespaces/${seen.namespace}/events/${seen.name}`, {

@@ -4,6 +4,7 @@
 // within the deadline has lost and must stop; a clean shutdown releases the lease.
 import type { Logger } from "../logger.ts";
 import { isConflict, isNotFound, type KubeRest } from "./rest.ts";
+import { microTime } from "./time.ts";
 
 export interface LeaderElectionOptions {
   rest: KubeRest;
@@ -31,8 +32,6 @@ interface Lease {
     leaseTransitions?: number;
   };
 }
-
-const microTime = (ms: number) => new Date(ms).toISOString().replace("Z", "000Z");
 
 export class LeaderElector {
   private readonly o: Required<Omit<LeaderElectionOptions, "onLeaderChange">> & Pick<LeaderElectionOptions, "onLeaderChange">;

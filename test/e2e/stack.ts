@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { API_VERSION } from "../../crds/group.ts";
 import { type AegirSimulator } from "../harness/aegir/index.ts";
 import { startFakeApiServer, type FakeApiServer } from "../harness/kube/index.ts";
+import { registerAegirServer } from "../harness/aegir-server.ts";
 import { generateKeyPair } from "../harness/ssh/keys.ts";
 import { startTestSshServer, type TestSshServer } from "../harness/ssh/server.ts";
 import { simulator, TRACKER } from "../hostedsite/harness.ts";
@@ -34,27 +35,7 @@ export class Stack {
     this.api = await startFakeApiServer({ namespaces: ["customers", "aegir-operator"] });
     this.api.writeKubeconfig(this.kubeconfig, "customers");
     // The controller reads the SSH key from the AegirServer's Secret, as in a cluster.
-    this.api.objects.create({
-      apiVersion: "v1",
-      kind: "Secret",
-      metadata: { name: "aegir-1-ssh", namespace: "aegir-operator" },
-      type: "kubernetes.io/ssh-auth",
-      data: { "ssh-privatekey": Buffer.from(client.privateKey).toString("base64") },
-    });
-    this.api.objects.create({
-      apiVersion: API_VERSION,
-      kind: "AegirServer",
-      metadata: { name: "aegir-1" },
-      spec: {
-        host: "127.0.0.1",
-        port: this.ssh.port,
-        hostKeySHA256: this.ssh.fingerprint,
-        privateKeySecretRef: { name: "aegir-1-ssh", namespace: "aegir-operator" },
-        capacity: { maxSites: 50, maxConcurrentOperations: 4 },
-        platforms: [{ name: "platform_openatrium2652", profile: "openatrium" }],
-        supportTracker: { site: `@${TRACKER}`, tierRoles: { Basic: "customer", Standard: "customer standard", Premium: "customer premium" } },
-      },
-    });
+    registerAegirServer(this.api, { name: "aegir-1", ssh: this.ssh, privateKey: client.privateKey, maxSites: 50, tracker: TRACKER });
     return this;
   }
 

@@ -10,11 +10,11 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { loadConfig } from "../../controller/config.ts";
 import type { Logger } from "../../controller/logger.ts";
 import { type RunningManager, startManager } from "../../controller/manager.ts";
-import { API_VERSION } from "../../crds/group.ts";
 import { validateManifestText } from "../../crds/manifests.ts";
 import { WEBHOOK_OPTIONS } from "../../webhook/config.ts";
 import { kubeApplier } from "../../webhook/kube-applier.ts";
 import { startWebhookService, type WebhookService } from "../../webhook/service.ts";
+import { registerAegirServer } from "./aegir-server.ts";
 import { AegirSimulator, type SimulatorServer, openAtriumPlatform } from "./aegir/index.ts";
 import { type FakeApiServer, type KubeObject, startFakeApiServer } from "./kube/index.ts";
 import { generateKeyPair } from "./ssh/keys.ts";
@@ -87,27 +87,7 @@ export async function startSandbox(o: SandboxOptions): Promise<Sandbox> {
     stops.push(() => api.close());
     const kubeconfig = join(dir, "kubeconfig");
     api.writeKubeconfig(kubeconfig, "customers");
-    api.objects.create({
-      apiVersion: "v1",
-      kind: "Secret",
-      metadata: { name: "aegir-1-ssh", namespace: "aegir-operator" },
-      type: "kubernetes.io/ssh-auth",
-      data: { "ssh-privatekey": Buffer.from(client.privateKey).toString("base64") },
-    });
-    api.objects.create({
-      apiVersion: API_VERSION,
-      kind: "AegirServer",
-      metadata: { name: "aegir-1" },
-      spec: {
-        host: "127.0.0.1",
-        port: ssh.port,
-        hostKeySHA256: ssh.fingerprint,
-        privateKeySecretRef: { name: "aegir-1-ssh", namespace: "aegir-operator" },
-        capacity: { maxSites: 200, maxConcurrentOperations: 4 },
-        platforms: [{ name: "platform_openatrium2652", profile: "openatrium", ownerRole: "manager" }],
-        supportTracker: { site: `@${TRACKER}`, tierRoles: { Basic: "customer", Standard: "customer standard", Premium: "customer premium" } },
-      },
-    });
+    registerAegirServer(api, { name: "aegir-1", ssh, privateKey: client.privateKey, maxSites: 200, tracker: TRACKER });
 
     const kc = new KubeConfig();
     kc.loadFromFile(kubeconfig);
