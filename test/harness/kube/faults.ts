@@ -1,20 +1,11 @@
 // Fault injection and the request log: tests make the server fail, slow down, drop watches or
 // disappear, and read back what clients asked for (verbs and resources, for RBAC reviews).
+import type { RequestInfo } from "./request-info.ts";
 
-/** One request as the server saw it; `status` is filled in when the response has been sent. */
-export interface RequestRecord {
+/** One request as the server saw it (its RBAC attributes); `status` is filled in when the response has been sent. */
+export interface RequestRecord extends Omit<RequestInfo, "query" | "isResourceRequest"> {
   time: Date;
-  method: string;
-  path: string;
   query: Record<string, string>;
-  /** get, list, watch, create, update, patch, delete, deletecollection; lowercase method for other paths. */
-  verb: string;
-  apiGroup: string;
-  apiVersion: string;
-  resource: string;
-  subresource: string;
-  namespace: string;
-  name: string;
   userAgent: string;
   status?: number;
 }
