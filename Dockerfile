@@ -16,5 +16,7 @@ COPY crds ./crds
 COPY reconcilers ./reconcilers
 COPY webhook ./webhook
 USER node
+# `controller` re-executes itself in place with its V8 heap flags (controller/node-flags.ts), so
+# the image, the chart and a plain `node controller/bin.ts controller` all run the same heap.
 ENTRYPOINT ["node", "controller/bin.ts"]
 CMD ["help"]

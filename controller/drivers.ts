@@ -17,7 +17,6 @@ export interface DriverRegistryOptions {
   keyFile?: string;
   metrics?: ControllerMetrics;
   log: Logger;
-  timeouts?: { readMs?: number; writeMs?: number };
 }
 
 interface Entry {
@@ -38,7 +37,7 @@ export class DriverRegistry {
     const server = this.o.servers().find((s) => s.metadata.name === name);
     if (server === undefined) throw new AegirError("ConnectionRefused", `AegirServer ${name} is not known (yet)`);
     const spec = server.spec;
-    const fingerprint = JSON.stringify([spec.host, spec.port, spec.user, spec.hostKeySHA256, spec.privateKeySecretRef, spec.drushPath, spec.hostmasterAlias, spec.capacity.maxConcurrentOperations]);
+    const fingerprint = JSON.stringify([spec.host, spec.port, spec.user, spec.hostKeySHA256, spec.privateKeySecretRef, spec.drushPath, spec.hostmasterAlias, spec.capacity.maxConcurrentOperations, spec.commandTimeouts]);
     const existing = this.entries.get(name);
     if (existing?.fingerprint === fingerprint) return existing.driver;
     if (existing) void existing.pool.close();
@@ -52,7 +51,7 @@ export class DriverRegistry {
       runner: pool,
       drush: spec.drushPath,
       hostmaster: spec.hostmasterAlias,
-      ...(this.o.timeouts ? { timeouts: this.o.timeouts } : {}),
+      timeouts: { readMs: spec.commandTimeouts.readSeconds * 1000, writeMs: spec.commandTimeouts.writeSeconds * 1000 },
       ...(this.o.metrics ? { onCommand: this.o.metrics.drushObserver(name) } : {}),
     });
     this.entries.set(name, { fingerprint, pool, driver });

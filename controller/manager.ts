@@ -2,8 +2,6 @@
 // election, metrics and probes, and a graceful stop.
 import { hostname } from "node:os";
 import type { KubeConfig } from "@kubernetes/client-node";
-import { AegirServerSpec, AegirServerStatus } from "../crds/aegirserver.ts";
-import { HostedSiteSpec, HostedSiteStatus } from "../crds/hostedsite.ts";
 import type { AegirServer, HostedSite } from "../crds/kinds.ts";
 import { AegirServerReconciler } from "../reconcilers/aegirserver/reconciler.ts";
 import { assignedServer } from "../reconcilers/hostedsite/desired.ts";
@@ -15,6 +13,7 @@ import { DriverRegistry } from "./drivers.ts";
 import { readSecretKey } from "../reconcilers/aegir/ssh/kube-secret.ts";
 import { type Endpoint, serveMetrics, serveProbes } from "./http-endpoints.ts";
 import { aegirServerPath, KubeAegirServerStore, KubeHostedSiteStore } from "./kube/stores.ts";
+import { cacheParsers } from "./kube/cache-objects.ts";
 import { EventRecorder } from "./kube/events.ts";
 import { Informer, keyOf } from "./kube/informer.ts";
 import { LeaderElector } from "./kube/leader-election.ts";
@@ -49,34 +48,10 @@ export interface RunningManager {
   isLeader(): boolean;
 }
 
-/** The caches keep no managedFields (like controller-runtime's TransformStripManagedFields): nothing reads them, and they are a large share of every object held. */
-function withoutManagedFields<M extends object>(metadata: M): M {
-  if (!("managedFields" in metadata)) return metadata;
-  const copy: Record<string, unknown> = { ...metadata };
-  delete copy.managedFields;
-  return copy as M;
-}
-
-const parseSite = (raw: unknown): HostedSite | undefined => {
-  const o = raw as HostedSite;
-  const spec = HostedSiteSpec.safeParse(o?.spec);
-  const status = HostedSiteStatus.safeParse(o?.status ?? {});
-  if (!spec.success || !o.metadata?.namespace) return undefined;
-  return { ...o, metadata: withoutManagedFields(o.metadata), spec: spec.data, ...(status.success && o.status ? { status: status.data } : {}) };
-};
-
-const parseServer = (raw: unknown): AegirServer | undefined => {
-  const o = raw as AegirServer;
-  const spec = AegirServerSpec.safeParse(o?.spec);
-  const status = AegirServerStatus.safeParse(o?.status ?? {});
-  if (!spec.success) return undefined;
-  return { ...o, metadata: withoutManagedFields(o.metadata), spec: spec.data, ...(status.success && o.status ? { status: status.data } : {}) };
-};
-
 export async function startManager(config: ManagerConfig, kc: KubeConfig, log: Logger): Promise<RunningManager> {
   const metrics = new ControllerMetrics();
-  const rest = new KubeRest(kc, (e) => metrics.restRequests.inc(e));
   const identity = config.identity ?? `${hostname()}_${process.pid}`;
+  const rest = new KubeRest(kc, { observe: (e) => metrics.restRequests.inc(e), userAgent: `aegir-operator-controller (${identity})` });
   const now = () => new Date();
   // Condition times have whole seconds: compare at that resolution.
   const started = Math.floor(Date.now() / 1000) * 1000;
@@ -127,7 +102,11 @@ export async function startManager(config: ManagerConfig, kc: KubeConfig, log: L
       const gated = serverName !== undefined && limit !== undefined;
       // A key woken for a slot that will not use it passes the turn on.
       if (!gated) for (const parkedKey of gate.skip(key)) siteController.enqueue(parkedKey);
-      if (site === undefined) return {};
+      if (site === undefined) {
+        // Gone from the API (deleted, or its finalizer removed by hand): drop what was kept for it.
+        siteReconciler.forget(key);
+        return {};
+      }
       if (gated && !gate.tryEnter(serverName, limit, key)) return {};
       try {
         const before = site.status?.conditions?.find((c) => c.type === "Ready")?.status;
@@ -152,7 +131,8 @@ export async function startManager(config: ManagerConfig, kc: KubeConfig, log: L
     },
   });
 
-  const firstReady = new Set<string>();
+  /** Sites whose first Ready was observed, by key (the uid tells a re-created site apart); dropped with the site. */
+  const firstReady = new Map<string, string>();
   // The sites-by-Ready gauge is recounted at most every 250 ms, not on every change: recounting
   // all sites per event made an initial list of N sites cost O(N²).
   let recount: ReturnType<typeof setTimeout> | undefined;
@@ -168,14 +148,16 @@ export async function startManager(config: ManagerConfig, kc: KubeConfig, log: L
       recount = setTimeout(countReady, 250);
       recount.unref();
     }
+    if (site === undefined) firstReady.delete(key);
     const ready = site?.status?.conditions?.find((c) => c.type === "Ready");
     const uid = site?.metadata.uid;
-    if (site && uid && ready?.status === "True" && !firstReady.has(uid) && Date.parse(ready.lastTransitionTime) >= started) {
-      firstReady.add(uid);
+    if (site && uid && ready?.status === "True" && firstReady.get(key) !== uid && Date.parse(ready.lastTransitionTime) >= started) {
+      firstReady.set(key, uid);
       const created = Date.parse(site.metadata.creationTimestamp ?? "");
       if (!Number.isNaN(created)) metrics.timeToFirstReady.observe((Date.parse(ready.lastTransitionTime) - created) / 1000);
     }
   };
+  const { parseSite, parseServer } = cacheParsers();
   const sites: Informer<HostedSite> = new Informer<HostedSite>({ rest, path: `/apis/${API_VERSION}/hostedsites`, parse: parseSite, onChange: siteChanged, log });
   const servers: Informer<AegirServer> = new Informer<AegirServer>({
     rest,

@@ -84,6 +84,18 @@ export const AegirServerSpec = z
           .meta({ description: "drush commands the controller runs on this server at once" }),
       })
       .meta({ description: "Placement and concurrency limits" }),
+    commandTimeouts: z
+      .strictObject({
+        readSeconds: z.int({ error: "must be a whole number" }).min(1).max(3_600).default(60).meta({ description: "Longest a read (status, site state) may take" }),
+        writeSeconds: z
+          .int({ error: "must be a whole number" })
+          .min(1)
+          .max(7_200)
+          .default(300)
+          .meta({ description: "Longest a change (pm-enable, user and task commands) may take" }),
+      })
+      .prefault({})
+      .meta({ description: "Seconds before a drush command is given up on (TERM, then KILL); a hung command blocks one operation slot until then" }),
     platforms: keyedList(Platform, "name", 64).min(1, { error: "must list at least one platform" }),
     supportTracker: z
       .strictObject({
@@ -121,7 +133,9 @@ export const AegirServerStatus = z
         disabled: z.int().min(0),
       })
       .optional(),
-    lastProbeTime: rfc3339().optional(),
+    lastProbeTime: rfc3339()
+      .optional()
+      .meta({ description: "When a probe result was last recorded: on every change, else at least every 5 minutes" }),
     conditions: conditionList(16).optional(),
   })
   .meta({ description: "What the controller last observed on the server" });

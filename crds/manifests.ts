@@ -36,6 +36,13 @@ const schemas = new Map(KINDS.map((def: KindDefinition) => [def.kind, objectSche
 const kindNames = KINDS.map((k) => k.kind).join(", ");
 
 export function validateManifestText(text: string): ManifestReport {
+  const report = readManifestText(text);
+  // One problem, one line: a key or value may carry a newline into a path or message.
+  report.problems = report.problems.map((p) => ({ object: oneLine(p.object), path: oneLine(p.path), message: oneLine(p.message) }));
+  return report;
+}
+
+function readManifestText(text: string): ManifestReport {
   const report: ManifestReport = { problems: [], valid: [] };
   let documents: unknown[];
   try {
@@ -138,6 +145,15 @@ function objectLabel(doc: Record<string, unknown>): string | undefined {
   const meta = doc.metadata;
   if (typeof doc.kind !== "string" || !isRecord(meta) || typeof meta.name !== "string") return undefined;
   return `${printable(doc.kind)}/${printable(meta.name)}`;
+}
+
+// eslint-disable-next-line no-control-regex
+const LINE_BREAKING = /[\x00-\x1f\x7f\u0085\u2028\u2029]/g;
+const ESCAPES: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+/** Control characters and line separators, escaped as in JSON. */
+function oneLine(text: string): string {
+  return text.replace(LINE_BREAKING, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 /** Keep one problem on one line, whatever the document put in its name. */

@@ -1,17 +1,24 @@
-// The production SiteApplier: server-side apply through @kubernetes/client-node, as field manager
+// The production SiteApplier: server-side apply of the HostedSite as field manager
 // `stripe-webhook`. Kubeconfig from KUBECONFIG, ~/.kube/config or the in-cluster service account.
-import { ApiException, KubeConfig, KubernetesObjectApi, PatchStrategy } from "@kubernetes/client-node";
-import { FIELD_MANAGER } from "./hostedsite-manifest.ts";
+// Each apply is bounded in time: a hung request would otherwise hold the outbox row's lease and
+// the relay lane until the lease runs out, delaying the order (found by the chaos suite).
+import { KubeConfig } from "@kubernetes/client-node";
+import { KubeApiError, KubeRest } from "../controller/kube/rest.ts";
+import { FIELD_MANAGER, type HostedSiteManifest } from "./hostedsite-manifest.ts";
 import type { SiteApplier } from "./relay.ts";
 
-export function kubeApplier(kubeConfig?: KubeConfig): SiteApplier {
-  const kc = kubeConfig ?? defaultKubeConfig();
-  const api = KubernetesObjectApi.makeApiClient(kc);
+/** Longest one apply may take before it is given up on (and the row retried). */
+export const APPLY_TIMEOUT_MS = 15_000;
+
+export function kubeApplier(kubeConfig?: KubeConfig, options: { timeoutMs?: number } = {}): SiteApplier {
+  const rest = new KubeRest(kubeConfig ?? defaultKubeConfig(), { userAgent: "aegir-operator-webhook", timeoutMs: options.timeoutMs ?? APPLY_TIMEOUT_MS });
   return {
-    async apply(manifest) {
+    async apply(manifest: HostedSiteManifest) {
+      const { name, namespace } = manifest.metadata;
+      const path = `/apis/${manifest.apiVersion}/namespaces/${encodeURIComponent(namespace)}/hostedsites/${encodeURIComponent(name)}`;
       try {
         // force: the webhook's own fields are the webhook's, even if someone edited them by hand.
-        await api.patch(manifest, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+        await rest.request("PATCH", path, { body: manifest, contentType: "application/apply-patch+yaml", query: { fieldManager: FIELD_MANAGER, force: true } });
       } catch (error) {
         throw new Error(describe(error), { cause: error });
       }
@@ -25,17 +32,8 @@ function defaultKubeConfig(): KubeConfig {
   return kc;
 }
 
-/** ApiException messages embed the whole response; keep the status code and the Status message. */
+/** The status code and the Status message, not the whole response. */
 function describe(error: unknown): string {
-  if (error instanceof ApiException) {
-    let message = "";
-    try {
-      const body: unknown = JSON.parse(String(error.body));
-      if (typeof body === "object" && body !== null && "message" in body && typeof body.message === "string") message = body.message;
-    } catch {
-      message = String(error.body).slice(0, 300);
-    }
-    return `kubernetes API: HTTP ${error.code}${message === "" ? "" : `: ${message}`}`;
-  }
+  if (error instanceof KubeApiError) return `kubernetes API: HTTP ${error.code}${error.status.message ? `: ${error.status.message}` : ""}`;
   return `kubernetes API: ${error instanceof Error ? error.message : String(error)}`;
 }

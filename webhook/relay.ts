@@ -65,7 +65,8 @@ export async function relayNext(options: RelayOptions): Promise<boolean> {
     const message = error instanceof Error ? error.message : String(error);
     metrics.relayFailures.inc();
     log.warn({ err: message, attempt, retryInMs: delay }, "applying HostedSite failed; will retry");
-    await pool.query(
+    await release(
+      pool,
       `UPDATE outbox SET attempts = attempts + 1, last_error = $3, leased_until = NULL,
               next_attempt_at = CASE WHEN version = $2 THEN now() + $4 * interval '1 millisecond' ELSE next_attempt_at END
         WHERE subscription_id = $1`,
@@ -75,11 +76,30 @@ export async function relayNext(options: RelayOptions): Promise<boolean> {
   }
   metrics.relayApplies.inc();
   log.info("HostedSite applied");
-  await pool.query(
+  await release(
+    pool,
     `UPDATE outbox SET applied_version = GREATEST(applied_version, $2), attempts = 0, last_error = NULL,
             leased_until = NULL, applied_at = now()
       WHERE subscription_id = $1`,
     [subscriptionId, version],
   );
   return true;
+}
+
+const RELEASE_RETRIES_MS = [100, 300, 1_000, 2_000];
+
+/**
+ * Records the outcome and gives the lease back, retrying through a database blip: losing this
+ * write would hold the row back for the rest of its lease (found by the chaos suite).
+ */
+async function release(pool: pg.Pool, sql: string, params: unknown[]): Promise<void> {
+  for (const wait of [...RELEASE_RETRIES_MS, undefined]) {
+    try {
+      await pool.query(sql, params);
+      return;
+    } catch (error) {
+      if (wait === undefined) throw error;
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
 }

@@ -66,6 +66,14 @@ export function buildServer(options: ServerOptions): FastifyInstance {
           rawJson: raw.toString("utf8"),
         });
       } catch (error) {
+        if (isDataException(error)) {
+          // PostgreSQL refuses the values themselves (a NUL or lone surrogate in the JSON, a time out of
+          // range): no retry can store this event, so it is bad input, not an outage.
+          metrics.eventsReceived.inc({ type: event.type, outcome: "malformed" });
+          const problem = [error.message, error.detail].filter((m) => typeof m === "string" && m !== "").join(": ");
+          log.warn({ err: problem }, "stripe event refused: cannot be stored");
+          return reply.code(400).send({ error: `event cannot be stored: ${problem.split("\n")[0] ?? ""}` });
+        }
         // Not stored, so not acknowledged: Stripe delivers it again later.
         metrics.eventsReceived.inc({ type: event.type, outcome: "unavailable" });
         log.error({ err: error instanceof Error ? error.message : String(error) }, "stripe event not stored: database unavailable");
@@ -93,4 +101,10 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     return reply.header("content-type", metrics.registry.contentType).send(body);
   });
   return app;
+}
+
+/** SQLSTATE class 22 (data exception): the statement failed on the values, not on the database. */
+function isDataException(error: unknown): error is Error & { code: string; detail?: string } {
+  const code = (error as { code?: unknown } | null)?.code;
+  return error instanceof Error && typeof code === "string" && code.startsWith("22");
 }

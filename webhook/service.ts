@@ -11,7 +11,7 @@ import { migrate } from "./db/migrate.ts";
 import { createPool } from "./db/pool.ts";
 import { inboxDepth, pruneProcessedEvents } from "./inbox.ts";
 import { startInboxWorker } from "./inbox-worker.ts";
-import { kubeApplier } from "./kube-applier.ts";
+import { APPLY_TIMEOUT_MS, kubeApplier } from "./kube-applier.ts";
 import { createMetrics, type WebhookMetrics } from "./metrics.ts";
 import { startRelay, type SiteApplier } from "./relay.ts";
 import { buildServer } from "./server.ts";
@@ -74,7 +74,9 @@ export async function startWebhookService(config: WebhookConfig, logger: Logger,
       logger: logger.child({ component: "relay" }),
       metrics,
       backoff,
-      leaseMs: overrides.relayLeaseMs ?? 120_000,
+      // Longer than an apply may take (the applier gives up after APPLY_TIMEOUT_MS), and no longer:
+      // a lease whose release is lost (database restart) holds its order back this long.
+      leaseMs: overrides.relayLeaseMs ?? 2 * APPLY_TIMEOUT_MS,
       concurrency: 2,
       pollMs,
     });

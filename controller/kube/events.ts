@@ -32,11 +32,14 @@ interface Series {
 const AGGREGATION_WINDOW_MS = 600_000;
 const BURST = 25;
 const REFILL_MS = 300_000;
+const MIN_SWEEP_AT = 1024;
 
 export class EventRecorder {
   private readonly o: EventRecorderOptions;
   private readonly series = new Map<string, Series>();
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  /** Size at which full buckets are swept out (doubles with what remains, so sweeps stay amortised O(1)). */
+  private sweepAt = MIN_SWEEP_AT;
 
   constructor(options: EventRecorderOptions) {
     this.o = options;
@@ -86,6 +89,7 @@ export class EventRecorder {
   }
 
   private take(objectKey: string, now: number): boolean {
+    if (this.buckets.size >= this.sweepAt) this.sweep(now);
     const bucket = this.buckets.get(objectKey) ?? { tokens: BURST, at: now };
     bucket.tokens = Math.min(BURST, bucket.tokens + (now - bucket.at) / REFILL_MS);
     bucket.at = now;
@@ -93,5 +97,11 @@ export class EventRecorder {
     if (bucket.tokens < 1) return false;
     bucket.tokens -= 1;
     return true;
+  }
+
+  /** A bucket that has refilled is the same as none: dropping those keeps one entry per recently evented object, not one per object ever. */
+  private sweep(now: number): void {
+    for (const [key, b] of this.buckets) if (b.tokens + (now - b.at) / REFILL_MS >= BURST) this.buckets.delete(key);
+    this.sweepAt = Math.max(MIN_SWEEP_AT, 2 * this.buckets.size);
   }
 }

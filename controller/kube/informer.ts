@@ -33,6 +33,17 @@ interface WatchEvent {
   object: unknown;
 }
 
+/**
+ * What to do when a watch ends: the server closing it, or client-node's own 30 s request timeout
+ * (an AbortSignal.timeout on every watch), is routine — watch again from the last version; 410
+ * Gone means the version is too old — list again; anything else is a failure, retried with backoff.
+ */
+export function afterWatchEnd(error: unknown): "rewatch" | "relist" | "fail" {
+  if (error === null || error === undefined || (error as { name?: string }).name === "TimeoutError") return "rewatch";
+  if ((error as { statusCode?: number }).statusCode === 410) return "relist";
+  return "fail";
+}
+
 export class Informer<T extends Meta> {
   private readonly cache = new Map<string, T>();
   private readonly options: InformerOptions<T>;
@@ -89,22 +100,16 @@ export class Informer<T extends Meta> {
   private async relist(): Promise<void> {
     if (this.stopped) return;
     try {
-      const list = await this.options.rest.request<{ metadata?: { resourceVersion?: string }; items?: unknown[] }>("GET", this.options.path);
-      const seen = new Set<string>();
-      for (const raw of list.items ?? []) {
-        const object = this.options.parse(raw);
-        if (object === undefined) continue;
-        const key = keyOf(object);
-        seen.add(key);
-        this.store(key, object);
-      }
+      const { objects, resourceVersion } = await this.listAll();
+      if (this.stopped) return;
+      for (const [key, object] of objects) this.store(key, object);
       for (const key of [...this.cache.keys()]) {
-        if (!seen.has(key)) {
+        if (!objects.has(key)) {
           this.cache.delete(key);
           this.options.onChange(key, undefined);
         }
       }
-      this.resourceVersion = list.metadata?.resourceVersion ?? "";
+      this.resourceVersion = resourceVersion;
       if (!this.synced) {
         this.synced = true;
         this.firstSync.resolve();
@@ -113,6 +118,23 @@ export class Informer<T extends Meta> {
     } catch (error) {
       this.fail("list failed", error);
     }
+  }
+
+  /**
+   * The whole collection, streamed: each item is parsed as it arrives and its raw form dropped
+   * at once, so a large cluster's list never sits in memory twice (read whole, a 10,000-site
+   * list cost hundreds of MB of transient heap). One request, not client-go's pages of 500: its
+   * initial list is served unpaged from the watch cache too, and per-page costs grow with the
+   * collection on servers without paged storage reads. The cache is updated only once the list
+   * is complete, so reconcilers never see half a relist.
+   */
+  private async listAll(): Promise<{ objects: Map<string, T>; resourceVersion: string }> {
+    const objects = new Map<string, T>();
+    const metadata = await this.options.rest.list(this.options.path, (raw) => {
+      const object = this.options.parse(raw);
+      if (object !== undefined) objects.set(keyOf(object), object);
+    });
+    return { objects, resourceVersion: metadata.resourceVersion ?? "" };
   }
 
   private async watch(): Promise<void> {
@@ -136,13 +158,10 @@ export class Informer<T extends Meta> {
         clearTimeout(healthyTimer);
         if (this.stopped || id !== this.watchId) return;
         clearTimeout(this.watchdog);
-        if (error === null || error === undefined) {
-          void this.watch(); // the server ended the watch: carry on from the last version
-        } else if ((error as { statusCode?: number }).statusCode === 410) {
-          void this.relist();
-        } else {
-          this.fail("watch failed", error);
-        }
+        const next = afterWatchEnd(error);
+        if (next === "rewatch") void this.watch();
+        else if (next === "relist") void this.relist();
+        else this.fail("watch failed", error);
       },
     );
   }

@@ -53,9 +53,12 @@ export interface NewSite {
 
 const HTTPS_CODE: Record<HttpsMode, number> = { Disabled: 0, Enabled: 1, Required: 2 };
 
+/** Built once: building a zod schema costs more than using it, and every reconcile validates a domain. */
+const FQDN = fqdn();
+
 /** Drush alias of a customer site: `@` and its domain, validated. */
 export function siteAlias(uri: string): string {
-  return `@${fqdn().parse(uri)}`;
+  return `@${FQDN.parse(uri)}`;
 }
 
 export class AegirDriver {
@@ -98,10 +101,10 @@ export class AegirDriver {
   /** Create the site node in the hostmaster, which queues its install task. Not idempotent. */
   async createSite(site: NewSite): Promise<{ nid: number; task: number }> {
     const input = {
-      uri: fqdn().parse(site.uri),
+      uri: FQDN.parse(site.uri),
       platform: site.platform,
       profile: site.profile,
-      aliases: site.aliases.map((a) => fqdn().parse(a)),
+      aliases: site.aliases.map((a) => FQDN.parse(a)),
       https: HTTPS_CODE[site.https],
     };
     return this.json(this.commands.php(this.hostmaster, "create-site", input), CreatedWire, this.writeMs);
@@ -109,14 +112,14 @@ export class AegirDriver {
 
   /** Change aliases and https on the site node; Aegir queues the verify that applies them. */
   async updateSite(uri: string, change: { aliases: string[]; https: HttpsMode }): Promise<{ nid: number; task: number }> {
-    const input = { uri: fqdn().parse(uri), aliases: change.aliases.map((a) => fqdn().parse(a)), https: HTTPS_CODE[change.https] };
+    const input = { uri: FQDN.parse(uri), aliases: change.aliases.map((a) => FQDN.parse(a)), https: HTTPS_CODE[change.https] };
     return this.json(this.commands.php(this.hostmaster, "update-site", input), CreatedWire, this.writeMs);
   }
 
   /** Queue a hostmaster task for the site; refused (TaskPending) while another one is queued or running. */
   async queueTask(uri: string, type: QueueableTask, options: { targetPlatform?: string } = {}): Promise<{ nid: number }> {
     if (type === "migrate" && options.targetPlatform === undefined) throw new TypeError("migrate needs a target platform");
-    const input = { uri: fqdn().parse(uri), type, ...(options.targetPlatform === undefined ? {} : { targetPlatform: options.targetPlatform }) };
+    const input = { uri: FQDN.parse(uri), type, ...(options.targetPlatform === undefined ? {} : { targetPlatform: options.targetPlatform }) };
     return this.json(this.commands.php(this.hostmaster, "queue-task", input), QueuedWire, this.writeMs);
   }
 
@@ -170,7 +173,7 @@ export class AegirDriver {
 
   /** A one-time login link for the account, on the scheme the site is served with. */
   async loginLink(uri: string, name: string, https: boolean): Promise<string> {
-    const host = fqdn().parse(uri);
+    const host = FQDN.parse(uri);
     const result = await this.check(this.commands.userLogin(siteAlias(host), name, `${https ? "https" : "http"}://${host}`), this.readMs);
     const link = result.stdout.trim().split("\n").at(-1)?.trim() ?? "";
     if (!/^https?:\/\/\S+\/user\/reset\/\S+$/.test(link)) throw new AegirError("OutputNotUnderstood", "drush user-login printed no login link", { command: "user-login" });

@@ -22,9 +22,10 @@ export function parseLog(stderr: string): LogLine[] {
     // eslint-disable-next-line no-control-regex
     const line = raw.replace(/\x1b\[[0-9;]*m/g, "").trim();
     if (line === "") continue;
-    const match = /^(.*?)\s*\[(\w+)\]$/.exec(line);
+    // Only the level is matched: `^(.*?)\s*\[(\w+)\]$` backtracked quadratically on a long line of padding.
+    const match = /\[(\w+)\]$/.exec(line);
     const last = lines.at(-1);
-    if (match) lines.push({ level: (match[2] as string).toLowerCase(), message: (match[1] as string).trim() });
+    if (match) lines.push({ level: (match[1] as string).toLowerCase(), message: line.slice(0, match.index).trim() });
     else if (last) last.message = `${last.message} ${line}`;
     else lines.push({ level: "unknown", message: line });
   }
@@ -49,7 +50,8 @@ const PATTERNS: Array<[RegExp, Reason]> = [
 /** The error a failed command (non-zero exit) stands for. */
 export function classifyFailure(command: string, result: CommandResult): AegirError {
   const log = parseLog(result.stderr);
-  const errors = log.filter((l) => l.level === "error").map((l) => l.message);
+  // A bare `[error]` (an empty message, or one wrapped onto the next lines) says nothing.
+  const errors = log.filter((l) => l.level === "error" && l.message !== "").map((l) => l.message);
   const text = [...errors, result.stderr].join("\n");
   for (const [pattern, reason] of PATTERNS) {
     if (pattern.test(text)) return new AegirError(reason, errors[0] ?? firstLine(result.stderr) ?? reason, { command });

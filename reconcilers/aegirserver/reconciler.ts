@@ -10,6 +10,9 @@ import { hostedSites, type ServerStatus } from "../aegir/state.ts";
 import { type ConditionInput, mergeConditions, timestamp } from "../hostedsite/conditions.ts";
 import type { ServerStatusCache } from "../hostedsite/server-status-cache.ts";
 
+/** How often an unchanged probe result is written anyway (status.lastProbeTime). */
+export const PROBE_REPORT_MS = 5 * 60_000;
+
 export interface AegirServerStore {
   updateStatus(server: AegirServer, status: AegirServerStatus): Promise<AegirServer>;
 }
@@ -56,6 +59,10 @@ export class AegirServerReconciler {
     const conditions = serverConditions(server, observed, failure);
     status.observedGeneration = server.metadata.generation ?? 0;
     status.conditions = mergeConditions(previous.conditions ?? [], conditions, status.observedGeneration, now);
+    // Like a node's status heartbeat: an unchanged probe result is re-reported only every few
+    // minutes, so a converged system writes nothing per poll.
+    const last = previous.lastProbeTime === undefined ? Number.NEGATIVE_INFINITY : Date.parse(previous.lastProbeTime);
+    if (now.getTime() - last < PROBE_REPORT_MS && jsonEqual({ ...status, lastProbeTime: previous.lastProbeTime }, server.status)) status.lastProbeTime = previous.lastProbeTime;
     if (!jsonEqual(status, server.status)) await this.deps.store.updateStatus(server, status);
     if (failure?.transient) return { error: failure };
     return { requeueAfterMs: this.deps.pollIntervalMs ?? 60_000 };

@@ -3,14 +3,13 @@ import type { HostedSite } from "../../crds/kinds.ts";
 import { CREATE_PENDING_ANNOTATION } from "./names.ts";
 import type { Aspect, Observed, PlanContext } from "./plan.ts";
 
-export function planContext(site: HostedSite, observed: Observed, now: Date, blocked: ReadonlySet<Aspect>, createSettleMs: number): PlanContext {
+export function planContext(site: HostedSite, observed: Observed, now: Date, blocked: ReadonlySet<Aspect>): PlanContext {
   const createPending = site.metadata.annotations?.[CREATE_PENDING_ANNOTATION];
   return {
     now,
     appliedFeatures: site.status?.appliedFeatures ?? [],
     blocked,
     createPendingSince: createPending && observed.site === undefined ? new Date(createPending) : undefined,
-    createSettleMs,
     welcomed: site.status?.owner?.welcomedAt !== undefined,
   };
 }

@@ -38,6 +38,12 @@ export interface Desired {
   deleting: boolean;
   deletionPolicy: "Delete" | "Retain";
   support: SupportTarget | undefined;
+  /**
+   * How long a recorded create attempt may still take effect, so it is not tried again before:
+   * its command can run up to the server's write timeout (TERM, then KILL); twice that covers
+   * the kill grace and clock skew between replicas.
+   */
+  createSettleMs: number;
 }
 
 export type Resolution = { desired: Desired } | { error: string; message: string };
@@ -72,6 +78,7 @@ export function resolveDesired(site: HostedSite, serverName: string, servers: re
       uri: spec.domain,
       alias: siteAlias(spec.domain),
       server: serverName,
+      createSettleMs: 2 * server.spec.commandTimeouts.writeSeconds * 1000,
       platform: platform.name,
       profile: spec.profile,
       aliases: [...(spec.aliases ?? [])].sort(),

@@ -45,8 +45,6 @@ export interface PlanContext {
   blocked: ReadonlySet<Aspect>;
   /** When a create was last attempted (annotation), if its outcome is not yet visible. */
   createPendingSince: Date | undefined;
-  /** How long a create attempt may take to show up in Aegir before it is tried again. */
-  createSettleMs: number;
   /** status.owner.welcomedAt is set. */
   welcomed: boolean;
 }
@@ -85,8 +83,8 @@ export function plan(desired: Desired, observed: Observed, ctx: PlanContext): Pl
   if (site === undefined) {
     if (ctx.blocked.has("site")) return { operations, problems: [], wait: undefined, released: false };
     const since = ctx.createPendingSince;
-    if (since !== undefined && ctx.now.getTime() - since.getTime() < ctx.createSettleMs) {
-      const retryAfterMs = ctx.createSettleMs - (ctx.now.getTime() - since.getTime());
+    if (since !== undefined && ctx.now.getTime() - since.getTime() < desired.createSettleMs) {
+      const retryAfterMs = desired.createSettleMs - (ctx.now.getTime() - since.getTime());
       return { operations, problems: [], wait: { reason: "Creating", message: "Waiting for the new site to appear in Aegir", retryAfterMs }, released: false };
     }
     return { operations: [{ kind: "CreateSite", aspect: "site" }], problems: [], wait: undefined, released: false };

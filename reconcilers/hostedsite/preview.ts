@@ -7,7 +7,6 @@ import { assignedServer, type Desired, resolveDesired } from "./desired.ts";
 import { observeSite } from "./observe.ts";
 import { placeSite, serverLoads } from "./placement.ts";
 import { type Observed, type Plan, plan } from "./plan.ts";
-import { DEFAULT_RECONCILER_CONFIG } from "./reconciler.ts";
 
 export type Preview =
   | { server: string; placed: boolean; desired: Desired; observed: Observed; plan: Plan }
@@ -31,6 +30,6 @@ export async function previewSite(site: HostedSite, servers: readonly AegirServe
     tracker: desired.support ? driver(desired.support.server) : undefined,
     deep: true,
   });
-  const thePlan = plan(desired, observed, planContext(site, observed, now, new Set(), DEFAULT_RECONCILER_CONFIG.createSettleMs));
+  const thePlan = plan(desired, observed, planContext(site, observed, now, new Set()));
   return { server, placed, desired, observed, plan: thePlan };
 }

@@ -34,15 +34,12 @@ export interface ReconcilerConfig {
   driftCheckMs: number;
   /** Look again this soon after a change or while Aegir runs a task. */
   progressPollMs: number;
-  /** How long a site creation may take to show in Aegir before it is tried again. */
-  createSettleMs: number;
 }
 
 export const DEFAULT_RECONCILER_CONFIG: ReconcilerConfig = {
   pollIntervalMs: 60_000,
   driftCheckMs: 30 * 60_000,
   progressPollMs: 5_000,
-  createSettleMs: 10 * 60_000,
 };
 
 export interface ReconcilerDeps {
@@ -136,7 +133,7 @@ export class HostedSiteReconciler {
 
     // A permanent failure is retried only at the drift check (the platform may have changed).
     const blocked = driftDue ? new Map<Aspect, { reason: string; message: string }>() : this.blockedAspects(site, generation);
-    const thePlan = plan(desired, observed, planContext(site, observed, now, new Set(blocked.keys()), this.config.createSettleMs));
+    const thePlan = plan(desired, observed, planContext(site, observed, now, new Set(blocked.keys())));
 
     const intents = {
       createAttempt: async (at: Date) => {
@@ -148,7 +145,10 @@ export class HostedSiteReconciler {
     };
     const applied = await applyPlan(thePlan.operations, { desired, site: driver, tracker, intents, now: this.deps.now });
     if (applied.applied.length > 0 || applied.failed !== undefined) {
-      this.deps.statusCache.invalidate(desired.server);
+      // Only hostmaster writes (aspect "site": create, update, tasks) change what server-status
+      // shows; a site's own drush writes do not, and re-reading the whole server after each of
+      // them made every spec change on a busy server wait for a full server-status read.
+      if ([...applied.applied, ...(applied.failed ? [applied.failed.operation] : [])].some((op) => op.aspect === "site")) this.deps.statusCache.invalidate(desired.server);
       memory.dirty = true;
     }
     const error = applied.failed?.error;
@@ -269,6 +269,11 @@ export class HostedSiteReconciler {
     const next = mergeConditions(previous, [{ type: "Synced", status: "False", reason: aegir.reason, message }], site.metadata.generation ?? 0, now);
     await this.deps.store.updateStatus(site, { ...site.status, conditions: [...previous.filter((c) => c.type !== "Synced"), ...next] });
     return aegir.transient ? { error: aegir } : { requeueAfterMs: this.config.pollIntervalMs };
+  }
+
+  /** The site is gone: forget what was remembered about it. */
+  forget(key: string): void {
+    this.memory.delete(key);
   }
 
   private memoryOf(key: string, now: Date): Memory {

@@ -37,7 +37,7 @@ describe("execHandler", () => {
     const handler = sim.execHandler();
     const command = commands.php("@support.example.com", "find-account", { name: "admin", mail: "" });
     const io = streams(command.stdin);
-    const code = await handler({ command: commandLine(command.argv), ...io, signal: new AbortController().signal });
+    const code = await handler({ command: commandLine(command.argv), ...io, signal: new AbortController().signal, clientPort: 50000 });
     expect(code).toBe(0);
     expect(JSON.parse(io.out())).toMatchObject({ account: { uid: 1, name: "admin" } });
   });
@@ -45,7 +45,7 @@ describe("execHandler", () => {
   it("does not wait for stdin on commands that do not read it, and relays failures", async () => {
     const sim = simulator();
     const io = streams(undefined);
-    const code = await sim.execHandler()({ command: commandLine(commands.userAddRole("@support.example.com", "support premium", "admin").argv), ...io, signal: new AbortController().signal });
+    const code = await sim.execHandler()({ command: commandLine(commands.userAddRole("@support.example.com", "support premium", "admin").argv), ...io, signal: new AbortController().signal, clientPort: 50000 });
     expect(code).toBe(1);
     expect(io.err()).toBe(logLine("Could not find the role: support premium", "error"));
   });
@@ -53,7 +53,7 @@ describe("execHandler", () => {
   it.each(["drush @x pm-enable -y a; id", "drush @x $(id)", "drush 'unterminated", "drush @x > /tmp/f"])("refuses shell syntax with exit 127: %s", async (command) => {
     const sim = simulator();
     const io = streams("");
-    expect(await sim.execHandler()({ command, ...io, signal: new AbortController().signal })).toBe(127);
+    expect(await sim.execHandler()({ command, ...io, signal: new AbortController().signal, clientPort: 50000 })).toBe(127);
     expect(io.err()).toMatch(/^sh: 1: /);
     expect(sim.stats.count()).toBe(0);
   });
@@ -63,7 +63,7 @@ describe("execHandler", () => {
     onTestFinished(() => sim.close());
     const controller = new AbortController();
     const io = streams(undefined);
-    const pending = sim.execHandler()({ command: commandLine(commands.userCreate("@support.example.com", "jane", "jane@example.com").argv), ...io, signal: controller.signal });
+    const pending = sim.execHandler()({ command: commandLine(commands.userCreate("@support.example.com", "jane", "jane@example.com").argv), ...io, signal: controller.signal, clientPort: 50000 });
     controller.abort(new Error("channel closed"));
     expect(await pending).toBe(129);
     expect(sim.site("support.example.com")?.drupal?.users.size).toBe(1);
@@ -73,7 +73,7 @@ describe("execHandler", () => {
     const sim = simulator();
     sim.faults.drop();
     const io = streams(undefined);
-    await expect(sim.execHandler()({ command: commandLine(commands.userBlock("@support.example.com", "admin").argv), ...io, signal: new AbortController().signal })).rejects.toBeInstanceOf(ConnectionDropped);
+    await expect(sim.execHandler()({ command: commandLine(commands.userBlock("@support.example.com", "admin").argv), ...io, signal: new AbortController().signal, clientPort: 50000 })).rejects.toBeInstanceOf(ConnectionDropped);
   });
 });
 

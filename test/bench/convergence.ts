@@ -105,7 +105,7 @@ interface World {
 export function scaledConfig(timeFactor: number, base: Partial<ReconcilerConfig> = {}): ReconcilerConfig {
   const c = { ...DEFAULT_RECONCILER_CONFIG, ...base };
   const s = (ms: number) => Math.max(1, Math.round(ms * timeFactor));
-  return { pollIntervalMs: s(c.pollIntervalMs), driftCheckMs: s(c.driftCheckMs), progressPollMs: s(c.progressPollMs), createSettleMs: s(c.createSettleMs) };
+  return { pollIntervalMs: s(c.pollIntervalMs), driftCheckMs: s(c.driftCheckMs), progressPollMs: s(c.progressPollMs) };
 }
 
 export function benchServer(name: string, maxConcurrentOperations: number, tracker: boolean): AegirServer {

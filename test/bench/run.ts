@@ -33,6 +33,9 @@ export interface SuiteOptions {
   progress?: (line: string) => void;
 }
 
+/** The target load of scenario 4. */
+const WEBHOOK_RATE = 500;
+
 export const FULL: SuiteOptions = { sites: 1000, servers: 4, timeFactor: 0.002, scaleSites: 10_000, patches: 200, webhookEvents: 5000, skip: new Set() };
 export const QUICK: SuiteOptions = { sites: 24, servers: 4, timeFactor: 0.001, scaleSites: 60, patches: 10, webhookEvents: 200, skip: new Set() };
 
@@ -120,13 +123,17 @@ export async function runSuite(o: SuiteOptions): Promise<Row[]> {
     );
   }
   if (!o.skip.has("webhook")) {
-    say(`webhook: ${o.webhookEvents} events ...`);
+    // The most the endpoint takes (a burst over 32 connections), then latency and the worker at
+    // the target load itself: 500 events/s offered, open loop (latency at saturation is queueing).
+    say(`webhook: ${o.webhookEvents} events as a burst, then offered at ${WEBHOOK_RATE}/s ...`);
     const w = await runWebhookBench({ events: o.webhookEvents, concurrency: 32, workers: 4 });
     say(`  ${JSON.stringify(w)}`);
+    const paced = await runWebhookBench({ events: o.webhookEvents, concurrency: 32, workers: 4, ratePerSecond: WEBHOOK_RATE });
+    say(`  ${JSON.stringify(paced)}`);
     rows.push(
-      { scenario: "4 webhook: events accepted per second", measured: w.eventsPerSecond, unit: "ev/s", reference: 500, target: { kind: "min", limit: 1 }, note: `${w.accepted}/${w.events} accepted; ${w.endToEndEventsPerSecond.toFixed(0)} ev/s processed end to end` },
-      { scenario: "4 webhook: latency p99", measured: w.p99Ms, unit: "ms", reference: 50, target: { kind: "max", limit: 1 }, note: `p50 ${w.p50Ms.toFixed(2)} ms` },
-      { scenario: "4 webhook: inbox worker kept up", measured: w.workerKeptUp ? 1 : 0, unit: "", reference: 1, target: { kind: "equal" }, note: "1 = yes, 0 = no (inbox depth when sending stopped > 2x concurrency)" },
+      { scenario: "4 webhook: events accepted per second (burst)", measured: w.eventsPerSecond, unit: "ev/s", reference: WEBHOOK_RATE, target: { kind: "min", limit: 1 }, note: `${w.accepted}/${w.events} accepted; burst p99 ${fmt(w.p99Ms)} ms; worker ${w.workerKeptUp ? "kept up" : "fell behind"}` },
+      { scenario: `4 webhook: latency p99 at ${WEBHOOK_RATE} ev/s`, measured: paced.p99Ms, unit: "ms", reference: 50, target: { kind: "max", limit: 1 }, note: `p50 ${fmt(paced.p50Ms)} ms; ${paced.accepted}/${paced.events} accepted` },
+      { scenario: `4 webhook: inbox worker kept up at ${WEBHOOK_RATE} ev/s`, measured: paced.workerKeptUp ? 1 : 0, unit: "", reference: 1, target: { kind: "equal" }, note: `1 = yes (inbox depth when sending stopped <= 2x concurrency); drained ${fmt(paced.drainSeconds)} s later` },
     );
   }
   return rows;

@@ -2,7 +2,9 @@
 // the Stripe stub, and a load generator sending signed events over HTTP keep-alive connections.
 // Prints accepted events/s, p50/p99 latency, and whether the inbox worker kept up.
 // The load generator runs in a worker thread so its timing is not skewed by the server's event loop.
-//   node test/bench/webhook-throughput.ts [--events 5000] [--concurrency 32] [--workers 4]
+//   node test/bench/webhook-throughput.ts [--events 5000] [--concurrency 32] [--workers 4] [--rate 500]
+// Without --rate it is a burst (the most events/s); with it, an open-loop offered load, latency
+// counted from when each event was due.
 // runWebhookBench() is the same run as a function, for test/bench/run.ts.
 import { request, Agent } from "node:http";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
@@ -24,6 +26,8 @@ interface LoadJob {
   url: string;
   concurrency: number;
   deliveries: Delivery[];
+  /** Offered load (open loop); unset: as fast as the connections allow. */
+  ratePerSecond?: number;
 }
 
 interface LoadResult {
@@ -49,6 +53,28 @@ async function generateLoad(job: LoadJob): Promise<LoadResult> {
   const statuses = new Map<number, number>();
   let next = 0;
   const started = performance.now();
+  const rate = job.ratePerSecond;
+  if (rate !== undefined) {
+    // Open loop: delivery i is due at start + i/rate whatever the earlier ones are doing (at most
+    // `concurrency` in flight), and its latency counts from when it was due, so a server falling
+    // behind shows in the latency instead of slowing the generator down (coordinated omission).
+    const inflight = new Set<Promise<void>>();
+    for (const [i, d] of job.deliveries.entries()) {
+      const due = started + (i * 1000) / rate;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      while (inflight.size >= job.concurrency) await Promise.race(inflight);
+      const sent = post(d).then((status) => {
+        latencies.push(performance.now() - due);
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      });
+      inflight.add(sent);
+      void sent.finally(() => inflight.delete(sent));
+    }
+    await Promise.all(inflight);
+    agent.destroy();
+    return { seconds: (performance.now() - started) / 1000, latencies, statuses: [...statuses] };
+  }
   await Promise.all(
     Array.from({ length: job.concurrency }, async () => {
       while (next < job.deliveries.length) {
@@ -68,6 +94,8 @@ export interface WebhookBenchOptions {
   events: number;
   concurrency: number;
   workers: number;
+  /** Offered load in events/s; unset: a burst as fast as the connections allow. */
+  ratePerSecond?: number;
   /** Print the report lines (the script does; run.ts prints its table instead). */
   print?: boolean;
 }
@@ -91,9 +119,16 @@ else if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === pro
       events: { type: "string", default: "5000" },
       concurrency: { type: "string", default: "32" },
       workers: { type: "string", default: "4" },
+      rate: { type: "string" },
     },
   });
-  await runWebhookBench({ events: Number(values.events), concurrency: Number(values.concurrency), workers: Number(values.workers), print: true });
+  await runWebhookBench({
+    events: Number(values.events),
+    concurrency: Number(values.concurrency),
+    workers: Number(values.workers),
+    ...(values.rate === undefined ? {} : { ratePerSecond: Number(values.rate) }),
+    print: true,
+  });
 }
 
 export async function runWebhookBench(options: WebhookBenchOptions): Promise<WebhookBenchResult> {
@@ -151,7 +186,12 @@ export async function runWebhookBench(options: WebhookBenchOptions): Promise<Web
     })();
 
     const started = performance.now();
-    const job: LoadJob = { url: new URL("/stripe/webhook", service.url).toString(), concurrency: CONCURRENCY, deliveries };
+    const job: LoadJob = {
+      url: new URL("/stripe/webhook", service.url).toString(),
+      concurrency: CONCURRENCY,
+      deliveries,
+      ...(options.ratePerSecond === undefined ? {} : { ratePerSecond: options.ratePerSecond }),
+    };
     const result = await new Promise<LoadResult>((resolve, reject) => {
       const generator = new Worker(new URL(import.meta.url), { workerData: job });
       generator.once("message", (m: LoadResult) => resolve(m));
@@ -185,7 +225,7 @@ export async function runWebhookBench(options: WebhookBenchOptions): Promise<Web
     const keptUp = depthAtEnd <= CONCURRENCY * 2;
     if (options.print) console.log(
       [
-        `events sent:        ${deliveries.length} over ${CONCURRENCY} connections (${orders} subscriptions, ${config.workers} inbox workers)`,
+        `events sent:        ${deliveries.length} over ${CONCURRENCY} connections (${orders} subscriptions, ${config.workers} inbox workers), ${options.ratePerSecond === undefined ? "as fast as possible" : `offered at ${options.ratePerSecond}/s`}`,
         `responses:          ${[...statuses].map(([s, n]) => `${s}x${n}`).join(" ")}`,
         `accepted:           ${(accepted / sendSeconds).toFixed(0)} events/s sustained (${sendSeconds.toFixed(2)} s)`,
         `latency:            p50 ${pct(50)} ms, p99 ${pct(99)} ms, max ${pct(100)} ms`,

@@ -28,6 +28,13 @@ describe("controller runtime against the fake API server", () => {
   });
   afterEach(() => api.close());
 
+  it("names the replica in its user agent", async () => {
+    const kc = new KubeConfig();
+    kc.loadFromString(api.kubeconfigYaml());
+    await new KubeRest(kc, { userAgent: "aegir-operator-controller (replica-a)" }).request("GET", "/api/v1/namespaces");
+    expect(api.requests.find({ path: "/api/v1/namespaces" }).map((r) => r.userAgent)).toEqual(["aegir-operator-controller (replica-a)"]);
+  });
+
   const elector = (identity: string, events: string[]) =>
     new LeaderElector({
       rest,

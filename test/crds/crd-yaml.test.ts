@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import * as yaml from "js-yaml";
 import { describe, expect, it } from "vitest";
@@ -7,6 +7,8 @@ import { KINDS } from "../../crds/kinds.ts";
 import { type Schema, validateAgainstSchema } from "../harness/kube/openapi.ts";
 
 const crdsDir = join(import.meta.dirname, "../../crds");
+/** Helm installs the chart's crds/ untemplated: `npm run crds` writes identical copies there. */
+const chartCrdsDir = join(import.meta.dirname, "../../charts/aegir-operator/crds");
 
 type Node = Schema & { [key: string]: unknown };
 
@@ -32,6 +34,10 @@ describe.each(KINDS.map((k) => [k.kind, k] as const))("%s CRD", (_kind, def) => 
   it("is committed exactly as the schemas generate it (run `npm run crds` after changing crds/*.ts)", () => {
     const committed = readFileSync(join(crdsDir, crdFileName(def)), "utf8");
     expect(committed).toBe(crdYaml(def));
+  });
+
+  it("is copied byte for byte into the Helm chart's crds/ (run `npm run crds`)", () => {
+    expect(readFileSync(join(chartCrdsDir, crdFileName(def)))).toEqual(readFileSync(join(crdsDir, crdFileName(def))));
   });
 
   it("is a structural schema the API server accepts", () => {
@@ -79,6 +85,10 @@ describe("HostedSite CRD names", () => {
     expect(doc.spec.names.categories).toEqual(["aegir"]);
     expect(doc.spec.versions[0]?.subresources).toEqual({ status: {} });
     expect(doc.spec.versions[0]?.additionalPrinterColumns.map((c) => c.name)).toEqual(["Domain", "Profile", "Tier", "Ready", "Reason", "Age"]);
+  });
+
+  it("the chart's crds/ holds exactly the generated CRDs, nothing stale", () => {
+    expect(readdirSync(chartCrdsDir).sort()).toEqual(KINDS.map(crdFileName).sort());
   });
 
   it("joins all CRDs into one multi-document stream", () => {

@@ -21,6 +21,26 @@ export interface Replica {
   exited: Promise<number | null>;
 }
 
+/** The command line of a test controller replica: loopback, any free ports, fast polls, a short lease. */
+export function controllerArgs(kubeconfig: string, identity: string): string[] {
+  return [
+    "controller/bin.ts",
+    "controller",
+    `--kubeconfig=${kubeconfig}`,
+    "--bind-address=127.0.0.1",
+    "--metrics-port=0",
+    "--health-probe-port=0",
+    "--leader-election-namespace=aegir-operator",
+    `--identity=${identity}`,
+    "--leader-election-lease-duration=3",
+    "--leader-election-renew-deadline=2",
+    "--leader-election-retry-period=0.5",
+    "--poll-interval=2",
+    "--progress-poll=0.2",
+    "--graceful-shutdown-timeout=5",
+  ];
+}
+
 export class Stack {
   readonly dir = mkdtempSync(join(tmpdir(), "aegir-e2e-"));
   api!: FakeApiServer;
@@ -41,23 +61,7 @@ export class Stack {
 
   /** Start a controller replica (`aegir-operator controller`) with fast polls and a short lease. */
   controller(identity: string): Replica {
-    const args = [
-      "controller/bin.ts",
-      "controller",
-      `--kubeconfig=${this.kubeconfig}`,
-      "--bind-address=127.0.0.1",
-      "--metrics-port=0",
-      "--health-probe-port=0",
-      "--leader-election-namespace=aegir-operator",
-      `--identity=${identity}`,
-      "--leader-election-lease-duration=3",
-      "--leader-election-renew-deadline=2",
-      "--leader-election-retry-period=0.5",
-      "--poll-interval=2",
-      "--progress-poll=0.2",
-      "--graceful-shutdown-timeout=5",
-    ];
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, controllerArgs(this.kubeconfig, identity), { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     const lines: string[] = [];
     child.stdout.on("data", (c: Buffer) => lines.push(...c.toString().split("\n").filter(Boolean)));
     child.stderr.on("data", (c: Buffer) => lines.push(...c.toString().split("\n").filter(Boolean)));

@@ -12,6 +12,8 @@ export interface AegirServerRegistration {
   maxSites: number;
   /** The support tracker's site URI on this server. */
   tracker: string;
+  /** spec.commandTimeouts; the CRD's defaults when absent. */
+  commandTimeouts?: { readSeconds: number; writeSeconds: number };
 }
 
 export function registerAegirServer(api: FakeApiServer, r: AegirServerRegistration): void {
@@ -33,6 +35,7 @@ export function registerAegirServer(api: FakeApiServer, r: AegirServerRegistrati
       hostKeySHA256: r.ssh.fingerprint,
       privateKeySecretRef: secret,
       capacity: { maxSites: r.maxSites, maxConcurrentOperations: 4 },
+      ...(r.commandTimeouts ? { commandTimeouts: r.commandTimeouts } : {}),
       platforms: [{ name: "platform_openatrium2652", profile: "openatrium", ownerRole: "manager" }],
       supportTracker: { site: `@${r.tracker}`, tierRoles: { Basic: "customer", Standard: "customer standard", Premium: "customer premium" } },
     },

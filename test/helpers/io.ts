@@ -7,7 +7,7 @@ export interface CapturedIO extends CommandIO {
   err(): string;
 }
 
-export function captureIO(stdinText = ""): CapturedIO {
+export function captureIO(stdinText: string | Uint8Array = ""): CapturedIO {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   const chunks = { out: [] as Buffer[], err: [] as Buffer[] };
@@ -16,7 +16,8 @@ export function captureIO(stdinText = ""): CapturedIO {
   return {
     stdout,
     stderr,
-    stdin: Readable.from([stdinText]),
+    // Bytes, as a process's stdin gives them.
+    stdin: Readable.from([typeof stdinText === "string" ? Buffer.from(stdinText, "utf8") : Buffer.from(stdinText)]),
     out: () => Buffer.concat(chunks.out).toString("utf8"),
     err: () => Buffer.concat(chunks.err).toString("utf8"),
   };

@@ -13,6 +13,12 @@ describe("resolveDesired", () => {
     expect(r).toMatchObject({ desired: { platform: "platform_oa", owner: { name: "jane", role: "manager" }, enabled: true, support: { role: "customer standard" } } });
   });
 
+  it("waits for a lost create twice the server's write timeout before trying again", () => {
+    expect(resolveDesired(hostedSite(), "aegir-1", [aegirServer()], now)).toMatchObject({ desired: { createSettleMs: 600_000 } });
+    const quick = aegirServer("aegir-1", { commandTimeouts: { writeSeconds: 20 } });
+    expect(resolveDesired(hostedSite(), "aegir-1", [quick], now)).toMatchObject({ desired: { createSettleMs: 40_000 } });
+  });
+
   it("honours spec.owner.role and an explicit platform", () => {
     const server = aegirServer("aegir-1", { platforms: [{ name: "platform_oa", profile: "openatrium" }, { name: "platform_oa2", profile: "openatrium", ownerRole: "site manager" }] });
     const r = resolveDesired(hostedSite({ platform: "platform_oa2", owner: { email: "a@b.example.com", role: "editor" } }), "aegir-1", [server], now);

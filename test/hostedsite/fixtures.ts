@@ -58,6 +58,7 @@ export function desired(overrides: Partial<Desired> = {}): Desired {
     expiresAt: undefined,
     deleting: false,
     deletionPolicy: "Delete",
+    createSettleMs: 600_000,
     support: {
       server: "aegir-1",
       site: "@support.example.com",

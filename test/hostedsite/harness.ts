@@ -12,7 +12,7 @@ import { aegirServer, hostedSite } from "./fixtures.ts";
 
 export const PLATFORM = "platform_openatrium2652";
 export const TRACKER = "support.example.com";
-export const CONFIG = { pollIntervalMs: 60_000, driftCheckMs: 1_800_000, progressPollMs: 5_000, createSettleMs: 600_000 };
+export const CONFIG = { pollIntervalMs: 60_000, driftCheckMs: 1_800_000, progressPollMs: 5_000 };
 
 export function server() {
   return aegirServer("aegir-1", {

@@ -9,7 +9,6 @@ const ctx = (over: Partial<PlanContext> = {}): PlanContext => ({
   appliedFeatures: ["oa_wiki"],
   blocked: new Set(),
   createPendingSince: undefined,
-  createSettleMs: 600_000,
   welcomed: true,
   ...over,
 });
@@ -38,6 +37,8 @@ describe("plan", () => {
       expect(waiting.wait).toMatchObject({ reason: "Creating", retryAfterMs: 540_000 });
       const old = new Date(now.getTime() - 700_000);
       expect(kinds(plan(desired(), { site: undefined, deep: undefined, tracker: undefined }, ctx({ createPendingSince: old })))).toEqual(["CreateSite"]);
+      // The wait follows the server's write timeout.
+      expect(kinds(plan(desired({ createSettleMs: 50_000 }), { site: undefined, deep: undefined, tracker: undefined }, ctx({ createPendingSince: since })))).toEqual(["CreateSite"]);
     });
 
     it("waits while Aegir installs, and does nothing else", () => {

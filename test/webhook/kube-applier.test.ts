@@ -1,5 +1,6 @@
-// The client-node adapter speaks server-side apply: the right content type, field manager and
-// force flag, on the HostedSite's namespaced path; API errors come back as short messages.
+// The applier speaks server-side apply: the right content type, field manager and force flag,
+// on the HostedSite's namespaced path; API errors come back as short messages; a hung API
+// server is given up on.
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
@@ -16,16 +17,14 @@ interface Seen {
 
 const seen: Seen[] = [];
 let failWith = 0;
+let hang = false;
 const server = createServer((req: IncomingMessage, res) => {
   let body = "";
   req.on("data", (c: Buffer) => (body += c.toString()));
   req.on("end", () => {
+    if (hang) return;
     seen.push({ method: req.method ?? "", url: req.url ?? "", contentType: req.headers["content-type"], body });
     res.setHeader("content-type", "application/json");
-    if (req.method === "GET" && req.url === "/apis/hosting.openatria.com/v1alpha1") {
-      res.end(JSON.stringify({ kind: "APIResourceList", groupVersion: "hosting.openatria.com/v1alpha1", resources: [{ name: "hostedsites", namespaced: true, kind: "HostedSite", verbs: ["patch"] }] }));
-      return;
-    }
     if (failWith !== 0) {
       res.statusCode = failWith;
       res.end(JSON.stringify({ kind: "Status", status: "Failure", message: "etcdserver: leader changed", code: failWith }));
@@ -36,9 +35,12 @@ const server = createServer((req: IncomingMessage, res) => {
 });
 
 beforeAll(() => new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve)));
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => {
+  server.closeAllConnections();
+  return new Promise<void>((resolve) => server.close(() => resolve()));
+});
 
-function applier() {
+function applier(timeoutMs?: number) {
   const kc = new KubeConfig();
   kc.loadFromOptions({
     clusters: [{ name: "test", server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
@@ -46,7 +48,7 @@ function applier() {
     contexts: [{ name: "test", cluster: "test", user: "test" }],
     currentContext: "test",
   });
-  return kubeApplier(kc);
+  return kubeApplier(kc, timeoutMs === undefined ? {} : { timeoutMs });
 }
 
 const manifest = buildManifest({
@@ -61,6 +63,7 @@ describe("kubeApplier", () => {
   it("sends a server-side apply patch as field manager stripe-webhook", async () => {
     seen.length = 0;
     await applier().apply(manifest);
+    expect(seen.map((s) => s.method)).toEqual(["PATCH"]);
     const patch = seen.find((s) => s.method === "PATCH");
     expect(patch?.url).toBe(`/apis/hosting.openatria.com/v1alpha1/namespaces/customers/hostedsites/${manifest.metadata.name}?fieldManager=stripe-webhook&force=true`);
     expect(patch?.contentType).toBe("application/apply-patch+yaml");
@@ -73,6 +76,15 @@ describe("kubeApplier", () => {
       await expect(applier().apply(manifest)).rejects.toThrow("kubernetes API: HTTP 503: etcdserver: leader changed");
     } finally {
       failWith = 0;
+    }
+  });
+
+  it("gives up on an API server that does not answer", async () => {
+    hang = true;
+    try {
+      await expect(applier(200).apply(manifest)).rejects.toThrow(/kubernetes API: .*(timeout|aborted)/i);
+    } finally {
+      hang = false;
     }
   });
 });

@@ -13,7 +13,7 @@ const HUNG_UP = 129;
  * connection without sending an exit status.
  */
 export function createExecHandler(simulator: AegirSimulator): ExecHandler {
-  return async ({ command, stdin, stdout, stderr, signal }) => {
+  return async ({ command, stdin, stdout, stderr, signal, clientPort }) => {
     let argv: string[];
     try {
       argv = splitCommandLine(command);
@@ -27,7 +27,7 @@ export function createExecHandler(simulator: AegirSimulator): ExecHandler {
       return 127;
     }
     try {
-      const result = await simulator.exec(argv, { stdin: () => readAll(stdin, signal), signal });
+      const result = await simulator.exec(argv, { stdin: () => readAll(stdin, signal), signal, clientPort });
       stdout.write(result.stdout);
       stderr.write(result.stderr);
       return result.code;

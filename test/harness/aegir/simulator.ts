@@ -65,6 +65,8 @@ export interface ExecOptions {
   stdin?: string | (() => Promise<string>);
   /** The client went away: the command stops (and its effect is applied only if configured). */
   signal?: AbortSignal;
+  /** The SSH client's TCP port, recorded with the command. */
+  clientPort?: number;
 }
 
 export class AegirSimulator {
@@ -104,7 +106,16 @@ export class AegirSimulator {
   async exec(argv: readonly string[], options: ExecOptions = {}): Promise<DrushResult> {
     const { signal } = options;
     const command = prepare(this.env, argv);
-    const record = this.stats.add({ name: command.name, kind: command.kind, alias: command.alias, argv: [...argv], at: this.clock.now(), outcome: "running", code: null });
+    const record = this.stats.add({
+      name: command.name,
+      kind: command.kind,
+      alias: command.alias,
+      argv: [...argv],
+      at: this.clock.now(),
+      outcome: "running",
+      code: null,
+      ...(options.clientPort === undefined ? {} : { clientPort: options.clientPort }),
+    });
     const fault = this.faults.takeCommand(command.name, command.alias);
     let stdin = "";
     const abandon = (error: unknown): never => {

@@ -14,6 +14,8 @@ export interface CommandRecord {
   at: number;
   outcome: CommandOutcome;
   code: number | null;
+  /** The SSH client's TCP port, when the command came over SSH. */
+  clientPort?: number;
 }
 
 export interface CommandCounts {
@@ -25,10 +27,18 @@ export interface CommandCounts {
 
 export class CommandStats {
   readonly records: CommandRecord[] = [];
+  private readonly listeners = new Set<(record: CommandRecord) => void>();
 
   add(record: CommandRecord): CommandRecord {
     this.records.push(record);
+    for (const listener of this.listeners) listener(record);
     return record;
+  }
+
+  /** Calls the listener with every command from now on, as it starts; returns the unsubscribe function. */
+  onCommand(listener: (record: CommandRecord) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   counts(): CommandCounts {

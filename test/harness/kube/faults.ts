@@ -153,6 +153,12 @@ export class RequestLog {
     for (const waiter of [...this.waiters]) waiter(record);
   }
 
+  /** Calls the listener with every request from now on, as it arrives; returns the unsubscribe function. */
+  onRequest(listener: (r: RequestRecord) => void): () => void {
+    this.waiters.add(listener);
+    return () => this.waiters.delete(listener);
+  }
+
   all(): readonly RequestRecord[] {
     return this.records;
   }

@@ -15,10 +15,10 @@ export function kubectlUnavailableReason(): string | undefined {
   try {
     output = execFileSync("kubectl", ["version", "--client", "-o", "json"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
   } catch {
-    return "install kubectl (>= 1.27) to run these tests";
+    return "install kubectl (>= 1.27) to run these tests, e.g. with .ci/install-kube-tools";
   }
   const minor = Number.parseInt((JSON.parse(output) as { clientVersion?: { minor?: string } }).clientVersion?.minor ?? "0", 10);
-  return minor >= MIN_MINOR ? undefined : `kubectl 1.${minor} is too old: install kubectl >= 1.${MIN_MINOR} to run these tests`;
+  return minor >= MIN_MINOR ? undefined : `kubectl 1.${minor} is too old: install kubectl >= 1.${MIN_MINOR} to run these tests (.ci/install-kube-tools)`;
 }
 
 export interface KubectlResult {

@@ -47,6 +47,8 @@ export interface TestSshServer {
   dropConnections(): void;
   /** Stop reading from every connection: the peer goes silent without closing anything. */
   stall(): void;
+  /** Calls the listener with the client port of every TCP connection accepted from now on. */
+  onConnection(listener: (clientPort: number) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -58,9 +60,10 @@ export async function startTestSshServer(options: TestSshServerOptions): Promise
   const sockets = new Set<Socket>();
   // Raw sockets by client port, so a failing handler can cut its own connection.
   const byPort = new Map<number, Socket>();
+  const connectionListeners = new Set<(clientPort: number) => void>();
 
-  const sshServer = new ssh2.Server({ hostKeys: [host.privateKey] }, (client: Connection, info: ClientInfo) => {
-    const socket = byPort.get(info.port);
+  const sshServer = new ssh2.Server({ hostKeys: [host.privateKey] }, (client: Connection, clientInfo: ClientInfo) => {
+    const socket = byPort.get(clientInfo.port);
     // Sessions of this connection, aborted when it goes: ssh2 emits no session close then.
     const sessions = new Set<AbortController>();
     client.on("error", () => {
@@ -97,7 +100,7 @@ export async function startTestSshServer(options: TestSshServerOptions): Promise
         session.once("close", finish);
         session.once("exec", (acceptExec, _rejectExec, info: { command: string }) => {
           stats.execs++;
-          void runExec(acceptExec(), info.command, gone.signal, () => socket?.destroy());
+          void runExec(acceptExec(), info.command, gone.signal, clientInfo.port, () => socket?.destroy());
         });
       });
     });
@@ -110,11 +113,11 @@ export async function startTestSshServer(options: TestSshServerOptions): Promise
     });
   });
 
-  const runExec = async (channel: ServerChannel, command: string, signal: AbortSignal, cut: () => void): Promise<void> => {
+  const runExec = async (channel: ServerChannel, command: string, signal: AbortSignal, clientPort: number, cut: () => void): Promise<void> => {
     let code: number;
     try {
       if (options.execDelayMs) await sleep(options.execDelayMs, undefined, { signal });
-      code = await options.handler({ command, stdin: channel, stdout: channel, stderr: channel.stderr, signal });
+      code = await options.handler({ command, stdin: channel, stdout: channel, stderr: channel.stderr, signal, clientPort });
     } catch {
       // A handler rejects to simulate a network failure mid-command (see ExecHandler).
       if (!signal.aborted) cut();
@@ -132,6 +135,7 @@ export async function startTestSshServer(options: TestSshServerOptions): Promise
     sockets.add(socket);
     const port = socket.remotePort;
     if (port !== undefined) byPort.set(port, socket);
+    if (port !== undefined) for (const listener of connectionListeners) listener(port);
     socket.once("close", () => {
       sockets.delete(socket);
       if (port !== undefined) byPort.delete(port);
@@ -150,6 +154,10 @@ export async function startTestSshServer(options: TestSshServerOptions): Promise
     port: address.port,
     fingerprint: host.fingerprint,
     stats,
+    onConnection(listener) {
+      connectionListeners.add(listener);
+      return () => connectionListeners.delete(listener);
+    },
     dropConnections() {
       for (const socket of sockets) socket.destroy();
     },

@@ -10,6 +10,8 @@ export interface ExecRequest {
   stderr: Writable;
   /** Aborted when the client goes away (channel closed, connection dropped). */
   signal: AbortSignal;
+  /** The client's TCP port: which process sent the command (chaos tests attribute writes by it). */
+  clientPort: number;
 }
 
 /**
