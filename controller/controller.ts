@@ -3,6 +3,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "./logger.ts";
 import type { ControllerMetrics } from "./metrics.ts";
+import { isConflict } from "./kube/rest.ts";
 import { defaultControllerRateLimiter, type RateLimiter } from "./rate-limiter.ts";
 import { WorkQueue } from "./workqueue.ts";
 
@@ -78,9 +79,13 @@ export class Controller {
         });
         this.handle(key, result, log);
       } catch (error) {
-        // An exception is a bug in a reconciler: count it like a panic, back off, keep running.
-        metrics.reconcilePanics.inc({ controller: name });
-        log().error({ err: error instanceof Error ? error.stack : String(error) }, "reconcile threw");
+        // A conflict is routine (the object changed since the cache saw it, or the cache lags):
+        // back off and look again once the cache has caught up, as controller-runtime does. Any
+        // other exception is a bug in a reconciler: count it like a panic, back off, keep running.
+        if (!isConflict(error)) {
+          metrics.reconcilePanics.inc({ controller: name });
+          log().error({ err: error instanceof Error ? error.stack : String(error) }, "reconcile threw");
+        }
         this.handle(key, { error: error instanceof Error ? error : new Error(String(error)) }, log);
       } finally {
         end();

@@ -33,13 +33,16 @@ async function withConflictRetry<T extends { metadata: { resourceVersion?: strin
 }
 
 /**
- * The status is the controller's alone: a merge patch from what it last saw (removed fields
- * nulled) needs no resourceVersion, so it never conflicts with spec or metadata writers.
+ * A merge patch from the status the reconcile started from (removed fields nulled), with that
+ * object's resourceVersion as precondition: a reconcile working from a stale cache gets 409
+ * instead of writing back conditions older than what is stored (found by the chaos suite: a new
+ * leader whose informer lagged overwrote its own fresh status with the cached one).
  */
-async function patchStatus<T extends { status?: unknown }>(rest: KubeRest, path: string, object: T, status: unknown): Promise<T> {
+async function patchStatus<T extends { metadata: { resourceVersion?: string }; status?: unknown }>(rest: KubeRest, path: string, object: T, status: unknown): Promise<T> {
   const patch = mergePatch(object.status ?? {}, status);
   if (patch === undefined) return object;
-  return rest.request<T>("PATCH", `${path}/status`, { body: { status: patch }, contentType: "application/merge-patch+json" });
+  const metadata = object.metadata.resourceVersion === undefined ? {} : { metadata: { resourceVersion: object.metadata.resourceVersion } };
+  return rest.request<T>("PATCH", `${path}/status`, { body: { ...metadata, status: patch }, contentType: "application/merge-patch+json" });
 }
 
 function finalizerPatch<T extends { metadata: { resourceVersion?: string; finalizers?: string[] } }>(object: T, finalizers: string[]) {

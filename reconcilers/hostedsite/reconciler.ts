@@ -86,6 +86,19 @@ export class HostedSiteReconciler {
   }
 
   async reconcile(input: HostedSite): Promise<ReconcileResult> {
+    try {
+      return await this.reconcileSite(input);
+    } catch (error) {
+      // A write failed (a conflict with a newer object, the API server away): what this
+      // reconcile read did not reach the status, so the next one reads it again instead of
+      // trusting the conditions stored (found by the chaos suite).
+      const memory = this.memory.get(`${input.metadata.namespace}/${input.metadata.name}`);
+      if (memory !== undefined) memory.dirty = true;
+      throw error;
+    }
+  }
+
+  private async reconcileSite(input: HostedSite): Promise<ReconcileResult> {
     let site = input;
     const key = `${site.metadata.namespace}/${site.metadata.name}`;
     const deleting = site.metadata.deletionTimestamp !== undefined;

@@ -83,14 +83,14 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = RUN_
     const quietWrites = [
       ...world.sim.stats.records.slice(commandsBefore).filter((c) => c.kind === "write").map((c) => `drush ${c.name} ${c.alias ?? ""}`),
       ...world.writes.slice(writesBefore).filter((w) => w.via === "api").map((w) => `api ${w.what}`),
-      ...changes.stop().map((c) => `changed ${c}`),
     ];
+    const changed = changes.stop();
 
     const snapshot = world.snapshot();
     const violations = [
       ...safetyViolations(snapshot),
       ...(converged ? [] : [`not converged ${options.convergeTimeoutMs} ms after the faults stopped:`, ...lastProblems.map((p) => `  ${p}`), ...world.describeUnready().map((l) => `    ${l}`)]),
-      ...(quietWrites.length > 0 ? [`${quietWrites.length} writes after convergence: ${quietWrites.slice(0, 5).join("; ")}`] : []),
+      ...(quietWrites.length > 0 ? [`${quietWrites.length} writes after convergence: ${quietWrites.slice(0, 5).join("; ")}`, ...changed.map((c) => `  changed ${c}`)] : []),
     ];
     return {
       seed: schedule.seed,

@@ -7,7 +7,7 @@ import { LeaderElector } from "../../controller/kube/leader-election.ts";
 import { KubeRest } from "../../controller/kube/rest.ts";
 import { KubeHostedSiteStore } from "../../controller/kube/stores.ts";
 import { createLogger } from "../../controller/logger.ts";
-import type { HostedSite } from "../../crds/kinds.ts";
+import { API_VERSION, type HostedSite } from "../../crds/kinds.ts";
 import { type FakeApiServer, type KubeObject, startFakeApiServer } from "../harness/kube/index.ts";
 import { eventually } from "../e2e/stack.ts";
 import { hostedSite } from "../hostedsite/fixtures.ts";
@@ -98,5 +98,15 @@ describe("controller runtime against the fake API server", () => {
     expect(cleared.metadata.generation).toBe(withFinalizer.metadata.generation);
     const statusWrites = api.requests.find({ subresource: "status" });
     expect(statusWrites.map((r) => r.verb)).toEqual(["patch", "patch"]);
+  });
+
+  it("refuses a status write from a stale copy instead of overwriting a newer status", async () => {
+    const created = api.objects.create({ ...hostedSite(), metadata: { name: "acme", namespace: "customers" } }) as unknown as HostedSite;
+    const store = new KubeHostedSiteStore(rest);
+    const fresh = await store.updateStatus(created, { server: "aegir-1", observedGeneration: 1, users: { active: 5, quota: 10 } });
+    // `created` is what a lagging cache would still hold.
+    const stale = store.updateStatus(created, { server: "aegir-1", observedGeneration: 1, users: { active: 0, quota: 10 } });
+    await expect(stale).rejects.toMatchObject({ code: 409 });
+    expect((api.objects.get({ apiVersion: API_VERSION, kind: "HostedSite", namespace: "customers", name: "acme" }) as unknown as HostedSite).status).toEqual(fresh.status);
   });
 });

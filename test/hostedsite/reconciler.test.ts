@@ -196,6 +196,25 @@ describe("HostedSite reconciler against the simulated Aegir", () => {
     expect(rig.sim.siteNodes("acme.sites.example.com")).toHaveLength(1);
   });
 
+  it("reads the site again after a status write that failed, instead of trusting the stored conditions", async () => {
+    const rig = new Rig(order());
+    // Every status write of the reconciles that do the work fails (a conflict with a newer object).
+    let failing = true;
+    rig.store.beforeWrite = (kind) => {
+      if (failing && kind === "status" && rig.sim.stats.count("php-eval:welcome-mail") > 0) throw new Error("409 Conflict");
+    };
+    for (let i = 0; i < 12 && rig.sim.stats.count("php-eval:welcome-mail") === 0; i++) {
+      await rig.reconcile().catch(() => undefined);
+      rig.sim.drainTasks();
+      rig.advance(5_000);
+    }
+    await rig.reconcile().catch(() => undefined);
+    failing = false;
+    // Same reconciler (same memory): the next reconciles must reach Ready from a fresh read.
+    await rig.converge(4);
+    expect(rig.condition("OwnerReady")).toMatchObject({ status: "True" });
+  });
+
   it("sends the welcome mail once even when the connection drops after the site sent it", async () => {
     const rig = new Rig(order());
     rig.sim.faults.drop({ match: { command: "php-eval:welcome-mail" }, applied: true });

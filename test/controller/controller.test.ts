@@ -1,0 +1,43 @@
+// How the controller treats what a reconcile throws: a conflict (stale cache) is a routine retry,
+// anything else a panic; both come back with backoff and the worker keeps running.
+import { describe, expect, it } from "vitest";
+import { Controller } from "../../controller/controller.ts";
+import { KubeApiError } from "../../controller/kube/rest.ts";
+import { createLogger } from "../../controller/logger.ts";
+import { ControllerMetrics } from "../../controller/metrics.ts";
+import { eventually } from "../e2e/stack.ts";
+
+const log = createLogger({ name: "test", level: "silent" });
+
+async function run(first: Error): Promise<{ calls: number; panics: number; errors: number }> {
+  const metrics = new ControllerMetrics();
+  let calls = 0;
+  const controller = new Controller({
+    name: "test",
+    metrics,
+    log,
+    reconcile: () => {
+      calls++;
+      if (calls === 1) throw first;
+      return Promise.resolve({});
+    },
+  });
+  controller.enqueue("ns/a");
+  controller.start();
+  await eventually(() => (calls >= 2 ? true : undefined), 5_000, "the retry");
+  await controller.stop(1_000);
+  const value = async (name: string) => (await metrics.registry.getSingleMetric(name)?.get())?.values.find((v) => v.labels.controller === "test")?.value ?? 0;
+  return { calls, panics: await value("controller_runtime_reconcile_panics_total"), errors: await value("controller_runtime_reconcile_errors_total") };
+}
+
+describe("Controller", () => {
+  it("retries a conflict with backoff without counting a panic", async () => {
+    const result = await run(new KubeApiError(409, { code: 409, reason: "Conflict", message: "the object has been modified" }));
+    expect(result).toEqual({ calls: 2, panics: 0, errors: 1 });
+  });
+
+  it("counts any other exception as a panic, and retries it too", async () => {
+    const result = await run(new TypeError("undefined is not a function"));
+    expect(result).toEqual({ calls: 2, panics: 1, errors: 1 });
+  });
+});
