@@ -5,8 +5,8 @@ import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildManifest } from "../../webhook/hostedsite-manifest.ts";
 import { kubeApplier } from "../../webhook/kube-applier.ts";
+import { SAMPLE_MANIFEST } from "./support.ts";
 
 interface Seen {
   method: string;
@@ -51,13 +51,7 @@ function applier(timeoutMs?: number) {
   return kubeApplier(kc, timeoutMs === undefined ? {} : { timeoutMs });
 }
 
-const manifest = buildManifest({
-  namespace: "customers",
-  subscriptionId: "sub_1Qexample",
-  spec: { domain: "acme.sites.openatria.com", profile: "openatrium", userQuota: 10, support: { tier: "Basic" }, owner: { email: "jane@acme.example.com" } },
-  subscriptionStatus: "active",
-  graceEndsAt: null,
-});
+const manifest = SAMPLE_MANIFEST;
 
 describe("kubeApplier", () => {
   it("sends a server-side apply patch as field manager stripe-webhook", async () => {

@@ -2,18 +2,11 @@
 // the whole lease before another attempt (what the chaos suite found with PostgreSQL restarts).
 import type pg from "pg";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { buildManifest } from "../../webhook/hostedsite-manifest.ts";
 import { createMetrics } from "../../webhook/metrics.ts";
 import { relayNext, type RelayOptions } from "../../webhook/relay.ts";
-import { quietLogger } from "./support.ts";
+import { quietLogger, SAMPLE_MANIFEST } from "./support.ts";
 
-const manifest = buildManifest({
-  namespace: "customers",
-  subscriptionId: "sub_1Qexample",
-  spec: { domain: "acme.sites.openatria.com", profile: "openatrium", userQuota: 10, support: { tier: "Basic" }, owner: { email: "jane@acme.example.com" } },
-  subscriptionStatus: "active",
-  graceEndsAt: null,
-});
+const manifest = SAMPLE_MANIFEST;
 
 /** A pool whose claim returns one row and whose first `failures` other queries fail like a restarting server. */
 function fakePool(failures: number) {

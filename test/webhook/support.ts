@@ -8,7 +8,7 @@ import { loadConfig } from "../../controller/config.ts";
 import { createLogger, type Logger } from "../../controller/logger.ts";
 import { WEBHOOK_OPTIONS, type WebhookConfig } from "../../webhook/config.ts";
 import { startEmbeddedPostgres, type EmbeddedPostgresServer } from "../../webhook/db/embedded-postgres.ts";
-import type { HostedSiteManifest } from "../../webhook/hostedsite-manifest.ts";
+import { buildManifest, type HostedSiteManifest } from "../../webhook/hostedsite-manifest.ts";
 import type { SiteApplier } from "../../webhook/relay.ts";
 import { startWebhookService, type ServiceOverrides, type WebhookService } from "../../webhook/service.ts";
 import { signedDelivery, type StripeEvent } from "../harness/stripe/events.ts";
@@ -16,6 +16,15 @@ import type { StripeStub } from "../harness/stripe/stub.ts";
 
 export const SECRET = "whsec_testSecretOne";
 export const OLD_SECRET = "whsec_testSecretOld";
+
+/** A HostedSite the relay and the applier tests send. */
+export const SAMPLE_MANIFEST = buildManifest({
+  namespace: "customers",
+  subscriptionId: "sub_1Qexample",
+  spec: { domain: "acme.sites.openatria.com", profile: "openatrium", userQuota: 10, support: { tier: "Basic" }, owner: { email: "jane@acme.example.com" } },
+  subscriptionStatus: "active",
+  graceEndsAt: null,
+});
 
 export interface TestPostgres {
   server: EmbeddedPostgresServer;
