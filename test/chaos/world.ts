@@ -304,18 +304,18 @@ export class ChaosWorld {
 
   /** For a run that did not converge: each site not Ready, its conditions and its Aegir side. */
   describeUnready(): string[] {
+    const { aegirSites } = this.snapshot();
     const lines: string[] = [];
     for (const o of this.hostedSites()) {
-      const status = (o.status ?? {}) as { conditions?: Array<{ type: string; status: string; reason: string }>; server?: string };
-      if (status.conditions?.some((c) => c.type === "Ready" && c.status === "True")) continue;
-      const domain = (o.spec as { domain?: string } | undefined)?.domain ?? "";
+      const conditions = conditionsOf(o);
+      if (conditions.some((c) => c.type === "Ready" && c.status === "True")) continue;
+      const domain = view(o).domain;
       const annotations = Object.keys(o.metadata.annotations ?? {}).filter((k) => k.startsWith("hosting.")).join(",");
-      const conditions = (status.conditions ?? []).map((c) => `${c.type}=${c.status}/${c.reason}`).join(" ");
-      const nodes = this.sim.siteNodes(domain).map((n) => {
-        const tasks = [...this.sim.hostmaster.tasks.values()].filter((t) => t.rid === n.nid).map((t) => `${t.type}:${t.status}`);
-        return `node ${n.nid} status ${n.status} tasks [${tasks.join(" ")}]`;
-      });
-      lines.push(`${o.metadata.name ?? ""} (${domain}) gen ${o.metadata.generation ?? "?"} rv ${o.metadata.resourceVersion ?? "?"} annotations [${annotations}]: ${conditions}; Aegir: ${nodes.join("; ") || "no site node"}`);
+      const nodes = aegirSites.filter((a) => a.uri === domain).map((a) => `node ${a.nid} status ${a.status} tasks [${a.tasks.map((t) => `${t.type}:${t.status}`).join(" ")}]`);
+      lines.push(
+        `${o.metadata.name ?? ""} (${domain}) gen ${o.metadata.generation ?? "?"} rv ${o.metadata.resourceVersion ?? "?"} annotations [${annotations}]: ` +
+          `${conditions.map((c) => `${c.type}=${c.status}/${c.reason}`).join(" ")}; Aegir: ${nodes.join("; ") || "no site node"}`,
+      );
     }
     return lines;
   }
@@ -395,10 +395,12 @@ export class ChaosWorld {
   }
 }
 
+const conditionsOf = (o: KubeObject) => ((o.status ?? {}) as { conditions?: Array<{ type: string; status: string; reason: string }> }).conditions ?? [];
+
 function view(o: KubeObject): HostedSiteView {
   const spec = (o.spec ?? {}) as { domain?: string; owner?: { email?: string }; suspended?: boolean; expiresAt?: string };
-  const status = (o.status ?? {}) as { observedGeneration?: number; conditions?: Array<{ type: string; status: string; reason: string }> };
-  const ready = status.conditions?.find((c) => c.type === "Ready");
+  const status = (o.status ?? {}) as { observedGeneration?: number };
+  const ready = conditionsOf(o).find((c) => c.type === "Ready");
   return {
     name: o.metadata.name ?? "",
     subscription: o.metadata.labels?.[SUBSCRIPTION_LABEL],
