@@ -6,7 +6,7 @@ import { AegirError } from "../reconcilers/aegir/errors.ts";
 import { SshPool } from "../reconcilers/aegir/ssh/pool.ts";
 import type { SecretKeyReader } from "../reconcilers/aegir/ssh/private-key.ts";
 import { sshPoolOptions } from "../reconcilers/aegir/ssh/server-spec.ts";
-import type { Logger } from "./logger.ts";
+import type { Logger } from "../common/logger.ts";
 import type { ControllerMetrics } from "./metrics.ts";
 
 export interface DriverRegistryOptions {

@@ -1,6 +1,6 @@
 // `aegir-operator webhook` options: flag, environment variable and zod schema, declared once.
 import { z } from "zod";
-import { LogLevel, port, type ConfigOf } from "../controller/config.ts";
+import { LogLevel, port, type ConfigOf } from "../common/config.ts";
 import { dns1123Label } from "../crds/primitives.ts";
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;

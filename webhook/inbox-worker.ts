@@ -3,7 +3,7 @@
 // processed concurrently, in this process or any other. It re-reads the subscription from Stripe,
 // decides, and writes the order, the outbox row and the events' new state in one transaction.
 import type pg from "pg";
-import type { Logger } from "../controller/logger.ts";
+import type { Logger } from "../common/logger.ts";
 import type { HostedSiteSpecInput } from "../crds/hostedsite.ts";
 import { backoffDelayMs, type BackoffPolicy } from "./backoff.ts";
 import type { Catalog } from "./catalog.ts";

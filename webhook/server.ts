@@ -2,7 +2,7 @@
 // inbox before the 2xx), /healthz, /readyz, /metrics.
 import Fastify, { type FastifyInstance } from "fastify";
 import type pg from "pg";
-import type { Logger } from "../controller/logger.ts";
+import type { Logger } from "../common/logger.ts";
 import { storeEvent } from "./inbox.ts";
 import type { WebhookMetrics } from "./metrics.ts";
 import { verifySignature } from "./signature.ts";

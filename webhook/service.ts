@@ -2,7 +2,7 @@
 // inbox worker, relay and HTTP server; and takes them down again in the right order.
 import type { FastifyInstance } from "fastify";
 import type pg from "pg";
-import type { Logger } from "../controller/logger.ts";
+import type { Logger } from "../common/logger.ts";
 import type { BackoffPolicy } from "./backoff.ts";
 import { loadCatalog, type Catalog } from "./catalog.ts";
 import type { WebhookConfig } from "./config.ts";

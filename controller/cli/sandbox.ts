@@ -5,8 +5,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { API_VERSION } from "../../crds/group.ts";
-import { ConfigError, describeOptions, loadConfig, parseArgs, port } from "../config.ts";
-import { createLogger } from "../logger.ts";
+import { ConfigError, describeOptions, loadConfig, parseArgs, port } from "../../common/config.ts";
+import { createLogger } from "../../common/logger.ts";
 import { type Command, type CommandIO, USAGE_ERROR } from "./command.ts";
 
 const OPTIONS = {

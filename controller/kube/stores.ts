@@ -6,7 +6,7 @@ import type { HostedSiteStatus } from "../../crds/hostedsite.ts";
 import type { HostedSiteStore } from "../../reconcilers/hostedsite/reconciler.ts";
 import type { AegirServerStore } from "../../reconcilers/aegirserver/reconciler.ts";
 import { mergePatch } from "../../crds/json.ts";
-import { isConflict, type KubeRest } from "./rest.ts";
+import { isConflict, type KubeRest } from "../../common/kube/rest.ts";
 
 const CONFLICT_RETRIES = 5;
 

@@ -4,10 +4,10 @@
 import type { AegirServerStatus } from "../../crds/aegirserver.ts";
 import { jsonEqual } from "../../crds/json.ts";
 import type { AegirServer } from "../../crds/kinds.ts";
-import type { Logger } from "../../controller/logger.ts";
+import type { Logger } from "../../common/logger.ts";
 import { AegirError } from "../aegir/errors.ts";
 import { hostedSites, type ServerStatus } from "../aegir/state.ts";
-import { type ConditionInput, mergeConditions, timestamp } from "../hostedsite/conditions.ts";
+import { type ConditionInput, mergeConditions, timestamp } from "../../crds/conditions.ts";
 import type { ServerStatusCache } from "../hostedsite/server-status-cache.ts";
 
 /** How often an unchanged probe result is written anyway (status.lastProbeTime). */

@@ -8,7 +8,6 @@ import { QUOTA_VARIABLE, type Operation } from "./plan.ts";
 /** Durable notes written to the HostedSite before a call that must not run twice. */
 export interface IntentRecorder {
   createAttempt(at: Date): Promise<void>;
-  welcomeRequest(at: Date): Promise<void>;
 }
 
 export interface ApplyContext {
@@ -77,7 +76,6 @@ async function applyOne(op: Operation, ctx: ApplyContext, result: ApplyResult): 
       await site.addRole(desired.alias, op.role, op.name);
       return;
     case "SendWelcome": {
-      await ctx.intents.welcomeRequest(ctx.now());
       const welcome = await site.sendWelcomeMail(desired.uri, op.name);
       result.welcomed = { at: new Date(welcome.marker.at * 1000), state: welcome.marker.state };
       return;

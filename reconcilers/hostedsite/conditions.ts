@@ -1,6 +1,6 @@
 // Status conditions of a HostedSite, computed from what was observed and what failed. Pure.
 // Reasons are CamelCase; messages are written for a support person, not for a developer.
-import type { Condition } from "../../crds/conditions.ts";
+import type { Condition, ConditionInput } from "../../crds/conditions.ts";
 import { lastTask, pendingTask } from "../aegir/state.ts";
 import type { AegirError } from "../aegir/errors.ts";
 import type { Desired } from "./desired.ts";
@@ -28,8 +28,6 @@ export const ASPECT_CONDITION: Record<Aspect, ConditionType> = {
   owner: "OwnerReady",
   support: "SupportAccessReady",
 };
-
-export type ConditionInput = Pick<Condition, "type" | "status" | "reason" | "message">;
 
 export interface ConditionFacts {
   desired: Desired;
@@ -141,20 +139,6 @@ function readyCondition(desired: Desired, conditions: ConditionInput[], plan: Pl
   return yes("Ready", "Available", `${siteUrl(desired)} is up as ordered`);
 }
 
-/** RFC 3339 in whole seconds, as metav1.Time is written. */
-export function timestamp(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
 export function siteUrl(desired: Pick<Desired, "uri" | "https">): string {
   return `${desired.https === "Disabled" ? "http" : "https"}://${desired.uri}`;
-}
-
-/** Merge new conditions into the old ones: lastTransitionTime changes only with the status. */
-export function mergeConditions(previous: readonly Condition[], next: readonly ConditionInput[], generation: number, now: Date): Condition[] {
-  return next.map((c) => {
-    const old = previous.find((p) => p.type === c.type);
-    const lastTransitionTime = old !== undefined && old.status === c.status ? old.lastTransitionTime : timestamp(now);
-    return { ...c, observedGeneration: generation, lastTransitionTime };
-  });
 }

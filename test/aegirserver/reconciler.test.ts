@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { AegirError } from "../../reconcilers/aegir/errors.ts";
 import type { ServerStatus } from "../../reconcilers/aegir/state.ts";
-import { createLogger } from "../../controller/logger.ts";
+import { createLogger } from "../../common/logger.ts";
 import type { AegirServerStatus } from "../../crds/aegirserver.ts";
 import { AegirServerReconciler, PROBE_REPORT_MS, serverConditions } from "../../reconcilers/aegirserver/reconciler.ts";
 import { ServerStatusCache } from "../../reconcilers/hostedsite/server-status-cache.ts";

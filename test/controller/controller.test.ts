@@ -2,8 +2,8 @@
 // anything else a panic; both come back with backoff and the worker keeps running.
 import { describe, expect, it } from "vitest";
 import { Controller } from "../../controller/controller.ts";
-import { KubeApiError } from "../../controller/kube/rest.ts";
-import { createLogger } from "../../controller/logger.ts";
+import { KubeApiError } from "../../common/kube/rest.ts";
+import { createLogger } from "../../common/logger.ts";
 import { ControllerMetrics } from "../../controller/metrics.ts";
 import { eventually } from "../e2e/stack.ts";
 

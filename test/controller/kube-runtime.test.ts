@@ -2,11 +2,11 @@
 // client-node underneath.
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { EventRecorder } from "../../controller/kube/events.ts";
+import { KubeEventRecorder } from "../../controller/kube/events.ts";
 import { LeaderElector } from "../../controller/kube/leader-election.ts";
-import { KubeRest } from "../../controller/kube/rest.ts";
+import { KubeRest } from "../../common/kube/rest.ts";
 import { KubeHostedSiteStore } from "../../controller/kube/stores.ts";
-import { createLogger } from "../../controller/logger.ts";
+import { createLogger } from "../../common/logger.ts";
 import { API_VERSION, type HostedSite } from "../../crds/kinds.ts";
 import { type FakeApiServer, type KubeObject, startFakeApiServer } from "../harness/kube/index.ts";
 import { eventually } from "../e2e/stack.ts";
@@ -71,7 +71,7 @@ describe("controller runtime against the fake API server", () => {
   });
 
   it("aggregates repeated events into a series", async () => {
-    const recorder = new EventRecorder({ rest, controller: "aegir-operator", instance: "test", log });
+    const recorder = new KubeEventRecorder({ rest, controller: "aegir-operator", instance: "test", log });
     const regarding = { apiVersion: "hosting.openatria.com/v1alpha1", kind: "HostedSite", name: "acme", namespace: "customers", uid: "u1" };
     recorder.record(regarding, "Warning", "ReconcileError", "Reconcile", "server unreachable");
     await eventually(() => api.objects.list("events.k8s.io/v1", "Event", { namespace: "customers" }).length === 1 || undefined, 5_000, "the event");

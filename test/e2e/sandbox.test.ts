@@ -2,7 +2,7 @@
 // `aegir-operator sandbox order` goes through the real webhook and becomes a Ready HostedSite.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../controller/cli.ts";
-import { createLogger } from "../../controller/logger.ts";
+import { createLogger } from "../../common/logger.ts";
 import { API_VERSION } from "../../crds/group.ts";
 import { type Sandbox, startSandbox } from "../harness/sandbox.ts";
 import { captureIO } from "../helpers/io.ts";
