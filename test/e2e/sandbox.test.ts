@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../controller/cli.ts";
 import { createLogger } from "../../common/logger.ts";
 import { API_VERSION } from "../../crds/group.ts";
+import { DEV_COMMANDS } from "../harness/dev-commands.ts";
 import { type Sandbox, startSandbox } from "../harness/sandbox.ts";
 import { captureIO } from "../helpers/io.ts";
 import { tempDir } from "../helpers/tmp.ts";
@@ -36,7 +37,7 @@ describe("sandbox", () => {
 
   it("turns a signed test order into a Ready HostedSite through the webhook", async () => {
     const io = captureIO();
-    expect(await main(["sandbox", "order", "--dir", dir, "--kit", "business", "--domain", "intranet.example.org", "--email", "ceo@example.org"], io)).toBe(0);
+    expect(await main(["sandbox", "order", "--dir", dir, "--kit", "business", "--domain", "intranet.example.org", "--email", "ceo@example.org"], io, DEV_COMMANDS)).toBe(0);
     const subscription = /subscription (sub_\w+)/.exec(io.out())?.[1];
     expect(subscription).toBeDefined();
     const site = await eventually(
@@ -50,7 +51,7 @@ describe("sandbox", () => {
 
   it("says when no sandbox runs", async () => {
     const io = captureIO();
-    expect(await main(["sandbox", "order", "--dir", `${dir}/nowhere`, "--kit", "community"], io)).toBe(1);
+    expect(await main(["sandbox", "order", "--dir", `${dir}/nowhere`, "--kit", "community"], io, DEV_COMMANDS)).toBe(1);
     expect(io.err()).toContain("no running sandbox found");
   });
 });
