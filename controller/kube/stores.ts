@@ -78,9 +78,13 @@ export class KubeHostedSiteStore implements HostedSiteStore {
     );
   }
 
+  /**
+   * With the object's resourceVersion as precondition, like the status writes: an intent written
+   * from a stale copy gets 409, so the reconcile looks again before any call it guards.
+   */
   annotate(site: HostedSite, annotations: Record<string, string | null>): Promise<HostedSite> {
     return this.rest.request<HostedSite>("PATCH", hostedSitePath(site.metadata.namespace, site.metadata.name), {
-      body: { metadata: { annotations } },
+      body: { metadata: { resourceVersion: site.metadata.resourceVersion, annotations } },
       contentType: "application/merge-patch+json",
     });
   }

@@ -5,6 +5,7 @@ import type { AegirServerStatus } from "../../crds/aegirserver.ts";
 import { jsonEqual } from "../../crds/json.ts";
 import type { AegirServer } from "../../crds/kinds.ts";
 import type { Logger } from "../../common/logger.ts";
+import type { Result } from "../../common/reconcile.ts";
 import { AegirError } from "../aegir/errors.ts";
 import { hostedSites, type ServerStatus } from "../aegir/state.ts";
 import { type ConditionInput, mergeConditions, timestamp } from "../../crds/conditions.ts";
@@ -32,7 +33,7 @@ export class AegirServerReconciler {
     this.deps = deps;
   }
 
-  async reconcile(server: AegirServer): Promise<{ requeueAfterMs?: number; error?: Error }> {
+  async reconcile(server: AegirServer): Promise<Result> {
     const name = server.metadata.name;
     const now = this.deps.now();
     let observed: ServerStatus | undefined;

@@ -109,4 +109,14 @@ describe("controller runtime against the fake API server", () => {
     await expect(stale).rejects.toMatchObject({ code: 409 });
     expect((api.objects.get({ apiVersion: API_VERSION, kind: "HostedSite", namespace: "customers", name: "acme" }) as unknown as HostedSite).status).toEqual(fresh.status);
   });
+
+  it("refuses an annotation written from a stale copy", async () => {
+    const created = api.objects.create({ ...hostedSite(), metadata: { name: "acme", namespace: "customers" } }) as unknown as HostedSite;
+    const store = new KubeHostedSiteStore(rest);
+    const annotated = await store.annotate(created, { "hosting.openatria.com/create-pending": "2027-03-01T09:00:00.000Z" });
+    expect(annotated.metadata.annotations?.["hosting.openatria.com/create-pending"]).toBe("2027-03-01T09:00:00.000Z");
+    await expect(store.annotate(created, { "hosting.openatria.com/create-pending": null })).rejects.toMatchObject({ code: 409 });
+    const stored = api.objects.get({ apiVersion: API_VERSION, kind: "HostedSite", namespace: "customers", name: "acme" }) as unknown as HostedSite;
+    expect(stored.metadata.annotations?.["hosting.openatria.com/create-pending"]).toBe("2027-03-01T09:00:00.000Z");
+  });
 });

@@ -43,6 +43,7 @@ describe("HostedSite deletion", () => {
     expect(rig.condition("Ready")).toMatchObject({ status: "False", reason: "ServerNotFound" });
     expect(rig.condition("Ready")?.message).toContain("spec.deletionPolicy to Retain");
     expect(rig.condition("Installed")).toMatchObject({ status: "False", reason: "ServerNotFound" });
+    expect(rig.events).toEqual([expect.stringMatching(/^Normal SiteReady: /), expect.stringMatching(/^Warning ReconcileError: AegirServer aegir-1 does not exist/)]);
     rig.store.editSpec((spec) => (spec.deletionPolicy = "Retain"));
     await rig.reconcile();
     expect(rig.store.gone).toBe(true);
