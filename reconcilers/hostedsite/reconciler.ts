@@ -1,8 +1,8 @@
 // The HostedSite reconciler: observe → plan → apply → status, one site at a time, in the shape
-// of Crossplane's managed reconciler. Kubernetes and Aegir are reached only through the
-// interfaces below, so the whole loop runs against fakes and the simulated Aegir.
-import type { EventRecorder } from "../../common/events.ts";
-import { regardingOf } from "../../common/events.ts";
+// of Crossplane's managed reconciler, with deletion (cleanup) a path of its own that never waits
+// on placement. Kubernetes and Aegir are reached only through the interfaces below, so the whole
+// loop runs against fakes and the simulated Aegir.
+import { type EventRecorder, regardingOf } from "../../common/events.ts";
 import type { Logger } from "../../common/logger.ts";
 import type { Result } from "../../common/reconcile.ts";
 import type { HostedSiteStatus } from "../../crds/hostedsite.ts";
