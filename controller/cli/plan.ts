@@ -82,7 +82,7 @@ function serverFromFlags(o: Options): AegirServer | string {
 export const planCommand: Command = {
   name: "plan",
   usage: `usage: aegir-operator plan -f SITE.yaml [-f SERVER.yaml] [--ssh-key-file FILE] [--now TIME] [-o text|json]
-     aegir-operator plan -f SITE.yaml --host HOST --host-key SHA256:... --platform NAME:PROFILE[:ROLE] [--port N] [--user U] [--drush PATH] [--hostmaster @ALIAS]
+       aegir-operator plan -f SITE.yaml --host HOST --host-key SHA256:... --platform NAME:PROFILE[:ROLE] [--port N] [--user U] [--drush PATH] [--hostmaster @ALIAS]
 
 Reads the site (and its AegirServer) from manifests, reads the Aegir server over SSH and prints
 what a reconcile would change. Nothing is changed. The SSH key comes from --ssh-key-file or
@@ -158,4 +158,3 @@ function print(io: CommandIO, site: HostedSite, preview: Awaited<ReturnType<type
   io.stdout.write(`Would run ${plan.operations.length} operation(s):\n`);
   plan.operations.forEach((op, i) => io.stdout.write(`  ${String(i + 1).padStart(2)}. ${describeOperation(op)}  [${op.aspect}]\n`));
 }
-
