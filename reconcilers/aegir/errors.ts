@@ -21,6 +21,8 @@ export const REASONS = {
   ThemeNotOnPlatform: "permanent",
   RoleNotOnSite: "permanent",
   SiteExists: "permanent",
+  DomainTaken: "permanent",
+  NotAHostmaster: "permanent",
   UserExists: "permanent",
   UnknownUser: "permanent",
 } as const satisfies Record<string, ErrorKind>;

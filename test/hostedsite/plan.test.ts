@@ -216,6 +216,7 @@ describe("tasksAhead", () => {
       ],
       platforms: [],
       queue: { queued: 3, processing: 1 },
+      https: true,
     };
     expect(tasksAhead(status, mine)).toBe(2);
     expect(tasksAhead(status, summary())).toBe(0);
