@@ -162,6 +162,57 @@ describe("hostmaster writes", () => {
     expect(sim.site(uri)?.backups).toHaveLength(1);
   });
 
+  it("migrate sends new_uri and new_db_server as Aegir's migrate form does", async () => {
+    const { sim, driver } = simulated({ platforms: [openAtriumPlatform(), openAtriumPlatform({ name: "platform_openatrium2653" })] });
+    const uri = await installedSite(sim, driver);
+    const { nid } = await driver.queueTask(uri, "migrate", { targetPlatform: "platform_openatrium2653" });
+    const site = sim.site(uri);
+    expect(sim.hostmaster.tasks.get(nid)?.args).toEqual({ target_platform: sim.hostmaster.context("platform_openatrium2653"), new_uri: uri, new_db_server: site?.dbServer });
+    sim.drainTasks();
+    expect(sim.site(uri)?.uri).toBe(uri);
+  });
+
+  it("a migrate task without new_uri fails in Aegir (hosting_migrate loses the context)", async () => {
+    const { sim, driver } = simulated({ platforms: [openAtriumPlatform(), openAtriumPlatform({ name: "platform_openatrium2653" })] });
+    const uri = await installedSite(sim, driver);
+    const site = sim.site(uri);
+    const task = sim.tasks.add(site?.nid ?? 0, "migrate", { target_platform: sim.hostmaster.context("platform_openatrium2653") ?? 0 });
+    sim.drainTasks();
+    expect(sim.hostmaster.tasks.get(task.nid)?.status).toBe(2);
+    expect((await driver.serverStatus()).sites.find((s) => s.uri === uri)?.platform).toBe("platform_openatrium2652");
+  });
+
+  it.each([
+    ["the hostmaster's own domain as URI", { uri: "aegir.example.com", aliases: [] }, "aegir.example.com"],
+    ["another site's alias as URI", { uri: "www.acme.example.com", aliases: [] }, "www.acme.example.com"],
+    ["another site's URI as alias", { uri: "new.example.com", aliases: ["acme.example.com"] }, "acme.example.com"],
+  ])("create-site refuses %s: permanent DomainTaken naming the domain, no second node", async (_label, site, domain) => {
+    const { sim, driver } = simulated({ sites: [{ uri: "acme.example.com", aliases: ["www.acme.example.com"] }] });
+    const before = sim.hostmaster.sites.size;
+    const error = await rejection(driver.createSite({ ...site, platform: "platform_openatrium2652", profile: "openatrium", https: "Disabled" }));
+    expect(error).toMatchObject({ reason: "DomainTaken", kind: "permanent", message: `Domain ${domain} is already in use by another site.` });
+    expect(sim.hostmaster.sites.size).toBe(before);
+  });
+
+  it("update-site refuses an alias that is another site's URI, but keeps the site's own", async () => {
+    const { sim, driver } = simulated({ sites: [{ uri: "other.example.com" }] });
+    const uri = await installedSite(sim, driver);
+    await driver.updateSite(uri, { aliases: [`www.${uri}`], https: "Disabled" });
+    sim.drainTasks();
+    await driver.updateSite(uri, { aliases: [`www.${uri}`], https: "Enabled" });
+    sim.drainTasks();
+    expect(await rejection(driver.updateSite(uri, { aliases: ["other.example.com"], https: "Disabled" }))).toMatchObject({ reason: "DomainTaken" });
+  });
+
+  it("a hostmaster without hosting_https reports https unknown (null), not Disabled", async () => {
+    const { sim, driver } = simulated({ hostmaster: { https: false } });
+    const uri = await installedSite(sim, driver);
+    const status = await driver.serverStatus();
+    expect(status.https).toBe(false);
+    expect(status.sites.find((s) => s.uri === uri)?.https).toBeNull();
+    expect((await simulated().driver.serverStatus()).https).toBe(true);
+  });
+
   it("an injected install failure fails the task, rolls the site back and leaves other tasks alone", async () => {
     const { sim, driver } = simulated({ autoRunTasks: false });
     sim.faults.failTask({ type: "install", uri: "b.example.com", message: "Unable to connect to the database server." });
