@@ -133,7 +133,7 @@ function siteOperations(desired: Desired, deep: SiteState, ctx: PlanContext, pro
   const enabled = new Set(deep.modules);
   if (!ctx.blocked.has("features")) {
     const missing = desired.features.filter((f) => !enabled.has(f));
-    // Only what the platform carries: pm-enable -y would fetch anything else from drupal.org.
+    // Only what the platform carries; the enable script checks the dependencies as well.
     const absent = missing.filter((f) => !deep.available.includes(f));
     if (absent.length > 0) problems.push({ aspect: "features", reason: "ModuleNotOnPlatform", message: `Module ${absent.join(", ")} not available on the site's platform` });
     else if (missing.length > 0) ops.push({ kind: "EnableModules", aspect: "features", modules: missing });
