@@ -70,7 +70,7 @@ export class AegirServerReconciler {
   }
 }
 
-/** Reachable, PlatformsAvailable (every configured platform exists and serves its profile), Ready. */
+/** Reachable, PlatformsAvailable (every configured platform exists and serves its profile), HttpsAvailable, Ready. */
 export function serverConditions(server: AegirServer, observed: ServerStatus | undefined, failure: AegirError | undefined): ConditionInput[] {
   if (observed === undefined) {
     const message = failure?.message ?? "not probed yet";
@@ -95,5 +95,9 @@ export function serverConditions(server: AegirServer, observed: ServerStatus | u
     : full
       ? { type: "Ready", status: "False", reason: "Full", message: `${server.spec.capacity.maxSites} sites: no room for new ones` }
       : { type: "Ready", status: "True", reason: "Available", message: "" };
-  return [{ type: "Reachable", status: "True", reason: "Connected", message: `${observed.queue.queued} task(s) queued, ${observed.queue.processing} running` }, platforms, ready];
+  // Without hosting_https sites still work, over http only: reported, not a reason to stop placing.
+  const https: ConditionInput = observed.https
+    ? { type: "HttpsAvailable", status: "True", reason: "ModuleEnabled", message: "" }
+    : { type: "HttpsAvailable", status: "False", reason: "ModuleMissing", message: "The hostmaster has no hosting_https module: sites ordered with https are served over http; enable hosting_https (drush @hostmaster pm-enable hosting_https)" };
+  return [{ type: "Reachable", status: "True", reason: "Connected", message: `${observed.queue.queued} task(s) queued, ${observed.queue.processing} running` }, platforms, https, ready];
 }

@@ -58,7 +58,7 @@ async function applyOne(op: Operation, ctx: ApplyContext, result: ApplyResult): 
       await site.updateSite(desired.uri, { aliases: op.aliases, https: op.https });
       return;
     case "EnableModules":
-      await site.enableExtensions(desired.uri, op.modules);
+      await site.enableModules(desired.uri, op.modules);
       return;
     case "DisableModules":
       await site.disableModules(desired.uri, op.modules);

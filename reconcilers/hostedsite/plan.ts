@@ -105,6 +105,9 @@ export function plan(desired: Desired, observed: Observed, ctx: PlanContext): Pl
 
   const siteBusy = pending !== undefined && SITE_BUSY_TASKS.has(pending.type);
   const problems: Problem[] = [];
+  if (site.https === null && desired.https !== "Disabled") {
+    problems.push({ aspect: "site", reason: "HttpsUnavailable", message: "The Aegir server has no hosting_https module, so the site is served over http only" });
+  }
   if (observed.deep !== undefined && !siteBusy) operations.push(...siteOperations(desired, observed.deep, ctx, problems));
   if (observed.tracker !== undefined && desired.support !== undefined && !ctx.blocked.has("support")) {
     operations.push(...trackerOperations(desired, observed.tracker));
@@ -117,7 +120,9 @@ function hostmasterOperation(desired: Desired, site: SiteSummary): Operation | u
   if (desired.enabled && site.status === "disabled") return { kind: "QueueTask", aspect: "site", task: "enable" };
   if (!desired.enabled && site.status === "enabled") return { kind: "QueueTask", aspect: "site", task: "disable" };
   const aliases = [...site.aliases].sort();
-  if (site.https !== desired.https || aliases.join(",") !== desired.aliases.join(",")) {
+  // https null: the hostmaster has no hosting_https; a verify would not change that.
+  const httpsDiffers = site.https !== null && site.https !== desired.https;
+  if (httpsDiffers || aliases.join(",") !== desired.aliases.join(",")) {
     return { kind: "UpdateSite", aspect: "site", aliases: desired.aliases, https: desired.https };
   }
   return undefined;
@@ -128,7 +133,7 @@ function siteOperations(desired: Desired, deep: SiteState, ctx: PlanContext, pro
   const enabled = new Set(deep.modules);
   if (!ctx.blocked.has("features")) {
     const missing = desired.features.filter((f) => !enabled.has(f));
-    // Only what the platform carries: pm-enable -y would fetch anything else from drupal.org.
+    // Only what the platform carries; the enable script checks the dependencies as well.
     const absent = missing.filter((f) => !deep.available.includes(f));
     if (absent.length > 0) problems.push({ aspect: "features", reason: "ModuleNotOnPlatform", message: `Module ${absent.join(", ")} not available on the site's platform` });
     else if (missing.length > 0) ops.push({ kind: "EnableModules", aspect: "features", modules: missing });

@@ -47,7 +47,7 @@ describe("execHandler", () => {
     const io = streams(undefined);
     const code = await sim.execHandler()({ command: commandLine(commands.userAddRole("@support.example.com", "support premium", "admin").argv), ...io, signal: new AbortController().signal, clientPort: 50000 });
     expect(code).toBe(1);
-    expect(io.err()).toBe(logLine("Could not find the role: support premium", "error"));
+    expect(io.err()).toContain("Could not find the role: support premium");
   });
 
   it.each(["drush @x pm-enable -y a; id", "drush @x $(id)", "drush 'unterminated", "drush @x > /tmp/f"])("refuses shell syntax with exit 127: %s", async (command) => {
@@ -73,7 +73,7 @@ describe("execHandler", () => {
     const sim = simulator();
     sim.faults.drop();
     const io = streams(undefined);
-    await expect(sim.execHandler()({ command: commandLine(commands.userBlock("@support.example.com", "admin").argv), ...io, signal: new AbortController().signal, clientPort: 50000 })).rejects.toBeInstanceOf(ConnectionDropped);
+    await expect(sim.execHandler()({ command: commandLine(commands.userCreate("@support.example.com", "bob", "bob@example.com").argv), ...io, signal: new AbortController().signal, clientPort: 50000 })).rejects.toBeInstanceOf(ConnectionDropped);
   });
 });
 

@@ -54,6 +54,14 @@ describe("plan", () => {
       expect(plan(desired({ enabled: false, expired: true }), converged({ site: summary({ status: "disabled" }) }), ctx()).operations.filter((o) => o.aspect === "site")).toEqual([]);
     });
 
+    it("without hosting_https on the server (https null) queues no verify for https and reports HttpsUnavailable", () => {
+      const p = plan(desired({ https: "Enabled" }), converged({ site: summary({ https: null }) }), ctx());
+      expect(p.operations.filter((o) => o.aspect === "site")).toEqual([]);
+      expect(p.problems.map((x) => [x.aspect, x.reason])).toEqual([["site", "HttpsUnavailable"]]);
+      expect(p.problems[0]?.message).toContain("hosting_https");
+      expect(plan(desired({ https: "Disabled" }), converged({ site: summary({ https: null }) }), ctx()).problems).toEqual([]);
+    });
+
     it("updates aliases and https through the site node (one hostmaster task at a time)", () => {
       const p = plan(desired({ aliases: ["www.acme.example.com"], https: "Required" }), converged(), ctx());
       expect(p.operations).toEqual([{ kind: "UpdateSite", aspect: "site", aliases: ["www.acme.example.com"], https: "Required" }]);
@@ -216,6 +224,7 @@ describe("tasksAhead", () => {
       ],
       platforms: [],
       queue: { queued: 3, processing: 1 },
+      https: true,
     };
     expect(tasksAhead(status, mine)).toBe(2);
     expect(tasksAhead(status, summary())).toBe(0);

@@ -44,7 +44,11 @@ export interface SimulatorOptions {
     /** Mail of the Aegir user owning tasks: uid 1's mail on every site installed. */
     adminMail?: string;
     aegirRoot?: string;
+    /** false: the hostmaster lacks the hosting_https module. Default true. */
+    https?: boolean;
   };
+  /** The sites' database engine, which words database errors. Default mysql, as on Aegir. */
+  database?: "mysql" | "sqlite";
   /** Customer platforms; default one Open Atrium 2 platform. platform_hostmaster is always there. */
   platforms?: PlatformSpec[];
   sites?: ExistingSiteSpec[];
@@ -94,11 +98,12 @@ export class AegirSimulator {
       autoRun: options.autoRunTasks ?? true,
       fault: (task) => this.faults.takeTask(task.type, this.hostmaster.sites.get(task.rid)?.uri),
     });
-    this.env = { hostmaster: this.hostmaster, tasks: this.tasks, clock: this.clock, faults: this.faults, random, hostmasterContext: "hostmaster", drush: options.drush ?? "drush" };
+    this.env = { hostmaster: this.hostmaster, tasks: this.tasks, clock: this.clock, faults: this.faults, database: options.database ?? "mysql", random, hostmasterContext: "hostmaster", drush: options.drush ?? "drush" };
 
     const hostmasterPlatformNode = this.hostmaster.addPlatform(hostmasterPlatform());
     for (const spec of options.platforms ?? [openAtriumPlatform()]) this.hostmaster.addPlatform(spec);
-    this.addInstalledSite({ uri, platform: hostmasterPlatformNode.name, profile: "hostmaster" }, "hostmaster");
+    const hostmasterSite = this.addInstalledSite({ uri, platform: hostmasterPlatformNode.name, profile: "hostmaster" }, "hostmaster");
+    if (options.hostmaster?.https === false && hostmasterSite.drupal) hostmasterSite.drupal.modules = hostmasterSite.drupal.modules.filter((m) => m !== "hosting_https");
     for (const site of options.sites ?? []) this.addInstalledSite(site);
   }
 
