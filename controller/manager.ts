@@ -3,6 +3,8 @@
 import { hostname } from "node:os";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { AegirServer, HostedSite } from "../crds/kinds.ts";
+import { probeServer } from "../reconcilers/aegir/conformance/probe.ts";
+import { ConformanceMonitor } from "../reconcilers/aegirserver/conformance.ts";
 import { AegirServerReconciler } from "../reconcilers/aegirserver/reconciler.ts";
 import { assignedServer } from "../reconcilers/hostedsite/desired.ts";
 import { HostedSiteReconciler, type ReconcilerConfig } from "../reconcilers/hostedsite/reconciler.ts";
@@ -83,6 +85,7 @@ export async function startManager(config: ManagerConfig, kc: KubeConfig, log: L
   const serverReconciler = new AegirServerReconciler({
     store: new KubeAegirServerStore(rest),
     statusCache,
+    conformance: new ConformanceMonitor({ probe: (server) => probeServer(drivers.runner(server.metadata.name), server.spec, { timeoutMs: server.spec.commandTimeouts.readSeconds * 1000 }), now: Date.now }),
     now,
     log,
     ...(config.reconciler?.pollIntervalMs ? { pollIntervalMs: config.reconciler.pollIntervalMs } : {}),
