@@ -5,6 +5,7 @@ import { fqdn } from "../../crds/primitives.ts";
 import { Commands, type Command } from "./commands.ts";
 import { AegirError } from "./errors.ts";
 import { classifyFailure, extensionsNotFound, parseJsonOutput } from "./output.ts";
+import { type QuotaResult, QuotaWire, enforceQuotaCommand } from "./quota.ts";
 import type { CommandResult, CommandRunner } from "./runner.ts";
 import {
   type Account,
@@ -178,6 +179,11 @@ export class AegirDriver {
     const link = result.stdout.trim().split("\n").at(-1)?.trim() ?? "";
     if (!/^https?:\/\/\S+\/user\/reset\/\S+$/.test(link)) throw new AegirError("OutputNotUnderstood", "drush user-login printed no login link", { command: "user-login" });
     return link;
+  }
+
+  /** Block the newest active accounts beyond the user quota, never uid 1 or those kept (quota.ts). */
+  async enforceUserQuota(uri: string, limit: number, keep: readonly string[]): Promise<QuotaResult> {
+    return this.json(enforceQuotaCommand(this.commands.drush, siteAlias(uri), limit, keep), QuotaWire, this.writeMs);
   }
 
   /** Send the site's own welcome mail to the account, at most once (the site keeps a marker). */

@@ -2,12 +2,14 @@
 // drush's own messages and exit codes. prepare() only parses (for counting and fault matching);
 // the returned run() applies the command to the model.
 import { conformanceScriptName } from "../../../reconcilers/aegir/conformance/scripts.ts";
+import { isEnforceQuotaScript } from "../../../reconcilers/aegir/quota.ts";
 import { scriptName } from "../../../reconcilers/aegir/scripts.ts";
 import { unixTime } from "./clock.ts";
 import { CONFORMANCE_KIND, type ConformanceEnv, runConformanceScript, versionBanner } from "./conformance.ts";
 import { type DrupalSite, addUser, findUser, userByMail, userByName } from "./drupal.ts";
 import type { LogLevel } from "./drush-log.ts";
 import { type BootstrappedSite, type ScriptEnv, SCRIPT_KIND, runScript } from "./php-scripts.ts";
+import { enforceQuota } from "./quota.ts";
 import type { Random } from "./random.ts";
 import { type DrushResult, crashed, done, failed, printed } from "./result.ts";
 import type { CommandKind } from "./stats.ts";
@@ -70,7 +72,7 @@ export function prepare(env: CommandEnv, argv: readonly string[]): PreparedComma
   if (command === "php-eval") {
     const script = scriptName(args[0] ?? "");
     const check = conformanceScriptName(args[0] ?? "");
-    name = `php-eval:${script ?? check ?? "unknown"}`;
+    name = `php-eval:${script ?? check ?? (isEnforceQuotaScript(args[0] ?? "") ? "enforce-quota" : "unknown")}`;
     kind = script ? SCRIPT_KIND[script] : check ? CONFORMANCE_KIND[check] : "write";
   }
   return {
@@ -242,6 +244,7 @@ function userLogin(env: CommandEnv, site: BootstrappedSite, args: string[], opti
 function phpEval(env: CommandEnv, site: BootstrappedSite, args: string[], stdin: string): DrushResult {
   const check = conformanceScriptName(args[0] ?? "");
   if (check) return runConformanceScript(env, check, site, stdin);
+  if (isEnforceQuotaScript(args[0] ?? "")) return enforceQuota(site.drupal, stdin, unixTime(env.clock));
   const script = scriptName(args[0] ?? "");
   // Arbitrary PHP cannot run here; fail the way a broken snippet fails drush.
   if (!script) return crashed("PHP Fatal error:  The simulated Aegir runs only the operator's own php-eval scripts in core.drush.inc(1196) : eval()'d code on line 1");
