@@ -68,42 +68,42 @@ export interface CheckServerDeps {
 
 export function makeCheckServerCommand(deps: CheckServerDeps = {}): Command {
   return {
-  name: "check-server",
-  usage: USAGE,
-  async run(argv, io) {
-    const o = parse(argv, process.env);
-    if (typeof o === "string") {
-      io.stderr.write(`check-server: ${o}\n${USAGE}\n`);
-      return USAGE_ERROR;
-    }
-    const report = validateManifestText(await readFile(o.file, "utf8").catch(() => ""));
-    for (const p of report.problems) io.stderr.write(`${o.file}: ${p.object}: ${p.path ? `${p.path}: ` : ""}${p.message}\n`);
-    const servers = report.valid.filter((v) => v.kind === "AegirServer").map((v) => v.object as unknown as AegirServer);
-    if (report.problems.length > 0) return 1;
-    if (servers.length !== 1) {
-      io.stderr.write(`check-server: ${o.file} holds ${servers.length} AegirServers; give exactly one\n`);
-      return 1;
-    }
-    const server = servers[0] as AegirServer;
-    let catalog;
-    try {
-      catalog = await loadCatalog(o.catalog);
-    } catch (error) {
-      if (!(error instanceof CatalogError)) throw error;
-      io.stderr.write(`check-server: ${error.message}\n`);
-      return 1;
-    }
-    const s = server.spec;
-    const pool = new SshPool({ host: s.host, port: s.port, username: deps.loginAs ?? s.user, hostKeySHA256: s.hostKeySHA256, privateKey: { file: o.keyFile }, maxConnections: 1 });
-    try {
-      const observation = await probeServer(pool, s, { timeoutMs: s.commandTimeouts.readSeconds * 1000, ...(o.testMailTo === undefined ? {} : { testMailTo: o.testMailTo }) });
-      const rows = evaluate(s, sellableByProfile(catalog), observation);
-      print(io, server.metadata.name, rows, o.output);
-      return rows.some((r) => r.status === "fail") ? 1 : 0;
-    } finally {
-      await pool.close(1_000);
-    }
-  },
+    name: "check-server",
+    usage: USAGE,
+    async run(argv, io) {
+      const o = parse(argv, process.env);
+      if (typeof o === "string") {
+        io.stderr.write(`check-server: ${o}\n${USAGE}\n`);
+        return USAGE_ERROR;
+      }
+      const report = validateManifestText(await readFile(o.file, "utf8").catch(() => ""));
+      for (const p of report.problems) io.stderr.write(`${o.file}: ${p.object}: ${p.path ? `${p.path}: ` : ""}${p.message}\n`);
+      const servers = report.valid.filter((v) => v.kind === "AegirServer").map((v) => v.object as unknown as AegirServer);
+      if (report.problems.length > 0) return 1;
+      if (servers.length !== 1) {
+        io.stderr.write(`check-server: ${o.file} holds ${servers.length} AegirServers; give exactly one\n`);
+        return 1;
+      }
+      const server = servers[0] as AegirServer;
+      let catalog;
+      try {
+        catalog = await loadCatalog(o.catalog);
+      } catch (error) {
+        if (!(error instanceof CatalogError)) throw error;
+        io.stderr.write(`check-server: ${error.message}\n`);
+        return 1;
+      }
+      const s = server.spec;
+      const pool = new SshPool({ host: s.host, port: s.port, username: deps.loginAs ?? s.user, hostKeySHA256: s.hostKeySHA256, privateKey: { file: o.keyFile }, maxConnections: 1 });
+      try {
+        const observation = await probeServer(pool, s, { timeoutMs: s.commandTimeouts.readSeconds * 1000, ...(o.testMailTo === undefined ? {} : { testMailTo: o.testMailTo }) });
+        const rows = evaluate(s, sellableByProfile(catalog), observation);
+        print(io, server.metadata.name, rows, o.output);
+        return rows.some((r) => r.status === "fail") ? 1 : 0;
+      } finally {
+        await pool.close(1_000);
+      }
+    },
   };
 }
 

@@ -181,7 +181,7 @@ export class AegirDriver {
     return link;
   }
 
-  /** Block the newest active accounts beyond the user quota, never uid 1 or those kept (quota.ts). */
+  /** Record the quota on the site and block the accounts created beyond it, never uid 1 or those kept (quota.ts). */
   async enforceUserQuota(uri: string, limit: number, keep: readonly string[]): Promise<QuotaResult> {
     return this.json(enforceQuotaCommand(this.commands.drush, siteAlias(uri), limit, keep), QuotaWire, this.writeMs);
   }

@@ -5,7 +5,7 @@ import type { Catalog } from "../../../webhook/catalog.ts";
 import type { ConditionInput } from "../../hostedsite/conditions.ts";
 import { QUOTA_MODULE } from "../../hostedsite/plan.ts";
 import type { AegirError, Reason } from "../errors.ts";
-import type { HostmasterProbe, Observation, Step } from "./probe.ts";
+import type { HostmasterProbe, Observation } from "./probe.ts";
 
 export type CheckStatus = "pass" | "fail" | "warn" | "skip";
 
@@ -59,12 +59,6 @@ export function evaluate(spec: AegirServerSpec, sellable: Sellable, o: Observati
   const skipped = (why: string) => (id: string, check: string) => row(id, check, "skip", why);
   let skip: ((id: string, check: string) => void) | undefined = connectionError ? skipped("needs SSH") : undefined;
 
-  if (skip) skip("user", "runs as the aegir user, not root");
-  else if (hostmaster?.ok) {
-    const user = hostmaster.value.user;
-    row("user", "runs as the aegir user, not root", user === "root" ? "fail" : "pass", `drush runs as ${user}`, "log in as the aegir user: provision refuses to run as root");
-  }
-
   if (skip) skip("drush", "drush 8.x");
   else if (!version.ok) {
     row("drush", "drush 8.x", "fail", version.error.message, `install drush 8 on the server, or set spec.drushPath to it (now ${spec.drushPath})`);
@@ -92,6 +86,8 @@ export function evaluate(spec: AegirServerSpec, sellable: Sellable, o: Observati
   } else row("stdin", "php-eval receives standard input", "pass", "the JSON input arrived");
 
   const probe = skip ? undefined : hostmaster?.ok ? hostmaster.value : undefined;
+  if (probe === undefined) skip?.("user", "runs as the aegir user, not root");
+  else row("user", "runs as the aegir user, not root", probe.user === "root" ? "fail" : "pass", `drush runs as ${probe.user}`, "log in as the aegir user: provision refuses to run as root");
   for (const module of ["hosting_alias", "hosting_https"]) {
     const check = `hosting module ${module} enabled`;
     if (probe === undefined) skip?.(`module:${module}`, check);
@@ -210,4 +206,3 @@ export function conformanceCondition(rows: readonly CheckRow[]): ConditionInput 
   return { type: "Conformant", status: "False", reason: "ChecksFailed", message: message.length > 1000 ? `${message.slice(0, 999)}…` : message };
 }
 
-export type { Step };
