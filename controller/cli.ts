@@ -14,6 +14,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: "validate", summary: "validate HostedSite and AegirServer manifests", load: async () => (await import("./cli/validate.ts")).validateCommand },
   { name: "crds", summary: "print the CustomResourceDefinitions as multi-document YAML", load: async () => (await import("./cli/crds.ts")).crdsCommand },
   { name: "plan", summary: "print the drush operations a reconcile would run now, without running them", load: async () => (await import("./cli/plan.ts")).planCommand },
+  { name: "check-server", summary: "check, read-only, that an Aegir server is fit to be connected", load: async () => (await import("./cli/check-server.ts")).checkServerCommand },
   { name: "controller", summary: "run the HostedSite and AegirServer controllers", load: async () => (await import("./cli/controller.ts")).controllerCommand },
   { name: "webhook", summary: "run the Stripe webhook, order inbox worker and HostedSite relay", load: async () => (await import("./cli/webhook.ts")).webhookCommand },
 ];

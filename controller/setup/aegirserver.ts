@@ -1,4 +1,6 @@
-// The AegirServer controller: one worker, watching AegirServers.
+// The AegirServer controller: one worker, watching AegirServers; reachability and conformance.
+import { probeServer } from "../../reconcilers/aegir/conformance/probe.ts";
+import { ConformanceMonitor } from "../../reconcilers/aegirserver/conformance.ts";
 import { AegirServerReconciler } from "../../reconcilers/aegirserver/reconciler.ts";
 import { Controller } from "../controller.ts";
 import { KubeAegirServerStore } from "../kube/stores.ts";
@@ -8,6 +10,10 @@ export function setupAegirServer(infra: Infrastructure): Runnable {
   const reconciler = new AegirServerReconciler({
     store: new KubeAegirServerStore(infra.rest),
     statusCache: infra.statusCache,
+    conformance: new ConformanceMonitor({
+      probe: (server) => probeServer(infra.drivers.runner(server.metadata.name), server.spec, { timeoutMs: server.spec.commandTimeouts.readSeconds * 1000 }),
+      now: Date.now,
+    }),
     now: infra.now,
     log: infra.log,
     ...(infra.reconciler.pollIntervalMs ? { pollIntervalMs: infra.reconciler.pollIntervalMs } : {}),

@@ -5,6 +5,7 @@ import { fqdn, machineName } from "../../crds/primitives.ts";
 import { Commands, type Command, validated } from "./commands.ts";
 import { AegirError } from "./errors.ts";
 import { classifyFailure, hasJsonOutput, parseJsonOutput } from "./output.ts";
+import { type QuotaResult, QuotaWire, enforceQuotaCommand } from "./quota.ts";
 import type { CommandResult, CommandRunner } from "./runner.ts";
 import {
   type Account,
@@ -169,6 +170,11 @@ export class AegirDriver {
 
   async removeRole(site: string, role: string, name: string): Promise<void> {
     await this.check(this.commands.userRemoveRole(site, role, name), this.writeMs);
+  }
+
+  /** Record the quota on the site and block the accounts created beyond it, never uid 1 or those kept (quota.ts). */
+  async enforceUserQuota(uri: string, limit: number, keep: readonly string[]): Promise<QuotaResult> {
+    return this.json(enforceQuotaCommand(this.commands.drush, siteAlias(uri), limit, keep), QuotaWire, this.writeMs);
   }
 
   /** Send the site's own welcome mail to the account, at most once (the site keeps a marker). */

@@ -10,6 +10,7 @@ import { AegirError } from "../aegir/errors.ts";
 import { hostedSites, type ServerStatus } from "../aegir/state.ts";
 import { type ConditionInput, mergeConditions, timestamp } from "../../crds/conditions.ts";
 import type { ServerStatusCache } from "../hostedsite/server-status-cache.ts";
+import type { ConformanceMonitor } from "./conformance.ts";
 
 /** How often an unchanged probe result is written anyway (status.lastProbeTime). */
 export const PROBE_REPORT_MS = 5 * 60_000;
@@ -24,6 +25,8 @@ export interface AegirServerReconcilerDeps {
   now: () => Date;
   log: Logger;
   pollIntervalMs?: number;
+  /** Adds the Conformant condition (check-server's checks) while the server is reachable. */
+  conformance?: Pick<ConformanceMonitor, "condition">;
 }
 
 export class AegirServerReconciler {
@@ -58,6 +61,7 @@ export class AegirServerReconciler {
         }
       : { ...previous };
     const conditions = serverConditions(server, observed, failure);
+    if (observed && this.deps.conformance) conditions.push(await this.deps.conformance.condition(server));
     status.observedGeneration = server.metadata.generation ?? 0;
     status.conditions = mergeConditions(previous.conditions ?? [], conditions, status.observedGeneration, now);
     // Like a node's status heartbeat: an unchanged probe result is re-reported only every few

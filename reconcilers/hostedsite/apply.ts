@@ -69,6 +69,9 @@ async function applyOne(op: Operation, ctx: ApplyContext, result: ApplyResult): 
     case "SetUserLimit":
       await site.setVariable(desired.uri, QUOTA_VARIABLE, op.limit);
       return;
+    case "EnforceUserQuota":
+      await site.enforceUserQuota(desired.uri, op.limit, op.keep);
+      return;
     case "CreateOwner":
       await site.createUser(desired.alias, op.name, op.mail);
       return;

@@ -78,7 +78,7 @@ export function computeConditions(facts: ConditionFacts): ConditionInput[] {
     deepAspect("QuotaEnforced", "quota", () => {
       const active = observed.deep?.activeUsers ?? 0;
       return active > desired.userQuota
-        ? no("QuotaEnforced", "OverQuota", `${active} active users, quota ${desired.userQuota}: new accounts are refused until users are blocked or the quota is raised`)
+        ? no("QuotaEnforced", "OverQuota", `${active} active users, quota ${desired.userQuota}: accounts created beyond the quota are blocked; those older than the quota are kept`)
         : yes("QuotaEnforced", "WithinQuota", `${active} of ${desired.userQuota} users`);
     }),
     deepAspect("OwnerReady", "owner", () => {
@@ -132,7 +132,7 @@ function readyCondition(desired: Desired, conditions: ConditionInput[], plan: Pl
   if (desired.deleting) return no("Ready", "Deleting", "The site is being deleted");
   if (desired.expired) return no("Ready", "Expired", get("Expired")?.message ?? "");
   if (desired.suspended) return no("Ready", "Suspended", get("Suspended")?.message ?? "");
-  // Over quota is the customer's matter: the site works and refuses new accounts.
+  // Over quota is the customer's matter: the site works while the operator blocks the excess.
   const failing = READY_PARTS.map(get).find((c) => c !== undefined && c.status !== "True" && c.reason !== "OverQuota");
   if (failing) return no("Ready", failing.status === "Unknown" ? "Progressing" : failing.reason, failing.message);
   if (plan.operations.length > 0 || plan.wait !== undefined) return no("Ready", "Progressing", plan.wait?.message ?? "Changes are being applied");

@@ -21,6 +21,7 @@ export type Operation =
   | { kind: "DisableModules"; aspect: "features"; modules: string[] }
   | { kind: "SetTheme"; aspect: "theme"; theme: string }
   | { kind: "SetUserLimit"; aspect: "quota"; limit: number }
+  | { kind: "EnforceUserQuota"; aspect: "quota"; limit: number; keep: string[] }
   | { kind: "CreateOwner"; aspect: "owner"; name: string; mail: string }
   | { kind: "AddOwnerRole"; aspect: "owner"; role: string; name: string }
   | { kind: "SendWelcome"; aspect: "owner"; name: string }
@@ -47,6 +48,8 @@ export interface PlanContext {
   createPendingSince: Date | undefined;
   /** status.owner.welcomedAt is set. */
   welcomed: boolean;
+  /** Active users the previous deep read saw (status.users.active; 0 before any). */
+  activeUsersSeen: number;
 }
 
 /** Why nothing (more) can be done now; the reconciler requeues. */
@@ -151,6 +154,12 @@ function siteOperations(desired: Desired, deep: SiteState, ctx: PlanContext, pro
       problems.push({ aspect: "quota", reason: "ModuleNotOnPlatform", message: `The platform lacks the ${QUOTA_MODULE} module that enforces the user quota` });
     } else if (!enabled.has(QUOTA_MODULE)) ops.push({ kind: "EnableModules", aspect: "quota", modules: [QUOTA_MODULE] });
     if (deep.userLimit !== desired.userQuota) ops.push({ kind: "SetUserLimit", aspect: "quota", limit: desired.userQuota });
+    // The operator enforces the quota itself (nothing shows that user_limit stops user_save()):
+    // when it is set, to record its start on the site, and when accounts beyond it appeared
+    // (accounts older than the quota stay active, so over quota alone would repeat it forever).
+    if (deep.userLimit !== desired.userQuota || (deep.activeUsers > desired.userQuota && deep.activeUsers > ctx.activeUsersSeen)) {
+      ops.push({ kind: "EnforceUserQuota", aspect: "quota", limit: desired.userQuota, keep: [desired.owner.name] });
+    }
   }
   if (!ctx.blocked.has("owner") && (deep.owner === null || deep.owner.uid !== 1)) {
     if (!deep.roles.includes(desired.owner.role)) {
@@ -240,6 +249,8 @@ export function describeOperation(op: Operation): string {
       return `make ${op.theme} the default theme`;
     case "SetUserLimit":
       return `set the user limit to ${op.limit}`;
+    case "EnforceUserQuota":
+      return `enforce the quota of ${op.limit} users: block accounts created beyond it (never ${op.keep.join(", ")})`;
     case "CreateOwner":
       return `create the owner account ${op.name} <${op.mail}>`;
     case "AddOwnerRole":

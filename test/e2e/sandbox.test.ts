@@ -35,6 +35,12 @@ describe("sandbox", () => {
     expect(state.sites.map((s) => s.uri)).toEqual(expect.arrayContaining(["acme.sites.openatria.com", "intranet.globex.example.com"]));
   }, 45_000);
 
+  it("reports the sandbox's AegirServer as passing check-server's checks", async () => {
+    const server = () => (sandbox.api.objects.list(API_VERSION, "AegirServer") as unknown as Site[])[0];
+    const conformant = await eventually(() => server()?.status?.conditions?.find((c) => c.type === "Conformant"), 20_000, "the Conformant condition");
+    expect(conformant.status).toBe("True");
+  }, 25_000);
+
   it("turns a signed test order into a Ready HostedSite through the webhook", async () => {
     const io = captureIO();
     expect(await main(["sandbox", "order", "--dir", dir, "--kit", "business", "--domain", "intranet.example.org", "--email", "ceo@example.org"], io, DEV_COMMANDS)).toBe(0);

@@ -15,7 +15,7 @@ import { WEBHOOK_OPTIONS } from "../../webhook/config.ts";
 import { kubeApplier } from "../../webhook/kube-applier.ts";
 import { startWebhookService, type WebhookService } from "../../webhook/service.ts";
 import { registerAegirServer } from "./aegir-server.ts";
-import { AegirSimulator, type SimulatorServer, openAtriumPlatform } from "./aegir/index.ts";
+import { AegirSimulator, type SimulatorOptions, type SimulatorServer, openAtriumPlatform } from "./aegir/index.ts";
 import { type FakeApiServer, type KubeObject, startFakeApiServer } from "./kube/index.ts";
 import { generateKeyPair } from "./ssh/keys.ts";
 import { startTestSshServer, type TestSshServer } from "./ssh/server.ts";
@@ -70,9 +70,7 @@ export async function startSandbox(o: SandboxOptions): Promise<Sandbox> {
   };
   try {
     const sim = new AegirSimulator({
-      hostmaster: { uri: "aegir.sandbox.localhost" },
-      platforms: [openAtriumPlatform({ extraRoles: ["manager"], extraThemes: ["oa_mercury", "oa_corporate"] })],
-      sites: [{ uri: TRACKER, roles: ["customer", "customer standard", "customer premium"] }],
+      ...sandboxAegir(),
       latency: { ...benchmarkShape(), commandMs: o.latency.commandMs, timeFactor: o.latency.timeFactor },
     });
     stops.push(() => sim.close());
@@ -146,6 +144,15 @@ export async function startSandbox(o: SandboxOptions): Promise<Sandbox> {
     await stop();
     throw error;
   }
+}
+
+/** The sandbox's Aegir: an Open Atrium platform with a manager role and the premium themes, and the support tracker. */
+export function sandboxAegir(): Pick<SimulatorOptions, "hostmaster" | "platforms" | "sites"> {
+  return {
+    hostmaster: { uri: "aegir.sandbox.localhost" },
+    platforms: [openAtriumPlatform({ extraRoles: ["manager"], extraThemes: ["oa_mercury", "oa_corporate"] })],
+    sites: [{ uri: TRACKER, roles: ["customer", "customer standard", "customer premium"] }],
+  };
 }
 
 /** Benchmark-shaped latency: the same proportions as a real Aegir, scaled by the time factor. */

@@ -7,6 +7,7 @@ const now = new Date("2027-01-01T00:00:00Z");
 const ctx = (over: Partial<PlanContext> = {}): PlanContext => ({
   now,
   appliedFeatures: ["oa_wiki"],
+  activeUsersSeen: 0,
   blocked: new Set(),
   createPendingSince: undefined,
   welcomed: true,
@@ -97,17 +98,21 @@ describe("plan", () => {
       expect(plan(desired({ theme: "oa_radix" }), converged(), ctx()).operations).toEqual([{ kind: "SetTheme", aspect: "theme", theme: "oa_radix" }]);
     });
 
-    it("enables the quota module and sets the limit", () => {
+    it("enables the quota module, sets the limit and records on the site when the quota started", () => {
       const p = plan(desired({ userQuota: 25 }), converged({ deep: deepState({ modules: ["oa_wiki"], userLimit: null }) }), ctx());
       expect(p.operations).toEqual([
         { kind: "EnableModules", aspect: "quota", modules: ["user_limit"] },
         { kind: "SetUserLimit", aspect: "quota", limit: 25 },
+        { kind: "EnforceUserQuota", aspect: "quota", limit: 25, keep: ["jane"] },
       ]);
     });
 
-    it("never deletes or blocks users when over quota", () => {
-      const p = plan(desired({ userQuota: 2 }), converged({ deep: deepState({ activeUsers: 9, userLimit: 2 }) }), ctx());
-      expect(p.operations).toEqual([]);
+    it("enforces the quota when accounts beyond it appeared, keeping the owner, and not again for the same count", () => {
+      const over = converged({ deep: deepState({ activeUsers: 9, userLimit: 2 }) });
+      expect(plan(desired({ userQuota: 2 }), over, ctx({ activeUsersSeen: 2 })).operations).toEqual([{ kind: "EnforceUserQuota", aspect: "quota", limit: 2, keep: ["jane"] }]);
+      // Nine accounts older than the quota stay active: enforcing again would change nothing.
+      expect(plan(desired({ userQuota: 2 }), over, ctx({ activeUsersSeen: 9 })).operations).toEqual([]);
+      expect(plan(desired({ userQuota: 9 }), converged({ deep: deepState({ activeUsers: 9, userLimit: 9 }) }), ctx()).operations).toEqual([]);
     });
   });
 

@@ -1,17 +1,21 @@
 // drush 8 as the simulated server runs it: argv → alias resolution → bootstrap → command, with
 // drush's own messages and exit codes. prepare() only parses (for counting and fault matching);
 // the returned run() applies the command to the model.
+import { conformanceScriptName } from "../../../reconcilers/aegir/conformance/scripts.ts";
+import { isEnforceQuotaScript } from "../../../reconcilers/aegir/quota.ts";
 import { scriptName } from "../../../reconcilers/aegir/scripts.ts";
 import { unixTime } from "./clock.ts";
+import { CONFORMANCE_KIND, type ConformanceEnv, runConformanceScript, versionBanner } from "./conformance.ts";
 import { type DrupalSite, addUser, findUser, userByMail, userByName } from "./drupal.ts";
 import type { LogLevel } from "./drush-log.ts";
 import { type BootstrappedSite, type ScriptEnv, SCRIPT_KIND, runScript } from "./php-scripts.ts";
+import { enforceQuota } from "./quota.ts";
 import type { Random } from "./random.ts";
 import { mailFailure, siteName } from "./php-scripts.ts";
 import { type DrushResult, done, failed, printed, uncaught } from "./result.ts";
 import type { CommandKind } from "./stats.ts";
 
-export interface CommandEnv extends ScriptEnv {
+export interface CommandEnv extends ScriptEnv, ConformanceEnv {
   random: Random;
   /** The hostmaster site's context name (`hostmaster`); `@hm` is its extra alias. */
   hostmasterContext: string;
@@ -47,6 +51,7 @@ export function prepare(env: CommandEnv, argv: readonly string[]): PreparedComma
     const word = binary ?? "";
     return { name: "invalid", kind: "invalid", alias: undefined, readsStdin: false, run: () => ({ code: 127, stdout: "", stderr: `sh: 1: ${word}: not found\n` }) };
   }
+  if (rest.length === 1 && rest[0] === "--version") return { name: "version", kind: "read", alias: undefined, readsStdin: false, run: () => versionBanner(env.server.drushVersion) };
   const alias = rest[0]?.startsWith("@") ? rest.shift() : undefined;
   const commandIndex = rest.findIndex((w) => !w.startsWith("-"));
   const typed = commandIndex === -1 ? undefined : (rest.splice(commandIndex, 1)[0] as string);
@@ -67,8 +72,9 @@ export function prepare(env: CommandEnv, argv: readonly string[]): PreparedComma
   let kind = handler.kind;
   if (command === "php-eval") {
     const script = scriptName(args[0] ?? "");
-    name = `php-eval:${script ?? "unknown"}`;
-    kind = script ? SCRIPT_KIND[script] : "write";
+    const check = conformanceScriptName(args[0] ?? "");
+    name = `php-eval:${script ?? check ?? (isEnforceQuotaScript(args[0] ?? "") ? "enforce-quota" : "unknown")}`;
+    kind = script ? SCRIPT_KIND[script] : check ? CONFORMANCE_KIND[check] : "write";
   }
   return {
     name,
@@ -296,6 +302,9 @@ function userLogin(env: CommandEnv, site: BootstrappedSite, args: string[], opti
 }
 
 function phpEval(env: CommandEnv, site: BootstrappedSite, args: string[], stdin: string): DrushResult {
+  const check = conformanceScriptName(args[0] ?? "");
+  if (check) return runConformanceScript(env, check, site, stdin);
+  if (isEnforceQuotaScript(args[0] ?? "")) return enforceQuota(site.drupal, stdin, unixTime(env.clock));
   const script = scriptName(args[0] ?? "");
   // Arbitrary PHP cannot run here; fail the way a broken snippet fails drush.
   if (!script) {

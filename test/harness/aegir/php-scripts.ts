@@ -46,13 +46,16 @@ const HOSTMASTER_TABLE: Partial<Record<ScriptName, string>> = {
   "queue-task": "hosting_context",
 };
 
+/** A hostmaster script run on a plain site: the query of a hosting table throws, worded by the database. */
+export function tableMissing(database: ScriptEnv["database"], site: BootstrappedSite, table: string): DrushResult {
+  const error = database === "sqlite" ? `General error: 1 no such table: ${table}` : `Base table or view not found: 1146 Table '${dbName(site.node.uri)}.${table}' doesn't exist`;
+  const state = database === "sqlite" ? "HY000" : "42S02";
+  return uncaught(`PDOException: SQLSTATE[${state}]: ${error} in /var/aegir/platforms/drupal7/includes/database/${database}/database.inc:265`, PDO_TRACE(database));
+}
+
 export function runScript(env: ScriptEnv, script: ScriptName, site: BootstrappedSite, stdin: string): DrushResult {
   const table = HOSTMASTER_TABLE[script];
-  if (table !== undefined && !site.isHostmaster) {
-    const error = env.database === "sqlite" ? `General error: 1 no such table: ${table}` : `Base table or view not found: 1146 Table '${dbName(site.node.uri)}.${table}' doesn't exist`;
-    const state = env.database === "sqlite" ? "HY000" : "42S02";
-    return uncaught(`PDOException: SQLSTATE[${state}]: ${error} in /var/aegir/platforms/drupal7/includes/database/${env.database}/database.inc:265`, PDO_TRACE(env.database));
-  }
+  if (table !== undefined && !site.isHostmaster) return tableMissing(env.database, site, table);
   const input = parseInput(stdin);
   if (input === undefined) return failed("Standard input is not a JSON object.");
   switch (script) {
