@@ -2,7 +2,7 @@
 // condition. They cost a handful of commands, so they run when the spec changes and then at a
 // slow interval, not on every poll; the test mail is never sent from here.
 import type { AegirServer } from "../../crds/kinds.ts";
-import { type Sellable, conformanceCondition, evaluate, sellableByProfile } from "../aegir/conformance/checks.ts";
+import { type Sellable, conformanceCondition, evaluate } from "../aegir/conformance/checks.ts";
 import type { Observation } from "../aegir/conformance/probe.ts";
 import type { ConditionInput } from "../../crds/conditions.ts";
 
@@ -16,6 +16,9 @@ export interface ConformanceMonitorOptions {
   now: () => number;
   intervalMs?: number;
 }
+
+/** The controller has no catalog: it checks the quota module and the platforms only. */
+const NOTHING_SOLD: Sellable = new Map();
 
 export class ConformanceMonitor {
   private readonly o: ConformanceMonitorOptions;
@@ -32,7 +35,7 @@ export class ConformanceMonitor {
     const cached = this.last.get(name);
     const now = this.o.now();
     if (cached && cached.generation === generation && now - cached.at < (this.o.intervalMs ?? CONFORMANCE_INTERVAL_MS)) return cached.condition;
-    const condition = conformanceCondition(evaluate(server.spec, this.o.sellable ?? sellableByProfile(undefined), await this.o.probe(server)));
+    const condition = conformanceCondition(evaluate(server.spec, this.o.sellable ?? NOTHING_SOLD, await this.o.probe(server)));
     this.last.set(name, { generation, at: now, condition });
     return condition;
   }

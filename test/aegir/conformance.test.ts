@@ -1,7 +1,8 @@
 // The conformance checks as pure judgements of an observation, and the AegirServer condition
 // they feed; the same checks run end to end in test/cli/check-server.test.ts.
 import { describe, expect, it } from "vitest";
-import { conformanceCondition, evaluate, missingExtensions, sellableByProfile } from "../../reconcilers/aegir/conformance/checks.ts";
+import { conformanceCondition, evaluate, missingExtensions } from "../../reconcilers/aegir/conformance/checks.ts";
+import { sellableByProfile } from "../../webhook/catalog-sellable.ts";
 import type { HostmasterProbe, Observation } from "../../reconcilers/aegir/conformance/probe.ts";
 import { AegirError } from "../../reconcilers/aegir/errors.ts";
 import type { ServerStatus } from "../../reconcilers/aegir/state.ts";

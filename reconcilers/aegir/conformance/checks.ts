@@ -1,7 +1,6 @@
 // The conformance checks: pure judgements of what probeServer() observed against what the
 // AegirServer spec and the catalog need, one row per check with the remedy for a failure.
 import type { AegirServerSpec } from "../../../crds/aegirserver.ts";
-import type { Catalog } from "../../../webhook/catalog.ts";
 import type { ConditionInput } from "../../../crds/conditions.ts";
 import { QUOTA_MODULE } from "../../hostedsite/plan.ts";
 import type { AegirError, Reason } from "../errors.ts";
@@ -21,23 +20,6 @@ export interface CheckRow {
 
 /** Features and themes the catalog can sell on sites of each install profile. */
 export type Sellable = Map<string, { features: Set<string>; themes: Set<string> }>;
-
-/** Kits sell on their profile; add-on items (no kit) on every profile a kit uses. */
-export function sellableByProfile(catalog: Catalog | undefined): Sellable {
-  const sellable: Sellable = new Map();
-  if (catalog === undefined) return sellable;
-  const kits = Object.values(catalog.kits);
-  const addOns = Object.values(catalog.items).filter((item) => item.kit === undefined);
-  for (const kit of kits) {
-    const entry = sellable.get(kit.profile) ?? { features: new Set<string>(), themes: new Set<string>() };
-    for (const source of [kit, ...addOns]) {
-      for (const f of source.features ?? []) entry.features.add(f);
-      if (source.theme !== undefined) entry.themes.add(source.theme);
-    }
-    sellable.set(kit.profile, entry);
-  }
-  return sellable;
-}
 
 /** The daemon restarts itself every hosting_queued_process_lifetime (1 h); older means it is gone. */
 const DAEMON_FRESH_SECONDS = 2 * 3600;
