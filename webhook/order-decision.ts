@@ -53,9 +53,47 @@ export interface DecisionInput {
   existing: StoredOrder | null;
   /** The spec last handed to the relay, if any. */
   lastSpec: HostedSiteSpecInput | null;
+  /** Another subscription already holding the domain this order asks for (see requestedDomain). */
+  domainOwner: string | null;
+}
+
+/** The events of one batch, as far as the duplicate check needs them. */
+export interface BatchEvent {
+  kind: "stripe" | "timer";
+  checkoutSessionId: string | null;
+}
+
+/**
+ * The same Checkout Session can arrive as several events (completed, async_payment_succeeded,
+ * redeliveries with new ids): once its order is provisioned, they bring nothing new.
+ */
+export function isSessionRedelivery(existing: StoredOrder | null, events: readonly BatchEvent[]): existing is StoredOrder {
+  if (existing?.provisioned !== true || existing.checkoutSessionId === null) return false;
+  return events.every((e) => e.kind === "stripe" && e.checkoutSessionId === existing.checkoutSessionId);
+}
+
+/** The domain a not yet placed order asks for, so that its current holder can be looked up before deciding. */
+export function requestedDomain(catalog: Catalog, subscription: SubscriptionView, checkout: CheckoutView | null, existing: StoredOrder | null): string | null {
+  if (existing?.domain != null) return null;
+  const resolved = resolveDomain(catalog, domainSources(subscription, checkout));
+  return resolved.ok ? resolved.domain : null;
+}
+
+function domainSources(sub: SubscriptionView, checkout: CheckoutView | null): Record<string, string>[] {
+  return [checkout?.fields ?? {}, checkout?.metadata ?? {}, sub.metadata];
 }
 
 export function decideOrder(input: DecisionInput): Decision {
+  const decision = decideFromStripe(input);
+  if (input.domainOwner === null || decision.order.domain === null || input.existing?.domain != null) return decision;
+  return {
+    order: { ...decision.order, state: "parked", domain: null, reason: `domain ${decision.order.domain} is already taken by subscription ${input.domainOwner}` },
+    manifest: null,
+    reviewAt: null,
+  };
+}
+
+function decideFromStripe(input: DecisionInput): Decision {
   const { subscription: sub, checkout, existing } = input;
   const life = lifecycleOf({
     status: sub.status,
@@ -110,7 +148,7 @@ export function decideOrder(input: DecisionInput): Decision {
 
   let domain = existing?.domain ?? null;
   if (domain === null) {
-    const resolved = resolveDomain(input.catalog, [checkout?.fields ?? {}, checkout?.metadata ?? {}, sub.metadata]);
+    const resolved = resolveDomain(input.catalog, domainSources(sub, checkout));
     if (!resolved.ok) return park(withOptions, resolved.reason);
     domain = resolved.domain;
   }

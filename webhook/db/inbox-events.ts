@@ -1,0 +1,64 @@
+// The inbox worker's SQL on stripe_events: claim a subscription, read its due events, and settle
+// them (processed, or failed with a retry time).
+import type pg from "pg";
+
+export interface PendingEvent {
+  id: string;
+  kind: "stripe" | "timer";
+  type: string;
+  checkout_session_id: string | null;
+  attempts: number;
+}
+
+// The lock row of `subscription_locks` (FOR UPDATE SKIP LOCKED) makes one worker own a subscription
+// until its transaction ends, in this process or any other.
+const CLAIM_SUBSCRIPTION = `
+SELECT e.subscription_id
+  FROM stripe_events e JOIN subscription_locks l USING (subscription_id)
+ WHERE e.state = 'pending' AND e.next_attempt_at <= now()
+ ORDER BY e.next_attempt_at
+ LIMIT 1
+   FOR UPDATE OF l SKIP LOCKED`;
+
+// Every pending Stripe event of the subscription is settled by one re-read of the current state,
+// including events waiting for a retry; timers only once they are due.
+const PENDING_EVENTS = `
+SELECT id, kind, type, checkout_session_id, attempts
+  FROM stripe_events
+ WHERE subscription_id = $1 AND state = 'pending' AND (kind = 'stripe' OR next_attempt_at <= now())
+ ORDER BY received_at
+   FOR UPDATE`;
+
+/** Locks the subscription with the most overdue event; null when nothing is due. */
+export async function claimSubscription(client: pg.PoolClient): Promise<string | null> {
+  const claimed = await client.query<{ subscription_id: string }>(CLAIM_SUBSCRIPTION);
+  return claimed.rows[0]?.subscription_id ?? null;
+}
+
+export async function pendingEvents(client: pg.PoolClient, subscriptionId: string): Promise<PendingEvent[]> {
+  return (await client.query<PendingEvent>(PENDING_EVENTS, [subscriptionId])).rows;
+}
+
+export async function markProcessed(client: pg.PoolClient, ids: readonly string[]): Promise<void> {
+  await client.query("UPDATE stripe_events SET state = 'processed', processed_at = now(), last_error = NULL WHERE id = ANY($1)", [ids]);
+}
+
+export interface Failure {
+  message: string;
+  permanent: boolean;
+  maxAttempts: number;
+  retryInMs: number;
+}
+
+/** Records a failed attempt; resolves how many of the events were dead-lettered by it. */
+export async function markFailed(client: pg.PoolClient, ids: readonly string[], f: Failure): Promise<number> {
+  const updated = await client.query<{ state: string }>(
+    `UPDATE stripe_events
+        SET attempts = attempts + 1, last_error = $2,
+            state = CASE WHEN $3 OR attempts + 1 >= $4 THEN 'dead' ELSE 'pending' END,
+            next_attempt_at = now() + $5 * interval '1 millisecond'
+      WHERE id = ANY($1) RETURNING state`,
+    [ids, f.message.slice(0, 2000), f.permanent, f.maxAttempts, f.retryInMs],
+  );
+  return updated.rows.filter((r) => r.state === "dead").length;
+}
