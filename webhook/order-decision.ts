@@ -87,7 +87,8 @@ export function decideOrder(input: DecisionInput): Decision {
   const decision = decideFromStripe(input);
   if (input.domainOwner === null || decision.order.domain === null || input.existing?.domain != null) return decision;
   return {
-    order: { ...decision.order, state: "parked", domain: null, reason: `domain ${decision.order.domain} is already taken by subscription ${input.domainOwner}` },
+    // Not provisioned: a redelivered Checkout event must re-read Stripe, not take the duplicate shortcut.
+    order: { ...decision.order, state: "parked", domain: null, provisioned: false, reason: `domain ${decision.order.domain} is already taken by subscription ${input.domainOwner}` },
     manifest: null,
     reviewAt: null,
   };

@@ -253,6 +253,7 @@ describe("parked orders", () => {
     expect(await order(service, first.subscription.id)).toMatchObject({ state: "active", domain: "acme.sites.openatria.com" });
     expect(await order(service, second.subscription.id)).toMatchObject({
       state: "parked",
+      provisioned: false,
       reason: `domain acme.sites.openatria.com is already taken by subscription ${first.subscription.id}`,
     });
     expect(service.applier.sites.size).toBe(1);

@@ -1,0 +1,72 @@
+// The pure order decision: one Stripe state and one stored order in, one order and HostedSite out.
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadCatalog, type Catalog } from "../../webhook/catalog.ts";
+import { decideOrder, type DecisionInput, type StoredOrder } from "../../webhook/order-decision.ts";
+import type { CheckoutView, SubscriptionView } from "../../webhook/stripe-objects.ts";
+
+const DAY = 86_400_000;
+const NOW = new Date("2027-03-01T12:00:00Z");
+let catalog: Catalog;
+
+beforeAll(async () => {
+  catalog = await loadCatalog();
+});
+
+function subscription(change: Partial<SubscriptionView> = {}): SubscriptionView {
+  return {
+    id: "sub_1Order",
+    status: "active",
+    customerId: "cus_1Order",
+    metadata: {},
+    items: [{ priceId: "price_community", lookupKey: "community_monthly", productMetadata: {}, quantity: 1 }],
+    canceledAt: null,
+    endedAt: null,
+    ...change,
+  };
+}
+
+function checkout(change: Partial<CheckoutView> = {}): CheckoutView {
+  return {
+    id: "cs_test_1Order",
+    subscriptionId: "sub_1Order",
+    paymentStatus: "paid",
+    email: "jane@acme.example.com",
+    name: null,
+    fields: { subdomain: "acme" },
+    metadata: {},
+    oneTimeItems: [],
+    ...change,
+  };
+}
+
+const provisioned: StoredOrder = { state: "active", domain: "acme.sites.openatria.com", checkoutSessionId: "cs_test_1Order", pastDueSince: null, provisioned: true };
+
+function decide(change: Partial<DecisionInput> = {}) {
+  return decideOrder({
+    catalog,
+    policy: { pastDueGraceMs: 7 * DAY, expireAfterMs: 14 * DAY },
+    namespace: "customers",
+    now: NOW,
+    subscription: subscription(),
+    checkout: checkout(),
+    customer: null,
+    existing: null,
+    lastSpec: null,
+    domainOwner: null,
+    ...change,
+  });
+}
+
+describe("decideOrder", () => {
+  it("provisions a paid order", () => {
+    const d = decide();
+    expect(d.order).toMatchObject({ state: "active", provisioned: true, domain: "acme.sites.openatria.com" });
+    expect(d.manifest?.spec).toMatchObject({ domain: "acme.sites.openatria.com", suspended: false });
+  });
+
+  it("parks an order whose domain another subscription holds, and leaves it unprovisioned", () => {
+    const d = decide({ domainOwner: "sub_1Other" });
+    expect(d.order).toMatchObject({ state: "parked", provisioned: false, domain: null, reason: "domain acme.sites.openatria.com is already taken by subscription sub_1Other" });
+    expect(d.manifest).toBeNull();
+  });
+});
