@@ -101,7 +101,8 @@ function decideFromStripe(input: DecisionInput): Decision {
     pastDueSince: existing?.pastDueSince ?? null,
     endedAt: sub.endedAt,
     canceledAt: sub.canceledAt,
-    wasSuspended: existing?.state === "suspended",
+    // The last spec remembers a suspension even while the order is parked (its state says "parked").
+    wasSuspended: existing?.state === "suspended" || input.lastSpec?.suspended === true,
     now: input.now,
     policy: input.policy,
   });

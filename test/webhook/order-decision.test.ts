@@ -69,4 +69,16 @@ describe("decideOrder", () => {
     expect(d.order).toMatchObject({ state: "parked", provisioned: false, domain: null, reason: "domain acme.sites.openatria.com is already taken by subscription sub_1Other" });
     expect(d.manifest).toBeNull();
   });
+
+  it("keeps a site suspended through cancellation when its order was parked while suspended", () => {
+    const lastSpec = decide({ subscription: subscription({ status: "unpaid" }), existing: provisioned }).manifest?.spec ?? null;
+    expect(lastSpec?.suspended).toBe(true);
+    const ended = Math.floor(NOW.getTime() / 1000) * 1000;
+    const d = decide({
+      subscription: subscription({ status: "canceled", endedAt: new Date(ended), canceledAt: new Date(ended) }),
+      existing: { ...provisioned, state: "parked" },
+      lastSpec,
+    });
+    expect(d.manifest?.spec).toMatchObject({ suspended: true, expiresAt: "2027-03-15T12:00:00Z" });
+  });
 });
