@@ -44,7 +44,7 @@ export const WEBHOOK_OPTIONS = {
     schema: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional().transform((u) => (u === undefined ? undefined : new URL(u))),
     description: "Stripe API address (a local stub in tests); api.stripe.com when unset",
   },
-  tolerance: { flag: "signature-tolerance", env: "STRIPE_SIGNATURE_TOLERANCE", schema: duration("300s").refine((ms) => ms >= 1_000, { error: "must be at least 1s" }), description: "oldest signature timestamp accepted (default 300s)" },
+  tolerance: { flag: "signature-tolerance", env: "STRIPE_SIGNATURE_TOLERANCE", schema: duration("300s").refine((ms) => ms >= 1_000, { error: "must be at least 1s" }), description: "largest signature timestamp difference accepted, past or future (default 300s)" },
   bodyLimit: { flag: "body-limit", env: "WEBHOOK_BODY_LIMIT", schema: z.coerce.number().int().min(1_024).max(16 * 1024 * 1024).default(1024 * 1024), description: "largest request body in bytes (default 1048576)" },
   databaseUrl: {
     flag: "database-url",
