@@ -24,7 +24,7 @@ export interface InboxWorkerOptions {
   namespace: string;
   logger: Logger;
   metrics: WebhookMetrics;
-  /** After this many failed attempts an event is dead-lettered with its last error. */
+  /** After this many failed attempts an event counts as stuck (logged as an error); it keeps retrying. */
   maxAttempts: number;
   backoff: BackoffPolicy;
   concurrency: number;
@@ -84,13 +84,15 @@ export async function processNextSubscription(options: InboxWorkerOptions): Prom
       const permanent = error instanceof PermanentError;
       const attempts = Math.max(...events.map((e) => e.attempts)) + 1;
       const delay = backoffDelayMs(attempts, options.backoff);
-      const dead = await markFailed(client, ids, { message, permanent, maxAttempts: options.maxAttempts, retryInMs: delay });
+      const dead = await markFailed(client, ids, { message, permanent, retryInMs: delay });
       outcome = dead > 0 ? "dead" : "retry";
       if (dead > 0) {
         metrics.deadLettered.inc(dead);
         log.error({ outcome, err: message, deadLettered: dead }, "inbox events dead-lettered");
       } else {
-        log.warn({ outcome, err: message, attempt: attempts, retryInMs: delay }, "processing failed; will retry");
+        // Beyond the budget it keeps retrying; the error level and stripe_webhook_events_stuck alert.
+        const level = attempts >= options.maxAttempts ? "error" : "warn";
+        log[level]({ outcome, err: message, attempt: attempts, retryInMs: delay }, "processing failed; will retry");
       }
     }
     await client.query("COMMIT");

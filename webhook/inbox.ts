@@ -46,6 +46,12 @@ export async function inboxDepth(db: pg.Pool): Promise<number> {
   return result.rows[0]?.n ?? 0;
 }
 
+/** Pending events and timers that failed at least `attempts` times: still retried, but worth an alert. */
+export async function stuckEvents(db: pg.Pool, attempts: number): Promise<number> {
+  const result = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM stripe_events WHERE state = 'pending' AND attempts >= $1", [attempts]);
+  return result.rows[0]?.n ?? 0;
+}
+
 /**
  * Forgets processed events older than the retention. Stripe redelivers for up to 3 days and
  * allows manual resends for up to 30, so the retention must stay above that for dedup to hold.

@@ -288,6 +288,35 @@ describe("outages", () => {
     expect(await service.metrics.registry.getSingleMetricAsString("stripe_webhook_dead_lettered_total")).toMatch(/ 1$/m);
   });
 
+  it("keeps retrying beyond the attempt budget while the API key is refused, reports it as stuck, and converges once it works", async () => {
+    const seeded = seedOrder(stub, { items: { community_monthly: 1 } });
+    stub.fail(Infinity, 401);
+    expect(await deliver(service, checkoutEvent(stub, "checkout.session.completed", seeded.session.id))).toBe(200);
+    const stuck = await eventually(async () => {
+      const r = await service.pool.query<{ state: string; attempts: number }>("SELECT state, attempts FROM stripe_events");
+      return (r.rows[0]?.attempts ?? 0) >= 7 ? r.rows[0] : undefined;
+    });
+    expect(stuck.state).toBe("pending");
+    expect(await service.metrics.registry.getSingleMetricAsString("stripe_webhook_events_stuck")).toMatch(/ 1$/m);
+    stub.fail(0);
+    await settled(service);
+    expect(service.applier.site(seeded.subscription.id)?.spec.suspended).toBe(false);
+    expect(await service.metrics.registry.getSingleMetricAsString("stripe_webhook_dead_lettered_total")).toMatch(/ 0$/m);
+  });
+
+  it("never lets a grace timer die while Stripe is unavailable: the site is suspended once it answers", async () => {
+    const { subscription } = await buy({ items: { community_monthly: 1 } });
+    await changeSubscription(subscription.id, { status: "past_due" });
+    stub.fail(Infinity, 401);
+    await eventually(async () => {
+      const r = await service.pool.query<{ attempts: number }>("SELECT attempts FROM stripe_events WHERE kind = 'timer' AND state = 'pending'");
+      return (r.rows[0]?.attempts ?? 0) >= 7;
+    });
+    stub.fail(0);
+    await eventually(() => service.applier.site(subscription.id)?.spec.suspended === true, 5_000, "suspension after the outage");
+    expect(await order(service, subscription.id)).toMatchObject({ state: "suspended" });
+  });
+
   it("keeps a paid order while the Kubernetes API is down and applies it exactly once when it is back", async () => {
     service.applier.down = true;
     const seeded = seedOrder(stub, { items: { community_monthly: 1 } });

@@ -46,19 +46,22 @@ export async function markProcessed(client: pg.PoolClient, ids: readonly string[
 export interface Failure {
   message: string;
   permanent: boolean;
-  maxAttempts: number;
   retryInMs: number;
 }
 
-/** Records a failed attempt; resolves how many of the events were dead-lettered by it. */
+/**
+ * Records a failed attempt; resolves how many of the events were dead-lettered by it. Only a
+ * permanent error kills a Stripe event: Stripe already has its 2xx and never resends, so an outage
+ * of any length must end in processing, not in a dead letter. Timers never die.
+ */
 export async function markFailed(client: pg.PoolClient, ids: readonly string[], f: Failure): Promise<number> {
   const updated = await client.query<{ state: string }>(
     `UPDATE stripe_events
         SET attempts = attempts + 1, last_error = $2,
-            state = CASE WHEN $3 OR attempts + 1 >= $4 THEN 'dead' ELSE 'pending' END,
-            next_attempt_at = now() + $5 * interval '1 millisecond'
+            state = CASE WHEN $3 AND kind = 'stripe' THEN 'dead' ELSE 'pending' END,
+            next_attempt_at = now() + $4 * interval '1 millisecond'
       WHERE id = ANY($1) RETURNING state`,
-    [ids, f.message.slice(0, 2000), f.permanent, f.maxAttempts, f.retryInMs],
+    [ids, f.message.slice(0, 2000), f.permanent, f.retryInMs],
   );
   return updated.rows.filter((r) => r.state === "dead").length;
 }
