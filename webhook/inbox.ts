@@ -9,6 +9,7 @@ export interface InboxEvent {
   subscriptionId: string;
   checkoutSessionId: string | null;
   livemode: boolean;
+  apiVersion: string | null;
   /** Unix seconds, as in the event. */
   created: number;
   /** The verified raw JSON body, stored as received. */
@@ -17,8 +18,8 @@ export interface InboxEvent {
 
 const STORE_EVENT = `
 WITH ev AS (
-  INSERT INTO stripe_events (id, type, subscription_id, checkout_session_id, livemode, event_created_at, payload)
-  VALUES ($1, $2, $3, $4, $5, to_timestamp($6), $7::jsonb)
+  INSERT INTO stripe_events (id, type, subscription_id, checkout_session_id, livemode, event_created_at, payload, api_version)
+  VALUES ($1, $2, $3, $4, $5, to_timestamp($6), $7::jsonb, $8)
   ON CONFLICT (id) DO NOTHING
   RETURNING subscription_id
 ), locked AS (
@@ -36,6 +37,7 @@ export async function storeEvent(db: pg.Pool | pg.PoolClient, e: InboxEvent): Pr
     e.livemode,
     e.created,
     e.rawJson,
+    e.apiVersion,
   ]);
   return result.rows[0]?.stored === 1 ? "stored" : "duplicate";
 }

@@ -62,6 +62,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
           subscriptionId: route.subscriptionId,
           checkoutSessionId: route.checkoutSessionId,
           livemode: event.livemode,
+          apiVersion: event.api_version ?? null,
           created: event.created,
           rawJson: raw.toString("utf8"),
         });

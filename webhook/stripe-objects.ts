@@ -18,6 +18,8 @@ export const EventEnvelope = z.object({
   type: z.string().min(1).max(255),
   created: z.int(),
   livemode: z.boolean(),
+  /** The endpoint's API version; payload shapes follow it. Null for events sent with the account default of old accounts. */
+  api_version: z.string().max(64).nullable().optional(),
   data: z.object({ object: z.record(z.string(), z.unknown()) }),
 });
 export type EventEnvelope = z.infer<typeof EventEnvelope>;
@@ -42,7 +44,10 @@ export type EventRoute =
 
 const CheckoutObject = z.object({ id: CheckoutSessionId, mode: z.string().optional(), subscription: ref("sub").nullable().optional() });
 const SubscriptionObject = z.object({ id: SubscriptionId });
+// Since 2025-03-31.basil an invoice names its subscription under `parent`; endpoints on older API
+// versions still send the top-level `subscription`.
 const InvoiceObject = z.object({
+  subscription: ref("sub").nullable().optional(),
   parent: z
     .object({ subscription_details: z.object({ subscription: ref("sub").nullable().optional() }).nullable().optional() })
     .nullable()
@@ -66,7 +71,7 @@ export function routeEvent(event: EventEnvelope): EventRoute {
   }
   if (INVOICE_EVENTS.has(event.type)) {
     const invoice = InvoiceObject.safeParse(object);
-    const sub = invoice.success ? invoice.data.parent?.subscription_details?.subscription : undefined;
+    const sub = invoice.success ? (invoice.data.parent?.subscription_details?.subscription ?? invoice.data.subscription) : undefined;
     return sub == null ? { handled: false, reason: "invoice without subscription" } : { handled: true, subscriptionId: sub, checkoutSessionId: null };
   }
   return { handled: false, reason: "event type not used" };

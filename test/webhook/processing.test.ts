@@ -2,7 +2,7 @@
 // parked orders, reordered and duplicated events, Stripe and Kubernetes outages.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { GRACE_PERIOD_ENDS_ANNOTATION, PAYMENT_STATUS_ANNOTATION, siteName } from "../../webhook/hostedsite-manifest.ts";
-import { checkoutEvent, invoiceEvent, subscriptionEvent } from "../harness/stripe/events.ts";
+import { checkoutEvent, invoiceEvent, preBasilInvoiceEvent, subscriptionEvent } from "../harness/stripe/events.ts";
 import { ensurePrice, seedOrder, type OrderOptions, type SeededOrder } from "../harness/stripe/orders.ts";
 import { startStripeStub, type StripeStub } from "../harness/stripe/stub.ts";
 import { deliver, eventually, order, settled, startTestPostgres, startTestWebhook, type FakeApplier, type TestPostgres } from "./support.ts";
@@ -179,6 +179,19 @@ describe("lifecycle", () => {
     site = siteOf(subscription.id);
     expect(site.spec.suspended).toBe(false);
     expect(site.metadata.annotations).toEqual({ [PAYMENT_STATUS_ANNOTATION]: "active" });
+  });
+
+  it("accepts invoice events of endpoints older than 2025-03-31.basil and records each event's API version", async () => {
+    const { subscription } = await buy({ items: { community_monthly: 1 } });
+    stub.subscriptions.get(subscription.id)!.status = "unpaid";
+    expect(await deliver(service, preBasilInvoiceEvent("invoice.payment_failed", subscription.id))).toBe(200);
+    await settled(service);
+    expect(siteOf(subscription.id).spec.suspended).toBe(true);
+    const versions = await service.pool.query<{ type: string; api_version: string }>("SELECT type, api_version FROM stripe_events ORDER BY received_at");
+    expect(versions.rows).toEqual([
+      { type: "checkout.session.completed", api_version: "2026-10-28.endive" },
+      { type: "invoice.payment_failed", api_version: "2024-06-20" },
+    ]);
   });
 
   it("suspends on unpaid and paused, resumes on active, and sets expiresAt when canceled", async () => {
