@@ -6,7 +6,7 @@ import { formatPath } from "../crds/manifests.ts";
 import { email as emailSchema } from "../crds/primitives.ts";
 import type { Catalog } from "./catalog.ts";
 import { mapPurchase, type ChosenOptions } from "./catalog-mapping.ts";
-import { resolveDomain } from "./domain.ts";
+import { asciiEmail, resolveDomain } from "./domain.ts";
 import { buildManifest, rfc3339, type HostedSiteManifest } from "./hostedsite-manifest.ts";
 import { lifecycleOf, type LifecyclePolicy, type Phase } from "./lifecycle.ts";
 import type { CheckoutView, SubscriptionView } from "./stripe-objects.ts";
@@ -156,7 +156,7 @@ function decideFromStripe(input: DecisionInput): Decision {
   }
   const withDomain = { ...withOptions, domain };
 
-  const email = emailSchema().safeParse(rawEmail?.trim() ?? "");
+  const email = emailSchema().safeParse(asciiEmail(rawEmail ?? ""));
   if (!email.success) {
     return park(withDomain, rawEmail === null ? "no customer e-mail address" : `customer e-mail: ${email.error.issues[0]?.message}`);
   }

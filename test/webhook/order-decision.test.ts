@@ -81,4 +81,16 @@ describe("decideOrder", () => {
     });
     expect(d.manifest?.spec).toMatchObject({ suspended: true, expiresAt: "2027-03-15T12:00:00Z" });
   });
+
+  it.each([
+    ["sean.o'brien@example.ie", "sean.o'brien@example.ie"],
+    ["a+b/c=d@example.com", "a+b/c=d@example.com"],
+    ["{x}~y@example.com", "{x}~y@example.com"],
+    ["anna@bücher.example", "anna@xn--bcher-kva.example"],
+    ["ivan@пример.рф", "ivan@xn--e1afmkfd.xn--p1ai"],
+  ])("provisions a paid order of %s", (address, owner) => {
+    const d = decide({ checkout: checkout({ email: address }) });
+    expect(d.order).toMatchObject({ state: "active", customerEmail: owner });
+    expect(d.manifest?.spec.owner).toEqual({ email: owner });
+  });
 });
