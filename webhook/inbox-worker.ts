@@ -6,7 +6,7 @@ import type pg from "pg";
 import type { Logger } from "../controller/logger.ts";
 import { backoffDelayMs, type BackoffPolicy } from "./backoff.ts";
 import type { Catalog } from "./catalog.ts";
-import { claimSubscription, markFailed, markProcessed, pendingEvents, type PendingEvent } from "./db/inbox-events.ts";
+import { claimSubscription, fanOutCustomer, markFailed, markProcessed, pendingEvents, type PendingEvent } from "./db/inbox-events.ts";
 import { loadOrder, saveManifest, saveOrder, scheduleReview, touchOrder } from "./db/orders.ts";
 import { siteName } from "./hostedsite-manifest.ts";
 import type { LifecyclePolicy } from "./lifecycle.ts";
@@ -62,8 +62,14 @@ export async function processNextSubscription(options: InboxWorkerOptions): Prom
       await client.query("COMMIT");
       return true;
     }
-    const started = performance.now();
     const ids = events.map((e) => e.id);
+    if (subscriptionId.startsWith("cus_")) {
+      const reviews = await fanOutCustomer(client, subscriptionId, ids);
+      await client.query("COMMIT");
+      logger.info({ customer: subscriptionId, events: ids.length, subscriptions: reviews }, "customer changed: its subscriptions are re-read");
+      return true;
+    }
+    const started = performance.now();
     const last = events.at(-1) as PendingEvent;
     const log = logger.child({ subscription: subscriptionId, events: ids.length, lastEvent: last.id });
 

@@ -6,7 +6,8 @@ import type pg from "pg";
 export interface InboxEvent {
   id: string;
   type: string;
-  subscriptionId: string;
+  /** The subscription it is processed under, or the customer for customer events (see fanOutCustomer). */
+  key: string;
   checkoutSessionId: string | null;
   livemode: boolean;
   apiVersion: string | null;
@@ -32,7 +33,7 @@ export async function storeEvent(db: pg.Pool | pg.PoolClient, e: InboxEvent): Pr
   const result = await db.query<{ stored: number }>(STORE_EVENT, [
     e.id,
     e.type,
-    e.subscriptionId,
+    e.key,
     e.checkoutSessionId,
     e.livemode,
     e.created,

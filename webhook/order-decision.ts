@@ -15,6 +15,7 @@ export type OrderState = Phase | "parked";
 
 export interface StoredOrder {
   state: OrderState;
+  customerEmail: string | null;
   domain: string | null;
   checkoutSessionId: string | null;
   pastDueSince: Date | null;
@@ -49,6 +50,7 @@ export interface DecisionInput {
   now: Date;
   subscription: SubscriptionView;
   checkout: CheckoutView | null;
+  /** The Customer as it is now; null once deleted. */
   customer: { email: string | null; name: string | null } | null;
   existing: StoredOrder | null;
   /** The spec last handed to the relay, if any. */
@@ -106,7 +108,9 @@ function decideFromStripe(input: DecisionInput): Decision {
     now: input.now,
     policy: input.policy,
   });
-  const rawEmail = checkout?.email ?? input.customer?.email ?? null;
+  // The Customer's current address wins over the one typed at Checkout (customer.updated); a deleted
+  // Customer (null) keeps the address the order already has.
+  const rawEmail = input.customer?.email ?? checkout?.email ?? existing?.customerEmail ?? null;
   const base: OrderRecord = {
     state: life.phase,
     reason: null,
@@ -162,7 +166,7 @@ function decideFromStripe(input: DecisionInput): Decision {
   }
 
   const owner: HostedSiteSpecInput["owner"] = { email: email.data };
-  const displayName = Owner.shape.displayName.safeParse(checkout?.name ?? input.customer?.name ?? undefined);
+  const displayName = Owner.shape.displayName.safeParse(input.customer?.name ?? checkout?.name ?? undefined);
   if (displayName.success && displayName.data !== undefined) owner.displayName = displayName.data;
 
   const spec: HostedSiteSpecInput = {

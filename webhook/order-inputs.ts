@@ -23,7 +23,7 @@ export async function loadOrderInputs(
   if (checkout !== null && checkout.subscriptionId !== null && checkout.subscriptionId !== subscriptionId) {
     throw new PermanentError(`checkout session ${checkout.id} belongs to ${checkout.subscriptionId}, not ${subscriptionId}`);
   }
-  const customer = checkout?.email ? null : await reader.customer(subscription.customerId);
+  const customer = await reader.customer(subscription.customerId);
   const lastSpec = await loadLastSpec(client, subscriptionId);
   const domain = requestedDomain(catalog, subscription, checkout, existing);
   return { subscription, checkout, customer, lastSpec, domainOwner: domain === null ? null : await domainOwner(client, domain, subscriptionId) };

@@ -54,13 +54,15 @@ export function buildServer(options: ServerOptions): FastifyInstance {
         return reply.code(200).send({ received: true, ignored: route.reason });
       }
 
+      const byCustomer = "customerId" in route;
+      const key = byCustomer ? route.customerId : route.subscriptionId;
       let outcome: "stored" | "duplicate";
       try {
         outcome = await storeEvent(pool, {
           id: event.id,
           type: event.type,
-          subscriptionId: route.subscriptionId,
-          checkoutSessionId: route.checkoutSessionId,
+          key,
+          checkoutSessionId: byCustomer ? null : route.checkoutSessionId,
           livemode: event.livemode,
           apiVersion: event.api_version ?? null,
           created: event.created,
@@ -81,7 +83,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
         return reply.code(503).header("retry-after", "10").send({ error: "temporarily unavailable" });
       }
       metrics.eventsReceived.inc({ type: event.type, outcome });
-      log.info({ subscription: route.subscriptionId, outcome }, "stripe event received");
+      log.info({ ...(byCustomer ? { customer: key } : { subscription: key }), outcome }, "stripe event received");
       if (outcome === "stored") options.onStored?.();
       return reply.code(200).send({ received: true, duplicate: outcome === "duplicate" });
     });

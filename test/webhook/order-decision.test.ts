@@ -39,7 +39,7 @@ function checkout(change: Partial<CheckoutView> = {}): CheckoutView {
   };
 }
 
-const provisioned: StoredOrder = { state: "active", domain: "acme.sites.openatria.com", checkoutSessionId: "cs_test_1Order", pastDueSince: null, provisioned: true };
+const provisioned: StoredOrder = { state: "active", customerEmail: "jane@acme.example.com", domain: "acme.sites.openatria.com", checkoutSessionId: "cs_test_1Order", pastDueSince: null, provisioned: true };
 
 function decide(change: Partial<DecisionInput> = {}) {
   return decideOrder({
@@ -92,5 +92,22 @@ describe("decideOrder", () => {
     const d = decide({ checkout: checkout({ email: address }) });
     expect(d.order).toMatchObject({ state: "active", customerEmail: owner });
     expect(d.manifest?.spec.owner).toEqual({ email: owner });
+  });
+
+  it("takes the owner's address from the Customer as it is now, not from the Checkout Session", () => {
+    const d = decide({ existing: provisioned, customer: { email: "jane.doe@acme.example.com", name: "Jane Doe" } });
+    expect(d.manifest?.spec.owner).toEqual({ email: "jane.doe@acme.example.com", displayName: "Jane Doe" });
+  });
+
+  it("keeps the stored address of an ended order whose Customer was deleted, without parking it", () => {
+    const ended = new Date(NOW.getTime() - DAY);
+    const d = decide({
+      subscription: subscription({ status: "canceled", endedAt: ended, canceledAt: ended }),
+      checkout: checkout({ email: null }),
+      customer: null,
+      existing: { ...provisioned, state: "ended" },
+    });
+    expect(d.order).toMatchObject({ state: "ended", reason: null, customerEmail: "jane@acme.example.com" });
+    expect(d.manifest?.spec.owner).toEqual({ email: "jane@acme.example.com" });
   });
 });

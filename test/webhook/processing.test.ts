@@ -2,7 +2,7 @@
 // parked orders, reordered and duplicated events, Stripe and Kubernetes outages.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { GRACE_PERIOD_ENDS_ANNOTATION, PAYMENT_STATUS_ANNOTATION, siteName } from "../../webhook/hostedsite-manifest.ts";
-import { checkoutEvent, invoiceEvent, preBasilInvoiceEvent, subscriptionEvent } from "../harness/stripe/events.ts";
+import { checkoutEvent, customerEvent, invoiceEvent, preBasilInvoiceEvent, subscriptionEvent } from "../harness/stripe/events.ts";
 import { ensurePrice, seedOrder, type OrderOptions, type SeededOrder } from "../harness/stripe/orders.ts";
 import { startStripeStub, type StripeStub } from "../harness/stripe/stub.ts";
 import { deliver, eventually, order, settled, startTestPostgres, startTestWebhook, type FakeApplier, type TestPostgres } from "./support.ts";
@@ -211,6 +211,28 @@ describe("lifecycle", () => {
     const site = siteOf(subscription.id);
     expect(site.spec).toMatchObject({ suspended: false, expiresAt: "2027-02-03T12:00:00Z" });
     expect(await order(service, subscription.id)).toMatchObject({ state: "ended", subscription_status: "canceled" });
+  });
+});
+
+describe("customers", () => {
+  it("follows the Customer's e-mail on customer.updated, for each of its subscriptions not ended", async () => {
+    const first = await buy({ items: { community_monthly: 1 }, email: "old@initech.example.com" });
+    const customer = stub.customers.get(first.customerId)!;
+    customer.email = "new@initech.example.com";
+    expect(await deliver(service, customerEvent(stub, "customer.updated", first.customerId))).toBe(200);
+    await eventually(() => siteOf(first.subscription.id).spec.owner.email === "new@initech.example.com", 5_000, "the new owner e-mail");
+    expect(await order(service, first.subscription.id)).toMatchObject({ state: "active", customer_email: "new@initech.example.com" });
+  });
+
+  it("leaves an ended order and its e-mail alone when the Customer is deleted", async () => {
+    const { subscription, session, customerId } = await buy({ items: { community_monthly: 1 }, email: "gone@initech.example.com" });
+    await changeSubscription(subscription.id, { status: "canceled", ended_at: Math.floor(Date.now() / 1000) }, "customer.subscription.deleted");
+    session.email = null;
+    stub.customers.get(customerId)!.deleted = true;
+    expect(await deliver(service, customerEvent(stub, "customer.deleted", customerId))).toBe(200);
+    expect(await deliver(service, subscriptionEvent(stub, "customer.subscription.updated", subscription.id))).toBe(200);
+    await settled(service);
+    expect(await order(service, subscription.id)).toMatchObject({ state: "ended", reason: null, customer_email: "gone@initech.example.com" });
   });
 });
 

@@ -168,7 +168,7 @@ describe("migrations and the embedded default", () => {
     try {
       await migrate(pool);
       for (const id of ["evt_old", "evt_pending", "evt_dead", "evt_recent"]) {
-        await storeEvent(pool, { id, type: "invoice.paid", subscriptionId: "sub_X", checkoutSessionId: null, livemode: false, apiVersion: null, created: 0, rawJson: "{}" });
+        await storeEvent(pool, { id, type: "invoice.paid", key: "sub_X", checkoutSessionId: null, livemode: false, apiVersion: null, created: 0, rawJson: "{}" });
       }
       await pool.query("UPDATE stripe_events SET state = 'processed', processed_at = now() - interval '50 days' WHERE id = 'evt_old'");
       await pool.query("UPDATE stripe_events SET state = 'dead' WHERE id = 'evt_dead'");
@@ -177,7 +177,7 @@ describe("migrations and the embedded default", () => {
       const left = await pool.query<{ id: string }>("SELECT id FROM stripe_events ORDER BY id");
       expect(left.rows.map((r) => r.id)).toEqual(["evt_dead", "evt_pending", "evt_recent"]);
       // A redelivery of a forgotten event would be stored again; one still kept is a duplicate.
-      expect(await storeEvent(pool, { id: "evt_recent", type: "invoice.paid", subscriptionId: "sub_X", checkoutSessionId: null, livemode: false, apiVersion: null, created: 0, rawJson: "{}" })).toBe("duplicate");
+      expect(await storeEvent(pool, { id: "evt_recent", type: "invoice.paid", key: "sub_X", checkoutSessionId: null, livemode: false, apiVersion: null, created: 0, rawJson: "{}" })).toBe("duplicate");
     } finally {
       await pool.end();
     }

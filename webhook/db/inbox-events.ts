@@ -65,3 +65,26 @@ export async function markFailed(client: pg.PoolClient, ids: readonly string[], 
   );
   return updated.rows.filter((r) => r.state === "dead").length;
 }
+
+/**
+ * A customer event (e-mail or name changed, customer deleted) concerns every subscription of the
+ * customer: each order not ended gets a review row, processed like any event of its subscription
+ * (a re-read of Stripe). The customer's events are settled. Resolves how many reviews were queued.
+ */
+export async function fanOutCustomer(client: pg.PoolClient, customerId: string, ids: readonly string[]): Promise<number> {
+  const queued = await client.query<{ n: number }>(
+    `WITH reviews AS (
+       INSERT INTO stripe_events (id, kind, type, subscription_id, payload)
+       SELECT 'review:' || $2 || ':' || subscription_id, 'timer', 'review.customer_changed', subscription_id, '{}'::jsonb
+         FROM orders WHERE customer_id = $1 AND state <> 'ended'
+       ON CONFLICT (id) DO NOTHING
+       RETURNING subscription_id
+     ), locks AS (
+       INSERT INTO subscription_locks (subscription_id) SELECT subscription_id FROM reviews ON CONFLICT DO NOTHING
+     )
+     SELECT count(*)::int AS n FROM reviews`,
+    [customerId, ids.at(-1)],
+  );
+  await markProcessed(client, ids);
+  return queued.rows[0]?.n ?? 0;
+}

@@ -7,6 +7,7 @@ import type { OrderRecord, OrderState, StoredOrder } from "../order-decision.ts"
 
 interface OrderRow {
   state: OrderState;
+  customer_email: string | null;
   domain: string | null;
   checkout_session_id: string | null;
   past_due_since: Date | null;
@@ -15,12 +16,12 @@ interface OrderRow {
 
 export async function loadOrder(client: pg.PoolClient, subscriptionId: string): Promise<StoredOrder | null> {
   const row = (
-    await client.query<OrderRow>("SELECT state, domain, checkout_session_id, past_due_since, provisioned FROM orders WHERE subscription_id = $1", [
+    await client.query<OrderRow>("SELECT state, customer_email, domain, checkout_session_id, past_due_since, provisioned FROM orders WHERE subscription_id = $1", [
       subscriptionId,
     ])
   ).rows[0];
   if (row === undefined) return null;
-  return { state: row.state, domain: row.domain, checkoutSessionId: row.checkout_session_id, pastDueSince: row.past_due_since, provisioned: row.provisioned };
+  return { state: row.state, customerEmail: row.customer_email, domain: row.domain, checkoutSessionId: row.checkout_session_id, pastDueSince: row.past_due_since, provisioned: row.provisioned };
 }
 
 /** The spec last handed to the relay, if any. */

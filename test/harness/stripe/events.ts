@@ -88,3 +88,9 @@ export function invoiceEvent(type: string, subscriptionId: string): StripeEvent 
 export function preBasilInvoiceEvent(type: string, subscriptionId: string, apiVersion = "2024-06-20"): StripeEvent {
   return stripeEvent(type, { id: `in_${randomBytes(8).toString("hex")}`, object: "invoice", subscription: subscriptionId }, { apiVersion });
 }
+
+export function customerEvent(stub: StripeStub, type: "customer.updated" | "customer.deleted", customerId: string): StripeEvent {
+  const customer = stub.customers.get(customerId);
+  if (customer === undefined) throw new Error(`no customer ${customerId} in the stub`);
+  return stripeEvent(type, { id: customer.id, object: "customer", email: customer.email, name: customer.name ?? null });
+}
