@@ -9,7 +9,7 @@ import type { WebhookConfig } from "./config.ts";
 import { startEmbeddedPostgres, type EmbeddedPostgresServer } from "./db/embedded-postgres.ts";
 import { migrate } from "./db/migrate.ts";
 import { createPool } from "./db/pool.ts";
-import { inboxDepth, pruneProcessedEvents } from "./inbox.ts";
+import { inboxDepth, pruneProcessedEvents, stuckEvents } from "./inbox.ts";
 import { startInboxWorker } from "./inbox-worker.ts";
 import { APPLY_TIMEOUT_MS, kubeApplier } from "./kube-applier.ts";
 import { createMetrics, type WebhookMetrics } from "./metrics.ts";
@@ -63,7 +63,7 @@ export async function startWebhookService(config: WebhookConfig, logger: Logger,
     const applied = await migrate(pool);
     if (applied.length > 0) logger.info({ versions: applied }, "database migrations applied");
 
-    const metrics = createMetrics({ inboxDepth: () => inboxDepth(pool) });
+    const metrics = createMetrics({ inboxDepth: () => inboxDepth(pool), stuckEvents: () => stuckEvents(pool, config.maxAttempts) });
     const reader = overrides.reader ?? stripeReader(createStripeClient({ apiKey: config.apiKey, apiBase: config.apiBase }));
     const backoff: BackoffPolicy = { baseMs: config.retryBase, maxMs: config.retryMax };
     const pollMs = overrides.pollMs ?? 1_000;

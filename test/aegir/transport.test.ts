@@ -42,6 +42,14 @@ describe("execHandler", () => {
     expect(JSON.parse(io.out())).toMatchObject({ account: { uid: 1, name: "admin" } });
   });
 
+  it("passes an e-mail address with an apostrophe to drush as one --mail= word", async () => {
+    const sim = simulator();
+    const io = streams(undefined);
+    const code = await sim.execHandler()({ command: commandLine(commands.userCreate("@support.example.com", "sean", "sean.o'brien@example.ie").argv), ...io, signal: new AbortController().signal, clientPort: 50000 });
+    expect(code).toBe(0);
+    expect(io.out()).toContain("User mail     :  sean.o'brien@example.ie");
+  });
+
   it("does not wait for stdin on commands that do not read it, and relays failures", async () => {
     const sim = simulator();
     const io = streams(undefined);

@@ -132,7 +132,7 @@ describe.skipIf(HELM_VERSION === undefined)("probe and scrape paths against the 
   const endpoints: Endpoint[] = [];
   let metricsUrl: string;
   let probesUrl: string;
-  const webhookMetrics = createMetrics({ inboxDepth: () => Promise.resolve(0), processMetrics: false });
+  const webhookMetrics = createMetrics({ inboxDepth: () => Promise.resolve(0), stuckEvents: () => Promise.resolve(0), processMetrics: false });
   // readyz asks PostgreSQL for the migrations table; this pool answers as a migrated database would.
   const pool = { query: () => Promise.resolve({ rows: [{ "?column?": 1 }], rowCount: 1 }) } as unknown as pg.Pool;
   const app = buildServer({ pool, secrets: ["whsec_probe"], toleranceSeconds: 300, bodyLimit: 1_048_576, metrics: webhookMetrics, logger: createLogger({ name: "chart-test", level: "silent" }) });

@@ -49,6 +49,8 @@ export interface StubCustomer {
   id: string;
   email: string | null;
   name?: string | null;
+  /** Stripe still answers for a deleted customer, with only its id and `deleted: true`. */
+  deleted?: boolean;
 }
 
 export interface StripeStub {
@@ -129,6 +131,7 @@ export async function startStripeStub(apiKey = "sk_test_stub"): Promise<StripeSt
     }
     if (collection === "customers" && id !== undefined) {
       const customer = stub.customers.get(id);
+      if (customer?.deleted === true) return json(res, { id: customer.id, object: "customer", deleted: true });
       return customer ? json(res, { object: "customer", name: null, ...customer }) : missing(res, id);
     }
     return error(res, 404, "invalid_request_error", `stub: unknown path ${url.pathname}`);
