@@ -46,7 +46,7 @@ export function registerStorefront(app: FastifyInstance, options: StorefrontOpti
   const { catalog, pool, stripe, sites, logger, prefix } = options;
   const offer = buildOffer(catalog);
   const brand: Branding = { shopName: options.shopName, accent: options.accent, prefix };
-  const stylesheet = STYLESHEET.replace("ACCENT", options.accent);
+  const stylesheet = STYLESHEET.replace("__ACCENT__", options.accent);
   const csrf = csrfTokens(options.csrfKey);
   const limiter = rateLimiter({ limit: options.checkoutRateLimit, windowMs: 60_000, ...(options.now ? { now: options.now } : {}) });
   const secure = () => options.publicUrl().startsWith("https:");
@@ -189,8 +189,12 @@ export function registerStorefront(app: FastifyInstance, options: StorefrontOpti
     return html(reply, cartPage(brand, offer, { quote: q, csrfToken: token, available, dnsTarget: options.dnsTarget, notice }));
   }
 
-  /** Rate limit, then the form token; a refusal is the reply to send. */
+  /** The shop's own form, within the rate limit, with its token; a refusal is the reply to send. */
   function guard(request: FastifyRequest, reply: FastifyReply): FastifyReply | null {
+    // Other content types reach here parsed by fastify's defaults (JSON, text): not this shop's form.
+    if (!(request.body instanceof URLSearchParams)) {
+      return html(reply.code(415), messagePage(brand, "Sorry", "This page accepts its own form only.", { href: `${prefix}/cart`, label: "Back to your order" }));
+    }
     const taken = limiter.take(request.ip);
     if (!taken.ok) {
       logger.warn({ ip: request.ip }, "storefront: checkout rate limit");
