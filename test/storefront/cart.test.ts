@@ -65,14 +65,15 @@ describe("quote", () => {
 
   it("names the field of every bad or tampered input", () => {
     const q = priced("kit=gold&period=weekly&addon=addon_bitcoin&qty_users=-3&qty_admins=1&site=subdomain&subdomain=-bad-");
-    expect(q.problems).toEqual([
+    expect(q.problems.slice(0, 5)).toEqual([
       { field: "qty_users", message: "enter a whole number of extra users from 0 to 10000" },
       { field: "form", message: "the form sent a field this shop does not have (qty_admins); reload the page and try again" },
       { field: "period", message: "choose monthly or yearly billing" },
       { field: "kit", message: 'there is no kit "gold"; choose one of Community, Business, Enterprise' },
       { field: "addon", message: 'there is no addon "addon_bitcoin" in this shop' },
-      { field: "subdomain", message: expect.stringMatching(/^subdomain "-bad-": /) },
     ]);
+    expect(q.problems.slice(5).map((p) => p.field)).toEqual(["subdomain"]);
+    expect(q.problems[5]?.message).toMatch(/^subdomain "-bad-": /);
   });
 
   it("refuses impossible combinations: an add-on, theme or HTTPS the kit has, a support downgrade, too many users", () => {
@@ -82,9 +83,9 @@ describe("quote", () => {
     expect(priced("kit=enterprise&support=support_standard&subdomain=a1").problems).toEqual([
       { field: "support", message: "Standard support is not an upgrade of Enterprise's Premium support" },
     ]);
-    expect(priced("kit=enterprise&qty_users_pack_10=10000&subdomain=a1").problems).toEqual([
-      { field: "form", message: expect.stringMatching(/^this combination cannot be sold: user quota 100500 is outside/) },
-    ]);
+    const tooMany = priced("kit=enterprise&qty_users_pack_10=10000&subdomain=a1").problems;
+    expect(tooMany.map((p) => p.field)).toEqual(["form"]);
+    expect(tooMany[0]?.message).toMatch(/^this combination cannot be sold: user quota 100500 is outside/);
   });
 
   it("needs a kit and an address at checkout, refuses a domain inside the managed zone, and a field sent twice", () => {

@@ -191,7 +191,7 @@ describe("checkout", () => {
 
     // The controller's part, as the API server would hold it: the page follows the status.
     api.objects.apply(
-      { apiVersion: API_VERSION, kind: "HostedSite", metadata: { name: siteName(subscription), namespace: "customers" }, status: { url: "https://shop-test.sites.openatria.com", owner: { welcomedAt: "2026-12-07T06:00:00Z" }, conditions: ["Ready", "Installed", "FeaturesApplied", "ThemeApplied", "QuotaEnforced", "OwnerReady"].map((type) => ({ type, status: "True", reason: "Done", message: "", lastTransitionTime: "2026-12-07T06:00:00Z" })) } } as KubeObject,
+      { apiVersion: API_VERSION, kind: "HostedSite", metadata: { name: siteName(subscription), namespace: "customers" }, status: { url: "https://shop-test.sites.openatria.com", owner: { welcomedAt: "2026-12-07T06:00:00Z" }, conditions: ["Ready", "Installed", "FeaturesApplied", "ThemeApplied", "QuotaEnforced", "OwnerReady"].map((type) => ({ type, status: "True", reason: "Done", message: "", lastTransitionTime: "2026-12-07T06:00:00Z" })) } },
       { manager: "aegir-operator", subresource: "status" },
     );
     const ready = (await service.app.inject({ method: "GET", url: `/shop/orders/${sessionId}` })).body;
@@ -241,5 +241,5 @@ function hostedSite(name: string, domain: string): KubeObject {
     kind: "HostedSite",
     metadata: { name, namespace: "customers" },
     spec: { domain, profile: "openatrium", userQuota: 5, support: { tier: "Basic" }, owner: { email: "ops@example.com" } },
-  } as unknown as KubeObject;
+  };
 }
