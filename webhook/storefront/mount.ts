@@ -1,5 +1,6 @@
 // Wires the storefront into the webhook service from its configuration: Stripe client for the
 // writes, Kubernetes for the sites, the public address for Stripe's return links.
+import { createHmac } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import type pg from "pg";
 import type { Logger } from "../../controller/logger.ts";
@@ -36,7 +37,8 @@ export function mountStorefront(app: FastifyInstance, config: WebhookConfig, opt
     publicUrl: () => config.storefrontUrl ?? options.ownUrl(),
     // A local API stub serves its stand-ins for Stripe's pages itself.
     stripeOrigins: config.apiBase === undefined ? STRIPE_PAGES : [config.apiBase.origin],
-    csrfKey: config.storefrontSecret,
+    // The same on every replica without another secret to manage: derived from the signing secret.
+    csrfKey: createHmac("sha256", config.webhookSecrets[0] ?? "").update("storefront form tokens").digest(),
     checkoutRateLimit: config.checkoutRateLimit,
   });
 }

@@ -37,13 +37,6 @@ export const STOREFRONT_OPTIONS = {
     schema: z.string().regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, { error: "must be a host name" }).optional(),
     description: "host an own domain's CNAME record points to; the catalog's managed zone when unset",
   },
-  storefrontSecret: {
-    flag: "storefront-secret",
-    env: "STOREFRONT_SECRET",
-    schema: z.string().min(32, { error: "must be at least 32 characters" }).optional(),
-    description: "key of the shop's form tokens; the same on every replica (random per process when unset)",
-    secret: true,
-  },
   checkoutRateLimit: {
     flag: "checkout-rate-limit",
     env: "CHECKOUT_RATE_LIMIT",

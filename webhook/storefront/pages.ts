@@ -22,6 +22,12 @@ function priceText(product: OfferProduct, period: Period, currency: string): str
   return price === undefined ? "not available" : `${money(price.amount, currency)} ${PER[price.interval]}`;
 }
 
+/** Features by the name the shop sells them under (machine names only for those it does not sell). */
+function featureNames(offer: Offer, features: readonly string[]): string {
+  const named = new Map(offer.options.addon.flatMap((o) => (priceFor(o, "month") ?? priceFor(o, "year"))?.item.features?.map((f) => [f, o.name] as const) ?? []));
+  return features.map((f) => named.get(f) ?? f).join(", ");
+}
+
 function supportText(kit: CatalogKit): string {
   return `${kit.support.tier} support, ${kit.support.hours === "24x7" ? "24 hours, 7 days" : "business hours (8x5)"}, by ${kit.support.channels.join(", ")}`;
 }
@@ -35,7 +41,7 @@ export function catalogPage(brand: Branding, offer: Offer): string {
 <p class="muted">or ${priceText(kit, "year", offer.currency)}</p>
 <ul>
 <li>${kit.kit.userQuota} users included</li>
-<li>Features: ${kit.kit.features.join(", ")}</li>
+<li>Features: ${featureNames(offer, kit.kit.features)}</li>
 ${kit.kit.theme === undefined ? null : h`<li>Theme: ${kit.kit.theme}</li>`}
 <li>${supportText(kit.kit)}</li>
 <li>HTTPS ${kit.kit.https === "Required" ? "on every visit" : kit.kit.https === "Enabled" ? "available" : "not included"}</li>
@@ -95,7 +101,14 @@ ${offer.kits.map((k) => radio("kit", k.key, c.kit === k.key, h`<strong>${k.name}
 ${fieldProblems("kit")}</fieldset>`;
 
   const addons = offer.options.addon.length === 0 ? null : h`<fieldset id="addon"${describedBy("addon")}><legend>Add-on features</legend>
-${offer.options.addon.map((o) => h`<label class="choice"><input type="checkbox" name="addon" value="${o.key}"${checked(c.addons.includes(o.key))}> ${o.name} · ${priceText(o, c.period, offer.currency)}<small>${o.description ?? ""}</small></label>`)}
+${offer.options.addon.map((o) => {
+    // What the chosen kit already has cannot be bought again: shown, but not offered.
+    const features = priceFor(o, c.period)?.item.features ?? [];
+    const included = quote.kit !== undefined && features.length > 0 && features.every((f) => quote.kit?.kit.features.includes(f));
+    return included
+      ? h`<label class="choice muted"><input type="checkbox" name="addon" value="${o.key}" checked disabled> ${o.name} · included in ${quote.kit?.name}</label>`
+      : h`<label class="choice"><input type="checkbox" name="addon" value="${o.key}"${checked(c.addons.includes(o.key))}> ${o.name} · ${priceText(o, c.period, offer.currency)}<small>${o.description ?? ""}</small></label>`;
+  })}
 ${fieldProblems("addon")}</fieldset>`;
 
   const single = (kind: "theme" | "support" | "https", none: string) =>

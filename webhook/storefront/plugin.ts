@@ -37,7 +37,7 @@ export interface StorefrontOptions {
   publicUrl: () => string;
   /** Where the checkout and portal redirects go (the CSP's form-action must allow them). */
   stripeOrigins: readonly string[];
-  csrfKey?: string | undefined;
+  csrfKey?: Buffer;
   checkoutRateLimit: number;
   now?: () => number;
 }
