@@ -16,6 +16,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: "plan", summary: "print the drush operations a reconcile would run now, without running them", load: async () => (await import("./cli/plan.ts")).planCommand },
   { name: "check-server", summary: "check, read-only, that an Aegir server is fit to be connected", load: async () => (await import("./cli/check-server.ts")).checkServerCommand },
   { name: "controller", summary: "run the HostedSite and AegirServer controllers", load: async () => (await import("./cli/controller.ts")).controllerCommand },
+  { name: "catalog", summary: "create or update the Stripe products and prices the service catalog names (catalog sync)", load: async () => (await import("./cli/catalog.ts")).catalogCommand },
   { name: "webhook", summary: "run the Stripe webhook, order inbox worker and HostedSite relay", load: async () => (await import("./cli/webhook.ts")).webhookCommand },
 ];
 

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { LogLevel, port, type ConfigOf } from "../common/config.ts";
 import { dns1123Label } from "../crds/primitives.ts";
+import { STOREFRONT_OPTIONS } from "./storefront/options.ts";
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -70,6 +71,7 @@ export const WEBHOOK_OPTIONS = {
   retryBase: { flag: "retry-base", env: "WEBHOOK_RETRY_BASE", schema: duration("1s"), description: "first retry delay; doubles per attempt (default 1s)" },
   retryMax: { flag: "retry-max", env: "WEBHOOK_RETRY_MAX", schema: duration("10m"), description: "longest retry delay (default 10m)" },
   logLevel: { flag: "log-level", env: "LOG_LEVEL", schema: LogLevel, description: "fatal, error, warn, info, debug, trace or silent (default info)" },
+  ...STOREFRONT_OPTIONS,
 };
 
 export type WebhookConfig = ConfigOf<typeof WEBHOOK_OPTIONS>;

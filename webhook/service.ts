@@ -17,6 +17,8 @@ import { startRelay, type SiteApplier } from "./relay.ts";
 import { buildServer } from "./server.ts";
 import { createStripeClient, stripeReader, type StripeReader } from "./stripe-reader.ts";
 import { startWorkLoop, type WorkLoop } from "./work-loop.ts";
+import { mountStorefront } from "./storefront/mount.ts";
+import type { SiteDirectory } from "./storefront/site-directory.ts";
 
 export interface WebhookService {
   /** e.g. http://127.0.0.1:8090 */
@@ -34,6 +36,8 @@ export interface ServiceOverrides {
   reader?: StripeReader;
   pollMs?: number;
   relayLeaseMs?: number;
+  /** Replaces the storefront's client-node reads of HostedSites. */
+  sites?: SiteDirectory;
 }
 
 export async function startWebhookService(config: WebhookConfig, logger: Logger, overrides: ServiceOverrides = {}): Promise<WebhookService> {
@@ -121,9 +125,11 @@ export async function startWebhookService(config: WebhookConfig, logger: Logger,
       logger: logger.child({ component: "http" }),
       onStored: () => worker.wake(),
     });
+    let url = "";
+    if (config.storefront) mountStorefront(app, config, { catalog, pool, logger: logger.child({ component: "storefront" }), ownUrl: () => url, sites: overrides.sites });
     cleanups.push(() => app.close());
-    const url = await app.listen({ host: config.host, port: config.port });
-    logger.info({ url, namespace: config.namespace, workers: config.workers }, "stripe webhook listening");
+    url = await app.listen({ host: config.host, port: config.port });
+    logger.info({ url, namespace: config.namespace, workers: config.workers, storefront: config.storefront ? `${url}${config.storefrontPrefix}/` : false }, "stripe webhook listening");
     return { url, app, pool, metrics, catalog, stop: stopAll };
   } catch (error) {
     await stopAll();

@@ -73,6 +73,7 @@ async function run(argv: readonly string[], io: CommandIO): Promise<number> {
   });
   const i = sandbox.info;
   const rows: Array<[string, string]> = [
+    ["storefront", `${i.storefront}  (buy a site in a browser)`],
     ["kubeconfig", i.kubeconfig],
     ["try", `KUBECONFIG=${i.kubeconfig} kubectl get hostedsites -w`],
     ["", `KUBECONFIG=${i.kubeconfig} kubectl describe hs initech`],
