@@ -2,11 +2,11 @@
 // `aegir-operator sandbox order` goes through the real webhook and becomes a Ready HostedSite.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../controller/cli.ts";
-import { createLogger } from "../../common/logger.ts";
 import { API_VERSION } from "../../crds/group.ts";
 import { DEV_COMMANDS } from "../harness/dev-commands.ts";
-import { type Sandbox, startSandbox } from "../harness/sandbox.ts";
+import type { Sandbox } from "../harness/sandbox.ts";
 import { captureIO } from "../helpers/io.ts";
+import { startTestSandbox } from "../helpers/sandbox.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { eventually } from "./stack.ts";
 
@@ -19,13 +19,7 @@ describe("sandbox", () => {
   const sites = () => sandbox.api.objects.list(API_VERSION, "HostedSite", { namespace: "customers" }) as unknown as Site[];
 
   beforeAll(async () => {
-    sandbox = await startSandbox({
-      dir,
-      ports: { api: 0, webhook: 0, metrics: 0, probes: 0, aegirState: 0, control: 0 },
-      latency: { commandMs: 1_000, timeFactor: 0.005 },
-      examples: true,
-      log: createLogger({ name: "sandbox", level: "silent" }),
-    });
+    sandbox = await startTestSandbox(dir);
   }, 60_000);
   afterAll(() => sandbox?.stop());
 

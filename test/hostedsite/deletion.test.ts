@@ -5,6 +5,16 @@ import { FINALIZER } from "../../reconcilers/hostedsite/names.ts";
 import { hostedSite } from "./fixtures.ts";
 import { Rig, server } from "./harness.ts";
 
+/** Reconciles as Aegir works (at most 8 rounds) until the finalizer is gone and Aegir deleted the site. */
+async function expectDeletedInAegir(rig: Rig): Promise<void> {
+  for (let i = 0; i < 8 && !rig.store.gone; i++) {
+    await rig.reconcile();
+    rig.advance(5_000);
+  }
+  expect(rig.store.gone).toBe(true);
+  expect(rig.sim.siteNodes("acme.sites.example.com")[0]!.status).toBe(-2);
+}
+
 describe("HostedSite deletion", () => {
   it("releases a site that was never placed (no server offers its profile)", async () => {
     const rig = new Rig(hostedSite({ profile: "commerce_kickstart" }));
@@ -56,12 +66,7 @@ describe("HostedSite deletion", () => {
     rig.store.markDeleted(rig.now);
     await rig.reconcile();
     rig.servers = [server()];
-    for (let i = 0; i < 8 && !rig.store.gone; i++) {
-      await rig.reconcile();
-      rig.advance(5_000);
-    }
-    expect(rig.store.gone).toBe(true);
-    expect(rig.sim.siteNodes("acme.sites.example.com")[0]!.status).toBe(-2);
+    await expectDeletedInAegir(rig);
   });
 
   it("deletes a site whose platform was taken out of the AegirServer's spec", async () => {
@@ -70,12 +75,7 @@ describe("HostedSite deletion", () => {
     const [configured] = rig.servers;
     rig.servers = [{ ...configured!, spec: { ...configured!.spec, platforms: [{ name: "platform_d6", profile: "standard", ownerRole: "manager" }] } }];
     rig.store.markDeleted(rig.now);
-    for (let i = 0; i < 8 && !rig.store.gone; i++) {
-      await rig.reconcile();
-      rig.advance(5_000);
-    }
-    expect(rig.store.gone).toBe(true);
-    expect(rig.sim.siteNodes("acme.sites.example.com")[0]!.status).toBe(-2);
+    await expectDeletedInAegir(rig);
   });
 
   it("deletes where the site lives when spec.server was changed before the delete", async () => {
@@ -83,11 +83,6 @@ describe("HostedSite deletion", () => {
     await rig.converge();
     rig.store.editSpec((spec) => (spec.server = "aegir-2"));
     rig.store.markDeleted(rig.now);
-    for (let i = 0; i < 8 && !rig.store.gone; i++) {
-      await rig.reconcile();
-      rig.advance(5_000);
-    }
-    expect(rig.store.gone).toBe(true);
-    expect(rig.sim.siteNodes("acme.sites.example.com")[0]!.status).toBe(-2);
+    await expectDeletedInAegir(rig);
   });
 });

@@ -6,9 +6,9 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger } from "../../common/logger.ts";
 import { API_VERSION } from "../../crds/group.ts";
-import { type Sandbox, startSandbox, TRACKER } from "../harness/sandbox.ts";
+import { type Sandbox, TRACKER } from "../harness/sandbox.ts";
+import { startTestSandbox } from "../helpers/sandbox.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -24,13 +24,7 @@ describe.skipIf(!present)("storefront in a browser (Debian's chromium)", () => {
 
   beforeAll(async () => {
     mkdirSync(OUT, { recursive: true });
-    sandbox = await startSandbox({
-      dir,
-      ports: { api: 0, webhook: 0, metrics: 0, probes: 0, aegirState: 0, control: 0 },
-      latency: { commandMs: 1_000, timeFactor: 0.005 },
-      examples: true,
-      log: createLogger({ name: "sandbox", level: "silent" }),
-    });
+    sandbox = await startTestSandbox(dir);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
