@@ -15,7 +15,7 @@ import { kubeSiteDirectory } from "../../webhook/storefront/site-directory.ts";
 import { createStripeClient } from "../../webhook/stripe-reader.ts";
 import { startFakeApiServer, type FakeApiServer, type KubeObject } from "../harness/kube/index.ts";
 import { startStripeStub, type StripeStub } from "../harness/stripe/stub.ts";
-import { eventually, SECRET, startTestPostgres, startTestWebhook, type TestPostgres } from "../webhook/support.ts";
+import { eventually, FORM_KEY, SECRET, startTestPostgres, startTestWebhook, type TestPostgres } from "../webhook/support.ts";
 
 let postgres: TestPostgres;
 let stub: StripeStub;
@@ -54,7 +54,7 @@ async function openCart(shop: WebhookService, query = "") {
   return { response, cookie, token };
 }
 
-async function checkout(shop: WebhookService, form: string, options: { cookie?: string; token?: string; headers?: Record<string, string> } = {}) {
+async function checkout(shop: WebhookService, form: string, options: { cookie?: string; token?: string; headers?: Record<string, string>; remoteAddress?: string } = {}) {
   const cart = await openCart(shop);
   const token = options.token ?? cart.token;
   return shop.app.inject({
@@ -62,6 +62,7 @@ async function checkout(shop: WebhookService, form: string, options: { cookie?: 
     url: "/shop/checkout",
     headers: { ...FORM, cookie: options.cookie ?? cart.cookie, ...options.headers },
     payload: `csrf=${encodeURIComponent(token)}&${form}`,
+    ...(options.remoteAddress === undefined ? {} : { remoteAddress: options.remoteAddress }),
   });
 }
 
@@ -223,6 +224,50 @@ describe("checkout", () => {
     } finally {
       await limited.stop();
     }
+  });
+
+  it("counts each client behind a trusted proxy separately, and ignores X-Forwarded-For from anyone else", async () => {
+    const from = (forwardedFor: string) => ({ headers: { "x-forwarded-for": forwardedFor } });
+    const untrusted = await startShop({ checkoutRateLimit: 1 });
+    const behindIngress = await startShop({ checkoutRateLimit: 1, trustProxy: 1 });
+    const byAddress = await startShop({ checkoutRateLimit: 1, trustProxy: ["10.0.0.0/8"] });
+    try {
+      // Not trusted: the header is anyone's to write, so both "clients" are the one peer.
+      expect((await checkout(untrusted, "kit=gold", from("203.0.113.1"))).statusCode).toBe(422);
+      expect((await checkout(untrusted, "kit=gold", from("203.0.113.2"))).statusCode).toBe(429);
+
+      expect((await checkout(behindIngress, "kit=gold", from("203.0.113.1"))).statusCode).toBe(422);
+      expect((await checkout(behindIngress, "kit=gold", from("203.0.113.2"))).statusCode).toBe(422);
+      expect((await checkout(behindIngress, "kit=gold", from("203.0.113.1"))).statusCode).toBe(429);
+
+      // Trusted by address: only a peer inside the CIDR may name the client.
+      const viaIngress = (ip: string) => ({ headers: { "x-forwarded-for": ip }, remoteAddress: "10.1.2.3" });
+      expect((await checkout(byAddress, "kit=gold", viaIngress("203.0.113.1"))).statusCode).toBe(422);
+      expect((await checkout(byAddress, "kit=gold", viaIngress("203.0.113.2"))).statusCode).toBe(422);
+      expect((await checkout(byAddress, "kit=gold", from("203.0.113.3"))).statusCode).toBe(422);
+      expect((await checkout(byAddress, "kit=gold", from("203.0.113.4"))).statusCode).toBe(429);
+    } finally {
+      await Promise.all([untrusted.stop(), behindIngress.stop(), byAddress.stop()]);
+    }
+  });
+
+  it("accepts forms of the previous key while the form-token key is rotated, and will not start without one", async () => {
+    const newKey = "rotated-storefront-form-key-fedcba9876543210";
+    const rotating = await startShop({ storefrontFormKeys: [newKey, FORM_KEY] });
+    try {
+      const opened = await openCart(service);
+      const submit = (shop: WebhookService, token: string) =>
+        shop.app.inject({ method: "POST", url: "/shop/checkout", headers: { ...FORM, cookie: opened.cookie }, payload: `csrf=${encodeURIComponent(token)}&kit=gold` });
+      expect((await submit(rotating, opened.token)).statusCode).toBe(422);
+      const renewed = /name="csrf" value="([^"]+)"/.exec((await rotating.app.inject({ method: "GET", url: "/shop/cart", headers: { cookie: opened.cookie } })).body)?.[1] as string;
+      expect(renewed).not.toBe(opened.token);
+      expect((await submit(rotating, renewed)).statusCode).toBe(422);
+      // A replica still on the old key alone refuses the new key's tokens: roll every replica before dropping the old key.
+      expect((await submit(service, renewed)).statusCode).toBe(403);
+    } finally {
+      await rotating.stop();
+    }
+    await expect(startShop({ storefrontFormKeys: [] })).rejects.toThrow("--storefront-form-key / STOREFRONT_FORM_KEY: is required with --storefront");
   });
 
   it("is not served when turned off", async () => {

@@ -37,7 +37,8 @@ export interface StorefrontOptions {
   publicUrl: () => string;
   /** Where the checkout and portal redirects go (the CSP's form-action must allow them). */
   stripeOrigins: readonly string[];
-  csrfKey?: Buffer;
+  /** Form-token keys, current first (see csrf.ts). */
+  formKeys: readonly string[];
   checkoutRateLimit: number;
   now?: () => number;
 }
@@ -47,7 +48,7 @@ export function registerStorefront(app: FastifyInstance, options: StorefrontOpti
   const offer = buildOffer(catalog);
   const brand: Branding = { shopName: options.shopName, accent: options.accent, prefix };
   const stylesheet = STYLESHEET.replace("__ACCENT__", options.accent);
-  const csrf = csrfTokens(options.csrfKey);
+  const csrf = csrfTokens(options.formKeys);
   const limiter = rateLimiter({ limit: options.checkoutRateLimit, windowMs: 60_000, ...(options.now ? { now: options.now } : {}) });
   const secure = () => options.publicUrl().startsWith("https:");
   const csp = [
