@@ -185,7 +185,7 @@ describe("checkout", () => {
     });
     const installing = await eventually(async () => {
       const body = (await service.app.inject({ method: "GET", url: `/shop/orders/${sessionId}` })).body;
-      return body.includes("Payment confirmed") && body.includes('class="current" aria-current="step"><span class="state">In progress</span> Site being installed') ? body : undefined;
+      return body.includes("Payment confirmed") && body.includes('class="current" aria-current="step"><span class="state">In progress:</span> Installing your site') ? body : undefined;
     }, 10_000, "the order page to show the payment");
     expect(installing).toContain("will be sent to ann@example.com");
     expect(installing).toContain("Manage subscription");

@@ -187,7 +187,7 @@ export interface OrderView {
   portalAction: string | null;
 }
 
-const STEP_STATE: Record<string, string> = { done: "Done", current: "In progress", waiting: "Next", failed: "Stopped" };
+const STEP_STATE: Record<string, string> = { done: "Done:", current: "In progress:", waiting: "Next:", failed: "Stopped:" };
 
 export function orderPage(brand: Branding, view: OrderView): string {
   const { progress } = view;
