@@ -212,6 +212,54 @@ describe("checkout", () => {
     expect((await openCart(service, "kit=business&subdomain=shop-test")).response.body).toContain("shop-test.sites.openatria.com is already taken");
   });
 
+  it("holds a free subdomain for one checkout at a time: of two at once, exactly one reaches Stripe", async () => {
+    const before = checkoutsCreated();
+    const [first, second] = await Promise.all([openCart(service), openCart(service)]);
+    const attempt = (cart: typeof first) => checkout(service, "kit=community&subdomain=twice", { cookie: cart.cookie, token: cart.token });
+    const results = await Promise.all([attempt(first), attempt(second)]);
+    expect(results.map((r) => r.statusCode).sort()).toEqual([303, 409]);
+    expect(checkoutsCreated()).toBe(before + 1);
+    const refused = results.find((r) => r.statusCode === 409);
+    expect(refused?.body).toContain("twice.sites.openatria.com is being ordered by someone else right now; choose another address");
+    expect(refused?.body).toContain('role="alert"');
+
+    // The holder's browser may check out again (back from Stripe's page); the other one sees it taken in the cart too.
+    const holder = results[0]?.statusCode === 303 ? first : second;
+    const other = holder === first ? second : first;
+    expect((await checkout(service, "kit=community&subdomain=twice", { cookie: holder.cookie, token: holder.token })).statusCode).toBe(303);
+    const cart = await service.app.inject({ method: "GET", url: "/shop/cart?kit=community&subdomain=twice", headers: { cookie: other.cookie } });
+    expect(cart.body).toContain("twice.sites.openatria.com is already taken");
+
+    // The hold ends with the session's lifetime: then the address is free for the other customer.
+    const held = await service.pool.query<{ expires_at: Date }>("SELECT expires_at FROM domain_reservations WHERE domain = 'twice.sites.openatria.com'");
+    const session = [...stub.checkout.sessions.values()].at(-1);
+    expect(held.rows[0]?.expires_at.getTime()).toBe(((session?.expiresAt ?? 0) + 10 * 60) * 1000);
+    await service.pool.query("UPDATE domain_reservations SET expires_at = now() - interval '1 second' WHERE domain = 'twice.sites.openatria.com'");
+    expect((await checkout(service, "kit=community&subdomain=twice", { cookie: other.cookie, token: other.token })).statusCode).toBe(303);
+  });
+
+  it("frees the held address when Stripe cannot create the session, and once the paid order holds it", async () => {
+    stub.fail(Infinity, 500);
+    try {
+      expect((await checkout(service, "kit=community&subdomain=unlucky")).statusCode).toBe(503);
+    } finally {
+      stub.fail(0);
+    }
+    const held = async (domain: string) => (await service.pool.query("SELECT 1 FROM domain_reservations WHERE domain = $1", [domain])).rowCount;
+    expect(await held("unlucky.sites.openatria.com")).toBe(0);
+
+    const started = await checkout(service, "kit=community&subdomain=paidfor");
+    expect(started.statusCode).toBe(303);
+    const location = String(started.headers.location);
+    expect(await held("paidfor.sites.openatria.com")).toBe(1);
+    const paid = await fetch(location, { method: "POST", headers: FORM, body: "email=bo@example.com&action=pay", redirect: "manual" });
+    expect(paid.status).toBe(303);
+    const sessionId = location.split("/").at(-1) as string;
+    await eventually(async () => (await service.app.inject({ method: "GET", url: `/shop/orders/${sessionId}` })).body.includes("Payment confirmed") || undefined, 10_000, "the order");
+    expect(await held("paidfor.sites.openatria.com")).toBe(0);
+    expect((await checkout(service, "kit=community&subdomain=paidfor")).body).toContain("paidfor.sites.openatria.com is already taken");
+  });
+
   it("limits checkouts per client address", async () => {
     const limited = await startShop({ checkoutRateLimit: 2 });
     try {

@@ -16,6 +16,8 @@ export interface OpenSession {
   subscriptionMetadata: Record<string, string>;
   successUrl: string;
   cancelUrl: string;
+  /** Unix seconds (`expires_at`); after it the session cannot be paid. */
+  expiresAt: number | null;
   status: "open" | "complete";
 }
 
@@ -58,6 +60,7 @@ export function hostedCheckout(stubOf: () => StripeStub): HostedCheckout {
         success_url: session.successUrl,
         cancel_url: session.cancelUrl,
         url: `${stubOf().url}/checkout/${session.id}`,
+        expires_at: session.expiresAt,
         livemode: false,
       };
     },
@@ -67,6 +70,7 @@ export function hostedCheckout(stubOf: () => StripeStub): HostedCheckout {
       const session = page === "checkout" && id !== undefined ? sessions.get(id) : undefined;
       if (session === undefined) return html(res, 404, layout("Not found", "<p>No such Checkout Session.</p>"));
       if (session.status === "complete") return redirect(res, successUrl(session));
+      if (session.expiresAt !== null && session.expiresAt * 1000 <= Date.now()) return html(res, 410, layout("Expired", `<p>This Checkout Session is no longer active.</p><p><a href="${esc(session.cancelUrl)}">Back to the shop</a></p>`));
       if (req.method === "GET") return html(res, 200, payPage(stubOf(), session, null));
       if (req.method !== "POST") return html(res, 405, layout("Not allowed", "<p>GET or POST only.</p>"));
       let text = "";
