@@ -126,7 +126,7 @@ describe("order progress", () => {
 
   it("words each step for its state: what is next, what is happening, what is done", () => {
     const labels = (p: ReturnType<typeof orderProgress>) => p.steps.map((s) => s.label);
-    expect(labels(orderProgress(null, null))).toEqual(["Confirming your payment", "Install your site", "Set up features, theme and users", "Send the welcome mail"]);
+    expect(labels(orderProgress(null, null))).toEqual(["Waiting for Stripe to confirm your payment", "Install your site", "Set up features, theme and users", "Send the welcome mail"]);
     expect(labels(orderProgress(order, site({ Installed: "False" })))).toEqual(["Payment confirmed", "Installing your site", "Set up features, theme and users", "Send the welcome mail"]);
     expect(labels(orderProgress(order, site({ Installed: "True", FeaturesApplied: "True", ThemeApplied: "True", QuotaEnforced: "True" })))).toEqual([
       "Payment confirmed",

@@ -79,6 +79,10 @@ describe("storefront pages", () => {
     }
     expect(response.body).toMatch(/<html lang="en">[\s\S]*<header[\s\S]*<nav aria-label="Shop">[\s\S]*<main id="main"[\s\S]*<footer>/);
     expect(response.body).not.toMatch(/<script/i);
+    // Customers read names, never module or theme machine names.
+    expect(response.body).toContain("Features: Discussion, Wiki</li>");
+    expect(response.body).toContain("Theme: Radix theme</li>");
+    expect(response.body).not.toContain("oa_");
     const css = await service.app.inject({ method: "GET", url: "/shop/style.css" });
     expect(css.headers["content-type"]).toBe("text/css; charset=utf-8");
     expect(css.body).toContain("--accent: #1d4ed8;");
@@ -124,6 +128,8 @@ describe("checkout", () => {
       expect({ form, status: response.statusCode }).toEqual({ form, status });
       expect(response.body).toContain(message);
       expect(response.body).toContain('role="alert"');
+      // Said once at the top and once at the field, not a third time as the availability line.
+      if (status === 409) expect(response.body.split("is already taken").length - 1).toBe(2);
     }
     const forged = await checkout(service, "kit=business&subdomain=a1", { token: "forged" });
     expect(forged.statusCode).toBe(403);
@@ -162,7 +168,7 @@ describe("checkout", () => {
 
     // Before payment: no order, nothing applied, the order page waits for Stripe.
     const waiting = await service.app.inject({ method: "GET", url: `/shop/orders/${sessionId}` });
-    expect(waiting.body).toContain("waiting for Stripe to confirm your payment");
+    expect(waiting.body).toContain("Waiting for Stripe to confirm your payment");
     expect(waiting.body).toContain('<meta http-equiv="refresh" content="3">');
     const ref = { apiVersion: API_VERSION, kind: "HostedSite", namespace: "customers" };
     expect(api.objects.list(API_VERSION, "HostedSite", { namespace: "customers" }).map((o) => o.metadata.name)).toEqual(["hand-made"]);

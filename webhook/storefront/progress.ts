@@ -40,7 +40,7 @@ export interface Progress {
 
 /** Each step's label reads right after its state ("Done: Site installed", "In progress: Installing your site"). */
 const STEP_LABELS: readonly Record<StepState, string>[] = [
-  { done: "Payment confirmed", current: "Confirming your payment", waiting: "Confirm your payment", failed: "Payment not confirmed" },
+  { done: "Payment confirmed", current: "Waiting for Stripe to confirm your payment", waiting: "Confirm your payment", failed: "Payment not confirmed" },
   { done: "Site installed", current: "Installing your site", waiting: "Install your site", failed: "Site not installed" },
   { done: "Features, theme and users set up", current: "Setting up features, theme and users", waiting: "Set up features, theme and users", failed: "Features, theme and users not set up" },
   { done: "Welcome mail sent", current: "Sending the welcome mail", waiting: "Send the welcome mail", failed: "Welcome mail not sent" },
@@ -70,7 +70,7 @@ export function orderProgress(order: LedgerOrder | null, site: SiteStatus | null
     return { label: (STEP_LABELS[i] as Record<StepState, string>)[state], state, detail };
   };
   const steps: Step[] = [
-    step(0, paid ? null : "waiting for Stripe to confirm your payment"),
+    step(0, null),
     step(1, order?.domain ?? null),
     step(2, null),
     step(3, welcomed && mailTo !== null ? `sent to ${mailTo}` : mailTo === null ? null : `will be sent to ${mailTo}`),
