@@ -127,12 +127,10 @@ export function registerStorefront(app: FastifyInstance, options: StorefrontOpti
         const back = { href: `${prefix}/cart?${choiceQuery(q.choice)}`, label: "Back to your order" };
         // Whole seconds, as Stripe keeps it: the hold ends a fixed time after the session does.
         const expiresAt = new Date(Math.floor(((options.now ?? Date.now)() + CHECKOUT_LIFETIME_MS) / 1000) * 1000);
-        const available = await availability(domain, holder)
-          .then(async (a) => (a === "free" && !(await holdDomain(pool, domain, holder, new Date(expiresAt.getTime() + HOLD_AFTER_EXPIRY_MS))) ? "held" : a))
-          .catch((error: unknown) => {
-            logger.error({ err: error instanceof Error ? error.message : String(error) }, "storefront: domain availability unknown");
-            return null;
-          });
+        const available = await claim(domain, holder, new Date(expiresAt.getTime() + HOLD_AFTER_EXPIRY_MS)).catch((error: unknown) => {
+          logger.error({ err: error instanceof Error ? error.message : String(error) }, "storefront: domain availability unknown");
+          return null;
+        });
         if (available === null) return html(reply.code(503).header("retry-after", "30"), messagePage(brand, "Try again shortly", "We cannot check whether your address is free right now. Nothing was charged.", back));
         if (available !== "free") {
           const message = available === "held" ? `${domain} is being ordered by someone else right now; choose another address` : `${domain} is already taken; choose another address`;
@@ -192,6 +190,13 @@ export function registerStorefront(app: FastifyInstance, options: StorefrontOpti
   async function availability(domain: string, holder: string | null): Promise<"free" | "sold" | "held"> {
     if ((await domainOrdered(pool, domain)) || (await sites.domainInUse(domain))) return "sold";
     return (await heldByOther(pool, domain, holder)) ? "held" : "free";
+  }
+
+  /** Holds a free domain for this checkout; of several at once, only one gets it (the others see it held). */
+  async function claim(domain: string, holder: string, until: Date): Promise<"free" | "sold" | "held"> {
+    const found = await availability(domain, holder);
+    if (found !== "free") return found;
+    return (await holdDomain(pool, domain, holder, until)) ? "free" : "held";
   }
 
   /** The browser's form-token cookie, set now when it has none. */

@@ -51,7 +51,7 @@ const FEATURE_CONDITIONS = ["FeaturesApplied", "ThemeApplied", "QuotaEnforced", 
 export function orderProgress(order: LedgerOrder | null, site: SiteStatus | null): Progress {
   const is = (type: string) => site?.conditions.find((c) => c.type === type)?.status === "True";
   const parked = order?.state === "parked";
-  // A parked order was paid for; what stopped is setting it up (it is never provisioned).
+  // A parked order was paid for; what stopped is setting up (or changing) its site.
   const paid = order !== null && (order.provisioned || parked);
   const provisioned = order?.provisioned === true;
   const installed = provisioned && is("Installed");
