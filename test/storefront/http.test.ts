@@ -240,6 +240,10 @@ describe("checkout", () => {
     const held = await service.pool.query<{ expires_at: Date }>("SELECT expires_at FROM domain_reservations WHERE domain = 'twice.sites.openatria.com'");
     const session = [...stub.checkout.sessions.values()].at(-1);
     expect(held.rows[0]?.expires_at.getTime()).toBe(((session?.expiresAt ?? 0) + 10 * 60) * 1000);
+    // Stripe keeps a session at least 30 minutes; an expired one cannot be paid any more.
+    expect(session?.expiresAt).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000) + 30 * 60);
+    if (session !== undefined) session.expiresAt = Math.floor(Date.now() / 1000) - 1;
+    expect((await fetch(`${stub.url}/checkout/${session?.id}`, { method: "POST", headers: FORM, body: "email=late@example.com&action=pay" })).status).toBe(410);
     await service.pool.query("UPDATE domain_reservations SET expires_at = now() - interval '1 second' WHERE domain = 'twice.sites.openatria.com'");
     expect((await checkout(service, "kit=community&subdomain=twice", { cookie: other.cookie, token: other.token })).statusCode).toBe(303);
   });
