@@ -100,7 +100,7 @@ function decideFromStripe(input: DecisionInput): Decision {
   const { subscription: sub, checkout, existing } = input;
   const life = lifecycleOf({
     status: sub.status,
-    pastDueSince: existing?.pastDueSince ?? null,
+    pastDueSince: pastDueSince(sub, existing),
     endedAt: sub.endedAt,
     canceledAt: sub.canceledAt,
     // The last spec remembers a suspension even while the order is parked (its state says "parked").
@@ -140,7 +140,7 @@ function decideFromStripe(input: DecisionInput): Decision {
 
   if (!base.provisioned) {
     if (!life.mayCreate) return keep({ ...base, reason: `nothing to provision while the subscription is ${sub.status}` });
-    if (checkout !== null && checkout.paymentStatus === "unpaid") {
+    if (!paid(sub, checkout)) {
       return keep({ ...base, state: "awaiting_payment", reason: "checkout payment not completed yet" });
     }
   } else if (life.phase === "awaiting_payment") {
@@ -185,4 +185,26 @@ function decideFromStripe(input: DecisionInput): Decision {
   }
 
   return { order: { ...withDomain, customerEmail: email.data, provisioned: true }, manifest: manifestOf(spec), reviewAt };
+}
+
+/**
+ * Whether the first payment is settled. The Checkout Session only says so until it is settled: a
+ * session left `unpaid` by a failed bank debit stays so even after the customer pays the invoice by
+ * card, so a paid latest invoice (or a trial, with nothing to pay yet) wins over it.
+ */
+function paid(sub: SubscriptionView, checkout: CheckoutView | null): boolean {
+  if (sub.status === "trialing" || sub.latestInvoice?.status === "paid") return true;
+  return checkout?.paymentStatus !== "unpaid";
+}
+
+/**
+ * When the subscription turned past_due, by Stripe's clock: the overdue invoice's due time, so a
+ * late or retried event does not lengthen the grace period. Stored from an earlier evaluation of
+ * the same episode otherwise; the earlier of the two wins.
+ */
+function pastDueSince(sub: SubscriptionView, existing: StoredOrder | null): Date | null {
+  const stored = existing?.pastDueSince ?? null;
+  const due = sub.status === "past_due" && sub.latestInvoice?.status === "open" ? sub.latestInvoice.dueAt : null;
+  if (due === null || stored === null) return due ?? stored;
+  return due.getTime() < stored.getTime() ? due : stored;
 }
