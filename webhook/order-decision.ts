@@ -101,7 +101,8 @@ export function isSessionRedelivery(existing: StoredOrder | null, events: readon
 
 /** The domain a not yet placed order asks for, so that its current holder can be looked up before deciding. */
 export function requestedDomain(catalog: Catalog, subscription: SubscriptionView, checkout: CheckoutView | null, existing: StoredOrder | null): string | null {
-  if (existing?.domain != null) return null;
+  // An order that gave its domain away never claims it back (nor locks its new holder's row).
+  if (existing?.domain != null || existing?.domainReleasedTo != null) return null;
   const resolved = resolveDomain(catalog, domainSources(subscription, checkout));
   return resolved.ok ? resolved.domain : null;
 }

@@ -2,10 +2,10 @@
 // customer, and hands back zod-validated views. Processing never trusts event payloads.
 import Stripe from "stripe";
 import {
+  LineItemList,
   StripeCheckoutSession,
   StripeCustomer,
   StripeSubscription,
-  LineItemList,
   SubscriptionItemList,
   checkoutView,
   subscriptionView,
