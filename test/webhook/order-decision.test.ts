@@ -118,6 +118,21 @@ describe("decideOrder", () => {
     expect(released.manifest?.metadata.name).toMatch(/^sub-1order-/);
   });
 
+  it("provisions on a paid latest invoice although the settled session says unpaid, and not on an open one", () => {
+    const unpaid = checkout({ paymentStatus: "unpaid" });
+    expect(decide({ checkout: unpaid, subscription: subscription({ latestInvoice: { status: "paid", dueAt: NOW } }) }).order).toMatchObject({ state: "active", provisioned: true });
+    expect(decide({ checkout: unpaid, subscription: subscription({ latestInvoice: { status: "open", dueAt: NOW } }) }).order).toMatchObject({ state: "awaiting_payment", provisioned: false });
+  });
+
+  it("counts the past-due grace from the overdue invoice's due time, and keeps an earlier stored start", () => {
+    const dueAt = new Date(NOW.getTime() - 2 * DAY);
+    const pastDue = subscription({ status: "past_due", latestInvoice: { status: "open", dueAt } });
+    expect(decide({ subscription: pastDue, existing: provisioned }).reviewAt).toEqual(new Date(dueAt.getTime() + 7 * DAY));
+    const seenEarlier = new Date(dueAt.getTime() - DAY);
+    expect(decide({ subscription: pastDue, existing: { ...provisioned, pastDueSince: seenEarlier } }).order.pastDueSince).toEqual(seenEarlier);
+    expect(decide({ subscription: subscription({ status: "past_due", latestInvoice: { status: "open", dueAt: new Date(NOW.getTime() - 8 * DAY) } }), existing: provisioned }).order.state).toBe("suspended");
+  });
+
   it("never writes the site again once its domain went to another order", () => {
     const ended = new Date(NOW.getTime() - DAY);
     const d = decide({
