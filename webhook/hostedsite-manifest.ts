@@ -32,6 +32,8 @@ export function siteName(subscriptionId: string): string {
 
 export interface ManifestInput {
   namespace: string;
+  /** siteName(subscriptionId), unless the site was handed over from an earlier subscription. */
+  name?: string;
   subscriptionId: string;
   spec: HostedSiteSpecInput;
   subscriptionStatus: string;
@@ -45,7 +47,7 @@ export function buildManifest(input: ManifestInput): HostedSiteManifest {
     apiVersion: API_VERSION,
     kind: "HostedSite",
     metadata: {
-      name: siteName(input.subscriptionId),
+      name: input.name ?? siteName(input.subscriptionId),
       namespace: input.namespace,
       labels: { [SUBSCRIPTION_LABEL]: input.subscriptionId, [MANAGED_BY_LABEL]: FIELD_MANAGER },
       annotations,

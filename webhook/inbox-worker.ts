@@ -7,11 +7,10 @@ import type { Logger } from "../common/logger.ts";
 import { backoffDelayMs, type BackoffPolicy } from "./backoff.ts";
 import type { Catalog } from "./catalog.ts";
 import { claimSubscription, fanOutCustomer, markFailed, markProcessed, pendingEvents, type PendingEvent } from "./db/inbox-events.ts";
-import { loadOrder, saveManifest, saveOrder, scheduleReview, touchOrder } from "./db/orders.ts";
-import { siteName } from "./hostedsite-manifest.ts";
+import { loadOrder, releaseDomain, reviewDomainWaiters, saveManifest, saveOrder, scheduleReview, touchOrder } from "./db/orders.ts";
 import type { LifecyclePolicy } from "./lifecycle.ts";
 import type { WebhookMetrics } from "./metrics.ts";
-import { decideOrder, isSessionRedelivery, type OrderState } from "./order-decision.ts";
+import { decideOrder, isSessionRedelivery, subscriptionEnded, type OrderState } from "./order-decision.ts";
 import { loadOrderInputs } from "./order-inputs.ts";
 import { PermanentError, type StripeReader } from "./stripe-reader.ts";
 import { startWorkLoop, type WorkLoop } from "./work-loop.ts";
@@ -82,7 +81,7 @@ export async function processNextSubscription(options: InboxWorkerOptions): Prom
       wroteOutbox = result.wroteOutbox;
       await markProcessed(client, ids);
       const level = outcome === "parked" ? "warn" : "info";
-      log[level]({ outcome, state: result.state, reason: result.reason, site: siteName(subscriptionId) }, "subscription processed");
+      log[level]({ outcome, state: result.state, reason: result.reason, site: result.site }, "subscription processed");
       if (outcome === "parked") metrics.ordersParked.inc();
     } catch (error) {
       await client.query("ROLLBACK TO SAVEPOINT work");
@@ -121,6 +120,7 @@ interface Handled {
   outcome: "processed" | "parked" | "duplicate";
   state: OrderState;
   reason: string | null;
+  site: string;
   wroteOutbox: boolean;
 }
 
@@ -131,7 +131,7 @@ async function handleSubscription(client: pg.PoolClient, options: InboxWorkerOpt
   const batch = events.map((e) => ({ kind: e.kind, checkoutSessionId: e.checkout_session_id }));
   if (isSessionRedelivery(existing, batch)) {
     await touchOrder(client, subscriptionId, last);
-    return { outcome: "duplicate", state: existing.state, reason: null, wroteOutbox: false };
+    return { outcome: "duplicate", state: existing.state, reason: null, site: existing.siteName, wroteOutbox: false };
   }
 
   const eventSessionId = batch.findLast((e) => e.checkoutSessionId !== null)?.checkoutSessionId ?? null;
@@ -146,10 +146,12 @@ async function handleSubscription(client: pg.PoolClient, options: InboxWorkerOpt
   });
 
   const o = decision.order;
-  await saveOrder(client, { subscriptionId, namespace: options.namespace, siteName: siteName(subscriptionId) }, o, last);
+  if (decision.release !== null) await releaseDomain(client, decision.release, subscriptionId);
+  await saveOrder(client, { subscriptionId, namespace: options.namespace }, o, last);
   const wroteOutbox = decision.manifest !== null && (await saveManifest(client, subscriptionId, decision.manifest));
-  if (decision.reviewAt !== null) await scheduleReview(client, subscriptionId, decision.reviewAt);
-  return { outcome: o.state === "parked" ? "parked" : "processed", state: o.state, reason: o.reason, wroteOutbox };
+  if (decision.reviewAt !== null) await scheduleReview(client, subscriptionId, decision.reviewAt, o.wantedDomain === null ? "grace_period_ended" : "domain_released");
+  if (o.domain !== null && subscriptionEnded(o.subscriptionStatus)) await reviewDomainWaiters(client, o.domain, last);
+  return { outcome: o.state === "parked" ? "parked" : "processed", state: o.state, reason: o.reason, site: o.siteName, wroteOutbox };
 }
 
 function errorMessage(error: unknown): string {

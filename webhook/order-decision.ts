@@ -7,7 +7,7 @@ import { email as emailSchema } from "../crds/primitives.ts";
 import type { Catalog } from "./catalog.ts";
 import { mapPurchase, type ChosenOptions } from "./catalog-mapping.ts";
 import { asciiEmail, resolveDomain } from "./domain.ts";
-import { buildManifest, rfc3339, type HostedSiteManifest } from "./hostedsite-manifest.ts";
+import { buildManifest, rfc3339, siteName, type HostedSiteManifest } from "./hostedsite-manifest.ts";
 import { lifecycleOf, type LifecyclePolicy, type Phase } from "./lifecycle.ts";
 import type { CheckoutView, SubscriptionView } from "./stripe-objects.ts";
 
@@ -20,6 +20,26 @@ export interface StoredOrder {
   checkoutSessionId: string | null;
   pastDueSince: Date | null;
   provisioned: boolean;
+  /** The HostedSite this order writes: its own, or one handed over to it. */
+  siteName: string;
+  /** The subscription this ended order gave its domain (and maybe its site) to. */
+  domainReleasedTo: string | null;
+}
+
+/** The order holding a domain another order asks for. */
+export interface DomainHolder {
+  subscriptionId: string;
+  customerId: string | null;
+  subscriptionStatus: string | null;
+  /** Its HostedSite, if it ever had one. */
+  siteName: string | null;
+  siteExpiresAt: Date | null;
+}
+
+/** The ended order a new one takes its domain from; with `handOver`, its HostedSite too. */
+export interface DomainRelease {
+  from: string;
+  handOver: boolean;
 }
 
 export interface OrderRecord {
@@ -33,14 +53,19 @@ export interface OrderRecord {
   subscriptionStatus: string;
   pastDueSince: Date | null;
   provisioned: boolean;
+  siteName: string;
+  /** The domain a parked order waits for while another order holds it. */
+  wantedDomain: string | null;
 }
 
 export interface Decision {
   order: OrderRecord;
   /** The HostedSite to apply; null leaves the cluster as it is. */
   manifest: HostedSiteManifest | null;
-  /** Re-evaluate at this time even if Stripe sends nothing (end of a grace period). */
+  /** Re-evaluate at this time even if Stripe sends nothing (end of a grace period, a domain's release). */
   reviewAt: Date | null;
+  /** Saved before the order: the domain it takes from an ended one. */
+  release: DomainRelease | null;
 }
 
 export interface DecisionInput {
@@ -55,8 +80,8 @@ export interface DecisionInput {
   existing: StoredOrder | null;
   /** The spec last handed to the relay, if any. */
   lastSpec: HostedSiteSpecInput | null;
-  /** Another subscription already holding the domain this order asks for (see requestedDomain). */
-  domainOwner: string | null;
+  /** The other order already holding the domain this order asks for (see requestedDomain). */
+  domainOwner: DomainHolder | null;
 }
 
 /** The events of one batch, as far as the duplicate check needs them. */
@@ -76,7 +101,8 @@ export function isSessionRedelivery(existing: StoredOrder | null, events: readon
 
 /** The domain a not yet placed order asks for, so that its current holder can be looked up before deciding. */
 export function requestedDomain(catalog: Catalog, subscription: SubscriptionView, checkout: CheckoutView | null, existing: StoredOrder | null): string | null {
-  if (existing?.domain != null) return null;
+  // An order that gave its domain away never claims it back (nor locks its new holder's row).
+  if (existing?.domain != null || existing?.domainReleasedTo != null) return null;
   const resolved = resolveDomain(catalog, domainSources(subscription, checkout));
   return resolved.ok ? resolved.domain : null;
 }
@@ -87,12 +113,69 @@ function domainSources(sub: SubscriptionView, checkout: CheckoutView | null): Re
 
 export function decideOrder(input: DecisionInput): Decision {
   const decision = decideFromStripe(input);
-  if (input.domainOwner === null || decision.order.domain === null || input.existing?.domain != null) return decision;
+  const releasedTo = input.existing?.domainReleasedTo ?? null;
+  if (releasedTo !== null) {
+    // Its domain (and maybe its site) belongs to another order now: this one only keeps its record.
+    return { order: { ...decision.order, domain: null, reason: `ended; its domain went to subscription ${releasedTo}` }, manifest: null, reviewAt: null, release: null };
+  }
+  const holder = input.domainOwner;
+  const domain = decision.order.domain;
+  if (holder === null || domain === null || input.existing?.domain != null) return decision;
+  const claim = domainClaim(holder, input.subscription.customerId, input.now);
+  if (claim.kind !== "wait" && decision.manifest !== null) {
+    if (claim.kind === "release") return { ...decision, release: { from: holder.subscriptionId, handOver: false } };
+    // The same customer again (a new subscription, a monthly to yearly switch): the existing site
+    // moves to the new subscription, un-expired, instead of a second site for the same domain.
+    const site = claim.siteName;
+    return {
+      ...decision,
+      order: { ...decision.order, siteName: site },
+      manifest: { ...decision.manifest, metadata: { ...decision.manifest.metadata, name: site } },
+      release: { from: holder.subscriptionId, handOver: true },
+    };
+  }
   return {
     // Not provisioned: a redelivered Checkout event must re-read Stripe, not take the duplicate shortcut.
-    order: { ...decision.order, state: "parked", domain: null, provisioned: false, reason: `domain ${decision.order.domain} is already taken by subscription ${input.domainOwner}` },
+    order: { ...decision.order, state: "parked", domain: null, wantedDomain: domain, provisioned: false, reason: claim.kind === "wait" ? claim.reason(domain) : decision.order.reason },
     manifest: null,
-    reviewAt: null,
+    reviewAt: claim.kind === "wait" ? claim.until : null,
+    release: null,
+  };
+}
+
+/** Canceled and incomplete_expired are final at Stripe: such a subscription never runs again. */
+export function subscriptionEnded(status: string | null): boolean {
+  return status === "canceled" || status === "incomplete_expired";
+}
+
+type DomainClaim =
+  | { kind: "handOver"; siteName: string }
+  | { kind: "release" }
+  | { kind: "wait"; reason: (domain: string) => string; until: Date | null };
+
+/**
+ * Whether an order may take a domain another order holds. An ended order gives its domain to its
+ * own customer at once (with the site, if it has one), and to anyone once its site has expired;
+ * a subscription that may still run keeps it.
+ */
+function domainClaim(holder: DomainHolder, customerId: string, now: Date): DomainClaim {
+  if (!subscriptionEnded(holder.subscriptionStatus)) {
+    return {
+      kind: "wait",
+      until: null,
+      reason: (d) =>
+        holder.customerId === customerId
+          ? `domain ${d} is held by subscription ${holder.subscriptionId} of the same customer; its site is handed over once that subscription ends`
+          : `domain ${d} is already taken by subscription ${holder.subscriptionId}`,
+    };
+  }
+  if (holder.customerId === customerId) return holder.siteName === null ? { kind: "release" } : { kind: "handOver", siteName: holder.siteName };
+  if (holder.siteName === null || (holder.siteExpiresAt !== null && holder.siteExpiresAt.getTime() <= now.getTime())) return { kind: "release" };
+  const until = holder.siteExpiresAt;
+  return {
+    kind: "wait",
+    until,
+    reason: (d) => `domain ${d} is already taken by subscription ${holder.subscriptionId}${until === null ? "" : ` until its site expires at ${rfc3339(until)}`}`,
   };
 }
 
@@ -100,7 +183,7 @@ function decideFromStripe(input: DecisionInput): Decision {
   const { subscription: sub, checkout, existing } = input;
   const life = lifecycleOf({
     status: sub.status,
-    pastDueSince: existing?.pastDueSince ?? null,
+    pastDueSince: pastDueSince(sub, existing),
     endedAt: sub.endedAt,
     canceledAt: sub.canceledAt,
     // The last spec remembers a suspension even while the order is parked (its state says "parked").
@@ -122,11 +205,13 @@ function decideFromStripe(input: DecisionInput): Decision {
     subscriptionStatus: sub.status,
     pastDueSince: life.pastDueSince,
     provisioned: existing?.provisioned ?? false,
+    siteName: existing?.siteName ?? siteName(sub.id),
+    wantedDomain: null,
   };
-  const keep = (order: OrderRecord): Decision => ({ order, manifest: null, reviewAt: null });
+  const keep = (order: OrderRecord): Decision => ({ order, manifest: null, reviewAt: null, release: null });
   const reviewAt = life.phase === "past_due" ? life.graceEndsAt : null;
   const manifestOf = (spec: HostedSiteSpecInput) =>
-    buildManifest({ namespace: input.namespace, subscriptionId: sub.id, spec, subscriptionStatus: sub.status, graceEndsAt: life.graceEndsAt });
+    buildManifest({ namespace: input.namespace, name: base.siteName, subscriptionId: sub.id, spec, subscriptionStatus: sub.status, graceEndsAt: life.graceEndsAt });
   // A parked order whose site already exists keeps its last good spec, but payment still rules:
   // suspension and expiry follow the subscription even while the plan cannot be mapped.
   const park = (order: OrderRecord, reason: string): Decision => {
@@ -135,12 +220,12 @@ function decideFromStripe(input: DecisionInput): Decision {
     const spec: HostedSiteSpecInput = { ...input.lastSpec, suspended: life.suspended };
     if (life.expiresAt !== null) spec.expiresAt = rfc3339(life.expiresAt);
     else delete spec.expiresAt;
-    return { order: parked, manifest: manifestOf(spec), reviewAt };
+    return { order: parked, manifest: manifestOf(spec), reviewAt, release: null };
   };
 
   if (!base.provisioned) {
     if (!life.mayCreate) return keep({ ...base, reason: `nothing to provision while the subscription is ${sub.status}` });
-    if (checkout !== null && checkout.paymentStatus === "unpaid") {
+    if (!paid(sub, checkout)) {
       return keep({ ...base, state: "awaiting_payment", reason: "checkout payment not completed yet" });
     }
   } else if (life.phase === "awaiting_payment") {
@@ -184,5 +269,27 @@ function decideFromStripe(input: DecisionInput): Decision {
     return park(withDomain, `the order does not make a valid HostedSite: ${problems}`);
   }
 
-  return { order: { ...withDomain, customerEmail: email.data, provisioned: true }, manifest: manifestOf(spec), reviewAt };
+  return { order: { ...withDomain, customerEmail: email.data, provisioned: true }, manifest: manifestOf(spec), reviewAt, release: null };
+}
+
+/**
+ * Whether the first payment is settled. The Checkout Session only says so until it is settled: a
+ * session left `unpaid` by a failed bank debit stays so even after the customer pays the invoice by
+ * card, so a paid latest invoice (or a trial, with nothing to pay yet) wins over it.
+ */
+function paid(sub: SubscriptionView, checkout: CheckoutView | null): boolean {
+  if (sub.status === "trialing" || sub.latestInvoice?.status === "paid") return true;
+  return checkout?.paymentStatus !== "unpaid";
+}
+
+/**
+ * When the subscription turned past_due, by Stripe's clock: the overdue invoice's due time, so a
+ * late or retried event does not lengthen the grace period. Stored from an earlier evaluation of
+ * the same episode otherwise; the earlier of the two wins.
+ */
+function pastDueSince(sub: SubscriptionView, existing: StoredOrder | null): Date | null {
+  const stored = existing?.pastDueSince ?? null;
+  const due = sub.status === "past_due" && sub.latestInvoice?.status === "open" ? sub.latestInvoice.dueAt : null;
+  if (due === null || stored === null) return due ?? stored;
+  return due.getTime() < stored.getTime() ? due : stored;
 }

@@ -38,6 +38,8 @@ export interface ServiceOverrides {
   relayLeaseMs?: number;
   /** Replaces the storefront's client-node reads of HostedSites. */
   sites?: SiteDirectory;
+  /** The clock order decisions run on (a test's fake time). */
+  now?: () => Date;
 }
 
 export async function startWebhookService(config: WebhookConfig, logger: Logger, overrides: ServiceOverrides = {}): Promise<WebhookService> {
@@ -98,6 +100,7 @@ export async function startWebhookService(config: WebhookConfig, logger: Logger,
       concurrency: config.workers,
       pollMs,
       onOutbox: () => relay.wake(),
+      ...(overrides.now ? { now: overrides.now } : {}),
     });
     cleanups.push(() => worker.stop());
 

@@ -118,6 +118,13 @@ export const SubscriptionItemList = z.object({ data: z.array(SubscriptionItem), 
 
 const unixTime = z.int().nullable().optional().transform((t) => (t == null ? null : new Date(t * 1000)));
 
+// Expanded on the subscription: it says whether the customer has paid, and since when payment is overdue.
+const LatestInvoice = z.object({
+  status: z.string().max(64).nullable().optional(),
+  due_date: unixTime,
+  status_transitions: z.object({ finalized_at: unixTime }).nullable().optional(),
+});
+
 export const StripeSubscription = z.object({
   id: SubscriptionId,
   status: z.string().max(64),
@@ -126,7 +133,19 @@ export const StripeSubscription = z.object({
   items: SubscriptionItemList,
   canceled_at: unixTime,
   ended_at: unixTime,
+  // An id when not expanded: then nothing is known about it.
+  latest_invoice: z.union([z.string(), LatestInvoice]).nullable().optional(),
 });
+
+export interface InvoiceView {
+  status: string | null;
+  /**
+   * When Stripe first asked for this payment: the due date of an invoice sent to the customer,
+   * else its finalization (an automatic charge is attempted then). A subscription turns past_due
+   * when that payment fails, so its grace period counts from here, not from when we hear of it.
+   */
+  dueAt: Date | null;
+}
 
 export interface SubscriptionView {
   id: string;
@@ -136,6 +155,7 @@ export interface SubscriptionView {
   items: PurchasedItem[];
   canceledAt: Date | null;
   endedAt: Date | null;
+  latestInvoice: InvoiceView | null;
 }
 
 export function subscriptionView(raw: z.infer<typeof StripeSubscription>, items = raw.items.data): SubscriptionView {
@@ -147,7 +167,13 @@ export function subscriptionView(raw: z.infer<typeof StripeSubscription>, items 
     items: items.map((i) => purchased(i.price, i.quantity)),
     canceledAt: raw.canceled_at,
     endedAt: raw.ended_at,
+    latestInvoice: invoiceView(raw.latest_invoice),
   };
+}
+
+function invoiceView(raw: z.infer<typeof StripeSubscription>["latest_invoice"]): InvoiceView | null {
+  if (raw == null || typeof raw === "string") return null;
+  return { status: raw.status ?? null, dueAt: raw.due_date ?? raw.status_transitions?.finalized_at ?? null };
 }
 
 const CustomField = z.object({
@@ -158,6 +184,7 @@ const CustomField = z.object({
 });
 
 const LineItem = z.object({ price: Price.nullable().optional(), quantity: z.int().min(0).nullable().optional() });
+export const LineItemList = z.object({ data: z.array(LineItem), has_more: z.boolean().optional() });
 
 export const StripeCheckoutSession = z.object({
   id: CheckoutSessionId,
@@ -169,7 +196,7 @@ export const StripeCheckoutSession = z.object({
     .optional(),
   custom_fields: z.array(CustomField).nullable().optional(),
   metadata: Metadata,
-  line_items: z.object({ data: z.array(LineItem) }).nullable().optional(),
+  line_items: LineItemList.nullable().optional(),
 });
 
 export interface CheckoutView {
@@ -185,14 +212,14 @@ export interface CheckoutView {
   oneTimeItems: PurchasedItem[];
 }
 
-export function checkoutView(raw: z.infer<typeof StripeCheckoutSession>): CheckoutView {
+export function checkoutView(raw: z.infer<typeof StripeCheckoutSession>, lineItems = raw.line_items?.data ?? []): CheckoutView {
   const fields: Record<string, string> = {};
   for (const field of raw.custom_fields ?? []) {
     const value = field.text?.value ?? field.dropdown?.value ?? field.numeric?.value;
     if (value != null) fields[field.key] = value;
   }
   const oneTimeItems: PurchasedItem[] = [];
-  for (const line of raw.line_items?.data ?? []) {
+  for (const line of lineItems) {
     if (line.price != null && line.price.type === "one_time") oneTimeItems.push(purchased(line.price, line.quantity));
   }
   return {

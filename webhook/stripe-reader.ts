@@ -2,6 +2,7 @@
 // customer, and hands back zod-validated views. Processing never trusts event payloads.
 import Stripe from "stripe";
 import {
+  LineItemList,
   StripeCheckoutSession,
   StripeCustomer,
   StripeSubscription,
@@ -45,30 +46,34 @@ export function createStripeClient({ apiKey, apiBase, timeoutMs = 20_000 }: Stri
   return new Stripe(apiKey, { maxNetworkRetries: 2, timeout: timeoutMs, telemetry: false, ...endpoint });
 }
 
-const PRODUCT_EXPAND = "items.data.price.product";
+const SUBSCRIPTION_EXPAND = ["items.data.price.product", "latest_invoice"];
 const LINE_ITEM_EXPAND = ["line_items", "line_items.data.price.product"];
 
 export function stripeReader(stripe: Stripe): StripeReader {
   return {
     async subscription(id) {
-      const raw = StripeSubscription.parse(await call(() => stripe.subscriptions.retrieve(id, { expand: [PRODUCT_EXPAND] })));
+      const raw = StripeSubscription.parse(await call(() => stripe.subscriptions.retrieve(id, { expand: SUBSCRIPTION_EXPAND })));
       if (raw.items.has_more !== true) return subscriptionView(raw);
       // More items than Stripe embeds: page through them all.
-      const items: typeof raw.items.data = [];
-      let startingAfter: string | undefined;
-      for (;;) {
+      const items = await allPages(async (startingAfter) => {
         const page = await call(() =>
           stripe.subscriptionItems.list({ subscription: id, limit: 100, expand: ["data.price.product"], ...(startingAfter ? { starting_after: startingAfter } : {}) }),
         );
-        const parsed = SubscriptionItemList.parse(page);
-        items.push(...parsed.data);
-        startingAfter = page.data.at(-1)?.id;
-        if (parsed.has_more !== true || startingAfter === undefined) break;
-      }
+        return { ...SubscriptionItemList.parse(page), lastId: page.data.at(-1)?.id };
+      });
       return subscriptionView(raw, items);
     },
     async checkoutSession(id) {
-      return checkoutView(StripeCheckoutSession.parse(await call(() => stripe.checkout.sessions.retrieve(id, { expand: LINE_ITEM_EXPAND }))));
+      const raw = StripeCheckoutSession.parse(await call(() => stripe.checkout.sessions.retrieve(id, { expand: LINE_ITEM_EXPAND })));
+      if (raw.line_items?.has_more !== true) return checkoutView(raw);
+      // More line items than Stripe embeds: a one-time theme may be on a later page.
+      const lines = await allPages(async (startingAfter) => {
+        const page = await call(() =>
+          stripe.checkout.sessions.listLineItems(id, { limit: 100, expand: ["data.price.product"], ...(startingAfter ? { starting_after: startingAfter } : {}) }),
+        );
+        return { ...LineItemList.parse(page), lastId: page.data.at(-1)?.id };
+      });
+      return checkoutView(raw, lines);
     },
     async checkoutSessionOf(subscriptionId) {
       const list = await call(() => stripe.checkout.sessions.list({ subscription: subscriptionId, limit: 1 }));
@@ -80,6 +85,25 @@ export function stripeReader(stripe: Stripe): StripeReader {
       return raw.deleted === true ? null : { email: raw.email ?? null, name: raw.name ?? null };
     },
   };
+}
+
+interface Page<T> {
+  data: T[];
+  has_more?: boolean | undefined;
+  /** The id of the page's last object, where the next page starts. */
+  lastId: string | undefined;
+}
+
+/** Follows `has_more` with `starting_after` until the last page. */
+async function allPages<T>(fetchPage: (startingAfter: string | undefined) => Promise<Page<T>>): Promise<T[]> {
+  const all: T[] = [];
+  let startingAfter: string | undefined;
+  for (;;) {
+    const page = await fetchPage(startingAfter);
+    all.push(...page.data);
+    startingAfter = page.lastId;
+    if (page.has_more !== true || startingAfter === undefined) return all;
+  }
 }
 
 async function call<T>(fn: () => Promise<T>): Promise<T> {

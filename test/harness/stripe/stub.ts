@@ -41,6 +41,15 @@ export interface StubSubscription {
   metadata?: Record<string, string>;
   canceled_at?: number | null;
   ended_at?: number | null;
+  latest_invoice?: StubInvoice | null;
+}
+
+/** The few invoice fields the webhook reads from a subscription's `latest_invoice`. */
+export interface StubInvoice {
+  id: string;
+  status: "draft" | "open" | "paid" | "uncollectible" | "void";
+  due_date?: number | null;
+  status_transitions?: { finalized_at?: number | null; paid_at?: number | null };
 }
 
 export interface StubCheckoutSession {
@@ -78,7 +87,7 @@ export interface StripeStub {
   readonly requests: string[];
   /** The next `count` requests (all, if Infinity) fail with `status`. */
   fail(count: number, status?: number): void;
-  /** Subscription items embedded in a subscription before `has_more` (Stripe embeds a first page). */
+  /** Subscription items (and Checkout line items) embedded before `has_more` (Stripe embeds a first page). */
   embeddedItemLimit: number;
   /** Open Checkout Sessions, the hosted page that pays them, and where their events go. */
   readonly checkout: HostedCheckout;
@@ -122,10 +131,10 @@ export async function startStripeStub(apiKey = "sk_test_stub"): Promise<StripeSt
     const expand = [...url.searchParams.entries()].filter(([k]) => /^expand\[\d*\]$/.test(k)).map(([, v]) => v);
     const parts = url.pathname.split("/").filter(Boolean);
     if (parts[0] !== "v1") return error(res, 404, "invalid_request_error", "stub: unknown path");
-    const [, collection, id, third] = parts;
+    const [, collection, id, third, fourth] = parts;
     if (collection === "subscriptions" && id !== undefined) {
       const sub = stub.subscriptions.get(id);
-      return sub ? json(res, renderSubscription(sub, expand.includes("items.data.price.product"))) : missing(res, id);
+      return sub ? json(res, renderSubscription(sub, expand)) : missing(res, id);
     }
     if (collection === "subscription_items" && id === undefined) {
       const sub = stub.subscriptions.get(url.searchParams.get("subscription") ?? "");
@@ -137,6 +146,15 @@ export async function startStripeStub(apiKey = "sk_test_stub"): Promise<StripeSt
       return json(res, list(all.slice(start, start + limit), start + limit < all.length));
     }
     if (collection === "checkout" && id === "sessions") {
+      if (third !== undefined && fourth === "line_items") {
+        const session = stub.sessions.get(third);
+        if (!session) return missing(res, third);
+        const all = renderLineItems(session, expand.includes("data.price.product"));
+        const after = url.searchParams.get("starting_after");
+        const start = after === null ? 0 : all.findIndex((i) => i.id === after) + 1;
+        const limit = Number(url.searchParams.get("limit") ?? "10");
+        return json(res, list(all.slice(start, start + limit), start + limit < all.length));
+      }
       if (third !== undefined) {
         const session = stub.sessions.get(third);
         return session ? json(res, renderSession(session, expand)) : missing(res, third);
@@ -170,8 +188,9 @@ export async function startStripeStub(apiKey = "sk_test_stub"): Promise<StripeSt
     return { id: `si_${subId.slice(4)}${index}`, object: "subscription_item", quantity: item.quantity ?? 1, price: renderPrice(item.price, expandProduct) };
   }
 
-  function renderSubscription(sub: StubSubscription, expandProduct: boolean) {
-    const items = sub.items.map((item, i) => renderItem(sub.id, item, i, expandProduct));
+  function renderSubscription(sub: StubSubscription, expand: string[]) {
+    const items = sub.items.map((item, i) => renderItem(sub.id, item, i, expand.includes("items.data.price.product")));
+    const invoice = sub.latest_invoice ?? null;
     return {
       id: sub.id,
       object: "subscription",
@@ -181,7 +200,23 @@ export async function startStripeStub(apiKey = "sk_test_stub"): Promise<StripeSt
       canceled_at: sub.canceled_at ?? null,
       ended_at: sub.ended_at ?? null,
       items: list(items.slice(0, stub.embeddedItemLimit), items.length > stub.embeddedItemLimit),
+      latest_invoice: invoice === null || !expand.includes("latest_invoice") ? (invoice?.id ?? null) : renderInvoice(sub, invoice),
     };
+  }
+
+  function renderInvoice(sub: StubSubscription, invoice: StubInvoice) {
+    return {
+      id: invoice.id,
+      object: "invoice",
+      status: invoice.status,
+      due_date: invoice.due_date ?? null,
+      status_transitions: { finalized_at: null, marked_uncollectible_at: null, paid_at: null, voided_at: null, ...invoice.status_transitions },
+      parent: { type: "subscription_details", subscription_details: { subscription: sub.id, metadata: {} } },
+    };
+  }
+
+  function renderLineItems(s: StubCheckoutSession, withProduct: boolean) {
+    return s.line_items.map((item, i) => ({ id: `li_${s.id.slice(3)}${i}`, object: "item", quantity: item.quantity ?? 1, price: renderPrice(item.price, withProduct) }));
   }
 
   function renderSession(s: StubCheckoutSession, expand: string[]) {
@@ -198,11 +233,8 @@ export async function startStripeStub(apiKey = "sk_test_stub"): Promise<StripeSt
       metadata: s.metadata ?? {},
     };
     if (expand.includes("line_items")) {
-      const withProduct = expand.includes("line_items.data.price.product");
-      body.line_items = list(
-        s.line_items.map((item, i) => ({ id: `li_${s.id.slice(3)}${i}`, object: "item", quantity: item.quantity ?? 1, price: renderPrice(item.price, withProduct) })),
-        false,
-      );
+      const items = renderLineItems(s, expand.includes("line_items.data.price.product"));
+      body.line_items = list(items.slice(0, stub.embeddedItemLimit), items.length > stub.embeddedItemLimit);
     }
     return body;
   }
