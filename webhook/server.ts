@@ -55,14 +55,14 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       }
 
       const byCustomer = "customerId" in route;
-      const key = byCustomer ? route.customerId : route.subscriptionId;
+      const key = byCustomer ? route.customerId : "chargeId" in route ? route.chargeId : route.subscriptionId;
       let outcome: "stored" | "duplicate";
       try {
         outcome = await storeEvent(pool, {
           id: event.id,
           type: event.type,
           key,
-          checkoutSessionId: byCustomer ? null : route.checkoutSessionId,
+          checkoutSessionId: "checkoutSessionId" in route ? route.checkoutSessionId : null,
           livemode: event.livemode,
           apiVersion: event.api_version ?? null,
           created: event.created,
@@ -83,7 +83,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
         return reply.code(503).header("retry-after", "10").send({ error: "temporarily unavailable" });
       }
       metrics.eventsReceived.inc({ type: event.type, outcome });
-      log.info({ ...(byCustomer ? { customer: key } : { subscription: key }), outcome }, "stripe event received");
+      log.info({ ...(byCustomer ? { customer: key } : "chargeId" in route ? { charge: key } : { subscription: key }), outcome }, "stripe event received");
       if (outcome === "stored") options.onStored?.();
       return reply.code(200).send({ received: true, duplicate: outcome === "duplicate" });
     });

@@ -82,7 +82,8 @@ export function stripeReader(stripe: Stripe): StripeReader {
   };
 }
 
-async function call<T>(fn: () => Promise<T>): Promise<T> {
+/** Runs one SDK call; a 404 (no such object) becomes a PermanentError, everything else is retried later. */
+export async function call<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (error) {

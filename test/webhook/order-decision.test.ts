@@ -21,6 +21,8 @@ function subscription(change: Partial<SubscriptionView> = {}): SubscriptionView 
     items: [{ priceId: "price_community", lookupKey: "community_monthly", productMetadata: {}, quantity: 1 }],
     canceledAt: null,
     endedAt: null,
+    cancelAt: null,
+    collectionPaused: false,
     ...change,
   };
 }
