@@ -42,14 +42,14 @@ export interface PolicyOutcome {
 
 export function applySellerPolicies(decision: Decision, facts: PolicyFacts, policies: SellerPolicies): PolicyOutcome {
   const pausedSince = facts.collectionPaused ? (facts.collectionPausedSince ?? facts.now) : null;
-  const pauseEndsAt = pausedSince === null ? null : new Date(pausedSince.getTime() + policies.pausedCollection.grace);
-  const pauseOver = pauseEndsAt !== null && facts.now.getTime() >= pauseEndsAt.getTime();
+  const pause = pausedSince === null ? null : { since: pausedSince, endsAt: new Date(pausedSince.getTime() + policies.pausedCollection.grace) };
+  const pauseOver = pause !== null && facts.now.getTime() >= pause.endsAt.getTime();
 
   const dispute = standingDispute(facts.disputes);
   const disputeSuspends = dispute !== null && policies.disputes[dispute.open ? "open" : "lost"] === "suspend";
 
   const suspendReason = pauseOver
-    ? `payment collection paused since ${rfc3339(pausedSince as Date)}, beyond the ${formatDuration(policies.pausedCollection.grace)} grace`
+    ? `payment collection paused since ${rfc3339(pause.since)}, beyond the ${formatDuration(policies.pausedCollection.grace)} grace`
     : disputeSuspends
       ? dispute.note
       : null;
@@ -62,15 +62,16 @@ export function applySellerPolicies(decision: Decision, facts: PolicyFacts, poli
     order.reason = `${dispute.note} (flagged)`;
   }
 
-  const reviewAt = pauseEndsAt !== null && !pauseOver ? earliest(decision.reviewAt, pauseEndsAt) : decision.reviewAt;
+  const reviewAt = pause !== null && !pauseOver ? earliest(decision.reviewAt, pause.endsAt) : decision.reviewAt;
   const manifest = decision.manifest === null ? null : structuredClone(decision.manifest);
   if (manifest !== null) {
     const annotations = manifest.metadata.annotations;
     if (dispute !== null) annotations[DISPUTE_ANNOTATION] = dispute.note;
-    if (pausedSince !== null) {
-      annotations[COLLECTION_PAUSED_ANNOTATION] = rfc3339(pausedSince);
+    if (pause !== null) {
+      annotations[COLLECTION_PAUSED_ANNOTATION] = rfc3339(pause.since);
+      // The grace annotation says when the site will be suspended: the earlier of the two graces.
       const graceEnds = annotations[GRACE_PERIOD_ENDS_ANNOTATION];
-      if (!pauseOver && (graceEnds === undefined || new Date(graceEnds) > (pauseEndsAt as Date))) annotations[GRACE_PERIOD_ENDS_ANNOTATION] = rfc3339(pauseEndsAt as Date);
+      if (!pauseOver && (graceEnds === undefined || Date.parse(graceEnds) > pause.endsAt.getTime())) annotations[GRACE_PERIOD_ENDS_ANNOTATION] = rfc3339(pause.endsAt);
     }
     if (suspendReason !== null) manifest.spec.suspended = true;
     if (manifest.spec.order !== undefined) {

@@ -10,8 +10,7 @@ export async function recordAftermath(client: pg.PoolClient, subscriptionId: str
     await client.query(
       `INSERT INTO order_disputes (dispute_id, subscription_id, charge_id, status, reason, amount, currency, opened_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-       ON CONFLICT (dispute_id) DO UPDATE SET status = excluded.status, reason = excluded.reason, amount = excluded.amount,
-         updated_at = now() WHERE order_disputes.status IS DISTINCT FROM excluded.status OR order_disputes.amount IS DISTINCT FROM excluded.amount`,
+       ON CONFLICT (dispute_id) DO UPDATE SET status = excluded.status, reason = excluded.reason, amount = excluded.amount, updated_at = now()`,
       [d.id, subscriptionId, d.chargeId, d.status, d.reason, d.amount, d.currency, d.created],
     );
   }
