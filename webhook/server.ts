@@ -6,6 +6,7 @@ import type { Logger } from "../common/logger.ts";
 import { storeEvent } from "./inbox.ts";
 import type { WebhookMetrics } from "./metrics.ts";
 import { verifySignature } from "./signature.ts";
+import { fastifyTrustProxy, type TrustedProxies } from "./storefront/trust-proxy.ts";
 import { EventEnvelope, routeEvent } from "./stripe-objects.ts";
 
 export const WEBHOOK_PATH = "/stripe/webhook";
@@ -17,13 +18,15 @@ export interface ServerOptions {
   bodyLimit: number;
   metrics: WebhookMetrics;
   logger: Logger;
+  /** Proxies whose X-Forwarded-For sets `request.ip` (the checkout rate limit counts per client). */
+  trustProxy?: TrustedProxies;
   /** An event was stored: wake the worker in this process. */
   onStored?: () => void;
 }
 
 export function buildServer(options: ServerOptions): FastifyInstance {
   const { pool, metrics, logger } = options;
-  const app = Fastify({ logger: false, bodyLimit: options.bodyLimit, return503OnClosing: true });
+  const app = Fastify({ logger: false, bodyLimit: options.bodyLimit, return503OnClosing: true, trustProxy: fastifyTrustProxy(options.trustProxy ?? false) });
 
   // Encapsulated so that only this route gets the body as raw bytes: the signature covers them exactly.
   void app.register((scope, _opts, done) => {

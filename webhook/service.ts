@@ -126,6 +126,7 @@ export async function startWebhookService(config: WebhookConfig, logger: Logger,
       bodyLimit: config.bodyLimit,
       metrics,
       logger: logger.child({ component: "http" }),
+      trustProxy: config.trustProxy,
       onStored: () => worker.wake(),
     });
     let url = "";

@@ -33,6 +33,7 @@ const SECRET_PLACEHOLDERS: Record<string, string> = {
   STRIPE_API_KEY: "rk_test_chartplaceholder",
   STRIPE_WEBHOOK_SECRETS: "whsec_chartplaceholder",
   DATABASE_URL: "postgres://aegir:placeholder@postgres.example:5432/aegir",
+  STOREFRONT_FORM_KEY: "chart-placeholder-storefront-form-key",
 };
 const POD_NAME = "aegir-operator-controller-7d9f8b6c5-x2x9q";
 
@@ -74,7 +75,9 @@ function commandLine(objects: readonly K8sObject[], deploymentName: string, opti
   for (const spec of Object.values(options).filter((o) => o.secret)) {
     expect(flags.has(spec.flag), `--${spec.flag}`).toBe(false);
     const entry = c.env?.find((e) => e.name === spec.env);
-    expect(entry?.valueFrom?.secretKeyRef, `${spec.env} from a Secret`).toBeDefined();
+    // An optional one (the storefront's form key, with the storefront off) may be absent, but never set otherwise.
+    if (entry === undefined) expect(env[spec.env as string], `${spec.env} only from a Secret`).toBeUndefined();
+    else expect(entry.valueFrom?.secretKeyRef, `${spec.env} from a Secret`).toBeDefined();
   }
   return { c, flags, env };
 }
@@ -87,7 +90,7 @@ describe.skipIf(HELM_VERSION === undefined)("the chart against the commands' con
     { name: "every optional feature", args: ["-f", allFeaturesValues] },
   ];
 
-  describe.each(cases)("$name", ({ args }) => {
+  describe.each(cases)("$name", ({ name, args }) => {
     let objects: K8sObject[];
     beforeAll(async () => {
       ({ objects } = await template(...args));
@@ -124,6 +127,35 @@ describe.skipIf(HELM_VERSION === undefined)("the chart against the commands' con
       expect(volume?.configMap?.name).toBe(`${webhookName}-catalog`);
       expect(Object.keys(configMap(objects, `${webhookName}-catalog`).data)).toContain(config.catalog?.slice(mount!.mountPath.length + 1));
     });
+
+    it("the webhook's storefront gets its values, and its form key from a Secret", () => {
+      const { flags, env } = commandLine(objects, webhookName, WEBHOOK_OPTIONS);
+      const config = loadConfig(WEBHOOK_OPTIONS, flags, env);
+      if (name === "defaults") {
+        expect(config).toMatchObject({ storefront: false, storefrontFormKeys: [], trustProxy: false });
+        return;
+      }
+      expect(config).toMatchObject({
+        storefront: true,
+        storefrontPrefix: "/store",
+        storefrontUrl: "https://shop.example.org",
+        shopName: "Example Hosting",
+        shopAccent: "#7a1f5c",
+        shopDnsTarget: "edge.example.org",
+        checkoutRateLimit: 5,
+        trustProxy: ["10.0.0.0/8"],
+        storefrontFormKeys: [SECRET_PLACEHOLDERS.STOREFRONT_FORM_KEY],
+      });
+      const keyRef = container(objects, webhookName).env?.find((e) => e.name === "STOREFRONT_FORM_KEY")?.valueFrom?.secretKeyRef;
+      expect(keyRef).toEqual({ name: "shop-keys", key: "form-token-key" });
+    });
+  });
+
+  it("behind the chart's Ingress, the storefront trusts that one hop and is reached at the Ingress host", async () => {
+    const { objects } = await template("--set", "webhook.storefront.enabled=true", "--set", "webhook.ingress.enabled=true", "--set", "webhook.ingress.host=shop.example.org");
+    const { flags, env } = commandLine(objects, webhookName, WEBHOOK_OPTIONS);
+    expect(loadConfig(WEBHOOK_OPTIONS, flags, env)).toMatchObject({ storefront: true, storefrontPrefix: "/shop", trustProxy: 1, storefrontUrl: "https://shop.example.org" });
+    await expect(template("--set", "webhook.storefront.enabled=true")).rejects.toThrow("webhook.storefront.url is required when the storefront is on without the chart's Ingress");
   });
 });
 

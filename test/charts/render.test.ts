@@ -145,7 +145,7 @@ describe.skipIf(HELM_VERSION === undefined)("helm template", () => {
     it("renders no secret values, only references to Secrets", () => {
       for (const pattern of SECRET_LOOKING) expect(text).not.toMatch(pattern);
       const env = container(objects, webhookName).env ?? [];
-      for (const name of ["STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRETS", "DATABASE_URL"]) {
+      for (const name of ["STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRETS", "DATABASE_URL", ...(all ? ["STOREFRONT_FORM_KEY"] : [])]) {
         const entry = env.find((e) => e.name === name);
         expect(entry?.value, name).toBeUndefined();
         expect(entry?.valueFrom?.secretKeyRef?.name, name).toBeTruthy();
@@ -162,7 +162,9 @@ describe.skipIf(HELM_VERSION === undefined)("helm template", () => {
       expect(controllerRole.rules).toEqual(sourceRules("Role", "aegir-operator-controller"));
       const webhookRoles = find(objects, "Role", webhookName) as RbacObject[];
       expect(webhookRoles.map((r) => r.metadata.namespace).sort()).toEqual([...customerNamespaces].sort());
-      for (const role of webhookRoles) expect(role.rules).toEqual(sourceRules("Role", "aegir-operator-webhook"));
+      // With the storefront on (every optional feature), the webhook's Role also has the storefront's reads.
+      const webhookRules = [...sourceRules("Role", "aegir-operator-webhook"), ...(all ? sourceRules("Role", "aegir-operator-webhook-storefront") : [])];
+      for (const role of webhookRoles) expect(role.rules).toEqual(webhookRules);
       // Nothing else is granted anywhere.
       expect(find(objects, "ClusterRole").length + find(objects, "Role").length).toBe(2 + customerNamespaces.length);
     });
@@ -216,7 +218,7 @@ describe.skipIf(HELM_VERSION === undefined)("helm template", () => {
       else expect(catalog).toBe(readFileSync(join(root, "webhook/default-catalog.yaml"), "utf8"));
     });
 
-    it("exposes only the Stripe endpoint through the Ingress, over TLS, when there is one", () => {
+    it("exposes only the Stripe endpoint and the storefront through the Ingress, over TLS, when there is one", () => {
       if (!all) {
         expect(find(objects, "Ingress")).toEqual([]);
         return;
@@ -225,8 +227,11 @@ describe.skipIf(HELM_VERSION === undefined)("helm template", () => {
         spec: { tls: Array<{ hosts: string[] }>; rules: Array<{ host: string; http: { paths: Array<{ path: string; pathType: string; backend: { service: { name: string; port: { name: string } } } }> } }> };
       };
       const paths = ingress.spec.rules.flatMap((r) => r.http.paths);
-      expect(paths.map((p) => [p.path, p.pathType])).toEqual([[WEBHOOK_PATH, "Exact"]]);
-      expect(paths[0]?.backend.service).toEqual({ name: webhookName, port: { name: "http" } });
+      expect(paths.map((p) => [p.path, p.pathType])).toEqual([
+        [WEBHOOK_PATH, "Exact"],
+        ["/store", "Prefix"],
+      ]);
+      for (const path of paths) expect(path.backend.service).toEqual({ name: webhookName, port: { name: "http" } });
       expect(ingress.spec.tls[0]?.hosts).toEqual([ingress.spec.rules[0]?.host]);
     });
 

@@ -4,6 +4,7 @@
 // local Stripe API stub (with the catalog's products and prices, and a hosted Checkout page that
 // delivers signed events to the webhook), the storefront, and the example HostedSites. What
 // `aegir-operator sandbox` runs.
+import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -125,6 +126,8 @@ export async function startSandbox(o: SandboxOptions): Promise<Sandbox> {
       ["postgres-dir", join(dir, "postgres")],
       ["namespace", "customers"],
       ["storefront", "true"],
+      // A fresh form-token key per sandbox: forms opened before a restart ask to be reloaded.
+      ["storefront-form-key", randomBytes(32).toString("base64url")],
     ]);
     const webhook: WebhookService = await startWebhookService(loadConfig(WEBHOOK_OPTIONS, flags, {}), o.log.child({ component: "webhook" }), {
       applier: kubeApplier(kc),

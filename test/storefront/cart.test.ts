@@ -124,9 +124,23 @@ describe("order progress", () => {
     expect(ready.steps[3]?.detail).toBe("sent to ann@example.com");
   });
 
+  it("words each step for its state: what is next, what is happening, what is done", () => {
+    const labels = (p: ReturnType<typeof orderProgress>) => p.steps.map((s) => s.label);
+    expect(labels(orderProgress(null, null))).toEqual(["Waiting for Stripe to confirm your payment", "Install your site", "Set up features, theme and users", "Send the welcome mail"]);
+    expect(labels(orderProgress(order, site({ Installed: "False" })))).toEqual(["Payment confirmed", "Installing your site", "Set up features, theme and users", "Send the welcome mail"]);
+    expect(labels(orderProgress(order, site({ Installed: "True", FeaturesApplied: "True", ThemeApplied: "True", QuotaEnforced: "True" })))).toEqual([
+      "Payment confirmed",
+      "Site installed",
+      "Features, theme and users set up",
+      "Sending the welcome mail",
+    ]);
+  });
+
   it("tells a parked order's customer that the payment is safe, without the internal reason", () => {
     const parked = orderProgress({ ...order, state: "parked", provisioned: false }, null);
     expect(parked).toMatchObject({ settled: true, problem: "Your payment is safe; our team has been told about the problem. We will write to ann@example.com." });
-    expect(states(parked)[0]).toBe("failed");
+    // Paid, but stopped before the install: the page must not say the payment failed.
+    expect(states(parked)).toEqual(["done", "failed", "waiting", "waiting"]);
+    expect(parked.steps.slice(0, 2).map((s) => s.label)).toEqual(["Payment confirmed", "Site not installed"]);
   });
 });

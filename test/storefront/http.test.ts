@@ -15,7 +15,7 @@ import { kubeSiteDirectory } from "../../webhook/storefront/site-directory.ts";
 import { createStripeClient } from "../../webhook/stripe-reader.ts";
 import { startFakeApiServer, type FakeApiServer, type KubeObject } from "../harness/kube/index.ts";
 import { startStripeStub, type StripeStub } from "../harness/stripe/stub.ts";
-import { eventually, SECRET, startTestPostgres, startTestWebhook, type TestPostgres } from "../webhook/support.ts";
+import { eventually, FORM_KEY, SECRET, startTestPostgres, startTestWebhook, type TestPostgres } from "../webhook/support.ts";
 
 let postgres: TestPostgres;
 let stub: StripeStub;
@@ -54,7 +54,7 @@ async function openCart(shop: WebhookService, query = "") {
   return { response, cookie, token };
 }
 
-async function checkout(shop: WebhookService, form: string, options: { cookie?: string; token?: string; headers?: Record<string, string> } = {}) {
+async function checkout(shop: WebhookService, form: string, options: { cookie?: string; token?: string; headers?: Record<string, string>; remoteAddress?: string } = {}) {
   const cart = await openCart(shop);
   const token = options.token ?? cart.token;
   return shop.app.inject({
@@ -62,6 +62,7 @@ async function checkout(shop: WebhookService, form: string, options: { cookie?: 
     url: "/shop/checkout",
     headers: { ...FORM, cookie: options.cookie ?? cart.cookie, ...options.headers },
     payload: `csrf=${encodeURIComponent(token)}&${form}`,
+    ...(options.remoteAddress === undefined ? {} : { remoteAddress: options.remoteAddress }),
   });
 }
 
@@ -78,6 +79,10 @@ describe("storefront pages", () => {
     }
     expect(response.body).toMatch(/<html lang="en">[\s\S]*<header[\s\S]*<nav aria-label="Shop">[\s\S]*<main id="main"[\s\S]*<footer>/);
     expect(response.body).not.toMatch(/<script/i);
+    // Customers read names, never module or theme machine names.
+    expect(response.body).toContain("Features: Discussion, Wiki</li>");
+    expect(response.body).toContain("Theme: Radix theme</li>");
+    expect(response.body).not.toContain("oa_");
     const css = await service.app.inject({ method: "GET", url: "/shop/style.css" });
     expect(css.headers["content-type"]).toBe("text/css; charset=utf-8");
     expect(css.body).toContain("--accent: #1d4ed8;");
@@ -123,6 +128,8 @@ describe("checkout", () => {
       expect({ form, status: response.statusCode }).toEqual({ form, status });
       expect(response.body).toContain(message);
       expect(response.body).toContain('role="alert"');
+      // Said once at the top and once at the field, not a third time as the availability line.
+      if (status === 409) expect(response.body.split("is already taken").length - 1).toBe(2);
     }
     const forged = await checkout(service, "kit=business&subdomain=a1", { token: "forged" });
     expect(forged.statusCode).toBe(403);
@@ -161,7 +168,7 @@ describe("checkout", () => {
 
     // Before payment: no order, nothing applied, the order page waits for Stripe.
     const waiting = await service.app.inject({ method: "GET", url: `/shop/orders/${sessionId}` });
-    expect(waiting.body).toContain("waiting for Stripe to confirm your payment");
+    expect(waiting.body).toContain("Waiting for Stripe to confirm your payment");
     expect(waiting.body).toContain('<meta http-equiv="refresh" content="3">');
     const ref = { apiVersion: API_VERSION, kind: "HostedSite", namespace: "customers" };
     expect(api.objects.list(API_VERSION, "HostedSite", { namespace: "customers" }).map((o) => o.metadata.name)).toEqual(["hand-made"]);
@@ -184,7 +191,7 @@ describe("checkout", () => {
     });
     const installing = await eventually(async () => {
       const body = (await service.app.inject({ method: "GET", url: `/shop/orders/${sessionId}` })).body;
-      return body.includes("Payment confirmed") && body.includes('class="current" aria-current="step"><span class="state">In progress</span> Site being installed') ? body : undefined;
+      return body.includes("Payment confirmed") && body.includes('class="current" aria-current="step"><span class="state">In progress:</span> Installing your site') ? body : undefined;
     }, 10_000, "the order page to show the payment");
     expect(installing).toContain("will be sent to ann@example.com");
     expect(installing).toContain("Manage subscription");
@@ -211,6 +218,58 @@ describe("checkout", () => {
     expect((await openCart(service, "kit=business&subdomain=shop-test")).response.body).toContain("shop-test.sites.openatria.com is already taken");
   });
 
+  it("holds a free subdomain for one checkout at a time: of two at once, exactly one reaches Stripe", async () => {
+    const before = checkoutsCreated();
+    const [first, second] = await Promise.all([openCart(service), openCart(service)]);
+    const attempt = (cart: typeof first) => checkout(service, "kit=community&subdomain=twice", { cookie: cart.cookie, token: cart.token });
+    const results = await Promise.all([attempt(first), attempt(second)]);
+    expect(results.map((r) => r.statusCode).sort()).toEqual([303, 409]);
+    expect(checkoutsCreated()).toBe(before + 1);
+    const refused = results.find((r) => r.statusCode === 409);
+    expect(refused?.body).toContain("twice.sites.openatria.com is being ordered by someone else right now; choose another address");
+    expect(refused?.body).toContain('role="alert"');
+
+    // The holder's browser may check out again (back from Stripe's page); the other one sees it taken in the cart too.
+    const holder = results[0]?.statusCode === 303 ? first : second;
+    const other = holder === first ? second : first;
+    expect((await checkout(service, "kit=community&subdomain=twice", { cookie: holder.cookie, token: holder.token })).statusCode).toBe(303);
+    const cart = await service.app.inject({ method: "GET", url: "/shop/cart?kit=community&subdomain=twice", headers: { cookie: other.cookie } });
+    expect(cart.body).toContain("twice.sites.openatria.com is already taken");
+
+    // The hold ends with the session's lifetime: then the address is free for the other customer.
+    const held = await service.pool.query<{ expires_at: Date }>("SELECT expires_at FROM domain_reservations WHERE domain = 'twice.sites.openatria.com'");
+    const session = [...stub.checkout.sessions.values()].at(-1);
+    expect(held.rows[0]?.expires_at.getTime()).toBe(((session?.expiresAt ?? 0) + 10 * 60) * 1000);
+    // Stripe keeps a session at least 30 minutes; an expired one cannot be paid any more.
+    expect(session?.expiresAt).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000) + 30 * 60);
+    if (session !== undefined) session.expiresAt = Math.floor(Date.now() / 1000) - 1;
+    expect((await fetch(`${stub.url}/checkout/${session?.id}`, { method: "POST", headers: FORM, body: "email=late@example.com&action=pay" })).status).toBe(410);
+    await service.pool.query("UPDATE domain_reservations SET expires_at = now() - interval '1 second' WHERE domain = 'twice.sites.openatria.com'");
+    expect((await checkout(service, "kit=community&subdomain=twice", { cookie: other.cookie, token: other.token })).statusCode).toBe(303);
+  });
+
+  it("frees the held address when Stripe cannot create the session, and once the paid order holds it", async () => {
+    stub.fail(Infinity, 500);
+    try {
+      expect((await checkout(service, "kit=community&subdomain=unlucky")).statusCode).toBe(503);
+    } finally {
+      stub.fail(0);
+    }
+    const held = async (domain: string) => (await service.pool.query("SELECT 1 FROM domain_reservations WHERE domain = $1", [domain])).rowCount;
+    expect(await held("unlucky.sites.openatria.com")).toBe(0);
+
+    const started = await checkout(service, "kit=community&subdomain=paidfor");
+    expect(started.statusCode).toBe(303);
+    const location = String(started.headers.location);
+    expect(await held("paidfor.sites.openatria.com")).toBe(1);
+    const paid = await fetch(location, { method: "POST", headers: FORM, body: "email=bo@example.com&action=pay", redirect: "manual" });
+    expect(paid.status).toBe(303);
+    const sessionId = location.split("/").at(-1) as string;
+    await eventually(async () => (await service.app.inject({ method: "GET", url: `/shop/orders/${sessionId}` })).body.includes("Payment confirmed") || undefined, 10_000, "the order");
+    expect(await held("paidfor.sites.openatria.com")).toBe(0);
+    expect((await checkout(service, "kit=community&subdomain=paidfor")).body).toContain("paidfor.sites.openatria.com is already taken");
+  });
+
   it("limits checkouts per client address", async () => {
     const limited = await startShop({ checkoutRateLimit: 2 });
     try {
@@ -223,6 +282,50 @@ describe("checkout", () => {
     } finally {
       await limited.stop();
     }
+  });
+
+  it("counts each client behind a trusted proxy separately, and ignores X-Forwarded-For from anyone else", async () => {
+    const from = (forwardedFor: string) => ({ headers: { "x-forwarded-for": forwardedFor } });
+    const untrusted = await startShop({ checkoutRateLimit: 1 });
+    const behindIngress = await startShop({ checkoutRateLimit: 1, trustProxy: 1 });
+    const byAddress = await startShop({ checkoutRateLimit: 1, trustProxy: ["10.0.0.0/8"] });
+    try {
+      // Not trusted: the header is anyone's to write, so both "clients" are the one peer.
+      expect((await checkout(untrusted, "kit=gold", from("203.0.113.1"))).statusCode).toBe(422);
+      expect((await checkout(untrusted, "kit=gold", from("203.0.113.2"))).statusCode).toBe(429);
+
+      expect((await checkout(behindIngress, "kit=gold", from("203.0.113.1"))).statusCode).toBe(422);
+      expect((await checkout(behindIngress, "kit=gold", from("203.0.113.2"))).statusCode).toBe(422);
+      expect((await checkout(behindIngress, "kit=gold", from("203.0.113.1"))).statusCode).toBe(429);
+
+      // Trusted by address: only a peer inside the CIDR may name the client.
+      const viaIngress = (ip: string) => ({ headers: { "x-forwarded-for": ip }, remoteAddress: "10.1.2.3" });
+      expect((await checkout(byAddress, "kit=gold", viaIngress("203.0.113.1"))).statusCode).toBe(422);
+      expect((await checkout(byAddress, "kit=gold", viaIngress("203.0.113.2"))).statusCode).toBe(422);
+      expect((await checkout(byAddress, "kit=gold", from("203.0.113.3"))).statusCode).toBe(422);
+      expect((await checkout(byAddress, "kit=gold", from("203.0.113.4"))).statusCode).toBe(429);
+    } finally {
+      await Promise.all([untrusted.stop(), behindIngress.stop(), byAddress.stop()]);
+    }
+  });
+
+  it("accepts forms of the previous key while the form-token key is rotated, and will not start without one", async () => {
+    const newKey = "rotated-storefront-form-key-fedcba9876543210";
+    const rotating = await startShop({ storefrontFormKeys: [newKey, FORM_KEY] });
+    try {
+      const opened = await openCart(service);
+      const submit = (shop: WebhookService, token: string) =>
+        shop.app.inject({ method: "POST", url: "/shop/checkout", headers: { ...FORM, cookie: opened.cookie }, payload: `csrf=${encodeURIComponent(token)}&kit=gold` });
+      expect((await submit(rotating, opened.token)).statusCode).toBe(422);
+      const renewed = /name="csrf" value="([^"]+)"/.exec((await rotating.app.inject({ method: "GET", url: "/shop/cart", headers: { cookie: opened.cookie } })).body)?.[1] as string;
+      expect(renewed).not.toBe(opened.token);
+      expect((await submit(rotating, renewed)).statusCode).toBe(422);
+      // A replica still on the old key alone refuses the new key's tokens: roll every replica before dropping the old key.
+      expect((await submit(service, renewed)).statusCode).toBe(403);
+    } finally {
+      await rotating.stop();
+    }
+    await expect(startShop({ storefrontFormKeys: [] })).rejects.toThrow("--storefront-form-key / STOREFRONT_FORM_KEY: is required with --storefront");
   });
 
   it("is not served when turned off", async () => {

@@ -1,12 +1,14 @@
 // The relay against the fake Kubernetes API server (test/harness/kube), through the real
 // client-node adapter: HostedSites appear by server-side apply, ops' edits to fields the webhook
-// does not own survive re-applies, and an API outage only delays the apply.
+// does not own survive re-applies, and an API outage only delays the apply. The storefront's reads
+// of HostedSites go through the same audit of the chart's RBAC.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { API_VERSION } from "../../crds/group.ts";
 import { kubeApplier } from "../../webhook/kube-applier.ts";
+import { kubeSiteDirectory } from "../../webhook/storefront/site-directory.ts";
 import { siteName } from "../../webhook/hostedsite-manifest.ts";
 import { startFakeApiServer, type FakeApiServer, type KubeObject } from "../harness/kube/index.ts";
 import { auditRequests, grantsOf } from "../harness/kube/rbac.ts";
@@ -62,9 +64,37 @@ describe("relay with client-node against the fake API server", () => {
     }
   });
 
-  it("makes only the API calls the chart's RBAC grants the webhook, and uses every grant", () => {
+  it("the storefront reads HostedSites through client-node: the domain check lists them, the order page gets its site", async () => {
+    const kc = new KubeConfig();
+    kc.loadFromString(api.kubeconfigYaml("customers"));
+    const service = await startTestWebhook(await postgres.freshDatabase(), stub, {
+      config: { storefront: true },
+      overrides: { applier: kubeApplier(kc), sites: kubeSiteDirectory("customers", kc) },
+    });
+    try {
+      const cart = await service.app.inject({ method: "GET", url: "/shop/cart?kit=community&subdomain=umbrella" });
+      expect(cart.body).toContain("umbrella.sites.openatria.com is already taken");
+      const { subscription, session } = seedOrder(stub, { items: { community_monthly: 1 }, subdomain: "shopper" });
+      expect(await deliver(service, checkoutEvent(stub, "checkout.session.completed", session.id))).toBe(200);
+      await api.objects.waitFor({ apiVersion: API_VERSION, kind: "HostedSite", namespace: "customers", name: siteName(subscription.id) });
+      api.objects.apply(
+        { apiVersion: API_VERSION, kind: "HostedSite", metadata: { name: siteName(subscription.id), namespace: "customers" }, status: { conditions: [{ type: "Installed", status: "True", reason: "Done", message: "", lastTransitionTime: "2026-12-07T06:00:00Z" }] } },
+        { manager: "aegir-operator", subresource: "status" },
+      );
+      const order = await eventually(async () => {
+        const body = (await service.app.inject({ method: "GET", url: `/shop/orders/${session.id}` })).body;
+        return body.includes("Site installed") ? body : undefined;
+      }, 10_000, "the order page to read the site's status");
+      expect(order).toContain("Payment confirmed");
+    } finally {
+      await service.stop();
+    }
+  });
+
+  it("makes only the API calls the chart's RBAC grants the webhook (storefront on), and uses every grant", () => {
     const rbac = readFileSync(join(import.meta.dirname, "../../charts/aegir-operator/rbac.yaml"), "utf8");
-    const { denied, unused } = auditRequests(grantsOf(rbac, "aegir-operator-webhook"), api.requests.all());
+    const grants = [...grantsOf(rbac, "aegir-operator-webhook"), ...grantsOf(rbac, "aegir-operator-webhook-storefront")];
+    const { denied, unused } = auditRequests(grants, api.requests.all());
     expect(denied).toEqual([]);
     expect(unused).toEqual([]);
   });

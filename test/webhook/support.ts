@@ -66,6 +66,8 @@ export function quietLogger(): Logger {
   return createLogger({ name: "webhook-test", level: process.env.TEST_LOG_LEVEL ?? "silent" });
 }
 
+export const FORM_KEY = "test-storefront-form-key-0123456789abcdef";
+
 export function testConfig(databaseUrl: string, stub: StripeStub, overrides: Partial<WebhookConfig> = {}): WebhookConfig {
   const base = loadConfig(WEBHOOK_OPTIONS, new Map(), {
     STRIPE_WEBHOOK_SECRETS: SECRET,
@@ -76,6 +78,7 @@ export function testConfig(databaseUrl: string, stub: StripeStub, overrides: Par
     WEBHOOK_RETRY_BASE: "50ms",
     WEBHOOK_RETRY_MAX: "400ms",
     WEBHOOK_MAX_ATTEMPTS: "5",
+    STOREFRONT_FORM_KEY: FORM_KEY,
   });
   return { ...base, ...overrides };
 }

@@ -1,6 +1,7 @@
 // Form tokens against cross-site request forgery (double submit, signed): the browser holds a
 // random value in a cookie; each form carries HMAC(key, value). Another site can make the browser
-// send the cookie, but cannot read it to compute the token.
+// send the cookie, but cannot read it to compute the token. The key is the shop's own (not a
+// Stripe secret); during a rotation tokens of the previous keys are still accepted.
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 
 export const CSRF_COOKIE = "shop_csrf";
@@ -17,17 +18,22 @@ export interface CsrfTokens {
   valid(cookie: string | undefined): string | undefined;
 }
 
-export function csrfTokens(key: string | Buffer = randomBytes(32)): CsrfTokens {
-  const tokenFor = (cookie: string) => createHmac("sha256", key).update(cookie).digest("base64url");
+/** `keys[0]` signs; every key verifies. */
+export function csrfTokens(keys: readonly (string | Buffer)[]): CsrfTokens {
+  if (keys.length === 0) throw new Error("csrfTokens needs at least one key");
+  const sign = (key: string | Buffer, cookie: string) => createHmac("sha256", key).update(cookie).digest("base64url");
+  const tokenFor = (cookie: string) => sign(keys[0] as string | Buffer, cookie);
   return {
     issue: () => randomBytes(32).toString("base64url"),
     tokenFor,
     valid: (cookie) => (cookie !== undefined && VALUE.test(cookie) ? cookie : undefined),
     verify(cookie, token) {
       if (cookie === undefined || token === undefined || !VALUE.test(cookie)) return false;
-      const expected = Buffer.from(tokenFor(cookie));
       const given = Buffer.from(token);
-      return given.length === expected.length && timingSafeEqual(given, expected);
+      return keys.some((key) => {
+        const expected = Buffer.from(sign(key, cookie));
+        return given.length === expected.length && timingSafeEqual(given, expected);
+      });
     },
   };
 }

@@ -1,8 +1,8 @@
 // Wires the storefront into the webhook service from its configuration: Stripe client for the
 // writes, Kubernetes for the sites, the public address for Stripe's return links.
-import { createHmac } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import type pg from "pg";
+import { ConfigError } from "../../common/config.ts";
 import type { Logger } from "../../common/logger.ts";
 import type { Catalog } from "../catalog.ts";
 import type { WebhookConfig } from "../config.ts";
@@ -24,6 +24,8 @@ export interface MountOptions {
 }
 
 export function mountStorefront(app: FastifyInstance, config: WebhookConfig, options: MountOptions): void {
+  // Every replica must sign and accept the same tokens, so the key is configured, never made up here.
+  if (config.storefrontFormKeys.length === 0) throw new ConfigError(["--storefront-form-key / STOREFRONT_FORM_KEY: is required with --storefront"]);
   registerStorefront(app, {
     catalog: options.catalog,
     pool: options.pool,
@@ -37,8 +39,7 @@ export function mountStorefront(app: FastifyInstance, config: WebhookConfig, opt
     publicUrl: () => config.storefrontUrl ?? options.ownUrl(),
     // A local API stub serves its stand-ins for Stripe's pages itself.
     stripeOrigins: config.apiBase === undefined ? STRIPE_PAGES : [config.apiBase.origin],
-    // The same on every replica without another secret to manage: derived from the signing secret.
-    csrfKey: createHmac("sha256", config.webhookSecrets[0] ?? "").update("storefront form tokens").digest(),
+    formKeys: config.storefrontFormKeys,
     checkoutRateLimit: config.checkoutRateLimit,
   });
 }

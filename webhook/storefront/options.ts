@@ -2,6 +2,14 @@
 import { z } from "zod";
 import { bool } from "../../common/config.ts";
 import { contrastRatio, MIN_TEXT_CONTRAST } from "./contrast.ts";
+import { TrustProxy } from "./trust-proxy.ts";
+
+/** Form-token keys, current first: the others are still accepted while a key is rotated. */
+const formKeys = z
+  .string()
+  .optional()
+  .transform((v) => (v ?? "").split(",").map((s) => s.trim()).filter((s) => s !== ""))
+  .pipe(z.array(z.string().min(32, { error: "each key must be at least 32 characters (e.g. openssl rand -base64 32)" })).max(4, { error: "at most 4 keys (the current one, then previous ones)" }));
 
 export const STOREFRONT_OPTIONS = {
   storefront: { flag: "storefront", env: "STOREFRONT", schema: bool(false), description: "serve the shop pages (catalog, cart, checkout, order progress) (default false)" },
@@ -42,5 +50,18 @@ export const STOREFRONT_OPTIONS = {
     env: "CHECKOUT_RATE_LIMIT",
     schema: z.coerce.number().int().min(1).max(10_000).default(10),
     description: "checkouts one client address may start per minute (default 10)",
+  },
+  trustProxy: {
+    flag: "trust-proxy",
+    env: "TRUST_PROXY",
+    schema: TrustProxy,
+    description: "proxies whose X-Forwarded-For names the client (for the checkout rate limit): their number in front of this service, or their addresses/CIDRs comma-separated (default none: the peer address)",
+  },
+  storefrontFormKeys: {
+    flag: "storefront-form-key",
+    env: "STOREFRONT_FORM_KEY",
+    schema: formKeys,
+    description: "key signing the shop's form tokens, required with --storefront; while rotating, the new key, a comma, then the previous one",
+    secret: true,
   },
 };

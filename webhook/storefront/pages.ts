@@ -22,10 +22,21 @@ function priceText(product: OfferProduct, period: Period, currency: string): str
   return price === undefined ? "not available" : `${money(price.amount, currency)} ${PER[price.interval]}`;
 }
 
-/** Features by the name the shop sells them under (machine names only for those it does not sell). */
+/** Features by the name the shop sells them under; the others by their module name, made readable. */
 function featureNames(offer: Offer, features: readonly string[]): string {
   const named = new Map(offer.options.addon.flatMap((o) => (priceFor(o, "month") ?? priceFor(o, "year"))?.item.features?.map((f) => [f, o.name] as const) ?? []));
-  return features.map((f) => named.get(f) ?? f).join(", ");
+  return features.map((f) => named.get(f) ?? readable(f)).join(", ");
+}
+
+/** A theme by the name the shop sells it under, else its machine name made readable. */
+function themeName(offer: Offer, theme: string): string {
+  return offer.options.theme.find((o) => priceFor(o, "month")?.item.theme === theme)?.name ?? readable(theme);
+}
+
+/** `oa_discussion` → "Discussion": customers never see machine names. */
+function readable(machineName: string): string {
+  const words = machineName.replace(/^oa_/, "").replaceAll("_", " ");
+  return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
 function supportText(kit: CatalogKit): string {
@@ -42,7 +53,7 @@ export function catalogPage(brand: Branding, offer: Offer): string {
 <ul>
 <li>${kit.kit.userQuota} users included</li>
 <li>Features: ${featureNames(offer, kit.kit.features)}</li>
-${kit.kit.theme === undefined ? null : h`<li>Theme: ${kit.kit.theme}</li>`}
+${kit.kit.theme === undefined ? null : h`<li>Theme: ${themeName(offer, kit.kit.theme)}</li>`}
 <li>${supportText(kit.kit)}</li>
 <li>HTTPS ${kit.kit.https === "Required" ? "on every visit" : kit.kit.https === "Enabled" ? "available" : "not included"}</li>
 </ul>
@@ -128,7 +139,7 @@ ${fieldProblems(name)}</p>`;
     })}</fieldset>`;
 
   const availability =
-    view.available === null || quote.domain === null
+    view.available === null || quote.domain === null || problemsOf(c.site === "own" ? "domain" : "subdomain").length > 0
       ? null
       : view.available
         ? h`<p class="available" role="status">${quote.domain} is available.</p>`
@@ -141,10 +152,11 @@ ${fieldProblems(name)}</p>`;
 ${radio("site", "subdomain", c.site === "subdomain", "A subdomain of ours", null)}
 <p><label for="subdomain">Subdomain</label><br><input type="text" id="subdomain" name="subdomain" value="${c.subdomain}" autocomplete="off" spellcheck="false" maxlength="63"${invalid("subdomain")}> <span>.${offer.managedZone}</span>
 ${fieldProblems("subdomain")}</p>
+${c.site === "subdomain" ? availability : null}
 ${radio("site", "own", c.site === "own", "Your own domain", null)}
 <p><label for="domain">Your domain</label><br><input type="text" id="domain" name="domain" value="${c.domain}" autocomplete="off" spellcheck="false" maxlength="253" placeholder="intranet.example.com"${invalid("domain")}>
 ${fieldProblems("domain")}</p>
-${availability}${dns}
+${c.site === "own" ? availability : null}${dns}
 <p><button type="submit" class="secondary" formaction="${brand.prefix}/cart">Check address and update total</button></p>
 </fieldset>`;
 
@@ -187,7 +199,7 @@ export interface OrderView {
   portalAction: string | null;
 }
 
-const STEP_STATE: Record<string, string> = { done: "Done", current: "In progress", waiting: "Next", failed: "Stopped" };
+const STEP_STATE: Record<string, string> = { done: "Done:", current: "In progress:", waiting: "Next:", failed: "Stopped:" };
 
 export function orderPage(brand: Branding, view: OrderView): string {
   const { progress } = view;

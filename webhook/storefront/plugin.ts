@@ -15,12 +15,17 @@ import { buildOffer } from "./offer.ts";
 import { cartPage, catalogPage, messagePage, orderPage } from "./pages.ts";
 import { orderProgress } from "./progress.ts";
 import { rateLimiter } from "./rate-limit.ts";
+import { attachSession, heldByOther, holderOf, holdDomain, releaseHold, releaseSession } from "./reservations.ts";
 import type { SiteDirectory } from "./site-directory.ts";
 import { MissingPriceError, type ShopStripe } from "./stripe-checkout.ts";
 
 /** A form of the shop is a few hundred bytes; anything much larger is not one. */
 export const FORM_BODY_LIMIT = 16 * 1024;
 const STYLESHEET = readFileSync(new URL("./style.css", import.meta.url), "utf8");
+/** A Checkout Session's lifetime: a minute over Stripe's shortest, which Stripe counts from its own clock. */
+export const CHECKOUT_LIFETIME_MS = 31 * 60_000;
+/** After the session expires, the hold lasts this much longer: a payment made at the last moment still has to reach the order ledger. */
+const HOLD_AFTER_EXPIRY_MS = 10 * 60_000;
 
 export interface StorefrontOptions {
   catalog: Catalog;
@@ -37,7 +42,8 @@ export interface StorefrontOptions {
   publicUrl: () => string;
   /** Where the checkout and portal redirects go (the CSP's form-action must allow them). */
   stripeOrigins: readonly string[];
-  csrfKey?: Buffer;
+  /** Form-token keys, current first (see csrf.ts). */
+  formKeys: readonly string[];
   checkoutRateLimit: number;
   now?: () => number;
 }
@@ -47,7 +53,7 @@ export function registerStorefront(app: FastifyInstance, options: StorefrontOpti
   const offer = buildOffer(catalog);
   const brand: Branding = { shopName: options.shopName, accent: options.accent, prefix };
   const stylesheet = STYLESHEET.replace("__ACCENT__", options.accent);
-  const csrf = csrfTokens(options.csrfKey);
+  const csrf = csrfTokens(options.formKeys);
   const limiter = rateLimiter({ limit: options.checkoutRateLimit, windowMs: 60_000, ...(options.now ? { now: options.now } : {}) });
   const secure = () => options.publicUrl().startsWith("https:");
   const csp = [
@@ -98,7 +104,8 @@ export function registerStorefront(app: FastifyInstance, options: StorefrontOpti
         const params = new URLSearchParams(request.url.slice(request.url.indexOf("?") + 1 || request.url.length));
         const cancelled = params.get("cancelled") === "1";
         const q = quote(catalog, offer, readChoice(offer, params), false);
-        const available = q.domain === null ? null : await availability(q.domain).catch(() => null);
+        const cookie = csrf.valid(readCookie(request.headers.cookie, CSRF_COOKIE));
+        const available = q.domain === null ? null : await availability(q.domain, cookie === undefined ? null : holderOf(cookie)).then((a) => a === "free", () => null);
         return renderCart(request, reply, q, available, cancelled ? "Payment not completed: nothing was charged. You can change your order and check out again." : null);
       });
 
@@ -115,14 +122,19 @@ export function registerStorefront(app: FastifyInstance, options: StorefrontOpti
         const q = quote(catalog, offer, readChoice(offer, formOf(request)), true);
         if (q.problems.length > 0) return renderCart(request, reply.code(422), q, null, null);
         const domain = q.domain as string;
-        const available = await availability(domain).catch((error: unknown) => {
+        // The guard checked the cookie.
+        const holder = holderOf(readCookie(request.headers.cookie, CSRF_COOKIE) as string);
+        const back = { href: `${prefix}/cart?${choiceQuery(q.choice)}`, label: "Back to your order" };
+        // Whole seconds, as Stripe keeps it: the hold ends a fixed time after the session does.
+        const expiresAt = new Date(Math.floor(((options.now ?? Date.now)() + CHECKOUT_LIFETIME_MS) / 1000) * 1000);
+        const available = await claim(domain, holder, new Date(expiresAt.getTime() + HOLD_AFTER_EXPIRY_MS)).catch((error: unknown) => {
           logger.error({ err: error instanceof Error ? error.message : String(error) }, "storefront: domain availability unknown");
           return null;
         });
-        if (available === null) return html(reply.code(503).header("retry-after", "30"), messagePage(brand, "Try again shortly", "We cannot check whether your address is free right now. Nothing was charged.", { href: `${prefix}/cart?${choiceQuery(q.choice)}`, label: "Back to your order" }));
-        if (!available) {
-          const taken = { ...q, problems: [{ field: q.choice.site === "own" ? "domain" : "subdomain", message: `${domain} is already taken; choose another address` }] };
-          return renderCart(request, reply.code(409), taken, false, null);
+        if (available === null) return html(reply.code(503).header("retry-after", "30"), messagePage(brand, "Try again shortly", "We cannot check whether your address is free right now. Nothing was charged.", back));
+        if (available !== "free") {
+          const message = available === "held" ? `${domain} is being ordered by someone else right now; choose another address` : `${domain} is already taken; choose another address`;
+          return renderCart(request, reply.code(409), { ...q, problems: [{ field: q.choice.site === "own" ? "domain" : "subdomain", message }] }, false, null);
         }
         try {
           const base = `${options.publicUrl()}${prefix}`;
@@ -131,13 +143,16 @@ export function registerStorefront(app: FastifyInstance, options: StorefrontOpti
             metadata: q.domainMetadata,
             successUrl: `${base}/orders/{CHECKOUT_SESSION_ID}`,
             cancelUrl: `${base}/cart?${choiceQuery(q.choice)}&cancelled=1`,
+            expiresAt,
           });
+          await attachSession(pool, domain, holder, session.id);
           logger.info({ domain, kit: q.choice.kit, lines: q.lines.map((l) => `${l.lookupKey}x${l.quantity}`) }, "storefront: checkout started");
           return reply.redirect(session.url, 303);
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);
           logger.error({ err: message, missingPrice: error instanceof MissingPriceError }, "storefront: checkout could not be created");
-          return html(reply.code(503), messagePage(brand, "Checkout unavailable", "We could not open the payment page. Nothing was charged; please try again in a few minutes.", { href: `${prefix}/cart?${choiceQuery(q.choice)}`, label: "Back to your order" }));
+          await releaseHold(pool, domain, holder).catch(() => undefined);
+          return html(reply.code(503), messagePage(brand, "Checkout unavailable", "We could not open the payment page. Nothing was charged; please try again in a few minutes.", back));
         }
       });
 
@@ -145,6 +160,7 @@ export function registerStorefront(app: FastifyInstance, options: StorefrontOpti
         const id = CheckoutSessionId.safeParse(request.params.session);
         if (!id.success) return html(reply.code(404), messagePage(brand, "Not found", "There is no such order.", { href: `${prefix}/`, label: "See the plans" }));
         const order = await orderBySession(pool, id.data);
+        if (order !== null) await releaseSession(pool, id.data);
         const site = order?.provisioned === true ? await sites.status(order.siteNamespace, order.siteName).catch(() => null) : null;
         const token = csrf.tokenFor(cookieFor(request, reply));
         const portalAction = order?.customerId == null ? null : `${prefix}/orders/${id.data}/portal`;
@@ -170,9 +186,17 @@ export function registerStorefront(app: FastifyInstance, options: StorefrontOpti
     { prefix },
   );
 
-  async function availability(domain: string): Promise<boolean> {
-    if (await domainOrdered(pool, domain)) return false;
-    return !(await sites.domainInUse(domain));
+  /** Sold (an order or a HostedSite has it), held for another browser's checkout, or free. */
+  async function availability(domain: string, holder: string | null): Promise<"free" | "sold" | "held"> {
+    if ((await domainOrdered(pool, domain)) || (await sites.domainInUse(domain))) return "sold";
+    return (await heldByOther(pool, domain, holder)) ? "held" : "free";
+  }
+
+  /** Holds a free domain for this checkout; of several at once, only one gets it (the others see it held). */
+  async function claim(domain: string, holder: string, until: Date): Promise<"free" | "sold" | "held"> {
+    const found = await availability(domain, holder);
+    if (found !== "free") return found;
+    return (await holdDomain(pool, domain, holder, until)) ? "free" : "held";
   }
 
   /** The browser's form-token cookie, set now when it has none. */

@@ -9,10 +9,12 @@ export interface CheckoutRequest {
   metadata: Record<string, string>;
   successUrl: string;
   cancelUrl: string;
+  /** The session cannot be paid after this (at least 30 minutes ahead, Stripe's minimum). */
+  expiresAt: Date;
 }
 
 export interface ShopStripe {
-  createCheckout(request: CheckoutRequest): Promise<{ url: string }>;
+  createCheckout(request: CheckoutRequest): Promise<{ id: string; url: string }>;
   portal(customerId: string, returnUrl: string): Promise<{ url: string }>;
 }
 
@@ -44,9 +46,10 @@ export function shopStripe(stripe: Stripe): ShopStripe {
         subscription_data: { metadata: request.metadata },
         success_url: request.successUrl,
         cancel_url: request.cancelUrl,
+        expires_at: Math.floor(request.expiresAt.getTime() / 1000),
       });
       if (session.url == null) throw new Error(`checkout session ${session.id} has no url`);
-      return { url: session.url };
+      return { id: session.id, url: session.url };
     },
     async portal(customerId, returnUrl) {
       const session = await stripe.billingPortal.sessions.create({ customer: customerId, return_url: returnUrl });

@@ -191,8 +191,22 @@ podAntiAffinity:
 {{- if and .Values.webhook.ingress.enabled (not .Values.webhook.ingress.host) }}
 {{- fail "webhook.ingress.host is required when webhook.ingress.enabled" }}
 {{- end }}
+{{- if and .Values.webhook.storefront.enabled (not .Values.webhook.ingress.enabled) (not .Values.webhook.storefront.url) }}
+{{- fail "webhook.storefront.url is required when the storefront is on without the chart's Ingress: Stripe sends customers back there" }}
+{{- end }}
 {{- end }}
 {{- if eq .Values.controller.metricsPort .Values.controller.healthProbePort }}
 {{- fail "controller.metricsPort and controller.healthProbePort must differ" }}
 {{- end }}
+{{- end }}
+
+{{/* The storefront's public address: its own setting, else the Ingress host. */}}
+{{- define "aegir-operator.storefrontUrl" -}}
+{{- $i := .Values.webhook.ingress }}
+{{- default (printf "%s://%s" (ternary "https" "http" $i.tls.enabled) $i.host) .Values.webhook.storefront.url }}
+{{- end }}
+
+{{/* Whose X-Forwarded-For the webhook believes: the setting, else the chart's Ingress (one hop) or nobody. */}}
+{{- define "aegir-operator.trustProxy" -}}
+{{- default (ternary "1" "false" .Values.webhook.ingress.enabled) .Values.webhook.storefront.trustProxy }}
 {{- end }}

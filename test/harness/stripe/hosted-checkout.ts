@@ -17,6 +17,8 @@ export interface OpenSession {
   subscriptionMetadata: Record<string, string>;
   successUrl: string;
   cancelUrl: string;
+  /** Unix seconds (`expires_at`); after it the session cannot be paid. */
+  expiresAt: number | null;
   status: "open" | "complete";
 }
 
@@ -60,6 +62,7 @@ export function hostedCheckout(stubOf: () => StripeStub): HostedCheckout {
           line_items: session.lineItems,
           success_url: session.successUrl,
           cancel_url: session.cancelUrl,
+          expires_at: session.expiresAt,
         },
         { url: `${stubOf().url}/checkout/${session.id}` },
       );
@@ -70,6 +73,7 @@ export function hostedCheckout(stubOf: () => StripeStub): HostedCheckout {
       const session = page === "checkout" && id !== undefined ? sessions.get(id) : undefined;
       if (session === undefined) return html(res, 404, layout("Not found", "<p>No such Checkout Session.</p>"));
       if (session.status === "complete") return redirect(res, successUrl(session));
+      if (session.expiresAt !== null && session.expiresAt * 1000 <= Date.now()) return html(res, 410, layout("Expired", `<p>This Checkout Session is no longer active.</p><p><a href="${esc(session.cancelUrl)}">Back to the shop</a></p>`));
       if (req.method === "GET") return html(res, 200, payPage(stubOf(), session, null));
       if (req.method !== "POST") return html(res, 405, layout("Not allowed", "<p>GET or POST only.</p>"));
       let text = "";
@@ -129,7 +133,7 @@ function payPage(stub: StripeStub, session: OpenSession, problem: string | null)
     const product = price === undefined ? undefined : stub.products.get(price.product);
     const amount = ((price?.unit_amount ?? 0) * line.quantity) / 100;
     const per = price?.type === "one_time" ? "once" : `/ ${price?.interval ?? "month"}`;
-    return `<tr><td>${esc(product?.name ?? line.price)}</td><td>${line.quantity}</td><td>${amount.toFixed(2)} ${esc(price?.currency ?? "usd")} ${per}</td></tr>`;
+    return `<tr><td>${esc(product?.name ?? line.price)}</td><td>${line.quantity}</td><td>${amount.toFixed(2)} ${esc((price?.currency ?? "usd").toUpperCase())} ${per}</td></tr>`;
   });
   return layout(
     "Pay (Stripe stub)",
@@ -153,7 +157,7 @@ function layout(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ccc;padding:.3rem;text-align:left}
-button{font:inherit;padding:.5rem 1rem}.problem{background:#fde8e8;color:#8a1c1c;padding:.5rem}</style></head>
+button,input{font:inherit;padding:.4rem .6rem}input{width:100%;max-width:24rem}caption{text-align:left;font-weight:700}.problem{background:#fde8e8;color:#8a1c1c;padding:.5rem}</style></head>
 <body><main><h1>${esc(title)}</h1>${body}</main></body></html>`;
 }
 

@@ -225,7 +225,7 @@ export function renderSession(s: StubCheckoutSession, options: { url?: string | 
       ? { address: ADDRESS, email: s.email ?? null, name: s.name ?? null, phone: null, tax_exempt: "none", tax_ids: [], business_name: null, individual_name: null }
       : null,
     customer_email: null,
-    expires_at: (s.created ?? unixNow()) + DAY,
+    expires_at: s.expires_at ?? (s.created ?? unixNow()) + DAY,
     id: s.id,
     invoice: null,
     invoice_creation: null,

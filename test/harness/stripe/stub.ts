@@ -85,6 +85,8 @@ export interface StubCheckoutSession {
   line_items: StubItem[];
   success_url?: string;
   cancel_url?: string;
+  /** Unix seconds; a day after `created` when unset (Stripe's default). */
+  expires_at?: number | null;
 }
 
 export interface StubCustomer {

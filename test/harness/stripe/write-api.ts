@@ -108,6 +108,7 @@ const ROUTES: Record<string, Handler> = {
       subscriptionMetadata: strings(obj(body, "subscription_data"), "metadata"),
       successUrl,
       cancelUrl,
+      expiresAt: Number(str(body, "expires_at") ?? "0") || null,
     });
     json(res, stub.checkout.render(session));
   },
