@@ -85,6 +85,9 @@ export const Order = z
       .max(255)
       .regex(/^cs_[A-Za-z0-9_]+$/, { error: "must be a Stripe Checkout Session id (cs_...)" })
       .optional(),
+    cancelAt: rfc3339()
+      .optional()
+      .meta({ description: "When the subscription will end, once its cancellation is scheduled (Stripe's cancel_at_period_end or cancel_at); the site runs until then" }),
   })
   .superRefine((order, ctx) => {
     if (order.source !== "stripe") return;

@@ -46,6 +46,8 @@ export const HostedSiteKind: KindDefinition<typeof HostedSiteSpec, typeof Hosted
     { name: "Tier", type: "string", jsonPath: ".spec.support.tier" },
     { name: "Ready", type: "string", jsonPath: readyStatus },
     { name: "Reason", type: "string", jsonPath: readyReason },
+    // A string, not a date: kubectl prints a date column as an age, and a future time as <invalid>.
+    { name: "Cancels", type: "string", jsonPath: ".spec.order.cancelAt", description: "When the subscription ends, once its cancellation is scheduled" },
     { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
   ],
 };

@@ -9,6 +9,7 @@ import { z } from "zod";
 import { formatPath } from "../crds/manifests.ts";
 import { HttpsMode, MAX_USER_QUOTA, Support } from "../crds/hostedsite.ts";
 import { dns1123Label, fqdn, machineName, uniqueList } from "../crds/primitives.ts";
+import { duration } from "./config.ts";
 
 export const DEFAULT_CATALOG_FILE = new URL("./default-catalog.yaml", import.meta.url);
 
@@ -68,6 +69,27 @@ const Item = z
     when: (payload) => payload.issues.length === 0,
   });
 
+/** What a site does while a payment is disputed: only flagged (an annotation), or suspended too. */
+const DisputeAction = z.enum(["flag", "suspend"], { error: "must be flag or suspend" });
+
+/** The seller's rules for what Stripe leaves to the seller. Safe defaults: flag, never surprise. */
+const Policies = z.strictObject({
+  disputes: z
+    .strictObject({
+      /** While a dispute is open (from charge.dispute.created until it is closed). */
+      open: DisputeAction.default("flag"),
+      /** Once it is closed as lost: the money went back to the card holder. A won dispute clears it. */
+      lost: DisputeAction.default("flag"),
+    })
+    .prefault({}),
+  pausedCollection: z
+    .strictObject({
+      /** How long a subscription whose payment collection is paused keeps its site up before it is suspended. */
+      grace: duration("30d"),
+    })
+    .prefault({}),
+});
+
 const fieldKey = z.string().regex(/^[a-zA-Z0-9_]{1,40}$/, { error: "must be a Checkout custom field / metadata key (letters, digits, _)" });
 
 export const Catalog = z
@@ -87,6 +109,7 @@ export const Catalog = z
     products: z.record(z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, { error: "must be a product key (a-z, 0-9, _)" }), Product).default({}),
     kits: z.record(dns1123Label(), Kit).refine((kits) => Object.keys(kits).length > 0, { error: "must define at least one kit" }),
     items: z.record(z.string().regex(ITEM_KEY, { error: "must be a Stripe lookup key or metadata value (A-Z a-z 0-9 _ . : -)" }), Item),
+    policies: Policies.prefault({}),
   })
   .superRefine((catalog, ctx) => {
     for (const [key, item] of Object.entries(catalog.items)) {
@@ -107,6 +130,7 @@ export type CatalogKit = z.infer<typeof Kit>;
 export type CatalogItem = z.infer<typeof Item>;
 export type CatalogProduct = z.infer<typeof Product>;
 export type CatalogPrice = z.infer<typeof Price>;
+export type SellerPolicies = z.infer<typeof Policies>;
 export type PriceInterval = CatalogPrice["interval"];
 
 export class CatalogError extends Error {

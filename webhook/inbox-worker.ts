@@ -8,16 +8,22 @@ import { backoffDelayMs, type BackoffPolicy } from "./backoff.ts";
 import type { Catalog } from "./catalog.ts";
 import { claimSubscription, fanOutCustomer, markFailed, markProcessed, pendingEvents, type PendingEvent } from "./db/inbox-events.ts";
 import { loadOrder, releaseDomain, reviewDomainWaiters, saveManifest, saveOrder, scheduleReview, touchOrder } from "./db/orders.ts";
+import { loadPolicyFacts, saveCollectionPausedSince } from "./db/payment-aftermath.ts";
+import { syncCharge } from "./charge-sync.ts";
 import type { LifecyclePolicy } from "./lifecycle.ts";
 import type { WebhookMetrics } from "./metrics.ts";
 import { decideOrder, isSessionRedelivery, subscriptionEnded, type OrderState } from "./order-decision.ts";
 import { loadOrderInputs } from "./order-inputs.ts";
+import { applySellerPolicies } from "./policies.ts";
+import type { PaymentReader } from "./stripe-payments.ts";
 import { PermanentError, type StripeReader } from "./stripe-reader.ts";
 import { startWorkLoop, type WorkLoop } from "./work-loop.ts";
 
 export interface InboxWorkerOptions {
   pool: pg.Pool;
   reader: StripeReader;
+  /** Reads a charge's refunds and disputes, and the order it paid. */
+  payments: PaymentReader;
   catalog: Catalog;
   policy: LifecyclePolicy;
   namespace: string;
@@ -76,12 +82,13 @@ export async function processNextSubscription(options: InboxWorkerOptions): Prom
     let outcome: string;
     let wroteOutbox = false;
     try {
-      const result = await handleSubscription(client, options, subscriptionId, events);
+      const result = subscriptionId.startsWith("ch_") ? await handleCharge(client, options, subscriptionId, last) : await handleSubscription(client, options, subscriptionId, events);
       outcome = result.outcome;
       wroteOutbox = result.wroteOutbox;
       await markProcessed(client, ids);
       const level = outcome === "parked" ? "warn" : "info";
-      log[level]({ outcome, state: result.state, reason: result.reason, site: result.site }, "subscription processed");
+      if (result.state === null) log.info({ outcome, reason: result.reason }, "charge processed");
+      else log[level]({ outcome, state: result.state, reason: result.reason, site: result.site }, "subscription processed");
       if (outcome === "parked") metrics.ordersParked.inc();
     } catch (error) {
       await client.query("ROLLBACK TO SAVEPOINT work");
@@ -118,9 +125,11 @@ export async function processNextSubscription(options: InboxWorkerOptions): Prom
 
 interface Handled {
   outcome: "processed" | "parked" | "duplicate";
-  state: OrderState;
+  /** Null for a charge's events: they change the order only through the review they queue. */
+  state: OrderState | null;
   reason: string | null;
-  site: string;
+  /** The HostedSite the order produced; null for a charge's events. */
+  site: string | null;
   wroteOutbox: boolean;
 }
 
@@ -136,22 +145,27 @@ async function handleSubscription(client: pg.PoolClient, options: InboxWorkerOpt
 
   const eventSessionId = batch.findLast((e) => e.checkoutSessionId !== null)?.checkoutSessionId ?? null;
   const loaded = await loadOrderInputs(client, options.reader, options.catalog, subscriptionId, existing, eventSessionId);
-  const decision = decideOrder({
-    catalog: options.catalog,
-    policy: options.policy,
-    namespace: options.namespace,
-    now: (options.now ?? (() => new Date()))(),
-    existing,
-    ...loaded,
-  });
+  const now = (options.now ?? (() => new Date()))();
+  const decided = decideOrder({ catalog: options.catalog, policy: options.policy, namespace: options.namespace, now, existing, ...loaded });
+  const stored = await loadPolicyFacts(client, subscriptionId);
+  const { subscription } = loaded;
+  const { decision, collectionPausedSince } = applySellerPolicies(decided, { now, ...stored, collectionPaused: subscription.collectionPaused, cancelAt: subscription.cancelAt }, options.catalog.policies);
 
   const o = decision.order;
   if (decision.release !== null) await releaseDomain(client, decision.release, subscriptionId);
   await saveOrder(client, { subscriptionId, namespace: options.namespace }, o, last);
+  await saveCollectionPausedSince(client, subscriptionId, collectionPausedSince);
   const wroteOutbox = decision.manifest !== null && (await saveManifest(client, subscriptionId, decision.manifest));
   if (decision.reviewAt !== null) await scheduleReview(client, subscriptionId, decision.reviewAt, o.wantedDomain === null ? "grace_period_ended" : "domain_released");
   if (o.domain !== null && subscriptionEnded(o.subscriptionStatus)) await reviewDomainWaiters(client, o.domain, last);
   return { outcome: o.state === "parked" ? "parked" : "processed", state: o.state, reason: o.reason, site: o.siteName, wroteOutbox };
+}
+
+/** A charge's events: its refunds and disputes recorded, its order's review queued (see charge-sync.ts). */
+async function handleCharge(client: pg.PoolClient, options: InboxWorkerOptions, chargeId: string, last: PendingEvent): Promise<Handled> {
+  const synced = await syncCharge(client, options.payments, chargeId, last.id);
+  const reason = synced.subscriptionId === null ? "the charge paid no order of this webhook" : `${synced.disputes} dispute(s), ${synced.refunds} refund(s) recorded on ${synced.subscriptionId}`;
+  return { outcome: "processed", state: null, reason, site: null, wroteOutbox: false };
 }
 
 function errorMessage(error: unknown): string {

@@ -57,15 +57,15 @@ export function buildServer(options: ServerOptions): FastifyInstance {
         return reply.code(200).send({ received: true, ignored: route.reason });
       }
 
-      const byCustomer = "customerId" in route;
-      const key = byCustomer ? route.customerId : route.subscriptionId;
+      // The key events are stored (and serialized) under: a customer's, a charge's or a subscription's id.
+      const [keyName, key] = "customerId" in route ? ["customer", route.customerId] : "chargeId" in route ? ["charge", route.chargeId] : ["subscription", route.subscriptionId];
       let outcome: "stored" | "duplicate";
       try {
         outcome = await storeEvent(pool, {
           id: event.id,
           type: event.type,
           key,
-          checkoutSessionId: byCustomer ? null : route.checkoutSessionId,
+          checkoutSessionId: "checkoutSessionId" in route ? route.checkoutSessionId : null,
           livemode: event.livemode,
           apiVersion: event.api_version ?? null,
           created: event.created,
@@ -86,7 +86,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
         return reply.code(503).header("retry-after", "10").send({ error: "temporarily unavailable" });
       }
       metrics.eventsReceived.inc({ type: event.type, outcome });
-      log.info({ ...(byCustomer ? { customer: key } : { subscription: key }), outcome }, "stripe event received");
+      log.info({ [keyName]: key, outcome }, "stripe event received");
       if (outcome === "stored") options.onStored?.();
       return reply.code(200).send({ received: true, duplicate: outcome === "duplicate" });
     });

@@ -15,6 +15,7 @@ import { APPLY_TIMEOUT_MS, kubeApplier } from "./kube-applier.ts";
 import { createMetrics, type WebhookMetrics } from "./metrics.ts";
 import { startRelay, type SiteApplier } from "./relay.ts";
 import { buildServer } from "./server.ts";
+import { paymentReader } from "./stripe-payments.ts";
 import { createStripeClient, stripeReader, type StripeReader } from "./stripe-reader.ts";
 import { startWorkLoop, type WorkLoop } from "./work-loop.ts";
 import { mountStorefront } from "./storefront/mount.ts";
@@ -70,7 +71,8 @@ export async function startWebhookService(config: WebhookConfig, logger: Logger,
     if (applied.length > 0) logger.info({ versions: applied }, "database migrations applied");
 
     const metrics = createMetrics({ inboxDepth: () => inboxDepth(pool), stuckEvents: () => stuckEvents(pool, config.maxAttempts) });
-    const reader = overrides.reader ?? stripeReader(createStripeClient({ apiKey: config.apiKey, apiBase: config.apiBase }));
+    const stripe = createStripeClient({ apiKey: config.apiKey, apiBase: config.apiBase });
+    const reader = overrides.reader ?? stripeReader(stripe);
     const backoff: BackoffPolicy = { baseMs: config.retryBase, maxMs: config.retryMax };
     const pollMs = overrides.pollMs ?? 1_000;
 
@@ -90,6 +92,7 @@ export async function startWebhookService(config: WebhookConfig, logger: Logger,
     const worker = startInboxWorker({
       pool,
       reader,
+      payments: paymentReader(stripe),
       catalog,
       policy: { pastDueGraceMs: config.pastDueGrace, expireAfterMs: config.expireAfter },
       namespace: config.namespace,

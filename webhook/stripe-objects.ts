@@ -3,10 +3,10 @@
 import { z } from "zod";
 
 const Metadata = z.record(z.string(), z.string()).nullable().optional().transform((m) => m ?? {});
-const idOf = <P extends string>(prefix: P) =>
+export const idOf = <P extends string>(prefix: P) =>
   z.string().max(255).regex(new RegExp(`^${prefix}_[A-Za-z0-9_]+$`), { error: `must be a Stripe id starting with ${prefix}_` });
 /** An expandable field: the id, or the expanded object carrying it. */
-const ref = <P extends string>(prefix: P) => z.union([idOf(prefix), z.object({ id: idOf(prefix) }).transform((o) => o.id)]);
+export const ref = <P extends string>(prefix: P) => z.union([idOf(prefix), z.object({ id: idOf(prefix) }).transform((o) => o.id)]);
 
 export const SubscriptionId = idOf("sub");
 export const CheckoutSessionId = idOf("cs");
@@ -38,19 +38,29 @@ const SUBSCRIPTION_EVENTS = new Set([
 ]);
 const INVOICE_EVENTS = new Set(["invoice.paid", "invoice.payment_succeeded", "invoice.payment_failed"]);
 const CUSTOMER_EVENTS = new Set(["customer.updated", "customer.deleted"]);
+// Disputes and refunds of a payment: processed per charge (see webhook/charge-sync.ts).
+const DISPUTE_EVENTS = new Set(["charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed", "charge.dispute.funds_withdrawn", "charge.dispute.funds_reinstated"]);
+const CHARGE_EVENTS = new Set(["charge.refunded", "charge.refund.updated"]);
 
-/** Where an event is processed: a subscription's orders, or a customer's (fanned out to each of its subscriptions). */
+/**
+ * Where an event is processed: a subscription's orders, a customer's (fanned out to each of its
+ * subscriptions), or a charge's (its refunds and disputes, recorded on the subscription it paid).
+ */
 export type EventRoute =
   | { handled: true; subscriptionId: string; checkoutSessionId: string | null }
   | { handled: true; customerId: string }
+  | { handled: true; chargeId: string }
   | { handled: false; reason: string };
 
 const CheckoutObject = z.object({ id: CheckoutSessionId, mode: z.string().optional(), subscription: ref("sub").nullable().optional() });
 const SubscriptionObject = z.object({ id: SubscriptionId });
 const CustomerObject = z.object({ id: idOf("cus") });
+const DisputeObject = z.object({ charge: ref("ch") });
+/** A charge, or one of its refunds (charge.refund.updated). */
+const ChargeObject = z.union([z.object({ object: z.literal("charge"), id: idOf("ch") }), z.object({ object: z.literal("refund"), charge: ref("ch") }).transform((r) => ({ id: r.charge }))]);
 // Since 2025-03-31.basil an invoice names its subscription under `parent`; endpoints on older API
 // versions still send the top-level `subscription`.
-const InvoiceObject = z.object({
+export const InvoiceObject = z.object({
   subscription: ref("sub").nullable().optional(),
   parent: z
     .object({ subscription_details: z.object({ subscription: ref("sub").nullable().optional() }).nullable().optional() })
@@ -81,6 +91,14 @@ export function routeEvent(event: EventEnvelope): EventRoute {
   if (CUSTOMER_EVENTS.has(event.type)) {
     const customer = CustomerObject.safeParse(object);
     return customer.success ? { handled: true, customerId: customer.data.id } : { handled: false, reason: "malformed customer" };
+  }
+  if (DISPUTE_EVENTS.has(event.type)) {
+    const dispute = DisputeObject.safeParse(object);
+    return dispute.success ? { handled: true, chargeId: dispute.data.charge } : { handled: false, reason: "malformed dispute" };
+  }
+  if (CHARGE_EVENTS.has(event.type)) {
+    const charge = ChargeObject.safeParse(object);
+    return charge.success ? { handled: true, chargeId: charge.data.id } : { handled: false, reason: "malformed charge" };
   }
   return { handled: false, reason: "event type not used" };
 }
@@ -113,9 +131,6 @@ function purchased(price: Price, quantity: number | null | undefined): Purchased
   };
 }
 
-const SubscriptionItem = z.object({ price: Price, quantity: z.int().min(0).nullable().optional() });
-export const SubscriptionItemList = z.object({ data: z.array(SubscriptionItem), has_more: z.boolean().optional() });
-
 const unixTime = z.int().nullable().optional().transform((t) => (t == null ? null : new Date(t * 1000)));
 
 // Expanded on the subscription: it says whether the customer has paid, and since when payment is overdue.
@@ -124,6 +139,9 @@ const LatestInvoice = z.object({
   due_date: unixTime,
   status_transitions: z.object({ finalized_at: unixTime }).nullable().optional(),
 });
+// Since 2025-03-31.basil the billing period is per item, not on the subscription.
+const SubscriptionItem = z.object({ price: Price, quantity: z.int().min(0).nullable().optional(), current_period_end: unixTime });
+export const SubscriptionItemList = z.object({ data: z.array(SubscriptionItem), has_more: z.boolean().optional() });
 
 export const StripeSubscription = z.object({
   id: SubscriptionId,
@@ -135,6 +153,10 @@ export const StripeSubscription = z.object({
   ended_at: unixTime,
   // An id when not expanded: then nothing is known about it.
   latest_invoice: z.union([z.string(), LatestInvoice]).nullable().optional(),
+  cancel_at_period_end: z.boolean().optional(),
+  cancel_at: unixTime,
+  /** Payment collection paused by the seller; `status` does not change. */
+  pause_collection: z.object({ behavior: z.string().max(64), resumes_at: unixTime }).nullable().optional(),
 });
 
 export interface InvoiceView {
@@ -156,6 +178,10 @@ export interface SubscriptionView {
   canceledAt: Date | null;
   endedAt: Date | null;
   latestInvoice: InvoiceView | null;
+  /** When Stripe will end the subscription, once a cancellation is scheduled (at the period end or at a set time). */
+  cancelAt: Date | null;
+  /** Payment collection is paused (pause_collection set). */
+  collectionPaused: boolean;
 }
 
 export function subscriptionView(raw: z.infer<typeof StripeSubscription>, items = raw.items.data): SubscriptionView {
@@ -168,12 +194,22 @@ export function subscriptionView(raw: z.infer<typeof StripeSubscription>, items 
     canceledAt: raw.canceled_at,
     endedAt: raw.ended_at,
     latestInvoice: invoiceView(raw.latest_invoice),
+    cancelAt: scheduledEnd(raw, items),
+    collectionPaused: raw.pause_collection != null,
   };
 }
 
 function invoiceView(raw: z.infer<typeof StripeSubscription>["latest_invoice"]): InvoiceView | null {
   if (raw == null || typeof raw === "string") return null;
   return { status: raw.status ?? null, dueAt: raw.due_date ?? raw.status_transitions?.finalized_at ?? null };
+}
+
+/** `cancel_at`, or for `cancel_at_period_end` the end of the current period: the latest item's. */
+function scheduledEnd(raw: z.infer<typeof StripeSubscription>, items: z.infer<typeof SubscriptionItem>[]): Date | null {
+  if (raw.cancel_at !== null) return raw.cancel_at;
+  if (raw.cancel_at_period_end !== true) return null;
+  const ends = items.map((i) => i.current_period_end?.getTime()).filter((t): t is number => t !== undefined);
+  return ends.length === 0 ? null : new Date(Math.max(...ends));
 }
 
 const CustomField = z.object({

@@ -106,7 +106,8 @@ async function allPages<T>(fetchPage: (startingAfter: string | undefined) => Pro
   }
 }
 
-async function call<T>(fn: () => Promise<T>): Promise<T> {
+/** Runs one SDK call; a 404 (no such object) becomes a PermanentError, everything else is retried later. */
+export async function call<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (error) {

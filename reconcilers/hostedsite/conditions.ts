@@ -1,6 +1,6 @@
 // Status conditions of a HostedSite, computed from what was observed and what failed. Pure.
 // Reasons are CamelCase; messages are written for a support person, not for a developer.
-import type { Condition, ConditionInput } from "../../crds/conditions.ts";
+import { timestamp, type Condition, type ConditionInput } from "../../crds/conditions.ts";
 import { lastTask, pendingTask } from "../aegir/state.ts";
 import type { AegirError } from "../aegir/errors.ts";
 import type { Desired } from "./desired.ts";
@@ -17,6 +17,7 @@ export const CONDITION_TYPES = [
   "SupportAccessReady",
   "Suspended",
   "Expired",
+  "CancellationScheduled",
 ] as const;
 export type ConditionType = (typeof CONDITION_TYPES)[number];
 
@@ -106,10 +107,17 @@ export function computeConditions(facts: ConditionFacts): ConditionInput[] {
         : yes("Suspended", "Suspending", "The site is being disabled for non-payment")
       : no("Suspended", "NotSuspended", ""),
     desired.expired ? yes("Expired", "Expired", "The site passed its expiry date and is disabled; its data is kept") : no("Expired", "NotExpired", ""),
+    cancellationCondition(desired),
     error === undefined ? yes("Synced", "ReconcileSuccess", "") : no("Synced", "ReconcileError", error.message),
   ];
   conditions.push(readyCondition(desired, conditions, plan));
   return conditions;
+}
+
+/** The customer cancelled and the subscription runs out at cancelAt: the site stays up until then. */
+function cancellationCondition(desired: Desired): ConditionInput {
+  if (desired.cancelAt === undefined || desired.expired) return no("CancellationScheduled", "NotScheduled", "");
+  return yes("CancellationScheduled", "SubscriptionEnding", `The subscription ends at ${timestamp(desired.cancelAt)}; the site runs until then`);
 }
 
 function installedCondition(desired: Desired, observed: Observed, plan: Plan): ConditionInput {

@@ -35,6 +35,8 @@ export interface Desired {
   expired: boolean;
   /** When the site expires, if later than now: the reconciler requeues exactly then. */
   expiresAt: Date | undefined;
+  /** When the order's subscription will end, once its cancellation is scheduled (spec.order.cancelAt). */
+  cancelAt: Date | undefined;
   deleting: boolean;
   deletionPolicy: "Delete" | "Retain";
   support: SupportTarget | undefined;
@@ -85,6 +87,7 @@ export function resolveDesired(site: HostedSite, serverName: string, servers: re
       suspended: spec.suspended,
       expired,
       expiresAt: expiresAt !== undefined && !expired ? expiresAt : undefined,
+      cancelAt: spec.order?.cancelAt === undefined ? undefined : new Date(spec.order.cancelAt),
       deleting,
       deletionPolicy: spec.deletionPolicy,
       support: supportTarget(site, servers),

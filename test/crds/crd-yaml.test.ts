@@ -84,7 +84,7 @@ describe("HostedSite CRD names", () => {
     expect(doc.spec.names.shortNames).toEqual(["hs"]);
     expect(doc.spec.names.categories).toEqual(["aegir"]);
     expect(doc.spec.versions[0]?.subresources).toEqual({ status: {} });
-    expect(doc.spec.versions[0]?.additionalPrinterColumns.map((c) => c.name)).toEqual(["Domain", "Profile", "Tier", "Ready", "Reason", "Age"]);
+    expect(doc.spec.versions[0]?.additionalPrinterColumns.map((c) => c.name)).toEqual(["Domain", "Profile", "Tier", "Ready", "Reason", "Cancels", "Age"]);
   });
 
   it("the chart's crds/ holds exactly the generated CRDs, nothing stale", () => {

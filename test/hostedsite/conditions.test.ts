@@ -29,6 +29,7 @@ describe("computeConditions", () => {
       SupportAccessReady: "True/AccessGranted",
       Suspended: "False/NotSuspended",
       Expired: "False/NotExpired",
+      CancellationScheduled: "False/NotScheduled",
       Synced: "True/ReconcileSuccess",
       Ready: "True/Available",
     });

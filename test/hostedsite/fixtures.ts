@@ -56,6 +56,7 @@ export function desired(overrides: Partial<Desired> = {}): Desired {
     suspended: false,
     expired: false,
     expiresAt: undefined,
+    cancelAt: undefined,
     deleting: false,
     deletionPolicy: "Delete",
     createSettleMs: 600_000,

@@ -264,9 +264,9 @@ describe("fake API server over HTTP", () => {
       const table = await call("GET", `${SITES}?fieldSelector=metadata.name%3Dtabled`, { accept: TABLE_ACCEPT });
       expect(table.headers.get("content-type")).toBe("application/json;as=Table;v=v1;g=meta.k8s.io");
       expect(table.body).toMatchObject({ kind: "Table", apiVersion: "meta.k8s.io/v1" });
-      expect((table.body.columnDefinitions as Array<{ name: string }>).map((c) => c.name)).toEqual(["Name", "Domain", "Profile", "Tier", "Ready", "Reason", "Age"]);
+      expect((table.body.columnDefinitions as Array<{ name: string }>).map((c) => c.name)).toEqual(["Name", "Domain", "Profile", "Tier", "Ready", "Reason", "Cancels", "Age"]);
       const row = (table.body.rows as Array<{ cells: unknown[]; object: KubeObject }>)[0]!;
-      expect(row.cells).toEqual(["tabled", "tabled.sites.example.com", "openatrium", "Basic", "True", "Installed", "2m30s"]);
+      expect(row.cells).toEqual(["tabled", "tabled.sites.example.com", "openatrium", "Basic", "True", "Installed", null, "2m30s"]);
       expect(row.object).toMatchObject({ kind: "PartialObjectMetadata", metadata: { name: "tabled" } });
 
       const builtin = await call("GET", `${CONFIGMAPS}/list-a`, { accept: TABLE_ACCEPT });

@@ -123,7 +123,7 @@ describe("bodies", () => {
 
 describe("inbox", () => {
   it("acknowledges unknown event types and invoices without subscription, and ignores them", async () => {
-    const unknown = await post(...delivery(stripeEvent("charge.refunded", { id: "ch_1" }), SECRET));
+    const unknown = await post(...delivery(stripeEvent("payout.paid", { id: "po_1", object: "payout" }), SECRET));
     expect(unknown.statusCode).toBe(200);
     expect(unknown.json()).toEqual({ received: true, ignored: "event type not used" });
     const oneOff = await post(...delivery(stripeEvent("invoice.paid", { id: "in_1", parent: null }), SECRET));
@@ -154,10 +154,10 @@ describe("probes and metrics", () => {
     expect((await service.app.inject({ url: "/healthz" })).statusCode).toBe(200);
     expect((await service.app.inject({ url: "/readyz" })).statusCode).toBe(200);
     expect(await deliver(service, someEvent())).toBe(200);
-    await post(...delivery(stripeEvent("charge.refunded", { id: "ch_1" }), SECRET));
+    await post(...delivery(stripeEvent("payout.paid", { id: "po_1", object: "payout" }), SECRET));
     const text = (await service.app.inject({ url: "/metrics" })).body;
     expect(text).toContain('stripe_webhook_events_received_total{type="customer.subscription.created",outcome="stored"} 1');
-    expect(text).toContain('stripe_webhook_events_received_total{type="charge.refunded",outcome="ignored"} 1');
+    expect(text).toContain('stripe_webhook_events_received_total{type="payout.paid",outcome="ignored"} 1');
     expect(text).toMatch(/^stripe_webhook_inbox_depth \d+$/m);
     for (const name of ["stripe_webhook_processing_duration_seconds", "stripe_webhook_dead_lettered_total", "stripe_webhook_relay_applies_total", "stripe_webhook_relay_failures_total"]) {
       expect(text).toContain(`# TYPE ${name}`);

@@ -22,6 +22,8 @@ function subscription(change: Partial<SubscriptionView> = {}): SubscriptionView 
     canceledAt: null,
     endedAt: null,
     latestInvoice: null,
+    cancelAt: null,
+    collectionPaused: false,
     ...change,
   };
 }

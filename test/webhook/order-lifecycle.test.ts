@@ -11,7 +11,7 @@ import { kubeApplier } from "../../webhook/kube-applier.ts";
 import type { WebhookService } from "../../webhook/service.ts";
 import { startFakeApiServer, type FakeApiServer, type KubeObject } from "../harness/kube/index.ts";
 import { checkoutEvent, invoiceEvent, subscriptionEvent, type StripeEvent } from "../harness/stripe/events.ts";
-import { ensurePrice, seedOrder, type SeededOrder } from "../harness/stripe/orders.ts";
+import { ensurePrice, seedOrder, setLatestInvoice, type SeededOrder } from "../harness/stripe/orders.ts";
 import { startStripeStub, type StripeStub } from "../harness/stripe/stub.ts";
 import { WebhookClock } from "./fake-clock.ts";
 import { deliver, eventually, order, settled, startTestPostgres, startTestWebhook, type TestPostgres } from "./support.ts";
@@ -61,7 +61,7 @@ async function lifeOfOneOrder(outage: boolean): Promise<void> {
     const site = siteName(sub.id);
 
     // Checkout paid: one HostedSite (its Ready condition is the controller's, see test/e2e).
-    sub.latest_invoice = { id: "in_first", status: "paid", status_transitions: { finalized_at: clock.unix(), paid_at: clock.unix() } };
+    setLatestInvoice(stub, sub, { id: "in_first", status: "paid", status_transitions: { finalized_at: clock.unix(), paid_at: clock.unix() } });
     await send(checkoutEvent(stub, "checkout.session.completed", first.session.id));
     let hs = await siteWhen(domain, "the HostedSite", () => true);
     expect(hs.metadata.name).toBe(site);
@@ -71,7 +71,7 @@ async function lifeOfOneOrder(outage: boolean): Promise<void> {
     // A renewal fails: past due, still running, grace from the invoice's time at Stripe.
     await clock.advance(30 * DAY);
     sub.status = "past_due";
-    sub.latest_invoice = { id: "in_renewal", status: "open", status_transitions: { finalized_at: clock.unix(-2 * MINUTE) } };
+    setLatestInvoice(stub, sub, { id: "in_renewal", status: "open", status_transitions: { finalized_at: clock.unix(-2 * MINUTE) } });
     await send(invoiceEvent("invoice.payment_failed", sub.id));
     hs = await siteWhen(domain, "the past-due marker", (s) => s.metadata.annotations?.[PAYMENT_STATUS_ANNOTATION] === "past_due");
     expect(hs.spec.suspended).toBe(false);
@@ -84,7 +84,7 @@ async function lifeOfOneOrder(outage: boolean): Promise<void> {
 
     // The customer pays: resumed, the markers gone.
     sub.status = "active";
-    sub.latest_invoice = { id: "in_renewal", status: "paid", status_transitions: { finalized_at: clock.unix(-GRACE), paid_at: clock.unix() } };
+    setLatestInvoice(stub, sub, { id: "in_renewal", status: "paid", status_transitions: { finalized_at: clock.unix(-GRACE), paid_at: clock.unix() } });
     await send(invoiceEvent("invoice.paid", sub.id));
     hs = await siteWhen(domain, "the resumption", (s) => s.spec.suspended === false);
     expect(hs.metadata.annotations).toEqual({ [PAYMENT_STATUS_ANNOTATION]: "active" });
@@ -108,12 +108,12 @@ async function lifeOfOneOrder(outage: boolean): Promise<void> {
     }
     await siteWhen(domain, "the upgraded quota", (s) => s.spec.userQuota === 55);
 
-    // Cancelled at the end of the period: the site keeps running until then.
-    // TODO(lead): once the seller-policies branch is merged, assert that cancel_at_period_end shows
-    // on the HostedSite (its condition or printer column); this branch has no such field yet.
+    // Cancelled at the end of the period: the site keeps running until then, and says when it ends
+    // (spec.order.cancelAt, shown as the CancellationScheduled condition and the Cancels column).
+    sub.cancel_at_period_end = true;
     await subscriptionChanged(sub.id);
-    await settled(service);
-    expect(sitesOf(domain)[0]?.spec).toMatchObject({ suspended: false, userQuota: 55 });
+    hs = await siteWhen(domain, "the scheduled cancellation", (s) => (s.spec.order as { cancelAt?: string } | undefined)?.cancelAt !== undefined);
+    expect(hs.spec).toMatchObject({ suspended: false, userQuota: 55 });
 
     // The period ends: canceled, with an expiry.
     await clock.advance(30 * DAY);
@@ -122,6 +122,7 @@ async function lifeOfOneOrder(outage: boolean): Promise<void> {
     hs = await siteWhen(domain, "the expiry", (s) => typeof s.spec.expiresAt === "string");
     const expiresAt = new Date(clock.unix() * 1000 + EXPIRE_AFTER);
     expect(hs.spec.expiresAt).toBe(rfc3339(expiresAt));
+    expect(hs.spec.order).not.toHaveProperty("cancelAt");
     expect(await order(service, sub.id)).toMatchObject({ state: "ended" });
 
     // Expired (the controller disables the site at expiresAt).
@@ -132,7 +133,7 @@ async function lifeOfOneOrder(outage: boolean): Promise<void> {
     const again = seedOrder(stub, { items: { business_yearly: 1 }, subdomain: outage ? "outage" : "calm" });
     stub.customers.delete(again.customerId);
     again.subscription.customer = again.session.customer = first.customerId;
-    again.subscription.latest_invoice = { id: "in_again", status: "paid", status_transitions: { finalized_at: clock.unix(), paid_at: clock.unix() } };
+    setLatestInvoice(stub, again.subscription, { id: "in_again", status: "paid", status_transitions: { finalized_at: clock.unix(), paid_at: clock.unix() } });
     await send(checkoutEvent(stub, "checkout.session.completed", again.session.id));
     hs = await siteWhen(domain, "the hand-over", (s) => s.metadata.labels?.[SUBSCRIPTION_LABEL] === again.subscription.id);
     expect(sitesOf(domain)).toHaveLength(1);

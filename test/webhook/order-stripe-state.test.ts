@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { GRACE_PERIOD_ENDS_ANNOTATION, rfc3339 } from "../../webhook/hostedsite-manifest.ts";
 import type { WebhookService } from "../../webhook/service.ts";
 import { checkoutEvent, invoiceEvent, subscriptionEvent } from "../harness/stripe/events.ts";
-import { seedOrder } from "../harness/stripe/orders.ts";
+import { seedOrder, setLatestInvoice } from "../harness/stripe/orders.ts";
 import { startStripeStub, type StripeStub } from "../harness/stripe/stub.ts";
 import { deliver, order, settled, startTestPostgres, startTestWebhook, type FakeApplier, type TestPostgres } from "./support.ts";
 
@@ -40,7 +40,7 @@ describe("payment", () => {
 
     // The bank debit failed: Stripe voids nothing the session shows, the customer pays by card.
     subscription.status = "active";
-    subscription.latest_invoice = { id: "in_paidByCard", status: "paid", status_transitions: { finalized_at: unix(Date.now()), paid_at: unix(Date.now()) } };
+    setLatestInvoice(stub, subscription, { id: "in_paidByCard", status: "paid", status_transitions: { finalized_at: unix(Date.now()), paid_at: unix(Date.now()) } });
     expect(await deliver(service, invoiceEvent("invoice.paid", subscription.id))).toBe(200);
     await settled(service);
     expect(await order(service, subscription.id)).toMatchObject({ state: "active", provisioned: true });
@@ -50,7 +50,7 @@ describe("payment", () => {
   it("does not provision an active subscription whose session is unpaid while its invoice is still open", async () => {
     // A bank debit in flight: Stripe may already call the subscription active.
     const { subscription, session } = seedOrder(stub, { items: { community_monthly: 1 }, paymentStatus: "unpaid" });
-    subscription.latest_invoice = { id: "in_debitPending", status: "open" };
+    setLatestInvoice(stub, subscription, { id: "in_debitPending", status: "open" });
     expect(await deliver(service, checkoutEvent(stub, "checkout.session.completed", session.id))).toBe(200);
     await settled(service);
     expect(await order(service, subscription.id)).toMatchObject({ state: "awaiting_payment", provisioned: false });
@@ -66,7 +66,7 @@ describe("past-due grace", () => {
 
     const dueAt = Date.now() - 10 * HOUR;
     subscription.status = "past_due";
-    subscription.latest_invoice = { id: "in_overdue", status: "open", status_transitions: { finalized_at: unix(dueAt) } };
+    setLatestInvoice(stub, subscription, { id: "in_overdue", status: "open", status_transitions: { finalized_at: unix(dueAt) } });
     expect(await deliver(service, subscriptionEvent(stub, "customer.subscription.updated", subscription.id))).toBe(200);
     await settled(service);
     const site = service.applier.site(subscription.id);
@@ -81,7 +81,7 @@ describe("past-due grace", () => {
 
     // A send_invoice invoice due four days ago; the event comes now (an endpoint outage, say).
     subscription.status = "past_due";
-    subscription.latest_invoice = { id: "in_longOverdue", status: "open", due_date: unix(Date.now() - 96 * HOUR), status_transitions: { finalized_at: unix(Date.now() - 110 * HOUR) } };
+    setLatestInvoice(stub, subscription, { id: "in_longOverdue", status: "open", due_date: unix(Date.now() - 96 * HOUR), status_transitions: { finalized_at: unix(Date.now() - 110 * HOUR) } });
     expect(await deliver(service, invoiceEvent("invoice.payment_failed", subscription.id))).toBe(200);
     await settled(service);
     expect(await order(service, subscription.id)).toMatchObject({ state: "suspended" });

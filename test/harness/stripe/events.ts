@@ -2,7 +2,8 @@
 // with the SDK's own test-header helper, so the webhook verifies them exactly as in production.
 import { randomBytes } from "node:crypto";
 import Stripe from "stripe";
-import type { StripeStub } from "./stub.ts";
+import { renderCharge, renderCustomer, renderDispute, renderInvoice, renderSession, renderSubscription } from "./render.ts";
+import type { StripeStub, StubInvoice } from "./stub.ts";
 
 export interface StripeEvent {
   id: string;
@@ -60,37 +61,59 @@ export function signedDelivery(event: StripeEvent | string, secrets: string | st
 export function subscriptionEvent(stub: StripeStub, type: string, subscriptionId: string): StripeEvent {
   const sub = stub.subscriptions.get(subscriptionId);
   if (sub === undefined) throw new Error(`no subscription ${subscriptionId} in the stub`);
-  return stripeEvent(type, { id: sub.id, object: "subscription", status: sub.status, customer: sub.customer, metadata: sub.metadata ?? {} });
+  return stripeEvent(type, renderSubscription(stub, sub, { expandProduct: false, embeddedItemLimit: stub.embeddedItemLimit }));
 }
 
 export function checkoutEvent(stub: StripeStub, type: string, sessionId: string): StripeEvent {
   const session = stub.sessions.get(sessionId);
   if (session === undefined) throw new Error(`no checkout session ${sessionId} in the stub`);
-  return stripeEvent(type, {
-    id: session.id,
-    object: "checkout.session",
-    mode: "subscription",
-    payment_status: session.payment_status,
-    subscription: session.subscription,
-    customer: session.customer,
-  });
+  return stripeEvent(type, renderSession(session));
 }
 
-export function invoiceEvent(type: string, subscriptionId: string): StripeEvent {
-  return stripeEvent(type, {
+export interface InvoiceEventOptions {
+  /** The invoice's customer; its subscription's is not known without the stub. */
+  customer?: string;
+  status?: StubInvoice["status"];
+}
+
+function standaloneInvoice(type: string, subscriptionId: string, options: InvoiceEventOptions): StubInvoice {
+  const failed = type === "invoice.payment_failed";
+  return {
     id: `in_${randomBytes(8).toString("hex")}`,
-    object: "invoice",
-    parent: { type: "subscription_details", subscription_details: { subscription: subscriptionId, metadata: {} } },
-  });
+    subscription: subscriptionId,
+    customer: options.customer ?? "cus_stubInvoiceCustomer",
+    status: options.status ?? (failed ? "open" : "paid"),
+    amount_due: 2900,
+    attempt_count: 1,
+  };
+}
+
+export function invoiceEvent(type: string, subscriptionId: string, options: InvoiceEventOptions = {}): StripeEvent {
+  return stripeEvent(type, renderInvoice(standaloneInvoice(type, subscriptionId, options)));
 }
 
 /** An invoice event as an endpoint on an API version before 2025-03-31.basil sends it: top-level `subscription`, no `parent`. */
-export function preBasilInvoiceEvent(type: string, subscriptionId: string, apiVersion = "2024-06-20"): StripeEvent {
-  return stripeEvent(type, { id: `in_${randomBytes(8).toString("hex")}`, object: "invoice", subscription: subscriptionId }, { apiVersion });
+export function preBasilInvoiceEvent(type: string, subscriptionId: string, apiVersion = "2024-06-20", options: InvoiceEventOptions = {}): StripeEvent {
+  return stripeEvent(type, renderInvoice(standaloneInvoice(type, subscriptionId, options), { preBasil: true }), { apiVersion });
 }
 
 export function customerEvent(stub: StripeStub, type: "customer.updated" | "customer.deleted", customerId: string): StripeEvent {
   const customer = stub.customers.get(customerId);
   if (customer === undefined) throw new Error(`no customer ${customerId} in the stub`);
-  return stripeEvent(type, { id: customer.id, object: "customer", email: customer.email, name: customer.name ?? null });
+  // A customer.deleted event carries the customer as it was, not the deleted stand-in the API returns.
+  return stripeEvent(type, renderCustomer({ ...customer, deleted: false }));
+}
+
+/** `charge.dispute.created`, `.updated`, `.closed`, ...: the dispute as it is in the stub. */
+export function disputeEvent(stub: StripeStub, type: string, disputeId: string): StripeEvent {
+  const dispute = stub.disputes.get(disputeId);
+  if (dispute === undefined) throw new Error(`no dispute ${disputeId} in the stub`);
+  return stripeEvent(type, renderDispute(dispute, stub.charges.get(dispute.charge)));
+}
+
+/** `charge.refunded` and other charge events: the charge as it is in the stub. */
+export function chargeEvent(stub: StripeStub, type: string, chargeId: string): StripeEvent {
+  const charge = stub.charges.get(chargeId);
+  if (charge === undefined) throw new Error(`no charge ${chargeId} in the stub`);
+  return stripeEvent(type, renderCharge(charge));
 }

@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { checkoutEvent, signedDelivery } from "./events.ts";
 import { stripeId } from "./orders.ts";
+import { renderSession } from "./render.ts";
 import type { StripeStub, StubCheckoutSession } from "./stub.ts";
 
 export interface OpenSession {
@@ -30,7 +31,7 @@ export interface HostedCheckout {
   deliverTo: { url: string; secret: string } | null;
   /** Webhook answers to the deliveries made so far (HTTP status, or 0 when unreachable). */
   readonly deliveries: number[];
-  render(session: OpenSession): Record<string, unknown>;
+  render(session: OpenSession): ReturnType<typeof renderSession>;
   serve(req: IncomingMessage, res: ServerResponse, url: URL): void;
 }
 
@@ -50,19 +51,21 @@ export function hostedCheckout(stubOf: () => StripeStub): HostedCheckout {
       return session;
     },
     render(session) {
-      return {
-        id: session.id,
-        object: "checkout.session",
-        mode: "subscription",
-        status: session.status,
-        payment_status: session.status === "complete" ? "paid" : "unpaid",
-        metadata: session.metadata,
-        success_url: session.successUrl,
-        cancel_url: session.cancelUrl,
-        url: `${stubOf().url}/checkout/${session.id}`,
-        expires_at: session.expiresAt,
-        livemode: false,
-      };
+      return renderSession(
+        {
+          id: session.id,
+          subscription: null,
+          customer: null,
+          payment_status: session.status === "complete" ? "paid" : "unpaid",
+          status: session.status,
+          metadata: session.metadata,
+          line_items: session.lineItems,
+          success_url: session.successUrl,
+          cancel_url: session.cancelUrl,
+          expires_at: session.expiresAt,
+        },
+        { url: `${stubOf().url}/checkout/${session.id}` },
+      );
     },
     serve(req, res, url) {
       const [page, id] = url.pathname.split("/").filter(Boolean);
@@ -104,6 +107,8 @@ async function complete(stub: StripeStub, checkout: HostedCheckout, session: Ope
     name: name === "" ? null : name,
     metadata: session.metadata,
     line_items: session.lineItems,
+    success_url: session.successUrl,
+    cancel_url: session.cancelUrl,
   };
   stub.sessions.set(session.id, completed);
   session.status = "complete";

@@ -1,7 +1,7 @@
 // Seeds the stub with a customer's whole Checkout purchase: prices for catalog items, the
 // customer, the subscription and the Checkout Session that created it.
 import { randomBytes } from "node:crypto";
-import type { StripeStub, StubCheckoutSession, StubSubscription } from "./stub.ts";
+import type { StripeStub, StubCheckoutSession, StubInvoice, StubSubscription } from "./stub.ts";
 
 /** Stripe-like id: prefix, then letters and digits only. */
 export function stripeId(prefix: string): string {
@@ -64,4 +64,10 @@ export function seedOrder(stub: StripeStub, options: OrderOptions): SeededOrder 
   };
   stub.sessions.set(sessionId, session);
   return { subscription, session, customerId };
+}
+
+/** Makes `invoice` the subscription's latest (`latest_invoice`), as Stripe does when it bills. */
+export function setLatestInvoice(stub: StripeStub, sub: StubSubscription, invoice: Pick<StubInvoice, "id" | "status"> & Partial<StubInvoice>): void {
+  stub.invoices.set(invoice.id, { subscription: sub.id, customer: sub.customer, amount_due: 0, ...invoice });
+  sub.latest_invoice = invoice.id;
 }

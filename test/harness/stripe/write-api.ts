@@ -6,7 +6,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { decodeStripeForm, list as formList, obj, str, strings, type FormValue } from "./form.ts";
 import { stripeId } from "./orders.ts";
-import { error, json, list, missing, type StripeStub, type StubPrice, type StubProduct } from "./stub.ts";
+import { list, renderPrice, renderProduct, unixNow } from "./render.ts";
+import { error, json, missing, type StripeStub, type StubPrice, type StubProduct } from "./stub.ts";
 
 type Body = Record<string, FormValue>;
 type Handler = (stub: StripeStub, res: ServerResponse, url: URL, body: Body, id: string | undefined) => void;
@@ -21,7 +22,7 @@ const ROUTES: Record<string, Handler> = {
     const name = str(body, "name");
     if (name === undefined || name === "") return error(res, 400, "invalid_request_error", "Missing required param: name.");
     if (stub.products.has(id)) return error(res, 400, "invalid_request_error", `Product already exists: ${id}`);
-    const product: StubProduct = { id, name, description: str(body, "description") ?? null, active: true, metadata: strings(body, "metadata") };
+    const product: StubProduct = { id, name, description: str(body, "description") ?? null, active: true, metadata: strings(body, "metadata"), created: unixNow() };
     stub.products.set(id, product);
     json(res, renderProduct(product));
   },
@@ -43,7 +44,7 @@ const ROUTES: Record<string, Handler> = {
     const all = [...stub.prices.values()]
       .filter((p) => (keys.length === 0 || (p.lookup_key != null && keys.includes(p.lookup_key))) && (product === null || p.product === product))
       .filter((p) => active === null || String(p.active ?? true) === active)
-      .map(renderPrice);
+      .map((p) => renderPrice(stub, p.id, false));
     const after = url.searchParams.get("starting_after");
     const start = after === null ? 0 : all.findIndex((p) => p.id === after) + 1;
     const limit = Number(url.searchParams.get("limit") ?? "10");
@@ -71,18 +72,19 @@ const ROUTES: Record<string, Handler> = {
       currency,
       unit_amount: amount,
       active: true,
+      created: unixNow(),
       type: interval === undefined ? "one_time" : "recurring",
       ...(interval === "day" || interval === "week" || interval === "month" || interval === "year" ? { interval } : {}),
     };
     stub.prices.set(price.id, price);
-    json(res, renderPrice(price));
+    json(res, renderPrice(stub, price.id, false));
   },
   "POST prices/:id": (stub, res, _url, body, id) => {
     const price = stub.prices.get(id ?? "");
     if (price === undefined) return missing(res, id ?? "");
     const active = str(body, "active");
     if (active !== undefined) price.active = active === "true";
-    json(res, renderPrice(price));
+    json(res, renderPrice(stub, price.id, false));
   },
   "POST checkout/sessions": (stub, res, _url, body) => {
     if (str(body, "mode") !== "subscription") return error(res, 400, "invalid_request_error", "stub: only mode=subscription is served");
@@ -135,24 +137,4 @@ export function serveWrites(stub: StripeStub, req: IncomingMessage, res: ServerR
   req.on("data", (chunk: string) => (text += chunk));
   req.on("end", () => handler(stub, res, url, decodeStripeForm(text), id));
   return true;
-}
-
-function renderProduct(p: StubProduct) {
-  return { id: p.id, object: "product", name: p.name ?? p.id, description: p.description ?? null, active: p.active ?? true, metadata: p.metadata ?? {}, livemode: false };
-}
-
-function renderPrice(p: StubPrice) {
-  const recurring = (p.type ?? "recurring") === "recurring";
-  return {
-    id: p.id,
-    object: "price",
-    active: p.active ?? true,
-    currency: p.currency ?? "usd",
-    unit_amount: p.unit_amount ?? null,
-    lookup_key: p.lookup_key ?? null,
-    product: p.product,
-    type: recurring ? "recurring" : "one_time",
-    recurring: recurring ? { interval: p.interval ?? "month", interval_count: 1, usage_type: "licensed" } : null,
-    livemode: false,
-  };
 }
