@@ -12,6 +12,7 @@ import { siteName } from "./hostedsite-manifest.ts";
 import type { LifecyclePolicy } from "./lifecycle.ts";
 import type { WebhookMetrics } from "./metrics.ts";
 import { decideOrder, isSessionRedelivery, type OrderState } from "./order-decision.ts";
+import type { OrderProblem } from "./order-events.ts";
 import { loadOrderInputs } from "./order-inputs.ts";
 import { PermanentError, type StripeReader } from "./stripe-reader.ts";
 import { startWorkLoop, type WorkLoop } from "./work-loop.ts";
@@ -31,6 +32,8 @@ export interface InboxWorkerOptions {
   pollMs: number;
   /** Called when an outbox row was written, so the relay need not wait for its poll. */
   onOutbox?: () => void;
+  /** Told of each order parked and each event dead-lettered (Kubernetes Events). */
+  onProblem?: (problem: OrderProblem) => void;
   now?: () => Date;
 }
 
@@ -83,7 +86,10 @@ export async function processNextSubscription(options: InboxWorkerOptions): Prom
       await markProcessed(client, ids);
       const level = outcome === "parked" ? "warn" : "info";
       log[level]({ outcome, state: result.state, reason: result.reason, site: siteName(subscriptionId) }, "subscription processed");
-      if (outcome === "parked") metrics.ordersParked.inc();
+      if (outcome === "parked") {
+        metrics.ordersParked.inc();
+        options.onProblem?.({ subscriptionId, kind: "parked", why: result.reason ?? "" });
+      }
     } catch (error) {
       await client.query("ROLLBACK TO SAVEPOINT work");
       const message = errorMessage(error);
@@ -95,6 +101,7 @@ export async function processNextSubscription(options: InboxWorkerOptions): Prom
       if (dead > 0) {
         metrics.deadLettered.inc(dead);
         log.error({ outcome, err: message, deadLettered: dead }, "inbox events dead-lettered");
+        options.onProblem?.({ subscriptionId, kind: "dead", why: message });
       } else {
         // Beyond the budget it keeps retrying; the error level and stripe_webhook_events_stuck alert.
         const level = attempts >= options.maxAttempts ? "error" : "warn";

@@ -15,7 +15,14 @@ import { APPLY_TIMEOUT_MS, kubeApplier } from "./kube-applier.ts";
 import { createMetrics, type WebhookMetrics } from "./metrics.ts";
 import { startRelay, type SiteApplier } from "./relay.ts";
 import { buildServer } from "./server.ts";
+import Stripe from "stripe";
+import type { EventRecorder } from "../common/events.ts";
+import { deadByKind, parkedByKind } from "./db/order-views.ts";
+import { orderProblemEvents } from "./order-events.ts";
+import { startResyncLoop, stripeSubscriptionLister } from "./resync.ts";
 import { createStripeClient, stripeReader, type StripeReader } from "./stripe-reader.ts";
+import { rateLimitedHttpClient, RequestRateLimiter } from "./stripe-rate-limit.ts";
+import { webhookEventRecorder } from "./kube-events.ts";
 import { startWorkLoop, type WorkLoop } from "./work-loop.ts";
 import { mountStorefront } from "./storefront/mount.ts";
 import type { SiteDirectory } from "./storefront/site-directory.ts";
@@ -38,6 +45,8 @@ export interface ServiceOverrides {
   relayLeaseMs?: number;
   /** Replaces the storefront's client-node reads of HostedSites. */
   sites?: SiteDirectory;
+  /** Where parked orders and dead events are reported; Kubernetes Events when the applier is the default one. */
+  events?: EventRecorder;
 }
 
 export async function startWebhookService(config: WebhookConfig, logger: Logger, overrides: ServiceOverrides = {}): Promise<WebhookService> {
@@ -67,9 +76,20 @@ export async function startWebhookService(config: WebhookConfig, logger: Logger,
     const applied = await migrate(pool);
     if (applied.length > 0) logger.info({ versions: applied }, "database migrations applied");
 
-    const metrics = createMetrics({ inboxDepth: () => inboxDepth(pool), stuckEvents: () => stuckEvents(pool, config.maxAttempts) });
-    const reader = overrides.reader ?? stripeReader(createStripeClient({ apiKey: config.apiKey, apiBase: config.apiBase }));
+    const metrics = createMetrics({
+      inboxDepth: () => inboxDepth(pool),
+      stuckEvents: () => stuckEvents(pool, config.maxAttempts),
+      parkedOrders: () => parkedByKind(pool),
+      deadOrders: () => deadByKind(pool),
+    });
+    // One limiter for every Stripe request of this process: the inbox worker's reads and re-sync's listing.
+    const httpClient = rateLimitedHttpClient(Stripe.createNodeHttpClient(), new RequestRateLimiter(config.readRate), {
+      onResponse: (status) => metrics.stripeRequests.inc({ status: String(status) }),
+    });
+    const stripe = createStripeClient({ apiKey: config.apiKey, apiBase: config.apiBase, httpClient });
+    const reader = overrides.reader ?? stripeReader(stripe);
     const backoff: BackoffPolicy = { baseMs: config.retryBase, maxMs: config.retryMax };
+    const events = overrides.events ?? (overrides.applier === undefined ? webhookEventRecorder(logger.child({ component: "events" })) : undefined);
     const pollMs = overrides.pollMs ?? 1_000;
 
     const relay: WorkLoop = startRelay({
@@ -98,8 +118,22 @@ export async function startWebhookService(config: WebhookConfig, logger: Logger,
       concurrency: config.workers,
       pollMs,
       onOutbox: () => relay.wake(),
+      onProblem: events === undefined ? undefined : orderProblemEvents(events, config.namespace),
     });
     cleanups.push(() => worker.stop());
+
+    if (config.resyncInterval > 0) {
+      const resync = startResyncLoop({
+        pool,
+        list: stripeSubscriptionLister(stripe),
+        catalog,
+        readRatePerSecond: config.readRate,
+        intervalMs: config.resyncInterval,
+        logger: logger.child({ component: "resync" }),
+        metrics,
+      });
+      cleanups.push(() => resync.stop());
+    }
 
     const pruneLog = logger.child({ component: "retention" });
     const pruner = startWorkLoop({

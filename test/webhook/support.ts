@@ -76,6 +76,9 @@ export function testConfig(databaseUrl: string, stub: StripeStub, overrides: Par
     WEBHOOK_RETRY_BASE: "50ms",
     WEBHOOK_RETRY_MAX: "400ms",
     WEBHOOK_MAX_ATTEMPTS: "5",
+    // The stub is no rate-limited API, and a test runs a re-sync pass when it means to.
+    STRIPE_READ_RATE: "1000",
+    RESYNC_INTERVAL: "0s",
   });
   return { ...base, ...overrides };
 }

@@ -123,6 +123,7 @@ export async function startStripeStub(apiKey = "sk_test_stub"): Promise<StripeSt
     const parts = url.pathname.split("/").filter(Boolean);
     if (parts[0] !== "v1") return error(res, 404, "invalid_request_error", "stub: unknown path");
     const [, collection, id, third] = parts;
+    if (collection === "subscriptions" && id === undefined) return json(res, listSubscriptions(url.searchParams));
     if (collection === "subscriptions" && id !== undefined) {
       const sub = stub.subscriptions.get(id);
       return sub ? json(res, renderSubscription(sub, expand.includes("items.data.price.product"))) : missing(res, id);
@@ -151,6 +152,16 @@ export async function startStripeStub(apiKey = "sk_test_stub"): Promise<StripeSt
       return customer ? json(res, { object: "customer", name: null, ...customer }) : missing(res, id);
     }
     return error(res, 404, "invalid_request_error", `stub: unknown path ${url.pathname}`);
+  }
+
+  // GET /v1/subscriptions: newest first like Stripe; without status=all, canceled ones are left out.
+  function listSubscriptions(q: URLSearchParams) {
+    const status = q.get("status");
+    const all = [...stub.subscriptions.values()].reverse().filter((s) => (status === "all" ? true : status === null ? s.status !== "canceled" : s.status === status));
+    const after = q.get("starting_after");
+    const start = after === null ? 0 : all.findIndex((s) => s.id === after) + 1;
+    const limit = Math.min(100, Number(q.get("limit") ?? "10"));
+    return list(all.slice(start, start + limit).map((s) => renderSubscription(s, false)), start + limit < all.length);
   }
 
   function renderPrice(priceId: string, expandProduct: boolean) {

@@ -1,0 +1,23 @@
+// Parked orders and dead events as Kubernetes Events on the HostedSite the order is for (its name
+// is known before it exists), so `kubectl describe hs` and `kubectl get events` show them to
+// whoever watches the cluster rather than the ledger.
+import { API_VERSION } from "../crds/group.ts";
+import type { EventRecorder } from "../common/events.ts";
+import { siteName } from "./hostedsite-manifest.ts";
+import { deadKind, eventReason, parkKind } from "./order-reasons.ts";
+
+export interface OrderProblem {
+  subscriptionId: string;
+  kind: "parked" | "dead";
+  /** The order's reason or the event's error, as the ledger keeps it. */
+  why: string;
+}
+
+export function orderProblemEvents(recorder: EventRecorder, namespace: string): (problem: OrderProblem) => void {
+  return ({ subscriptionId, kind, why }) => {
+    const regarding = { apiVersion: API_VERSION, kind: "HostedSite", name: siteName(subscriptionId), namespace };
+    const reason = kind === "parked" ? eventReason("OrderParked", parkKind(why)) : eventReason("OrderDead", deadKind(why));
+    const note = `${kind === "parked" ? "order parked" : "event dead-lettered"} for subscription ${subscriptionId}: ${why} (aegir-operator orders show ${subscriptionId})`;
+    recorder.record(regarding, "Warning", reason, kind === "parked" ? "ParkOrder" : "DeadLetter", note);
+  };
+}
