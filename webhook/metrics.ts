@@ -104,6 +104,6 @@ export function createMetrics(options: MetricsOptions): WebhookMetrics {
     ordersDead: problemGauge("stripe_webhook_orders_dead", "Subscriptions with dead-lettered events (no retry can help), by reason kind", options.deadOrders, DEAD_KINDS),
     stripeRequests: new Counter({ name: "stripe_webhook_stripe_requests_total", help: "HTTP requests to the Stripe API (rate-limited by --stripe-read-rate), by status code", labelNames: ["status"], registers }),
     resyncReviews: new Counter({ name: "stripe_webhook_resync_reviews_total", help: "Subscriptions a re-sync pass queued for a re-read, by why (changed, unknown, unlisted)", labelNames: ["type"], registers }),
-    resyncLastSuccess: new Gauge({ name: "stripe_webhook_resync_last_success_timestamp_seconds", help: "When this process last finished a re-sync pass with Stripe", registers }),
+    resyncLastSuccess: new Gauge({ name: "stripe_webhook_resync_last_success_timestamp_seconds", help: "When a re-sync pass with Stripe last finished without error, in any replica", registers }),
   };
 }

@@ -148,6 +148,8 @@ export function startResyncLoop(options: ResyncLoopOptions): WorkLoop {
     logger: options.logger,
     step: async () => {
       const since = await sinceLastPass(options.pool);
+      // The last pass of any replica, so that the replicas that skip report it too (the alert).
+      if (since !== null) options.metrics?.resyncLastSuccess.set((Date.now() - since) / 1000);
       if (since === null || since >= options.intervalMs) await runResyncPass(options);
       return false;
     },

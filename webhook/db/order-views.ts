@@ -14,6 +14,7 @@ export interface OrderSummary {
   subscriptionStatus: string | null;
   domain: string | null;
   customer: string | null;
+  /** The HostedSite the order produced (namespace/name); null while it has none. */
   site: string | null;
   /** Events given up on, and events still retried, with the latest error among them. */
   deadEvents: number;
@@ -35,7 +36,7 @@ WITH ev AS (
 )
 SELECT coalesce(o.subscription_id, ev.subscription_id) AS subscription, coalesce(o.state, 'unknown') AS state, o.reason,
        o.subscription_status, o.domain, o.customer_id AS customer,
-       CASE WHEN o.subscription_id IS NULL THEN NULL ELSE o.site_namespace || '/' || o.site_name END AS site,
+       CASE WHEN o.provisioned THEN o.site_namespace || '/' || o.site_name END AS site,
        coalesce(ev.dead, 0) AS dead, coalesce(ev.pending, 0) AS pending, ev.last_error, o.updated_at
   FROM orders o FULL JOIN ev ON ev.subscription_id = o.subscription_id`;
 
