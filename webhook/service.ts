@@ -19,7 +19,7 @@ import Stripe from "stripe";
 import type { EventRecorder } from "../common/events.ts";
 import { deadByKind, parkedByKind } from "./db/order-views.ts";
 import { orderProblemEvents } from "./order-events.ts";
-import { startResyncLoop, stripeSubscriptionLister } from "./resync.ts";
+import { runResyncPass, startResyncLoop, stripeSubscriptionLister, type ResyncOptions, type ResyncSummary } from "./resync.ts";
 import { createStripeClient, stripeReader, type StripeReader } from "./stripe-reader.ts";
 import { rateLimitedHttpClient, RequestRateLimiter } from "./stripe-rate-limit.ts";
 import { webhookEventRecorder } from "./kube-events.ts";
@@ -34,6 +34,8 @@ export interface WebhookService {
   pool: pg.Pool;
   metrics: WebhookMetrics;
   catalog: Catalog;
+  /** Runs a re-sync pass now through this process's rate-limited Stripe client (null: another replica runs one). */
+  resyncNow(): Promise<ResyncSummary | null>;
   stop(): Promise<void>;
 }
 
@@ -122,16 +124,16 @@ export async function startWebhookService(config: WebhookConfig, logger: Logger,
     });
     cleanups.push(() => worker.stop());
 
+    const resyncOptions: ResyncOptions = {
+      pool,
+      list: stripeSubscriptionLister(stripe),
+      catalog,
+      readRatePerSecond: config.readRate,
+      logger: logger.child({ component: "resync" }),
+      metrics,
+    };
     if (config.resyncInterval > 0) {
-      const resync = startResyncLoop({
-        pool,
-        list: stripeSubscriptionLister(stripe),
-        catalog,
-        readRatePerSecond: config.readRate,
-        intervalMs: config.resyncInterval,
-        logger: logger.child({ component: "resync" }),
-        metrics,
-      });
+      const resync = startResyncLoop({ ...resyncOptions, intervalMs: config.resyncInterval });
       cleanups.push(() => resync.stop());
     }
 
@@ -164,7 +166,7 @@ export async function startWebhookService(config: WebhookConfig, logger: Logger,
     cleanups.push(() => app.close());
     url = await app.listen({ host: config.host, port: config.port });
     logger.info({ url, namespace: config.namespace, workers: config.workers, storefront: config.storefront ? `${url}${config.storefrontPrefix}/` : false }, "stripe webhook listening");
-    return { url, app, pool, metrics, catalog, stop: stopAll };
+    return { url, app, pool, metrics, catalog, resyncNow: () => runResyncPass(resyncOptions), stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

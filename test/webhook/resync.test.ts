@@ -2,13 +2,11 @@
 // events never came are repaired after one pass, unchanged ones are not read again.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { RESYNC_LOCK_KEY } from "../../webhook/db/resync.ts";
-import { runResyncPass, stripeSubscriptionLister, type ResyncOptions } from "../../webhook/resync.ts";
-import { createStripeClient } from "../../webhook/stripe-reader.ts";
 import type { WebhookService } from "../../webhook/service.ts";
 import { checkoutEvent } from "../harness/stripe/events.ts";
 import { ensurePrice, seedOrder, stripeId } from "../harness/stripe/orders.ts";
 import { startStripeStub, type StripeStub } from "../harness/stripe/stub.ts";
-import { deliver, eventually, order, quietLogger, settled, startTestPostgres, startTestWebhook, type FakeApplier, type TestPostgres } from "./support.ts";
+import { deliver, eventually, order, settled, startTestPostgres, startTestWebhook, type FakeApplier, type TestPostgres } from "./support.ts";
 
 let postgres: TestPostgres;
 let stub: StripeStub;
@@ -28,11 +26,6 @@ afterEach(async () => {
   await service.stop();
 });
 
-function passOptions(): ResyncOptions {
-  const stripe = createStripeClient({ apiKey: stub.apiKey, apiBase: new URL(stub.url) });
-  return { pool: service.pool, list: stripeSubscriptionLister(stripe), catalog: service.catalog, readRatePerSecond: 1000, logger: quietLogger(), metrics: service.metrics };
-}
-
 /** Every event and review processed (grace timers days ahead aside), every manifest applied. */
 async function drained(timeoutMs = 15_000): Promise<void> {
   await eventually(async () => {
@@ -49,7 +42,7 @@ const listCalls = () => stub.requests.filter((r) => r === "GET /v1/subscriptions
 describe("re-sync pass", () => {
   it("gives a paid subscription whose events were never delivered its site after one pass", async () => {
     const { subscription } = seedOrder(stub, { items: { business_monthly: 1 }, subdomain: "nevertold" });
-    const summary = await runResyncPass(passOptions());
+    const summary = await service.resyncNow();
     expect(summary).toMatchObject({ listed: 1, reviews: 1, unlisted: 0 });
     await drained();
     expect(service.applier.site(subscription.id)?.spec.domain).toBe("nevertold.sites.openatria.com");
@@ -60,13 +53,13 @@ describe("re-sync pass", () => {
     const seeded = seedOrder(stub, { items: { business_monthly: 1 } });
     expect(await deliver(service, checkoutEvent(stub, "checkout.session.completed", seeded.session.id))).toBe(200);
     await settled(service);
-    await runResyncPass(passOptions());
+    await service.resyncNow();
     await drained();
     expect(service.applier.site(seeded.subscription.id)?.spec.expiresAt).toBeUndefined();
 
     const endedAt = Math.floor(Date.now() / 1000) - 30 * 86_400;
     Object.assign(seeded.subscription, { status: "canceled", canceled_at: endedAt, ended_at: endedAt });
-    const summary = await runResyncPass(passOptions());
+    const summary = await service.resyncNow();
     expect(summary).toMatchObject({ listed: 1, reviews: 1 });
     await drained();
     expect((await order(service, seeded.subscription.id))?.state).toBe("ended");
@@ -77,19 +70,19 @@ describe("re-sync pass", () => {
 
   it("does not read an unchanged subscription again, and reads it when only Stripe knows it changed back", async () => {
     const seeded = seedOrder(stub, { items: { business_monthly: 1 } });
-    await runResyncPass(passOptions());
+    await service.resyncNow();
     await drained();
     const reads = stub.requests.length;
-    expect(await runResyncPass(passOptions())).toMatchObject({ listed: 1, reviews: 0 });
+    expect(await service.resyncNow()).toMatchObject({ listed: 1, reviews: 0 });
     expect(stub.requests.length - reads).toBe(1); // the listing alone
 
     // past_due reached the ledger through a pass; the return to active comes with no event.
     seeded.subscription.status = "past_due";
-    expect(await runResyncPass(passOptions())).toMatchObject({ reviews: 1 });
+    expect(await service.resyncNow()).toMatchObject({ reviews: 1 });
     await drained();
     expect((await order(service, seeded.subscription.id))?.state).toBe("past_due");
     seeded.subscription.status = "active";
-    expect(await runResyncPass(passOptions())).toMatchObject({ reviews: 1 });
+    expect(await service.resyncNow()).toMatchObject({ reviews: 1 });
     await drained();
     expect((await order(service, seeded.subscription.id))?.state).toBe("active");
   });
@@ -101,7 +94,7 @@ describe("re-sync pass", () => {
     stub.customers.set(customer, { id: customer, email: "x@example.com" });
     stub.subscriptions.set("sub_notours1", { id: "sub_notours1", customer, status: "active", items: [{ price: other }] });
     const old = seedOrder(stub, { items: { business_monthly: 1 }, status: "canceled" });
-    const summary = await runResyncPass(passOptions());
+    const summary = await service.resyncNow();
     expect(summary).toMatchObject({ listed: 2, reviews: 0 });
     expect(await order(service, "sub_notours1")).toBeUndefined();
     expect(await order(service, old.subscription.id)).toBeUndefined();
@@ -110,12 +103,12 @@ describe("re-sync pass", () => {
   it("pages through every subscription and re-reads an order Stripe no longer lists", async () => {
     const seeded = Array.from({ length: 230 }, (_, i) => seedOrder(stub, { items: { business_monthly: 1 }, subdomain: `paged${i}` }));
     const before = listCalls();
-    expect(await runResyncPass(passOptions())).toMatchObject({ listed: 230, reviews: 230, pages: 3 });
+    expect(await service.resyncNow()).toMatchObject({ listed: 230, reviews: 230, pages: 3 });
     expect(listCalls() - before).toBe(3);
     await drained(90_000);
     const gone = seeded[0]?.subscription.id as string;
     stub.subscriptions.delete(gone);
-    expect(await runResyncPass(passOptions())).toMatchObject({ listed: 229, reviews: 0, unlisted: 1 });
+    expect(await service.resyncNow()).toMatchObject({ listed: 229, reviews: 0, unlisted: 1 });
     const review = await service.pool.query<{ type: string }>("SELECT type FROM stripe_events WHERE subscription_id = $1 AND id LIKE 'resync:%' ORDER BY received_at DESC LIMIT 1", [gone]);
     expect(review.rows[0]?.type).toBe("review.resync_unlisted");
   }, 120_000);
@@ -125,12 +118,12 @@ describe("re-sync pass", () => {
     const other = await service.pool.connect();
     try {
       await other.query("SELECT pg_advisory_lock($1)", [RESYNC_LOCK_KEY]);
-      expect(await runResyncPass(passOptions())).toBeNull();
+      expect(await service.resyncNow()).toBeNull();
       await other.query("SELECT pg_advisory_unlock($1)", [RESYNC_LOCK_KEY]);
     } finally {
       other.release();
     }
-    expect(await runResyncPass(passOptions())).not.toBeNull();
+    expect(await service.resyncNow()).not.toBeNull();
     const passes = await service.pool.query<{ listed: number; error: string | null }>("SELECT listed, error FROM resync_passes WHERE finished_at IS NOT NULL");
     expect(passes.rows).toEqual([{ listed: 1, error: null }]);
   });
@@ -141,7 +134,7 @@ describe("re-sync pass", () => {
     await settled(service);
     stub.fail(Infinity, 503);
     try {
-      await expect(runResyncPass(passOptions())).rejects.toThrow();
+      await expect(service.resyncNow()).rejects.toThrow();
     } finally {
       stub.fail(0);
     }
