@@ -153,7 +153,7 @@ export async function runSuite(o: SuiteOptions): Promise<Row[]> {
         unit: "s",
         reference: r.drifted.boundSeconds,
         target: { kind: "max", limit: 1.1 },
-        note: `${r.drifted.repaired}/${r.drifted.expectedRepaired} repaired; bound = ${r.drifted.listRequests} list pages at ${r.readRate}/s + ${r.drifted.reviews} reviews paced at half the read rate (4 reads each at most); filling the ledger (not counted): ${r.populate.requests} requests in ${r.populate.seconds.toFixed(0)} s unthrottled, i.e. ${(r.populate.requests / r.readRate / 60).toFixed(0)} min for a first pass at ${r.readRate}/s`,
+        note: `${r.drifted.repaired}/${r.drifted.expectedRepaired} repaired; bound = ${r.drifted.listRequests} list pages at ${r.readRate}/s + ${r.drifted.reviews} reviews paced at half the read rate (4 reads each at most); filling the ledger (not counted): ${r.populate.requests} requests in ${r.populate.seconds.toFixed(0)} s unthrottled, i.e. about ${(r.populate.requests / (r.readRate / 2) / 60).toFixed(0)} min for a first pass at half of ${r.readRate}/s`,
       },
       { scenario: "5 resync: repaired orders", measured: r.drifted.repaired, unit: "", reference: r.drifted.expectedRepaired, target: { kind: "equal" } },
       {

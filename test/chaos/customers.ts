@@ -22,7 +22,9 @@ const RETRY_MAX_MS = 1_000;
 export class Customers {
   readonly orders: PlacedOrder[] = [];
   /** Deliveries attempted, answered non-2xx or not at all, and events finally accepted. */
-  readonly counts = { attempts: 0, refused: 0, accepted: 0, duplicates: 0 };
+  readonly counts = { attempts: 0, refused: 0, accepted: 0, duplicates: 0, lost: 0 };
+  /** Deliveries still to lose (see lose()). */
+  private toLose = 0;
   private readonly pending = new Set<Promise<void>>();
   private readonly random: Random;
   private readonly stub: StripeStub;
@@ -70,6 +72,11 @@ export class Customers {
     this.send(order.plan, events);
   }
 
+  /** The next `count` deliveries are lost for good (0: none more). */
+  lose(count: number): void {
+    this.toLose = count;
+  }
+
   /** Resolves when every delivery so far has been accepted (or the run stopped). */
   async settled(): Promise<void> {
     while (this.pending.size > 0) await Promise.all([...this.pending]);
@@ -105,6 +112,11 @@ export class Customers {
 
   /** One event until a replica accepts it, re-signed per attempt like Stripe's retries. */
   private async deliver(event: StripeEvent): Promise<void> {
+    if (this.toLose > 0) {
+      this.toLose--;
+      this.counts.lost++;
+      return;
+    }
     let wait = RETRY_FIRST_MS;
     while (!this.stopped) {
       const urls = this.webhookUrls();
