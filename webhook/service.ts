@@ -1,7 +1,9 @@
 // Wires the webhook together: database (given or embedded), migrations, catalog, Stripe reader,
-// inbox worker, relay and HTTP server; and takes them down again in the right order.
+// inbox worker, relay, re-sync with Stripe and HTTP server; and takes them down again in the right order.
 import type { FastifyInstance } from "fastify";
 import type pg from "pg";
+import Stripe from "stripe";
+import type { EventRecorder } from "../common/events.ts";
 import type { Logger } from "../common/logger.ts";
 import type { BackoffPolicy } from "./backoff.ts";
 import { loadCatalog, type Catalog } from "./catalog.ts";
@@ -12,17 +14,15 @@ import { createPool } from "./db/pool.ts";
 import { inboxDepth, pruneProcessedEvents, stuckEvents } from "./inbox.ts";
 import { startInboxWorker } from "./inbox-worker.ts";
 import { APPLY_TIMEOUT_MS, kubeApplier } from "./kube-applier.ts";
+import { webhookEventRecorder } from "./kube-events.ts";
 import { createMetrics, type WebhookMetrics } from "./metrics.ts";
 import { startRelay, type SiteApplier } from "./relay.ts";
 import { buildServer } from "./server.ts";
-import Stripe from "stripe";
-import type { EventRecorder } from "../common/events.ts";
 import { deadByKind, parkedByKind } from "./db/order-views.ts";
 import { orderProblemEvents } from "./order-events.ts";
 import { runResyncPass, startResyncLoop, stripeSubscriptionLister, type ResyncOptions, type ResyncSummary } from "./resync.ts";
 import { createStripeClient, stripeReader, type StripeReader } from "./stripe-reader.ts";
 import { rateLimitedHttpClient, RequestRateLimiter } from "./stripe-rate-limit.ts";
-import { webhookEventRecorder } from "./kube-events.ts";
 import { startWorkLoop, type WorkLoop } from "./work-loop.ts";
 import { mountStorefront } from "./storefront/mount.ts";
 import type { SiteDirectory } from "./storefront/site-directory.ts";

@@ -23,7 +23,7 @@ export class Customers {
   readonly orders: PlacedOrder[] = [];
   /** Deliveries attempted, answered non-2xx or not at all, and events finally accepted. */
   readonly counts = { attempts: 0, refused: 0, accepted: 0, duplicates: 0, lost: 0 };
-  /** Deliveries still to lose (see lose()). */
+  /** Order actions whose events are still to lose (see lose()). */
   private toLose = 0;
   private readonly pending = new Set<Promise<void>>();
   private readonly random: Random;
@@ -72,7 +72,7 @@ export class Customers {
     this.send(order.plan, events);
   }
 
-  /** The next `count` deliveries are lost for good (0: none more). */
+  /** Every event of the next `count` purchases or subscription changes is lost for good (0: none more). */
   lose(count: number): void {
     this.toLose = count;
   }
@@ -87,6 +87,11 @@ export class Customers {
   }
 
   private send(plan: OrderPlan, events: StripeEvent[]): void {
+    if (this.toLose > 0) {
+      this.toLose--;
+      this.counts.lost += events.length;
+      return;
+    }
     const copies = events.flatMap((e) => Array.from({ length: plan.copies }, () => e));
     this.counts.duplicates += copies.length - events.length;
     if (plan.concurrent) {
@@ -112,11 +117,6 @@ export class Customers {
 
   /** One event until a replica accepts it, re-signed per attempt like Stripe's retries. */
   private async deliver(event: StripeEvent): Promise<void> {
-    if (this.toLose > 0) {
-      this.toLose--;
-      this.counts.lost++;
-      return;
-    }
     let wait = RETRY_FIRST_MS;
     while (!this.stopped) {
       const urls = this.webhookUrls();

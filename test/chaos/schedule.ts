@@ -59,7 +59,7 @@ export type Fault =
   | { kind: "stripe-api-error"; count: number }
   /** Stripe answers 503 to everything for longer than the webhook's retry budget. */
   | { kind: "stripe-outage"; forMs: number }
-  /** The next deliveries reach no replica and are never resent (a missed event): only a re-sync repairs them. */
+  /** Every event of the next purchases or changes reaches no replica, never resent: only a re-sync repairs them. */
   | { kind: "stripe-events-lost"; count: number }
   | { kind: "kill"; target: "leader" | "follower" }
   /** Arms a SIGKILL of the leader at the next matching moment. */
@@ -127,7 +127,7 @@ function fault(random: Random): Fault {
     case 11:
       return { kind: "stripe-outage", forMs: between(random, 3_000, 8_000) };
     case 12:
-      return { kind: "stripe-events-lost", count: between(random, 1, 4) };
+      return { kind: "stripe-events-lost", count: between(random, 1, 2) };
     default:
       return { kind: "kill-on", moment: pick(random, ["create-intent", "install-running", "deletion-backup"] as const) };
   }
