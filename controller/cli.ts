@@ -18,6 +18,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: "controller", summary: "run the HostedSite and AegirServer controllers", load: async () => (await import("./cli/controller.ts")).controllerCommand },
   { name: "catalog", summary: "create or update the Stripe products and prices the service catalog names (catalog sync)", load: async () => (await import("./cli/catalog.ts")).catalogCommand },
   { name: "webhook", summary: "run the Stripe webhook, order inbox worker and HostedSite relay", load: async () => (await import("./cli/webhook.ts")).webhookCommand },
+  { name: "orders", summary: "list, show, retry or re-sync the orders of the webhook's ledger", load: async () => (await import("./cli/orders.ts")).ordersCommand },
 ];
 
 export function helpText(commands: readonly CommandEntry[] = COMMANDS): string {

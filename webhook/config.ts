@@ -45,6 +45,18 @@ export const WEBHOOK_OPTIONS = {
     schema: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional().transform((u) => (u === undefined ? undefined : new URL(u))),
     description: "Stripe API address (a local stub in tests); api.stripe.com when unset",
   },
+  readRate: {
+    flag: "stripe-read-rate",
+    env: "STRIPE_READ_RATE",
+    schema: z.coerce.number().positive().max(1000).default(25),
+    description: "Stripe API requests per second this process makes at most; Stripe allows 100 reads/s in live mode, 25 in test mode (default 25)",
+  },
+  resyncInterval: {
+    flag: "resync-interval",
+    env: "RESYNC_INTERVAL",
+    schema: duration("1h").refine((ms) => ms === 0 || ms >= 60_000, { error: "must be 0s (off) or at least 1m" }),
+    description: "how often every subscription Stripe lists is compared with the ledger and re-read if it changed; 0s turns it off (default 1h)",
+  },
   tolerance: { flag: "signature-tolerance", env: "STRIPE_SIGNATURE_TOLERANCE", schema: duration("300s").refine((ms) => ms >= 1_000, { error: "must be at least 1s" }), description: "largest signature timestamp difference accepted, past or future (default 300s)" },
   bodyLimit: { flag: "body-limit", env: "WEBHOOK_BODY_LIMIT", schema: z.coerce.number().int().min(1_024).max(16 * 1024 * 1024).default(1024 * 1024), description: "largest request body in bytes (default 1048576)" },
   databaseUrl: {

@@ -13,6 +13,7 @@ import { syncCharge } from "./charge-sync.ts";
 import type { LifecyclePolicy } from "./lifecycle.ts";
 import type { WebhookMetrics } from "./metrics.ts";
 import { decideOrder, isSessionRedelivery, subscriptionEnded, type OrderState } from "./order-decision.ts";
+import type { OrderProblem } from "./order-events.ts";
 import { loadOrderInputs } from "./order-inputs.ts";
 import { applySellerPolicies } from "./policies.ts";
 import type { PaymentReader } from "./stripe-payments.ts";
@@ -36,6 +37,8 @@ export interface InboxWorkerOptions {
   pollMs: number;
   /** Called when an outbox row was written, so the relay need not wait for its poll. */
   onOutbox?: () => void;
+  /** Told of each order parked and each event dead-lettered (Kubernetes Events). */
+  onProblem?: (problem: OrderProblem) => void;
   now?: () => Date;
 }
 
@@ -89,7 +92,10 @@ export async function processNextSubscription(options: InboxWorkerOptions): Prom
       const level = outcome === "parked" ? "warn" : "info";
       if (result.state === null) log.info({ outcome, reason: result.reason }, "charge processed");
       else log[level]({ outcome, state: result.state, reason: result.reason, site: result.site }, "subscription processed");
-      if (outcome === "parked") metrics.ordersParked.inc();
+      if (outcome === "parked") {
+        metrics.ordersParked.inc();
+        options.onProblem?.({ subscriptionId, kind: "parked", why: result.reason ?? "", site: result.site ?? undefined });
+      }
     } catch (error) {
       await client.query("ROLLBACK TO SAVEPOINT work");
       const message = errorMessage(error);
@@ -101,6 +107,7 @@ export async function processNextSubscription(options: InboxWorkerOptions): Prom
       if (dead > 0) {
         metrics.deadLettered.inc(dead);
         log.error({ outcome, err: message, deadLettered: dead }, "inbox events dead-lettered");
+        options.onProblem?.({ subscriptionId, kind: "dead", why: message });
       } else {
         // Beyond the budget it keeps retrying; the error level and stripe_webhook_events_stuck alert.
         const level = attempts >= options.maxAttempts ? "error" : "warn";

@@ -1,5 +1,6 @@
 // Prometheus metrics of the webhook, on a registry of its own (nothing global).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { DEAD_KINDS, PARK_KINDS } from "./order-reasons.ts";
 
 export interface WebhookMetrics {
   registry: Registry;
@@ -12,6 +13,11 @@ export interface WebhookMetrics {
   ordersParked: Counter;
   relayApplies: Counter;
   relayFailures: Counter;
+  ordersParkedNow: Gauge<"reason">;
+  ordersDead: Gauge<"reason">;
+  stripeRequests: Counter<"status">;
+  resyncReviews: Counter<"type">;
+  resyncLastSuccess: Gauge;
 }
 
 export interface MetricsOptions {
@@ -19,11 +25,30 @@ export interface MetricsOptions {
   inboxDepth: () => Promise<number>;
   /** Pending events and timers beyond the attempt budget, read when scraped. */
   stuckEvents: () => Promise<number>;
+  /** Parked orders by reason kind, read when scraped. */
+  parkedOrders?: () => Promise<ReadonlyMap<string, number>>;
+  /** Subscriptions with dead events by reason kind, read when scraped. */
+  deadOrders?: () => Promise<ReadonlyMap<string, number>>;
   processMetrics?: boolean;
 }
 
 export function createMetrics(options: MetricsOptions): WebhookMetrics {
   const registry = new Registry();
+  const problemGauge = (name: string, help: string, read: (() => Promise<ReadonlyMap<string, number>>) | undefined, kinds: readonly string[]) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ["reason"],
+      registers: [registry],
+      async collect() {
+        try {
+          const counts = read === undefined ? new Map<string, number>() : await read();
+          for (const kind of kinds) this.set({ reason: kind }, counts.get(kind) ?? 0);
+        } catch {
+          // As for the inbox depth.
+        }
+      },
+    });
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
   const registers = [registry];
   return {
@@ -75,5 +100,10 @@ export function createMetrics(options: MetricsOptions): WebhookMetrics {
     ordersParked: new Counter({ name: "stripe_webhook_orders_parked_total", help: "Times an order was parked (unknown catalog item, bad domain...)", registers }),
     relayApplies: new Counter({ name: "stripe_webhook_relay_applies_total", help: "HostedSites applied to Kubernetes", registers }),
     relayFailures: new Counter({ name: "stripe_webhook_relay_failures_total", help: "Failed HostedSite applies (retried with backoff)", registers }),
+    ordersParkedNow: problemGauge("stripe_webhook_orders_parked", "Orders parked now (held back until someone acts), by reason kind", options.parkedOrders, PARK_KINDS),
+    ordersDead: problemGauge("stripe_webhook_orders_dead", "Subscriptions with dead-lettered events (no retry can help), by reason kind", options.deadOrders, DEAD_KINDS),
+    stripeRequests: new Counter({ name: "stripe_webhook_stripe_requests_total", help: "HTTP requests to the Stripe API (rate-limited by --stripe-read-rate), by status code", labelNames: ["status"], registers }),
+    resyncReviews: new Counter({ name: "stripe_webhook_resync_reviews_total", help: "Subscriptions a re-sync pass queued for a re-read, by why (changed, unknown, unlisted)", labelNames: ["type"], registers }),
+    resyncLastSuccess: new Gauge({ name: "stripe_webhook_resync_last_success_timestamp_seconds", help: "When a re-sync pass with Stripe last finished without error, in any replica", registers }),
   };
 }

@@ -1,7 +1,9 @@
 // Wires the webhook together: database (given or embedded), migrations, catalog, Stripe reader,
-// inbox worker, relay and HTTP server; and takes them down again in the right order.
+// inbox worker, relay, re-sync with Stripe and HTTP server; and takes them down again in the right order.
 import type { FastifyInstance } from "fastify";
 import type pg from "pg";
+import Stripe from "stripe";
+import type { EventRecorder } from "../common/events.ts";
 import type { Logger } from "../common/logger.ts";
 import type { BackoffPolicy } from "./backoff.ts";
 import { loadCatalog, type Catalog } from "./catalog.ts";
@@ -12,11 +14,16 @@ import { createPool } from "./db/pool.ts";
 import { inboxDepth, pruneProcessedEvents, stuckEvents } from "./inbox.ts";
 import { startInboxWorker } from "./inbox-worker.ts";
 import { APPLY_TIMEOUT_MS, kubeApplier } from "./kube-applier.ts";
+import { webhookEventRecorder } from "./kube-events.ts";
 import { createMetrics, type WebhookMetrics } from "./metrics.ts";
 import { startRelay, type SiteApplier } from "./relay.ts";
 import { buildServer } from "./server.ts";
 import { paymentReader } from "./stripe-payments.ts";
+import { deadByKind, parkedByKind } from "./db/order-views.ts";
+import { orderProblemEvents } from "./order-events.ts";
+import { runResyncPass, startResyncLoop, stripeSubscriptionLister, type ResyncOptions, type ResyncSummary } from "./resync.ts";
 import { createStripeClient, stripeReader, type StripeReader } from "./stripe-reader.ts";
+import { rateLimitedHttpClient, RequestRateLimiter } from "./stripe-rate-limit.ts";
 import { startWorkLoop, type WorkLoop } from "./work-loop.ts";
 import { mountStorefront } from "./storefront/mount.ts";
 import type { SiteDirectory } from "./storefront/site-directory.ts";
@@ -28,6 +35,8 @@ export interface WebhookService {
   pool: pg.Pool;
   metrics: WebhookMetrics;
   catalog: Catalog;
+  /** Runs a re-sync pass now through this process's rate-limited Stripe client (null: another replica runs one). */
+  resyncNow(): Promise<ResyncSummary | null>;
   stop(): Promise<void>;
 }
 
@@ -41,6 +50,8 @@ export interface ServiceOverrides {
   sites?: SiteDirectory;
   /** The clock order decisions run on (a test's fake time). */
   now?: () => Date;
+  /** Where parked orders and dead events are reported; Kubernetes Events when the applier is the default one. */
+  events?: EventRecorder;
 }
 
 export async function startWebhookService(config: WebhookConfig, logger: Logger, overrides: ServiceOverrides = {}): Promise<WebhookService> {
@@ -70,10 +81,20 @@ export async function startWebhookService(config: WebhookConfig, logger: Logger,
     const applied = await migrate(pool);
     if (applied.length > 0) logger.info({ versions: applied }, "database migrations applied");
 
-    const metrics = createMetrics({ inboxDepth: () => inboxDepth(pool), stuckEvents: () => stuckEvents(pool, config.maxAttempts) });
-    const stripe = createStripeClient({ apiKey: config.apiKey, apiBase: config.apiBase });
+    const metrics = createMetrics({
+      inboxDepth: () => inboxDepth(pool),
+      stuckEvents: () => stuckEvents(pool, config.maxAttempts),
+      parkedOrders: () => parkedByKind(pool),
+      deadOrders: () => deadByKind(pool),
+    });
+    // One limiter for every Stripe request of this process: the inbox worker's reads and re-sync's listing.
+    const httpClient = rateLimitedHttpClient(Stripe.createNodeHttpClient(), new RequestRateLimiter(config.readRate), {
+      onResponse: (status) => metrics.stripeRequests.inc({ status: String(status) }),
+    });
+    const stripe = createStripeClient({ apiKey: config.apiKey, apiBase: config.apiBase, httpClient });
     const reader = overrides.reader ?? stripeReader(stripe);
     const backoff: BackoffPolicy = { baseMs: config.retryBase, maxMs: config.retryMax };
+    const events = overrides.events ?? (overrides.applier === undefined ? webhookEventRecorder(logger.child({ component: "events" })) : undefined);
     const pollMs = overrides.pollMs ?? 1_000;
 
     const relay: WorkLoop = startRelay({
@@ -104,8 +125,22 @@ export async function startWebhookService(config: WebhookConfig, logger: Logger,
       pollMs,
       onOutbox: () => relay.wake(),
       ...(overrides.now ? { now: overrides.now } : {}),
+      onProblem: events === undefined ? undefined : orderProblemEvents(events, config.namespace),
     });
     cleanups.push(() => worker.stop());
+
+    const resyncOptions: ResyncOptions = {
+      pool,
+      list: stripeSubscriptionLister(stripe),
+      catalog,
+      readRatePerSecond: config.readRate,
+      logger: logger.child({ component: "resync" }),
+      metrics,
+    };
+    if (config.resyncInterval > 0) {
+      const resync = startResyncLoop({ ...resyncOptions, intervalMs: config.resyncInterval });
+      cleanups.push(() => resync.stop());
+    }
 
     const pruneLog = logger.child({ component: "retention" });
     const pruner = startWorkLoop({
@@ -137,7 +172,7 @@ export async function startWebhookService(config: WebhookConfig, logger: Logger,
     cleanups.push(() => app.close());
     url = await app.listen({ host: config.host, port: config.port });
     logger.info({ url, namespace: config.namespace, workers: config.workers, storefront: config.storefront ? `${url}${config.storefrontPrefix}/` : false }, "stripe webhook listening");
-    return { url, app, pool, metrics, catalog, stop: stopAll };
+    return { url, app, pool, metrics, catalog, resyncNow: () => runResyncPass(resyncOptions), stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

@@ -34,15 +34,18 @@ export interface StripeClientOptions {
   /** e.g. http://127.0.0.1:12111 for a local stub; Stripe's API when unset. */
   apiBase?: URL | undefined;
   timeoutMs?: number;
+  /** e.g. rateLimitedHttpClient(Stripe.createNodeHttpClient(), ...); the SDK's own when unset. */
+  httpClient?: Stripe.StripeConfig["httpClient"];
 }
 
-export function createStripeClient({ apiKey, apiBase, timeoutMs = 20_000 }: StripeClientOptions): Stripe {
+export function createStripeClient({ apiKey, apiBase, timeoutMs = 20_000, httpClient }: StripeClientOptions): Stripe {
   const endpoint: Stripe.StripeConfig = {};
   if (apiBase !== undefined) {
     endpoint.host = apiBase.hostname;
     endpoint.protocol = apiBase.protocol === "http:" ? "http" : "https";
     if (apiBase.port !== "") endpoint.port = Number(apiBase.port);
   }
+  if (httpClient !== undefined) endpoint.httpClient = httpClient;
   return new Stripe(apiKey, { maxNetworkRetries: 2, timeout: timeoutMs, telemetry: false, ...endpoint });
 }
 

@@ -4,10 +4,12 @@
 //   convergence.ts  burst of new orders; drush commands per new and per converged site
 //   scale.ts        many converged sites, a cold controller: sync time, RSS, resync writes, p99
 //   webhook-throughput.ts  Stripe webhook events/s and latency
-//   node test/bench/run.ts [--quick] [--sites 1000] [--scale-sites 10000] [--time-factor 0.002] [--skip burst,scale,webhook]
+//   resync.ts       a re-sync pass with Stripe over many orders: requests, peak req/s, duration
+//   node test/bench/run.ts [--quick] [--sites 1000] [--scale-sites 10000] [--time-factor 0.002] [--skip burst,scale,webhook,resync]
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { runBurst } from "./convergence.ts";
+import { runResyncBench } from "./resync.ts";
 import { runScale } from "./scale.ts";
 import { runWebhookBench } from "./webhook-throughput.ts";
 
@@ -28,6 +30,7 @@ export interface SuiteOptions {
   scaleSites: number;
   patches: number;
   webhookEvents: number;
+  resyncOrders: number;
   skip: ReadonlySet<string>;
   /** Progress lines go here (stderr by default). */
   progress?: (line: string) => void;
@@ -36,8 +39,11 @@ export interface SuiteOptions {
 /** The target load of scenario 4. */
 const WEBHOOK_RATE = 500;
 
-export const FULL: SuiteOptions = { sites: 1000, servers: 4, timeFactor: 0.002, scaleSites: 10_000, patches: 200, webhookEvents: 5000, skip: new Set() };
-export const QUICK: SuiteOptions = { sites: 24, servers: 4, timeFactor: 0.001, scaleSites: 60, patches: 10, webhookEvents: 200, skip: new Set() };
+export const FULL: SuiteOptions = { sites: 1000, servers: 4, timeFactor: 0.002, scaleSites: 10_000, patches: 200, webhookEvents: 5000, resyncOrders: 10_000, skip: new Set() };
+export const QUICK: SuiteOptions = { sites: 24, servers: 4, timeFactor: 0.001, scaleSites: 60, patches: 10, webhookEvents: 200, resyncOrders: 200, skip: new Set() };
+
+/** Stripe's read limit in live mode, requests per second. */
+const STRIPE_READ_LIMIT = 100;
 
 export function met(row: Row): boolean {
   const ratio = ratioOf(row);
@@ -134,6 +140,38 @@ export async function runSuite(o: SuiteOptions): Promise<Row[]> {
       { scenario: "4 webhook: events accepted per second (burst)", measured: w.eventsPerSecond, unit: "ev/s", reference: WEBHOOK_RATE, target: { kind: "min", limit: 1 }, note: `${w.accepted}/${w.events} accepted; burst p99 ${fmt(w.p99Ms)} ms; worker ${w.workerKeptUp ? "kept up" : "fell behind"}` },
       { scenario: `4 webhook: latency p99 at ${WEBHOOK_RATE} ev/s`, measured: paced.p99Ms, unit: "ms", reference: 50, target: { kind: "max", limit: 1 }, note: `p50 ${fmt(paced.p50Ms)} ms; ${paced.accepted}/${paced.events} accepted` },
       { scenario: `4 webhook: inbox worker kept up at ${WEBHOOK_RATE} ev/s`, measured: paced.workerKeptUp ? 1 : 0, unit: "", reference: 1, target: { kind: "equal" }, note: `1 = yes (inbox depth when sending stopped <= 2x concurrency); drained ${fmt(paced.drainSeconds)} s later` },
+    );
+  }
+  if (!o.skip.has("resync")) {
+    const drift = Math.max(1, Math.round(o.resyncOrders / 100));
+    say(`resync: a pass over ${o.resyncOrders} orders, ${drift} bought and ${drift} canceled without events ...`);
+    const r = await runResyncBench({ orders: o.resyncOrders, drift, readRate: 25, progress: say });
+    rows.push(
+      {
+        scenario: `5 resync: pass over ${r.orders + r.drift} subscriptions until ${2 * r.drift} drifted orders repaired`,
+        measured: r.drifted.seconds,
+        unit: "s",
+        reference: r.drifted.boundSeconds,
+        target: { kind: "max", limit: 1.1 },
+        note: `${r.drifted.repaired}/${r.drifted.expectedRepaired} repaired; bound = ${r.drifted.listRequests} list pages at ${r.readRate}/s + ${r.drifted.reviews} reviews paced at half the read rate (4 reads each at most); filling the ledger (not counted): ${r.populate.requests} requests in ${r.populate.seconds.toFixed(0)} s unthrottled, i.e. about ${(r.populate.requests / (r.readRate / 2) / 60).toFixed(0)} min for a first pass at half of ${r.readRate}/s`,
+      },
+      { scenario: "5 resync: repaired orders", measured: r.drifted.repaired, unit: "", reference: r.drifted.expectedRepaired, target: { kind: "equal" } },
+      {
+        scenario: "5 resync: Stripe requests of the pass",
+        measured: r.drifted.requests,
+        unit: "req",
+        reference: r.drifted.boundRequests,
+        target: { kind: "max", limit: 1 },
+        note: `${r.drifted.listRequests} list pages (GET /v1/subscriptions?status=all, 100 a page) + the reviews' reads; a pass when nothing changed: ${r.steady.requests} requests in ${r.steady.seconds.toFixed(1)} s`,
+      },
+      {
+        scenario: `5 resync: peak Stripe req/s vs Stripe's ${STRIPE_READ_LIMIT}/s`,
+        measured: r.drifted.peakPerSecond,
+        unit: "req/s",
+        reference: STRIPE_READ_LIMIT,
+        target: { kind: "max", limit: 1 },
+        note: `--stripe-read-rate ${r.readRate} (burst ${Math.ceil(r.readRate / 10)}), any 1 s window sampled every 50 ms; steady pass peak ${r.steady.peakPerSecond} req/s`,
+      },
     );
   }
   return rows;

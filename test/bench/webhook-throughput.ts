@@ -148,6 +148,10 @@ export async function runWebhookBench(options: WebhookBenchOptions): Promise<Web
     POSTGRES_DIR: join(dir, "pg"),
     WEBHOOK_PORT: "0",
     WEBHOOK_WORKERS: String(options.workers),
+    // The webhook's own capacity: the stub is not rate-limited like Stripe (100 reads/s), and no
+    // re-sync pass competes.
+    STRIPE_READ_RATE: "1000",
+    RESYNC_INTERVAL: "0s",
   });
   let applies = 0;
   const service = await startWebhookService(config, logger, {

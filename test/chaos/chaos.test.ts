@@ -22,7 +22,7 @@ describe("fault schedules", () => {
       for (const k of Object.keys(faultCounts(s.faults.map((f) => f.fault)))) kinds.add(k.replace(/^drush-.*/, "drush").replace(/^api-\d+$/, "api-error").replace(/^kill-on-.*/, "kill-on"));
     }
     expect([...kinds].sort()).toEqual(
-      ["api-error", "api-unavailable", "api-watch-drop", "api-watch-expired", "drush", "kill", "kill-on", "postgres-restart", "ssh-drop", "stripe-api-error", "task-fail"].sort(),
+      ["api-error", "api-unavailable", "api-watch-drop", "api-watch-expired", "drush", "kill", "kill-on", "postgres-restart", "ssh-drop", "stripe-api-error", "stripe-events-lost", "stripe-outage", "task-fail"].sort(),
     );
   });
 });

@@ -22,7 +22,9 @@ const RETRY_MAX_MS = 1_000;
 export class Customers {
   readonly orders: PlacedOrder[] = [];
   /** Deliveries attempted, answered non-2xx or not at all, and events finally accepted. */
-  readonly counts = { attempts: 0, refused: 0, accepted: 0, duplicates: 0 };
+  readonly counts = { attempts: 0, refused: 0, accepted: 0, duplicates: 0, lost: 0 };
+  /** Order actions whose events are still to lose (see lose()). */
+  private toLose = 0;
   private readonly pending = new Set<Promise<void>>();
   private readonly random: Random;
   private readonly stub: StripeStub;
@@ -70,6 +72,11 @@ export class Customers {
     this.send(order.plan, events);
   }
 
+  /** Every event of the next `count` purchases or subscription changes is lost for good (0: none more). */
+  lose(count: number): void {
+    this.toLose = count;
+  }
+
   /** Resolves when every delivery so far has been accepted (or the run stopped). */
   async settled(): Promise<void> {
     while (this.pending.size > 0) await Promise.all([...this.pending]);
@@ -80,6 +87,11 @@ export class Customers {
   }
 
   private send(plan: OrderPlan, events: StripeEvent[]): void {
+    if (this.toLose > 0) {
+      this.toLose--;
+      this.counts.lost += events.length;
+      return;
+    }
     const copies = events.flatMap((e) => Array.from({ length: plan.copies }, () => e));
     this.counts.duplicates += copies.length - events.length;
     if (plan.concurrent) {

@@ -87,8 +87,10 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = RUN_
     const changed = changes.stop();
 
     const snapshot = world.snapshot();
+    const dead = await world.deadEvents();
     const violations = [
       ...safetyViolations(snapshot),
+      ...(dead.length > 0 ? [`${dead.length} inbox events dead-lettered: ${dead.slice(0, 3).join("; ")}`] : []),
       ...(converged ? [] : [`not converged ${options.convergeTimeoutMs} ms after the faults stopped:`, ...lastProblems.map((p) => `  ${p}`), ...world.describeUnready().map((l) => `    ${l}`)]),
       ...(quietWrites.length > 0 ? [`${quietWrites.length} writes after convergence: ${quietWrites.slice(0, 5).join("; ")}`, ...changed.map((c) => `  changed ${c}`)] : []),
     ];

@@ -57,6 +57,10 @@ export type Fault =
   | { kind: "task-fail"; type: "verify" | "backup" }
   | { kind: "postgres-restart"; downMs: number }
   | { kind: "stripe-api-error"; count: number }
+  /** Stripe answers 503 to everything for longer than the webhook's retry budget. */
+  | { kind: "stripe-outage"; forMs: number }
+  /** Every event of the next purchases or changes reaches no replica, never resent: only a re-sync repairs them. */
+  | { kind: "stripe-events-lost"; count: number }
   | { kind: "kill"; target: "leader" | "follower" }
   /** Arms a SIGKILL of the leader at the next matching moment. */
   | { kind: "kill-on"; moment: "create-intent" | "install-running" | "deletion-backup" };
@@ -98,7 +102,7 @@ function between(random: Random, min: number, max: number): number {
 }
 
 function fault(random: Random): Fault {
-  switch (between(random, 0, 12)) {
+  switch (between(random, 0, 14)) {
     case 0:
       return { kind: "api-watch-drop", how: pick(random, ["end", "destroy"] as const) };
     case 1:
@@ -120,6 +124,10 @@ function fault(random: Random): Fault {
       return { kind: "stripe-api-error", count: between(random, 1, 5) };
     case 10:
       return { kind: "kill", target: pick(random, ["leader", "leader", "follower"] as const) };
+    case 11:
+      return { kind: "stripe-outage", forMs: between(random, 3_000, 8_000) };
+    case 12:
+      return { kind: "stripe-events-lost", count: between(random, 1, 2) };
     default:
       return { kind: "kill-on", moment: pick(random, ["create-intent", "install-running", "deletion-backup"] as const) };
   }

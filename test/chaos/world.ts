@@ -66,6 +66,7 @@ export class ChaosWorld {
   /** When a HostedSite or AegirServer last changed. */
   lastChangeAt = Date.now();
   private pgRestart: Promise<void> | undefined;
+  private stripeOutage: Promise<void> | undefined;
   private readonly schedule: Schedule;
 
   constructor(schedule: Schedule) {
@@ -130,8 +131,9 @@ export class ChaosWorld {
         ["expire-after", "1s"],
         ["retry-base", "100ms"],
         ["retry-max", "1s"],
-        // Never dead-letter during a chaos run: an outage of a minute must not lose an order.
-        ["max-attempts", "1000"],
+        // A budget of a few seconds, which Stripe outages outlast: beyond it events keep retrying
+        // (stuck, never dead), and nothing may be lost.
+        ["max-attempts", "5"],
       ]);
       const webhook = await startWebhookService(loadConfig(WEBHOOK_OPTIONS, flags, {}), log.child({ replica: i }), { applier: kubeApplier(kc) });
       this.webhooks.push(webhook);
@@ -258,6 +260,17 @@ export class ChaosWorld {
       case "stripe-api-error":
         this.stripe.fail(fault.count, 500);
         break;
+      case "stripe-outage":
+        if (this.stripeOutage !== undefined) return;
+        this.stripe.fail(Infinity, 503);
+        this.stripeOutage = sleep(fault.forMs).then(() => {
+          this.stripe.fail(0);
+          this.stripeOutage = undefined;
+        });
+        break;
+      case "stripe-events-lost":
+        this.customers.lose(fault.count);
+        break;
       case "kill": {
         const target = fault.target === "leader" ? this.holder : this.replicas.identitiesRunning().find((i) => i !== this.holder);
         if (target === undefined || !this.replicas.kill(target)) return;
@@ -270,14 +283,39 @@ export class ChaosWorld {
     this.count(fault.kind === "drush" ? `drush-${fault.fault}` : fault.kind === "api-error" ? `api-${fault.status}` : fault.kind);
   }
 
-  /** Faults stop: the API server back, nothing armed, PostgreSQL up. */
+  /**
+   * Faults stop: the API server back, nothing armed, PostgreSQL and Stripe up; then the re-sync
+   * pass the webhook runs every interval, which repairs what lost events left wrong.
+   */
   async calm(): Promise<void> {
     this.armed.clear();
     this.api.faults.clear();
     await this.api.faults.available();
     this.sim.faults.clear();
+    this.customers.lose(0);
+    await this.stripeOutage;
     this.stripe.fail(0);
     await this.pgRestart;
+    await this.resync();
+  }
+
+  /** A re-sync pass through one webhook replica (retried while PostgreSQL comes back). */
+  async resync(): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.webhooks[0]?.resyncNow();
+        return;
+      } catch (error) {
+        if (attempt >= 20) throw error;
+        await sleep(500);
+      }
+    }
+  }
+
+  /** Inbox events dead-lettered: none may be, whatever the outage. */
+  async deadEvents(): Promise<string[]> {
+    const r = await this.webhooks[0]?.pool.query<{ id: string; last_error: string }>("SELECT id, last_error FROM stripe_events WHERE state = 'dead'");
+    return (r?.rows ?? []).map((e) => `${e.id}: ${e.last_error}`);
   }
 
   applyOpsSite(plan: OpsSitePlan): void {

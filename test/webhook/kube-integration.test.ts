@@ -15,7 +15,8 @@ import { auditRequests, grantsOf } from "../harness/kube/rbac.ts";
 import { checkoutEvent, subscriptionEvent } from "../harness/stripe/events.ts";
 import { ensurePrice, seedOrder } from "../harness/stripe/orders.ts";
 import { startStripeStub, type StripeStub } from "../harness/stripe/stub.ts";
-import { deliver, eventually, startTestPostgres, startTestWebhook, type TestPostgres } from "./support.ts";
+import { webhookEventRecorder } from "../../webhook/kube-events.ts";
+import { deliver, eventually, quietLogger, settled, startTestPostgres, startTestWebhook, type TestPostgres } from "./support.ts";
 
 let postgres: TestPostgres;
 let stub: StripeStub;
@@ -86,6 +87,28 @@ describe("relay with client-node against the fake API server", () => {
         return body.includes("Site installed") ? body : undefined;
       }, 10_000, "the order page to read the site's status");
       expect(order).toContain("Payment confirmed");
+    } finally {
+      await service.stop();
+    }
+  });
+
+  it("reports a parked order as a Warning Event on its HostedSite, a repeat as the same Event's series", async () => {
+    const kc = new KubeConfig();
+    kc.loadFromString(api.kubeconfigYaml("customers"));
+    const events = webhookEventRecorder(quietLogger(), kc);
+    const service = await startTestWebhook(await postgres.freshDatabase(), stub, { overrides: { applier: kubeApplier(kc), events } });
+    try {
+      const { subscription, session } = seedOrder(stub, { items: { no_such_item: 1 } });
+      for (let i = 0; i < 2; i++) {
+        expect(await deliver(service, checkoutEvent(stub, "checkout.session.completed", session.id))).toBe(200);
+        await settled(service);
+      }
+      const event = await eventually(
+        () => api.objects.list("events.k8s.io/v1", "Event", { namespace: "customers" }).find((e) => (e as { series?: { count: number } }).series?.count === 2),
+        5_000,
+        "the event and its repeat",
+      );
+      expect(event).toMatchObject({ type: "Warning", reason: "OrderParkedCatalog", regarding: { kind: "HostedSite", name: siteName(subscription.id), namespace: "customers" } });
     } finally {
       await service.stop();
     }

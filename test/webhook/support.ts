@@ -79,6 +79,9 @@ export function testConfig(databaseUrl: string, stub: StripeStub, overrides: Par
     WEBHOOK_RETRY_MAX: "400ms",
     WEBHOOK_MAX_ATTEMPTS: "5",
     STOREFRONT_FORM_KEY: FORM_KEY,
+    // The stub is no rate-limited API, and a test runs a re-sync pass when it means to.
+    STRIPE_READ_RATE: "1000",
+    RESYNC_INTERVAL: "0s",
   });
   return { ...base, ...overrides };
 }

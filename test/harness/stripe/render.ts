@@ -132,7 +132,10 @@ function renderPlan(price: ReturnType<typeof renderPrice>) {
 }
 
 function periodOf(sub: StubSubscription): { start: number; end: number } {
-  const start = sub.current_period_start ?? sub.created ?? unixNow();
+  // A subscription set up without `created` is created when first rendered: its period must not
+  // move from one read to the next, as Stripe's never does.
+  sub.created ??= unixNow();
+  const start = sub.current_period_start ?? sub.created;
   return { start, end: sub.current_period_end ?? start + 30 * DAY };
 }
 

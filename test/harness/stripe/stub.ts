@@ -211,6 +211,7 @@ export async function startStripeStub(apiKey = "sk_test_stub"): Promise<StripeSt
     if (parts[0] !== "v1") return error(res, 404, "invalid_request_error", "stub: unknown path");
     const [, collection, id, third, fourth] = parts;
     const param = (name: string) => url.searchParams.get(name);
+    if (collection === "subscriptions" && id === undefined) return json(res, listSubscriptions(url));
     if (collection === "subscriptions" && id !== undefined) {
       const sub = stub.subscriptions.get(id);
       if (!sub) return missing(res, id);
@@ -277,6 +278,14 @@ export async function startStripeStub(apiKey = "sk_test_stub"): Promise<StripeSt
     return s.line_items.map((item, i) => renderLineItem(stub, s.id, item, i, withProduct));
   }
 
+  // GET /v1/subscriptions: newest first like Stripe; without status=all, canceled ones are left out.
+  function listSubscriptions(url: URL) {
+    const status = url.searchParams.get("status");
+    const all = [...stub.subscriptions.values()].reverse().filter((s) => (status === "all" ? true : status === null ? s.status !== "canceled" : s.status === status));
+    const rendered = all.map((s) => renderSubscription(stub, s, { expandProduct: false, embeddedItemLimit: stub.embeddedItemLimit }));
+    return page(rendered, url, "/v1/subscriptions");
+  }
+
   function sessionWithLines(s: StubCheckoutSession, expand: string[]) {
     const body: Record<string, unknown> = renderSession(s);
     if (expand.includes("line_items")) {
@@ -305,7 +314,7 @@ export async function startStripeStub(apiKey = "sk_test_stub"): Promise<StripeSt
 function page(all: { id: string }[], url: URL, listUrl: string) {
   const after = url.searchParams.get("starting_after");
   const start = after === null ? 0 : all.findIndex((i) => i.id === after) + 1;
-  const limit = Number(url.searchParams.get("limit") ?? "10");
+  const limit = Math.min(100, Number(url.searchParams.get("limit") ?? "10")); // Stripe's own cap
   return list(all.slice(start, start + limit), start + limit < all.length, listUrl);
 }
 
