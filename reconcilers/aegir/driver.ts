@@ -6,6 +6,7 @@ import { Commands, type Command } from "./commands.ts";
 import { AegirError } from "./errors.ts";
 import { classifyFailure, extensionsNotFound, parseJsonOutput } from "./output.ts";
 import type { CommandResult, CommandRunner } from "./runner.ts";
+import type { ScriptName } from "./scripts.ts";
 import {
   type Account,
   CreatedWire,
@@ -183,6 +184,11 @@ export class AegirDriver {
   /** Send the site's own welcome mail to the account, at most once (the site keeps a marker). */
   async sendWelcomeMail(uri: string, name: string): Promise<WelcomeResult> {
     return this.json(this.commands.php(siteAlias(uri), "welcome-mail", { name }), WelcomeWire, this.writeMs);
+  }
+
+  /** One of the operator's php-eval scripts on a site (the space driver's entry point). */
+  async script<T>(uri: string, name: ScriptName, input: Record<string, unknown>, schema: z.ZodType<T>, kind: "read" | "write"): Promise<T> {
+    return this.json(this.commands.php(siteAlias(uri), name, input), schema, kind === "read" ? this.readMs : this.writeMs);
   }
 
   // --- plumbing --------------------------------------------------------------------------

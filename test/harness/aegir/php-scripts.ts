@@ -6,6 +6,7 @@ import { type DrupalSite, type DrupalUser, userByMail, userByName } from "./drup
 import type { Faults } from "./faults.ts";
 import { type Hostmaster, type PlatformNode, type SiteNode, SITE_QUEUED, TASK_PROCESSING, TASK_QUEUED } from "./model.ts";
 import { type DrushResult, crashed, done, failed, phpJson, printed } from "./result.ts";
+import { SPACE_SCRIPT_KIND, runSpaceScript } from "./spaces.ts";
 import type { TaskQueue } from "./tasks.ts";
 
 export interface ScriptEnv {
@@ -32,6 +33,7 @@ export const SCRIPT_KIND: Record<ScriptName, "read" | "write"> = {
   "site-state": "read",
   "find-account": "read",
   "welcome-mail": "write",
+  ...SPACE_SCRIPT_KIND,
 };
 
 /** The first hosting table each hostmaster script queries: on a plain site it does not exist. */
@@ -64,6 +66,8 @@ export function runScript(env: ScriptEnv, script: ScriptName, site: Bootstrapped
       return done(printed(phpJson({ account: account(site.drupal, str(input, "name"), str(input, "mail")) })));
     case "welcome-mail":
       return welcomeMail(env, site.drupal, input);
+    default:
+      return runSpaceScript(env, script, site, input);
   }
 }
 
