@@ -83,7 +83,10 @@ function aegir_operator_spaces_mail($key, &$message, $params) {
 const spaceNid = `$spaces = variable_get('${SPACES_VARIABLE}', array());
 $nid = isset($spaces[$in['machine']]) ? (int) $spaces[$in['machine']] : 0;`;
 
-/** Shared site: every managed space in one read (the cheap poll), and the module's version. */
+/**
+ * Shared site: every managed space in one read (the cheap poll): settings, member count, the
+ * uids holding its OG administrator role, welcome states by uid; and the module's version.
+ */
 export const SPACE_LIST_PHP = `// aegir-operator:space-list v1
 $spaces = variable_get('${SPACES_VARIABLE}', array());
 $quotas = variable_get('${QUOTAS_VARIABLE}', array());
@@ -99,11 +102,22 @@ if ($machines) {
     WHERE n.type = 'oa_space' AND n.nid IN (:nids)", array(':nids' => array_keys($machines)));
   $members = db_query("SELECT gid, COUNT(*) FROM {og_membership} WHERE group_type = 'node' AND entity_type = 'user' AND state = 1 AND gid IN (:nids) GROUP BY gid",
     array(':nids' => array_keys($machines)))->fetchAllKeyed();
+  // Active members holding the space's OG administrator role: the owner's standing, without a per-space read.
+  $admins = array();
+  foreach (db_query("SELECT ur.gid, ur.uid FROM {og_users_roles} ur INNER JOIN {og_role} r ON r.rid = ur.rid
+    INNER JOIN {og_membership} m ON m.group_type = 'node' AND m.gid = ur.gid AND m.entity_type = 'user' AND m.etid = ur.uid AND m.state = 1
+    WHERE ur.group_type = 'node' AND r.name = :admin AND ur.gid IN (:nids) ORDER BY ur.uid", array(':admin' => OG_ADMINISTRATOR_ROLE, ':nids' => array_keys($machines))) as $r) {
+    $admins[$r->gid][] = (int) $r->uid;
+  }
+  $welcomes = variable_get('${WELCOMES_VARIABLE}', array());
   foreach ($rows as $r) {
+    $welcome = array();
+    foreach (isset($welcomes[$r->nid]) ? $welcomes[$r->nid] : array() as $uid => $marker) { $welcome[$uid] = $marker['state']; }
     $out[] = array('machine' => $machines[$r->nid], 'nid' => (int) $r->nid, 'title' => $r->title, 'published' => (int) $r->status === 1,
       'public' => empty($r->access), 'blueprint' => (string) $r->blueprint,
       'quota' => isset($quotas[$r->nid]) ? (int) $quotas[$r->nid] : NULL,
-      'members' => isset($members[$r->nid]) ? (int) $members[$r->nid] : 0);
+      'members' => isset($members[$r->nid]) ? (int) $members[$r->nid] : 0,
+      'admins' => isset($admins[$r->nid]) ? $admins[$r->nid] : array(), 'welcome' => (object) $welcome);
   }
 }
 drush_print(json_encode(array('module' => isset($info['version']) ? $info['version'] : NULL, 'spaces' => $out)));`;

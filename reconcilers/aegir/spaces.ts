@@ -17,6 +17,10 @@ export const SpaceSummaryWire = z.object({
   blueprint: z.string(),
   quota: z.int().nullable(),
   members: z.int(),
+  /** Active members with the space's OG administrator role. */
+  admins: z.array(z.int()),
+  /** Welcome-mail state by uid. */
+  welcome: z.record(z.string(), WelcomeMarker.shape.state),
 });
 export type SpaceSummary = z.infer<typeof SpaceSummaryWire>;
 

@@ -131,7 +131,10 @@ function spaceList(drupal: DrupalSite, oa: OpenAtriumState): DrushResult {
     const space = oa.spaces.get(Number(nid));
     if (space === undefined) return [];
     const quota = quotas[String(space.nid)];
-    return [{ machine, nid: space.nid, title: space.title, published: space.status === 1, public: space.groupAccess === 0, blueprint: oa.blueprints.get(space.blueprintTid) ?? "", quota: typeof quota === "number" ? quota : null, members: activeMembers(space) }];
+    const admins = [...space.members].filter(([, m]) => m.state === OG_STATE_ACTIVE && m.roles.includes(OG_ADMINISTRATOR_ROLE)).map(([uid]) => uid).sort((a, b) => a - b);
+    const markers = record((record(drupal.variables.get(WELCOMES_VARIABLE)) as Markers)[String(space.nid)]) as Record<string, { state: string }>;
+    const welcome = Object.fromEntries(Object.entries(markers).map(([uid, m]) => [uid, m.state]));
+    return [{ machine, nid: space.nid, title: space.title, published: space.status === 1, public: space.groupAccess === 0, blueprint: oa.blueprints.get(space.blueprintTid) ?? "", quota: typeof quota === "number" ? quota : null, members: activeMembers(space), admins, welcome }];
   });
   const module = drupal.modules.includes(SPACE_MODULE) ? (oa.moduleVersion ?? null) : null;
   return done(printed(phpJson({ module, spaces })));
