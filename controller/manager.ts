@@ -8,6 +8,7 @@ import { assignedServer } from "../reconcilers/hostedsite/desired.ts";
 import { HostedSiteReconciler, type ReconcilerConfig } from "../reconcilers/hostedsite/reconciler.ts";
 import { ServerStatusCache } from "../reconcilers/hostedsite/server-status-cache.ts";
 import { Controller } from "./controller.ts";
+import { setupHostedSpaceController } from "./hostedspace-controller.ts";
 import { ServerGate } from "./server-gate.ts";
 import { DriverRegistry } from "./drivers.ts";
 import { readSecretKey } from "../reconcilers/aegir/ssh/kube-secret.ts";
@@ -144,6 +145,7 @@ export async function startManager(config: ManagerConfig, kc: KubeConfig, log: L
   };
   const siteChanged = (key: string, site: HostedSite | undefined) => {
     siteController.enqueue(key);
+    spaceController.siteChanged(key);
     if (recount === undefined) {
       recount = setTimeout(countReady, 250);
       recount.unref();
@@ -157,6 +159,7 @@ export async function startManager(config: ManagerConfig, kc: KubeConfig, log: L
       if (!Number.isNaN(created)) metrics.timeToFirstReady.observe((Date.parse(ready.lastTransitionTime) - created) / 1000);
     }
   };
+  const spaceController = setupHostedSpaceController({ rest, driver: (server) => drivers.driver(server), sites: () => sites.list(), events, metrics, log, maxConcurrentReconciles: config.maxConcurrentReconciles, ...(config.reconciler ? { config: config.reconciler } : {}) });
   const { parseSite, parseServer } = cacheParsers();
   const sites: Informer<HostedSite> = new Informer<HostedSite>({ rest, path: `/apis/${API_VERSION}/hostedsites`, parse: parseSite, onChange: siteChanged, log });
   const servers: Informer<AegirServer> = new Informer<AegirServer>({
@@ -172,14 +175,15 @@ export async function startManager(config: ManagerConfig, kc: KubeConfig, log: L
   });
 
   const metricsEndpoint: Endpoint = await serveMetrics(metrics.registry, config.bindAddress, config.metricsPort);
-  const probes: Endpoint = await serveProbes(() => sites.hasSynced && servers.hasSynced, config.bindAddress, config.probePort);
-  await Promise.all([servers.start(), sites.start()]);
+  const probes: Endpoint = await serveProbes(() => sites.hasSynced && servers.hasSynced && spaceController.hasSynced(), config.bindAddress, config.probePort);
+  await Promise.all([servers.start(), sites.start(), spaceController.sync()]);
 
   let resolveDone!: (how: "stopped" | "lost") => void;
   const done = new Promise<"stopped" | "lost">((r) => (resolveDone = r));
   const startControllers = () => {
     serverController.start();
     siteController.start();
+    spaceController.start();
   };
   let elector: LeaderElector | undefined;
   if (config.leaderElect) {
@@ -207,7 +211,7 @@ export async function startManager(config: ManagerConfig, kc: KubeConfig, log: L
     (stopping ??= (async () => {
       log.info({ graceMs: config.gracefulShutdownMs }, "stopping: no new work, waiting for reconciles in flight");
       const grace = config.gracefulShutdownMs;
-      const clean = (await Promise.all([siteController.stop(grace), serverController.stop(grace)])).every(Boolean);
+      const clean = (await Promise.all([siteController.stop(grace), serverController.stop(grace), spaceController.stop(grace)])).every(Boolean);
       if (!clean) log.warn("grace period over with reconciles still running");
       await drivers.close(Math.max(1_000, grace / 3));
       await elector?.stop();
