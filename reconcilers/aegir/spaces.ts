@@ -71,11 +71,11 @@ export class SpaceDriver {
   }
 
   /** Every managed space of the site and the quota module's version: one command, whatever the space count. */
-  list(uri: string): Promise<SpaceList> {
+  async list(uri: string): Promise<SpaceList> {
     return this.driver.script(uri, "space-list", {}, SpaceListWire, "read");
   }
 
-  state(uri: string, machine: string, owner: { name: string; mail: string }): Promise<SpaceState> {
+  async state(uri: string, machine: string, owner: { name: string; mail: string }): Promise<SpaceState> {
     const input = { machine: valid(MACHINE, machine, "machine"), owner: { name: valid(USER, owner.name, "owner.name"), mail: valid(MAIL, owner.mail, "owner.mail") } };
     return this.driver.script(uri, "space-state", input, SpaceStateWire, "read");
   }
@@ -84,7 +84,7 @@ export class SpaceDriver {
     return (await this.driver.script(uri, "space-module", {}, ModuleWire, "write")).version;
   }
 
-  ensure(uri: string, machine: string, settings: SpaceSettings): Promise<{ nid: number; created: boolean }> {
+  async ensure(uri: string, machine: string, settings: SpaceSettings): Promise<{ nid: number; created: boolean }> {
     const input = {
       machine: valid(MACHINE, machine, "machine"),
       title: valid(TEXT, settings.title, "title"),
@@ -96,7 +96,7 @@ export class SpaceDriver {
     return this.driver.script(uri, "space-ensure", input, EnsuredWire, "write");
   }
 
-  ensureOwner(uri: string, machine: string, owner: { name: string; mail: string }): Promise<{ uid: number; created: boolean }> {
+  async ensureOwner(uri: string, machine: string, owner: { name: string; mail: string }): Promise<{ uid: number; created: boolean }> {
     const input = { machine: valid(MACHINE, machine, "machine"), name: valid(USER, owner.name, "owner.name"), mail: valid(MAIL, owner.mail, "owner.mail") };
     return this.driver.script(uri, "space-owner", input, OwnerWire, "write");
   }

@@ -3,6 +3,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { SCRIPTS } from "../../reconcilers/aegir/scripts.ts";
+import { SPACE_MODULE_PHP } from "../../reconcilers/aegir/space-scripts.ts";
 
 function hasPhp(): boolean {
   try {
@@ -22,5 +23,10 @@ describe.skipIf(!php)("php-eval scripts", () => {
     const result = spawnSync("php", ["-l"], { input: `<?php\n${code}\n`, encoding: "utf8" });
     expect(result.stdout + result.stderr).toContain("No syntax errors detected");
     expect(result.status).toBe(0);
+  });
+
+  it("the space quota module parses as PHP", () => {
+    const result = spawnSync("php", ["-l"], { input: SPACE_MODULE_PHP, encoding: "utf8" });
+    expect(result.stdout + result.stderr).toContain("No syntax errors detected");
   });
 });
