@@ -48,6 +48,8 @@ export class MemoryHostedSpaceStore implements HostedSpaceStore {
   readonly writes = { finalizer: 0, status: 0 };
   /** The finalizer was removed while deleting: the API server would delete the object now. */
   gone = false;
+  /** Called before each write; throw from it to simulate a crash at that point. */
+  beforeWrite: () => void = () => {};
 
   constructor(space: HostedSpace) {
     this.current = structuredClone({ ...space, metadata: { ...space.metadata, resourceVersion: "1" } });
@@ -69,6 +71,7 @@ export class MemoryHostedSpaceStore implements HostedSpaceStore {
   }
 
   addFinalizer(_space: HostedSpace, finalizer: string): Promise<HostedSpace> {
+    this.beforeWrite();
     const list = this.current.metadata.finalizers ?? [];
     if (!list.includes(finalizer)) this.current.metadata.finalizers = [...list, finalizer];
     this.writes.finalizer++;
@@ -76,6 +79,7 @@ export class MemoryHostedSpaceStore implements HostedSpaceStore {
   }
 
   removeFinalizer(_space: HostedSpace, finalizer: string): Promise<void> {
+    this.beforeWrite();
     this.current.metadata.finalizers = (this.current.metadata.finalizers ?? []).filter((f) => f !== finalizer);
     this.writes.finalizer++;
     if (this.current.metadata.deletionTimestamp && this.current.metadata.finalizers.length === 0) this.gone = true;
@@ -84,6 +88,7 @@ export class MemoryHostedSpaceStore implements HostedSpaceStore {
   }
 
   updateStatus(_space: HostedSpace, status: HostedSpaceStatus): Promise<HostedSpace> {
+    this.beforeWrite();
     this.current.status = structuredClone(status);
     this.writes.status++;
     return Promise.resolve(this.bump());
