@@ -4,11 +4,13 @@
 //   convergence.ts  burst of new orders; drush commands per new and per converged site
 //   scale.ts        many converged sites, a cold controller: sync time, RSS, resync writes, p99
 //   webhook-throughput.ts  Stripe webhook events/s and latency
-//   node test/bench/run.ts [--quick] [--sites 1000] [--scale-sites 10000] [--time-factor 0.002] [--skip burst,scale,webhook]
+//   spaces.ts       many HostedSpaces on one shared site: commands per converged space per poll
+//   node test/bench/run.ts [--quick] [--sites 1000] [--scale-sites 10000] [--time-factor 0.002] [--skip burst,scale,webhook,spaces]
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { runBurst } from "./convergence.ts";
 import { runScale } from "./scale.ts";
+import { runSpacesBench } from "./spaces.ts";
 import { runWebhookBench } from "./webhook-throughput.ts";
 
 export interface Row {
@@ -28,6 +30,7 @@ export interface SuiteOptions {
   scaleSites: number;
   patches: number;
   webhookEvents: number;
+  spaces: number;
   skip: ReadonlySet<string>;
   /** Progress lines go here (stderr by default). */
   progress?: (line: string) => void;
@@ -36,8 +39,8 @@ export interface SuiteOptions {
 /** The target load of scenario 4. */
 const WEBHOOK_RATE = 500;
 
-export const FULL: SuiteOptions = { sites: 1000, servers: 4, timeFactor: 0.002, scaleSites: 10_000, patches: 200, webhookEvents: 5000, skip: new Set() };
-export const QUICK: SuiteOptions = { sites: 24, servers: 4, timeFactor: 0.001, scaleSites: 60, patches: 10, webhookEvents: 200, skip: new Set() };
+export const FULL: SuiteOptions = { sites: 1000, servers: 4, timeFactor: 0.002, scaleSites: 10_000, patches: 200, webhookEvents: 5000, spaces: 1000, skip: new Set() };
+export const QUICK: SuiteOptions = { sites: 24, servers: 4, timeFactor: 0.001, scaleSites: 60, patches: 10, webhookEvents: 200, spaces: 24, skip: new Set() };
 
 export function met(row: Row): boolean {
   const ratio = ratioOf(row);
@@ -135,6 +138,19 @@ export async function runSuite(o: SuiteOptions): Promise<Row[]> {
       { scenario: `4 webhook: latency p99 at ${WEBHOOK_RATE} ev/s`, measured: paced.p99Ms, unit: "ms", reference: 50, target: { kind: "max", limit: 1 }, note: `p50 ${fmt(paced.p50Ms)} ms; ${paced.accepted}/${paced.events} accepted` },
       { scenario: `4 webhook: inbox worker kept up at ${WEBHOOK_RATE} ev/s`, measured: paced.workerKeptUp ? 1 : 0, unit: "", reference: 1, target: { kind: "equal" }, note: `1 = yes (inbox depth when sending stopped <= 2x concurrency); drained ${fmt(paced.drainSeconds)} s later` },
     );
+  }
+  if (!o.skip.has("spaces")) {
+    say(`spaces: ${o.spaces} HostedSpaces on one shared site ...`);
+    const r = await runSpacesBench({ spaces: o.spaces, polls: 10 });
+    say(`  ${JSON.stringify(r)}`);
+    rows.push({
+      scenario: `5 spaces: commands per converged space per poll (${r.spaces} on one site)`,
+      measured: r.perSpacePerPoll,
+      unit: "cmd",
+      reference: 1 / r.spaces,
+      target: { kind: "max", limit: 1 },
+      note: `reference: the shared space-list read only; ${r.polls} polls, ${r.steadyWrites} writes; ${fmt(r.commandsPerNewSpace)} commands per new space to Ready (${fmt(r.convergeSeconds)} s for all)`,
+    });
   }
   return rows;
 }
