@@ -12,6 +12,7 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY controller ./controller
+COPY common ./common
 COPY crds ./crds
 COPY reconcilers ./reconcilers
 COPY webhook ./webhook

@@ -1,16 +1,12 @@
 // A controller: a workqueue and N workers calling a reconcile function per key, with
 // controller-runtime's result handling and metrics.
 import { randomUUID } from "node:crypto";
-import type { Logger } from "./logger.ts";
+import type { Logger } from "../common/logger.ts";
+import type { Result } from "../common/reconcile.ts";
 import type { ControllerMetrics } from "./metrics.ts";
-import { isConflict } from "./kube/rest.ts";
+import { isConflict } from "../common/kube/rest.ts";
 import { defaultControllerRateLimiter, type RateLimiter } from "./rate-limiter.ts";
 import { WorkQueue } from "./workqueue.ts";
-
-export interface Result {
-  requeueAfterMs?: number;
-  error?: Error;
-}
 
 export type ReconcileFn = (key: string, ctx: { reconcileID: string; log: Logger }) => Promise<Result>;
 
@@ -97,7 +93,14 @@ export class Controller {
 
   private handle(key: string, result: Result, log: () => Logger): void {
     const { metrics, name } = this.o;
-    if (result.error !== undefined) {
+    if (result.error !== undefined && result.terminal === true) {
+      // controller-runtime's TerminalError: counted, not retried; a watch event brings the key back.
+      metrics.reconcileTotal.inc({ controller: name, result: "error" });
+      metrics.reconcileErrors.inc({ controller: name });
+      metrics.terminalErrors.inc({ controller: name });
+      log().warn({ err: result.error.message }, "reconcile failed terminally; not retrying until the object changes");
+      this.queue.forget(key);
+    } else if (result.error !== undefined) {
       metrics.reconcileTotal.inc({ controller: name, result: "error" });
       metrics.reconcileErrors.inc({ controller: name });
       log().warn({ err: result.error.message, requeues: this.queue.numRequeues(key) }, "reconcile failed; backing off");

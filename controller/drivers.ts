@@ -3,10 +3,11 @@
 import type { AegirServer } from "../crds/kinds.ts";
 import { AegirDriver } from "../reconcilers/aegir/driver.ts";
 import { AegirError } from "../reconcilers/aegir/errors.ts";
+import type { CommandRunner } from "../reconcilers/aegir/runner.ts";
 import { SshPool } from "../reconcilers/aegir/ssh/pool.ts";
 import type { SecretKeyReader } from "../reconcilers/aegir/ssh/private-key.ts";
 import { sshPoolOptions } from "../reconcilers/aegir/ssh/server-spec.ts";
-import type { Logger } from "./logger.ts";
+import type { Logger } from "../common/logger.ts";
 import type { ControllerMetrics } from "./metrics.ts";
 
 export interface DriverRegistryOptions {
@@ -56,6 +57,12 @@ export class DriverRegistry {
     });
     this.entries.set(name, { fingerprint, pool, driver });
     return driver;
+  }
+
+  /** The server's SSH pool, for commands outside the driver (the conformance checks). */
+  runner(name: string): CommandRunner {
+    this.driver(name);
+    return (this.entries.get(name) as Entry).pool;
   }
 
   /** Drain every pool: in-flight drush calls get up to graceMs to finish. */

@@ -33,3 +33,20 @@ export const conditionList = (maxItems: number) =>
       });
     })
     .meta({ "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"] });
+
+/** A condition as a reconciler decides it; mergeConditions adds the generation and transition time. */
+export type ConditionInput = Pick<Condition, "type" | "status" | "reason" | "message">;
+
+/** RFC 3339 in whole seconds, as metav1.Time is written. */
+export function timestamp(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/** Merge new conditions into the old ones: lastTransitionTime changes only with the status. */
+export function mergeConditions(previous: readonly Condition[], next: readonly ConditionInput[], generation: number, now: Date): Condition[] {
+  return next.map((c) => {
+    const old = previous.find((p) => p.type === c.type);
+    const lastTransitionTime = old !== undefined && old.status === c.status ? old.lastTransitionTime : timestamp(now);
+    return { ...c, observedGeneration: generation, lastTransitionTime };
+  });
+}

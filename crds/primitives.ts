@@ -17,8 +17,10 @@ export const DNS1123_LABEL_PATTERN = `^${LABEL}$`;
  * Practical e-mail address: the dot-atom local part without the characters that have a
  * meaning to a shell or to PHP (`$`, backtick, quotes, braces, `|`, ...), and a DNS domain.
  */
+// The local part is an RFC 5322 dot-atom (o'brien, a+b, x/y...), as Stripe and Drupal 7 accept it;
+// internationalised domains arrive in their ASCII (punycode) form.
 export const EMAIL_PATTERN =
-  "^[A-Za-z0-9_%+-]+(\\.[A-Za-z0-9_%+-]+)*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]{2,63}$";
+  "^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+([A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})$";
 /** RFC 3339 date-time with a mandatory offset (`Z` or `+hh:mm`). */
 export const RFC3339_PATTERN =
   "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$";

@@ -1,6 +1,8 @@
 // The service catalog: which Stripe price (by lookup key, or by a product metadata value) sells
-// which part of a HostedSite spec. Loaded from YAML and validated with zod; every problem names
-// the field, e.g. `items.addon_events.features[0]: must be a machine name ...`.
+// which part of a HostedSite spec, and, for the items the shop sells, the Stripe product and
+// price (name, description, amount, interval) that `catalog sync` creates. Loaded from YAML and
+// validated with zod; every problem names the field, e.g. `items.addon_events.features[0]: must
+// be a machine name ...`.
 import { readFile } from "node:fs/promises";
 import * as yaml from "js-yaml";
 import { z } from "zod";
@@ -26,6 +28,23 @@ const Kit = z.strictObject({
   support: Support,
 });
 
+/** What the Stripe product shows the customer (Checkout, invoices, the Customer Portal, the shop). */
+const Product = z.strictObject({
+  name: z.string().trim().min(1, { error: "must not be empty" }).max(120, { error: "must be at most 120 characters" }),
+  description: z.string().trim().min(1, { error: "must not be empty" }).max(500, { error: "must be at most 500 characters" }).optional(),
+});
+
+export const PRICE_INTERVALS = ["month", "year", "once"] as const;
+
+/** The Stripe price an item is: its lookup key is the item key. */
+const Price = z.strictObject({
+  product: z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, { error: "must name a product under products (a-z, 0-9, _)" }),
+  /** In the currency's smallest unit (cents), as Stripe counts. */
+  amount: z.int({ error: "must be a whole number of the currency's smallest unit (cents)" }).min(0, { error: "must be at least 0" }).max(99_999_999, { error: "must be at most 99999999" }),
+  /** `once`: a one-time line item bought with the subscription. */
+  interval: z.enum(PRICE_INTERVALS),
+});
+
 const ItemParts = ["kit", "features", "theme", "usersPerUnit", "support", "https"] as const;
 
 const Item = z
@@ -41,6 +60,7 @@ const Item = z
       .optional(),
     support: Support.optional(),
     https: HttpsMode.optional(),
+    price: Price.optional(),
   })
   .refine((item) => ItemParts.some((k) => item[k] !== undefined), {
     error: `must sell something: set at least one of ${ItemParts.join(", ")}`,
@@ -62,6 +82,9 @@ export const Catalog = z
       .default({ subdomainField: "subdomain", customDomainField: "domain" }),
     /** Product metadata key naming a catalog item, for prices without a known lookup key. */
     productMetadataKey: fieldKey.default("aegir_item"),
+    /** ISO 4217 code, lowercase as Stripe writes it; the currency of every price. */
+    currency: z.string().regex(/^[a-z]{3}$/, { error: "must be a lowercase ISO 4217 currency code like usd or eur" }).default("usd"),
+    products: z.record(z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, { error: "must be a product key (a-z, 0-9, _)" }), Product).default({}),
     kits: z.record(dns1123Label(), Kit).refine((kits) => Object.keys(kits).length > 0, { error: "must define at least one kit" }),
     items: z.record(z.string().regex(ITEM_KEY, { error: "must be a Stripe lookup key or metadata value (A-Z a-z 0-9 _ . : -)" }), Item),
   })
@@ -70,12 +93,21 @@ export const Catalog = z
       if (item.kit !== undefined && !(item.kit in catalog.kits)) {
         ctx.addIssue({ code: "custom", path: ["items", key, "kit"], message: `names kit "${item.kit}", which is not defined under kits` });
       }
+      if (item.price !== undefined && !(item.price.product in catalog.products)) {
+        ctx.addIssue({ code: "custom", path: ["items", key, "price", "product"], message: `names product "${item.price.product}", which is not defined under products` });
+      }
+      if (item.kit !== undefined && item.price?.interval === "once") {
+        ctx.addIssue({ code: "custom", path: ["items", key, "price", "interval"], message: "a kit is a subscription: its price must be monthly or yearly" });
+      }
     }
   });
 
 export type Catalog = z.infer<typeof Catalog>;
 export type CatalogKit = z.infer<typeof Kit>;
 export type CatalogItem = z.infer<typeof Item>;
+export type CatalogProduct = z.infer<typeof Product>;
+export type CatalogPrice = z.infer<typeof Price>;
+export type PriceInterval = CatalogPrice["interval"];
 
 export class CatalogError extends Error {
   readonly problems: string[];

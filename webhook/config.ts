@@ -1,7 +1,8 @@
 // `aegir-operator webhook` options: flag, environment variable and zod schema, declared once.
 import { z } from "zod";
-import { LogLevel, port, type ConfigOf } from "../controller/config.ts";
+import { LogLevel, port, type ConfigOf } from "../common/config.ts";
 import { dns1123Label } from "../crds/primitives.ts";
+import { STOREFRONT_OPTIONS } from "./storefront/options.ts";
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -44,7 +45,7 @@ export const WEBHOOK_OPTIONS = {
     schema: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional().transform((u) => (u === undefined ? undefined : new URL(u))),
     description: "Stripe API address (a local stub in tests); api.stripe.com when unset",
   },
-  tolerance: { flag: "signature-tolerance", env: "STRIPE_SIGNATURE_TOLERANCE", schema: duration("300s").refine((ms) => ms >= 1_000, { error: "must be at least 1s" }), description: "oldest signature timestamp accepted (default 300s)" },
+  tolerance: { flag: "signature-tolerance", env: "STRIPE_SIGNATURE_TOLERANCE", schema: duration("300s").refine((ms) => ms >= 1_000, { error: "must be at least 1s" }), description: "largest signature timestamp difference accepted, past or future (default 300s)" },
   bodyLimit: { flag: "body-limit", env: "WEBHOOK_BODY_LIMIT", schema: z.coerce.number().int().min(1_024).max(16 * 1024 * 1024).default(1024 * 1024), description: "largest request body in bytes (default 1048576)" },
   databaseUrl: {
     flag: "database-url",
@@ -66,10 +67,11 @@ export const WEBHOOK_OPTIONS = {
     description: "how long processed event ids are kept for deduplication (default 45d)",
   },
   workers: { flag: "workers", env: "WEBHOOK_WORKERS", schema: count(4, 64), description: "concurrent inbox workers in this process (default 4)" },
-  maxAttempts: { flag: "max-attempts", env: "WEBHOOK_MAX_ATTEMPTS", schema: count(12, 1000), description: "processing attempts before an event is dead-lettered (default 12)" },
+  maxAttempts: { flag: "max-attempts", env: "WEBHOOK_MAX_ATTEMPTS", schema: count(12, 1000), description: "failed processing attempts after which an event counts as stuck (metric, error log); it keeps retrying (default 12)" },
   retryBase: { flag: "retry-base", env: "WEBHOOK_RETRY_BASE", schema: duration("1s"), description: "first retry delay; doubles per attempt (default 1s)" },
   retryMax: { flag: "retry-max", env: "WEBHOOK_RETRY_MAX", schema: duration("10m"), description: "longest retry delay (default 10m)" },
   logLevel: { flag: "log-level", env: "LOG_LEVEL", schema: LogLevel, description: "fatal, error, warn, info, debug, trace or silent (default info)" },
+  ...STOREFRONT_OPTIONS,
 };
 
 export type WebhookConfig = ConfigOf<typeof WEBHOOK_OPTIONS>;

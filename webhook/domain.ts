@@ -1,5 +1,6 @@
 // Pure: the site's domain from what the customer typed at Checkout (custom fields) or what the
 // order carries in metadata, validated with the HostedSite patterns.
+import { domainToASCII } from "node:url";
 import type { Catalog } from "./catalog.ts";
 import { dns1123Label, fqdn } from "../crds/primitives.ts";
 
@@ -46,4 +47,13 @@ function customDomain(catalog: Catalog, domain: string): DomainResult {
 function printable(value: string): string {
   const cleaned = value.replace(/[^\x20-\x7e]/g, "?");
   return cleaned.length > 80 ? `${cleaned.slice(0, 80)}...` : cleaned;
+}
+
+/** An e-mail address with its domain in ASCII (punycode), the form the HostedSite and Drupal take. */
+export function asciiEmail(address: string): string {
+  const trimmed = address.trim();
+  const at = trimmed.lastIndexOf("@");
+  if (at < 0) return trimmed;
+  const domain = domainToASCII(trimmed.slice(at + 1));
+  return domain === "" ? trimmed : `${trimmed.slice(0, at)}@${domain}`;
 }

@@ -6,9 +6,11 @@ import type pg from "pg";
 export interface InboxEvent {
   id: string;
   type: string;
-  subscriptionId: string;
+  /** The subscription it is processed under, or the customer for customer events (see fanOutCustomer). */
+  key: string;
   checkoutSessionId: string | null;
   livemode: boolean;
+  apiVersion: string | null;
   /** Unix seconds, as in the event. */
   created: number;
   /** The verified raw JSON body, stored as received. */
@@ -17,8 +19,8 @@ export interface InboxEvent {
 
 const STORE_EVENT = `
 WITH ev AS (
-  INSERT INTO stripe_events (id, type, subscription_id, checkout_session_id, livemode, event_created_at, payload)
-  VALUES ($1, $2, $3, $4, $5, to_timestamp($6), $7::jsonb)
+  INSERT INTO stripe_events (id, type, subscription_id, checkout_session_id, livemode, event_created_at, payload, api_version)
+  VALUES ($1, $2, $3, $4, $5, to_timestamp($6), $7::jsonb, $8)
   ON CONFLICT (id) DO NOTHING
   RETURNING subscription_id
 ), locked AS (
@@ -31,11 +33,12 @@ export async function storeEvent(db: pg.Pool | pg.PoolClient, e: InboxEvent): Pr
   const result = await db.query<{ stored: number }>(STORE_EVENT, [
     e.id,
     e.type,
-    e.subscriptionId,
+    e.key,
     e.checkoutSessionId,
     e.livemode,
     e.created,
     e.rawJson,
+    e.apiVersion,
   ]);
   return result.rows[0]?.stored === 1 ? "stored" : "duplicate";
 }
@@ -43,6 +46,12 @@ export async function storeEvent(db: pg.Pool | pg.PoolClient, e: InboxEvent): Pr
 /** Events waiting to be processed, dead letters excluded. */
 export async function inboxDepth(db: pg.Pool): Promise<number> {
   const result = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM stripe_events WHERE state = 'pending' AND kind = 'stripe'");
+  return result.rows[0]?.n ?? 0;
+}
+
+/** Pending events and timers that failed at least `attempts` times: still retried, but worth an alert. */
+export async function stuckEvents(db: pg.Pool, attempts: number): Promise<number> {
+  const result = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM stripe_events WHERE state = 'pending' AND attempts >= $1", [attempts]);
   return result.rows[0]?.n ?? 0;
 }
 

@@ -3,7 +3,7 @@
 // Each apply is bounded in time: a hung request would otherwise hold the outbox row's lease and
 // the relay lane until the lease runs out, delaying the order (found by the chaos suite).
 import { KubeConfig } from "@kubernetes/client-node";
-import { KubeApiError, KubeRest } from "../controller/kube/rest.ts";
+import { KubeApiError, KubeRest } from "../common/kube/rest.ts";
 import { FIELD_MANAGER, type HostedSiteManifest } from "./hostedsite-manifest.ts";
 import type { SiteApplier } from "./relay.ts";
 

@@ -6,6 +6,7 @@ export interface WebhookMetrics {
   eventsReceived: Counter<"type" | "outcome">;
   signatureFailures: Counter<"reason">;
   inboxDepth: Gauge;
+  stuckEvents: Gauge;
   processingDuration: Histogram<"outcome">;
   deadLettered: Counter;
   ordersParked: Counter;
@@ -16,6 +17,8 @@ export interface WebhookMetrics {
 export interface MetricsOptions {
   /** Pending inbox events, read when scraped. */
   inboxDepth: () => Promise<number>;
+  /** Pending events and timers beyond the attempt budget, read when scraped. */
+  stuckEvents: () => Promise<number>;
   processMetrics?: boolean;
 }
 
@@ -49,6 +52,18 @@ export function createMetrics(options: MetricsOptions): WebhookMetrics {
         }
       },
     }),
+    stuckEvents: new Gauge({
+      name: "stripe_webhook_events_stuck",
+      help: "Inbox events and timers that failed --max-attempts times or more and are still retried (Stripe or its key unavailable)",
+      registers,
+      async collect() {
+        try {
+          this.set(await options.stuckEvents());
+        } catch {
+          // As for the inbox depth.
+        }
+      },
+    }),
     processingDuration: new Histogram({
       name: "stripe_webhook_processing_duration_seconds",
       help: "Time to process one subscription's pending events, by outcome (processed, parked, duplicate, retry, dead)",
@@ -56,7 +71,7 @@ export function createMetrics(options: MetricsOptions): WebhookMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     }),
-    deadLettered: new Counter({ name: "stripe_webhook_dead_lettered_total", help: "Inbox events given up on, kept with their reason", registers }),
+    deadLettered: new Counter({ name: "stripe_webhook_dead_lettered_total", help: "Inbox events given up on because no retry can help (the object does not exist or is not ours), kept with their reason", registers }),
     ordersParked: new Counter({ name: "stripe_webhook_orders_parked_total", help: "Times an order was parked (unknown catalog item, bad domain...)", registers }),
     relayApplies: new Counter({ name: "stripe_webhook_relay_applies_total", help: "HostedSites applied to Kubernetes", registers }),
     relayFailures: new Counter({ name: "stripe_webhook_relay_failures_total", help: "Failed HostedSite applies (retried with backoff)", registers }),

@@ -6,7 +6,7 @@ import { formatPath } from "../crds/manifests.ts";
 import { email as emailSchema } from "../crds/primitives.ts";
 import type { Catalog } from "./catalog.ts";
 import { mapPurchase, type ChosenOptions } from "./catalog-mapping.ts";
-import { resolveDomain } from "./domain.ts";
+import { asciiEmail, resolveDomain } from "./domain.ts";
 import { buildManifest, rfc3339, type HostedSiteManifest } from "./hostedsite-manifest.ts";
 import { lifecycleOf, type LifecyclePolicy, type Phase } from "./lifecycle.ts";
 import type { CheckoutView, SubscriptionView } from "./stripe-objects.ts";
@@ -15,6 +15,7 @@ export type OrderState = Phase | "parked";
 
 export interface StoredOrder {
   state: OrderState;
+  customerEmail: string | null;
   domain: string | null;
   checkoutSessionId: string | null;
   pastDueSince: Date | null;
@@ -49,24 +50,67 @@ export interface DecisionInput {
   now: Date;
   subscription: SubscriptionView;
   checkout: CheckoutView | null;
+  /** The Customer as it is now; null once deleted. */
   customer: { email: string | null; name: string | null } | null;
   existing: StoredOrder | null;
   /** The spec last handed to the relay, if any. */
   lastSpec: HostedSiteSpecInput | null;
+  /** Another subscription already holding the domain this order asks for (see requestedDomain). */
+  domainOwner: string | null;
+}
+
+/** The events of one batch, as far as the duplicate check needs them. */
+export interface BatchEvent {
+  kind: "stripe" | "timer";
+  checkoutSessionId: string | null;
+}
+
+/**
+ * The same Checkout Session can arrive as several events (completed, async_payment_succeeded,
+ * redeliveries with new ids): once its order is provisioned, they bring nothing new.
+ */
+export function isSessionRedelivery(existing: StoredOrder | null, events: readonly BatchEvent[]): existing is StoredOrder {
+  if (existing?.provisioned !== true || existing.checkoutSessionId === null) return false;
+  return events.every((e) => e.kind === "stripe" && e.checkoutSessionId === existing.checkoutSessionId);
+}
+
+/** The domain a not yet placed order asks for, so that its current holder can be looked up before deciding. */
+export function requestedDomain(catalog: Catalog, subscription: SubscriptionView, checkout: CheckoutView | null, existing: StoredOrder | null): string | null {
+  if (existing?.domain != null) return null;
+  const resolved = resolveDomain(catalog, domainSources(subscription, checkout));
+  return resolved.ok ? resolved.domain : null;
+}
+
+function domainSources(sub: SubscriptionView, checkout: CheckoutView | null): Record<string, string>[] {
+  return [checkout?.fields ?? {}, checkout?.metadata ?? {}, sub.metadata];
 }
 
 export function decideOrder(input: DecisionInput): Decision {
+  const decision = decideFromStripe(input);
+  if (input.domainOwner === null || decision.order.domain === null || input.existing?.domain != null) return decision;
+  return {
+    // Not provisioned: a redelivered Checkout event must re-read Stripe, not take the duplicate shortcut.
+    order: { ...decision.order, state: "parked", domain: null, provisioned: false, reason: `domain ${decision.order.domain} is already taken by subscription ${input.domainOwner}` },
+    manifest: null,
+    reviewAt: null,
+  };
+}
+
+function decideFromStripe(input: DecisionInput): Decision {
   const { subscription: sub, checkout, existing } = input;
   const life = lifecycleOf({
     status: sub.status,
     pastDueSince: existing?.pastDueSince ?? null,
     endedAt: sub.endedAt,
     canceledAt: sub.canceledAt,
-    wasSuspended: existing?.state === "suspended",
+    // The last spec remembers a suspension even while the order is parked (its state says "parked").
+    wasSuspended: existing?.state === "suspended" || input.lastSpec?.suspended === true,
     now: input.now,
     policy: input.policy,
   });
-  const rawEmail = checkout?.email ?? input.customer?.email ?? null;
+  // The Customer's current address wins over the one typed at Checkout (customer.updated); a deleted
+  // Customer (null) keeps the address the order already has.
+  const rawEmail = input.customer?.email ?? checkout?.email ?? existing?.customerEmail ?? null;
   const base: OrderRecord = {
     state: life.phase,
     reason: null,
@@ -110,19 +154,19 @@ export function decideOrder(input: DecisionInput): Decision {
 
   let domain = existing?.domain ?? null;
   if (domain === null) {
-    const resolved = resolveDomain(input.catalog, [checkout?.fields ?? {}, checkout?.metadata ?? {}, sub.metadata]);
+    const resolved = resolveDomain(input.catalog, domainSources(sub, checkout));
     if (!resolved.ok) return park(withOptions, resolved.reason);
     domain = resolved.domain;
   }
   const withDomain = { ...withOptions, domain };
 
-  const email = emailSchema().safeParse(rawEmail?.trim() ?? "");
+  const email = emailSchema().safeParse(asciiEmail(rawEmail ?? ""));
   if (!email.success) {
     return park(withDomain, rawEmail === null ? "no customer e-mail address" : `customer e-mail: ${email.error.issues[0]?.message}`);
   }
 
   const owner: HostedSiteSpecInput["owner"] = { email: email.data };
-  const displayName = Owner.shape.displayName.safeParse(checkout?.name ?? input.customer?.name ?? undefined);
+  const displayName = Owner.shape.displayName.safeParse(input.customer?.name ?? checkout?.name ?? undefined);
   if (displayName.success && displayName.data !== undefined) owner.displayName = displayName.data;
 
   const spec: HostedSiteSpecInput = {

@@ -2,7 +2,7 @@
 // with backoff while the API is unavailable. A lease (not a held transaction) marks the row being
 // applied, so the worker can record a newer version meanwhile; the relay then applies that too.
 import type pg from "pg";
-import type { Logger } from "../controller/logger.ts";
+import type { Logger } from "../common/logger.ts";
 import { backoffDelayMs, type BackoffPolicy } from "./backoff.ts";
 import type { HostedSiteManifest } from "./hostedsite-manifest.ts";
 import type { WebhookMetrics } from "./metrics.ts";

@@ -2,7 +2,7 @@
 // inbox before the 2xx), /healthz, /readyz, /metrics.
 import Fastify, { type FastifyInstance } from "fastify";
 import type pg from "pg";
-import type { Logger } from "../controller/logger.ts";
+import type { Logger } from "../common/logger.ts";
 import { storeEvent } from "./inbox.ts";
 import type { WebhookMetrics } from "./metrics.ts";
 import { verifySignature } from "./signature.ts";
@@ -54,21 +54,24 @@ export function buildServer(options: ServerOptions): FastifyInstance {
         return reply.code(200).send({ received: true, ignored: route.reason });
       }
 
+      const byCustomer = "customerId" in route;
+      const key = byCustomer ? route.customerId : route.subscriptionId;
       let outcome: "stored" | "duplicate";
       try {
         outcome = await storeEvent(pool, {
           id: event.id,
           type: event.type,
-          subscriptionId: route.subscriptionId,
-          checkoutSessionId: route.checkoutSessionId,
+          key,
+          checkoutSessionId: byCustomer ? null : route.checkoutSessionId,
           livemode: event.livemode,
+          apiVersion: event.api_version ?? null,
           created: event.created,
           rawJson: raw.toString("utf8"),
         });
       } catch (error) {
-        if (isDataException(error)) {
+        if (isUnstorable(error)) {
           // PostgreSQL refuses the values themselves (a NUL or lone surrogate in the JSON, a time out of
-          // range): no retry can store this event, so it is bad input, not an outage.
+          // range, nesting beyond its stack depth): no retry can store this event, so it is bad input, not an outage.
           metrics.eventsReceived.inc({ type: event.type, outcome: "malformed" });
           const problem = [error.message, error.detail].filter((m) => typeof m === "string" && m !== "").join(": ");
           log.warn({ err: problem }, "stripe event refused: cannot be stored");
@@ -80,7 +83,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
         return reply.code(503).header("retry-after", "10").send({ error: "temporarily unavailable" });
       }
       metrics.eventsReceived.inc({ type: event.type, outcome });
-      log.info({ subscription: route.subscriptionId, outcome }, "stripe event received");
+      log.info({ ...(byCustomer ? { customer: key } : { subscription: key }), outcome }, "stripe event received");
       if (outcome === "stored") options.onStored?.();
       return reply.code(200).send({ received: true, duplicate: outcome === "duplicate" });
     });
@@ -103,8 +106,11 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   return app;
 }
 
-/** SQLSTATE class 22 (data exception): the statement failed on the values, not on the database. */
-function isDataException(error: unknown): error is Error & { code: string; detail?: string } {
+/**
+ * SQLSTATE class 22 (data exception) or 54 (program limit exceeded, e.g. "stack depth limit
+ * exceeded"): the statement failed on the values, not on the database.
+ */
+function isUnstorable(error: unknown): error is Error & { code: string; detail?: string } {
   const code = (error as { code?: unknown } | null)?.code;
-  return error instanceof Error && typeof code === "string" && code.startsWith("22");
+  return error instanceof Error && typeof code === "string" && (code.startsWith("22") || code.startsWith("54"));
 }

@@ -2,14 +2,14 @@
 // inbox worker, relay and HTTP server; and takes them down again in the right order.
 import type { FastifyInstance } from "fastify";
 import type pg from "pg";
-import type { Logger } from "../controller/logger.ts";
+import type { Logger } from "../common/logger.ts";
 import type { BackoffPolicy } from "./backoff.ts";
 import { loadCatalog, type Catalog } from "./catalog.ts";
 import type { WebhookConfig } from "./config.ts";
 import { startEmbeddedPostgres, type EmbeddedPostgresServer } from "./db/embedded-postgres.ts";
 import { migrate } from "./db/migrate.ts";
 import { createPool } from "./db/pool.ts";
-import { inboxDepth, pruneProcessedEvents } from "./inbox.ts";
+import { inboxDepth, pruneProcessedEvents, stuckEvents } from "./inbox.ts";
 import { startInboxWorker } from "./inbox-worker.ts";
 import { APPLY_TIMEOUT_MS, kubeApplier } from "./kube-applier.ts";
 import { createMetrics, type WebhookMetrics } from "./metrics.ts";
@@ -17,6 +17,8 @@ import { startRelay, type SiteApplier } from "./relay.ts";
 import { buildServer } from "./server.ts";
 import { createStripeClient, stripeReader, type StripeReader } from "./stripe-reader.ts";
 import { startWorkLoop, type WorkLoop } from "./work-loop.ts";
+import { mountStorefront } from "./storefront/mount.ts";
+import type { SiteDirectory } from "./storefront/site-directory.ts";
 
 export interface WebhookService {
   /** e.g. http://127.0.0.1:8090 */
@@ -34,6 +36,8 @@ export interface ServiceOverrides {
   reader?: StripeReader;
   pollMs?: number;
   relayLeaseMs?: number;
+  /** Replaces the storefront's client-node reads of HostedSites. */
+  sites?: SiteDirectory;
 }
 
 export async function startWebhookService(config: WebhookConfig, logger: Logger, overrides: ServiceOverrides = {}): Promise<WebhookService> {
@@ -63,7 +67,7 @@ export async function startWebhookService(config: WebhookConfig, logger: Logger,
     const applied = await migrate(pool);
     if (applied.length > 0) logger.info({ versions: applied }, "database migrations applied");
 
-    const metrics = createMetrics({ inboxDepth: () => inboxDepth(pool) });
+    const metrics = createMetrics({ inboxDepth: () => inboxDepth(pool), stuckEvents: () => stuckEvents(pool, config.maxAttempts) });
     const reader = overrides.reader ?? stripeReader(createStripeClient({ apiKey: config.apiKey, apiBase: config.apiBase }));
     const backoff: BackoffPolicy = { baseMs: config.retryBase, maxMs: config.retryMax };
     const pollMs = overrides.pollMs ?? 1_000;
@@ -121,9 +125,11 @@ export async function startWebhookService(config: WebhookConfig, logger: Logger,
       logger: logger.child({ component: "http" }),
       onStored: () => worker.wake(),
     });
+    let url = "";
+    if (config.storefront) mountStorefront(app, config, { catalog, pool, logger: logger.child({ component: "storefront" }), ownUrl: () => url, sites: overrides.sites });
     cleanups.push(() => app.close());
-    const url = await app.listen({ host: config.host, port: config.port });
-    logger.info({ url, namespace: config.namespace, workers: config.workers }, "stripe webhook listening");
+    url = await app.listen({ host: config.host, port: config.port });
+    logger.info({ url, namespace: config.namespace, workers: config.workers, storefront: config.storefront ? `${url}${config.storefrontPrefix}/` : false }, "stripe webhook listening");
     return { url, app, pool, metrics, catalog, stop: stopAll };
   } catch (error) {
     await stopAll();

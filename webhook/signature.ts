@@ -17,7 +17,11 @@ export function verifySignature(
   let last = "no signing secret configured";
   for (const secret of secrets) {
     try {
-      return { ok: true, payload: Stripe.webhooks.constructEvent(rawBody, header, secret, toleranceSeconds) };
+      const payload: unknown = Stripe.webhooks.constructEvent(rawBody, header, secret, toleranceSeconds);
+      // The SDK only bounds the age; a timestamp far ahead would make a signature valid for as long.
+      const ahead = signedAt(header) - Date.now() / 1000;
+      if (ahead > toleranceSeconds) return { ok: false, reason: "stale", message: `timestamp is ${Math.round(ahead)}s in the future, beyond the tolerance` };
+      return { ok: true, payload };
     } catch (error) {
       if (!(error instanceof Stripe.errors.StripeSignatureVerificationError)) {
         // Signed, but not JSON: the signature was good, the body is not an event.
@@ -30,4 +34,10 @@ export function verifySignature(
   }
   // The timestamp check runs only after a signature matched, so "stale" means the right secret signed an old delivery.
   return stale !== null ? { ok: false, reason: "stale", message: stale } : { ok: false, reason: "mismatch", message: last };
+}
+
+/** The `t=` of a header the SDK has already verified. */
+function signedAt(header: string): number {
+  const t = header.split(",").find((part) => part.trim().startsWith("t="));
+  return Number(t?.trim().slice(2));
 }

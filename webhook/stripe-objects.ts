@@ -18,6 +18,8 @@ export const EventEnvelope = z.object({
   type: z.string().min(1).max(255),
   created: z.int(),
   livemode: z.boolean(),
+  /** The endpoint's API version; payload shapes follow it. Null for events sent with the account default of old accounts. */
+  api_version: z.string().max(64).nullable().optional(),
   data: z.object({ object: z.record(z.string(), z.unknown()) }),
 });
 export type EventEnvelope = z.infer<typeof EventEnvelope>;
@@ -35,14 +37,21 @@ const SUBSCRIPTION_EVENTS = new Set([
   "customer.subscription.resumed",
 ]);
 const INVOICE_EVENTS = new Set(["invoice.paid", "invoice.payment_succeeded", "invoice.payment_failed"]);
+const CUSTOMER_EVENTS = new Set(["customer.updated", "customer.deleted"]);
 
+/** Where an event is processed: a subscription's orders, or a customer's (fanned out to each of its subscriptions). */
 export type EventRoute =
   | { handled: true; subscriptionId: string; checkoutSessionId: string | null }
+  | { handled: true; customerId: string }
   | { handled: false; reason: string };
 
 const CheckoutObject = z.object({ id: CheckoutSessionId, mode: z.string().optional(), subscription: ref("sub").nullable().optional() });
 const SubscriptionObject = z.object({ id: SubscriptionId });
+const CustomerObject = z.object({ id: idOf("cus") });
+// Since 2025-03-31.basil an invoice names its subscription under `parent`; endpoints on older API
+// versions still send the top-level `subscription`.
 const InvoiceObject = z.object({
+  subscription: ref("sub").nullable().optional(),
   parent: z
     .object({ subscription_details: z.object({ subscription: ref("sub").nullable().optional() }).nullable().optional() })
     .nullable()
@@ -66,8 +75,12 @@ export function routeEvent(event: EventEnvelope): EventRoute {
   }
   if (INVOICE_EVENTS.has(event.type)) {
     const invoice = InvoiceObject.safeParse(object);
-    const sub = invoice.success ? invoice.data.parent?.subscription_details?.subscription : undefined;
+    const sub = invoice.success ? (invoice.data.parent?.subscription_details?.subscription ?? invoice.data.subscription) : undefined;
     return sub == null ? { handled: false, reason: "invoice without subscription" } : { handled: true, subscriptionId: sub, checkoutSessionId: null };
+  }
+  if (CUSTOMER_EVENTS.has(event.type)) {
+    const customer = CustomerObject.safeParse(object);
+    return customer.success ? { handled: true, customerId: customer.data.id } : { handled: false, reason: "malformed customer" };
   }
   return { handled: false, reason: "event type not used" };
 }

@@ -2,7 +2,7 @@
 // after a poll interval or an in-process wake-up. Errors (database down...) are logged and the
 // lane pauses; the loop itself never dies.
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Logger } from "../controller/logger.ts";
+import type { Logger } from "../common/logger.ts";
 
 export interface WorkLoop {
   /** Work just arrived in this process: stop waiting for the poll interval. */

@@ -2,8 +2,8 @@
 // pod's service account) until SIGTERM.
 import { KubeConfig } from "@kubernetes/client-node";
 import { z } from "zod";
-import { ConfigError, LogLevel, bool, describeOptions, durationSeconds, loadConfig, parseArgs, port } from "../config.ts";
-import { createLogger } from "../logger.ts";
+import { ConfigError, LogLevel, bool, describeOptions, durationSeconds, loadConfig, parseArgs, port } from "../../common/config.ts";
+import { createLogger } from "../../common/logger.ts";
 import { startManager } from "../manager.ts";
 import { type Command, USAGE_ERROR } from "./command.ts";
 

@@ -1,15 +1,14 @@
 // `aegir-operator plan -f SITE.yaml`: observe Aegir and print the operations a reconcile would
 // run now, without running any.
 import { readFile } from "node:fs/promises";
+import { createLogger } from "../../common/logger.ts";
 import { AegirServerSpec } from "../../crds/aegirserver.ts";
 import { API_VERSION, type AegirServer, type HostedSite } from "../../crds/kinds.ts";
 import { validateManifestText } from "../../crds/manifests.ts";
-import { AegirDriver } from "../../reconcilers/aegir/driver.ts";
 import { AegirError } from "../../reconcilers/aegir/errors.ts";
-import type { CommandRunner } from "../../reconcilers/aegir/runner.ts";
-import { SshPool } from "../../reconcilers/aegir/ssh/pool.ts";
 import { describeOperation } from "../../reconcilers/hostedsite/plan.ts";
 import { previewSite } from "../../reconcilers/hostedsite/preview.ts";
+import { DriverRegistry } from "../drivers.ts";
 import { type Command, type CommandIO, USAGE_ERROR } from "./command.ts";
 
 interface Options {
@@ -80,83 +79,63 @@ function serverFromFlags(o: Options): AegirServer | string {
   return { apiVersion: API_VERSION, kind: "AegirServer", metadata: { name: o.server.host.replaceAll(/[^a-z0-9.-]/g, "-") }, spec: spec.data };
 }
 
-export interface PlanDeps {
-  /** How to reach a server; SSH with the key file by default. */
-  runner?: (server: AegirServer) => CommandRunner & { close?(): Promise<void> };
-}
-
-export function makePlanCommand(deps: PlanDeps = {}): Command {
-  return {
-    name: "plan",
-    usage: `usage: aegir-operator plan -f SITE.yaml [-f SERVER.yaml] [--ssh-key-file FILE] [--now TIME] [-o text|json]
+export const planCommand: Command = {
+  name: "plan",
+  usage: `usage: aegir-operator plan -f SITE.yaml [-f SERVER.yaml] [--ssh-key-file FILE] [--now TIME] [-o text|json]
        aegir-operator plan -f SITE.yaml --host HOST --host-key SHA256:... --platform NAME:PROFILE[:ROLE] [--port N] [--user U] [--drush PATH] [--hostmaster @ALIAS]
 
 Reads the site (and its AegirServer) from manifests, reads the Aegir server over SSH and prints
 what a reconcile would change. Nothing is changed. The SSH key comes from --ssh-key-file or
 AEGIR_SSH_KEY_FILE. Exit status: 0 printed, 1 could not read or resolve, 2 wrong usage.`,
 
-    async run(argv, io) {
-      const o = parse(argv, process.env);
-      if (typeof o === "string") {
-        io.stderr.write(`plan: ${o}\n${this.usage}\n`);
+  async run(argv, io) {
+    const o = parse(argv, process.env);
+    if (typeof o === "string") {
+      io.stderr.write(`plan: ${o}\n${this.usage}\n`);
+      return USAGE_ERROR;
+    }
+    const sites: HostedSite[] = [];
+    const servers: AegirServer[] = [];
+    for (const file of o.files) {
+      const report = validateManifestText(await readFile(file, "utf8").catch(() => ""));
+      for (const p of report.problems) io.stderr.write(`${file}: ${p.object}: ${p.path ? `${p.path}: ` : ""}${p.message}\n`);
+      if (report.problems.length > 0) return 1;
+      for (const v of report.valid) (v.kind === "HostedSite" ? sites : servers).push(v.object as unknown as HostedSite & AegirServer);
+    }
+    if (sites.length !== 1) {
+      io.stderr.write(`plan: the manifests hold ${sites.length} HostedSites; give exactly one\n`);
+      return 1;
+    }
+    const site = sites[0] as HostedSite;
+    site.metadata.namespace ??= "default";
+    if (servers.length === 0) {
+      const server = serverFromFlags(o);
+      if (typeof server === "string") {
+        io.stderr.write(`plan: ${server}\n`);
         return USAGE_ERROR;
       }
-      const sites: HostedSite[] = [];
-      const servers: AegirServer[] = [];
-      for (const file of o.files) {
-        const report = validateManifestText(await readFile(file, "utf8").catch(() => ""));
-        for (const p of report.problems) io.stderr.write(`${file}: ${p.object}: ${p.path ? `${p.path}: ` : ""}${p.message}\n`);
-        if (report.problems.length > 0) return 1;
-        for (const v of report.valid) (v.kind === "HostedSite" ? sites : servers).push(v.object as unknown as HostedSite & AegirServer);
-      }
-      if (sites.length !== 1) {
-        io.stderr.write(`plan: the manifests hold ${sites.length} HostedSites; give exactly one\n`);
-        return 1;
-      }
-      const site = sites[0] as HostedSite;
-      site.metadata.namespace ??= "default";
-      if (servers.length === 0) {
-        const server = serverFromFlags(o);
-        if (typeof server === "string") {
-          io.stderr.write(`plan: ${server}\n`);
-          return USAGE_ERROR;
-        }
-        servers.push(server);
-      }
-      const keyFile = o.keyFile;
-      const connect =
-        deps.runner ??
-        ((server: AegirServer) => {
-          if (keyFile === undefined) throw new AegirError("AuthenticationFailed", "no SSH key: pass --ssh-key-file or set AEGIR_SSH_KEY_FILE");
-          const s = server.spec;
-          return new SshPool({ host: s.host, port: s.port, username: s.user, hostKeySHA256: s.hostKeySHA256, privateKey: { file: keyFile }, maxConnections: 1 });
-        });
-      const runners = new Map<string, ReturnType<typeof connect>>();
-      const drivers = new Map<string, AegirDriver>();
-      const driver = (name: string) => {
-        let d = drivers.get(name);
-        if (d === undefined) {
-          const server = servers.find((s) => s.metadata.name === name);
-          if (server === undefined) throw new AegirError("ConnectionRefused", `no manifest for AegirServer ${name}`);
-          const runner = connect(server);
-          runners.set(name, runner);
-          drivers.set(name, (d = new AegirDriver({ runner, drush: server.spec.drushPath, hostmaster: server.spec.hostmasterAlias })));
-        }
-        return d;
-      };
-      try {
-        const preview = await previewSite(site, servers, driver, o.now);
-        print(io, site, preview, o.output);
-        return "error" in preview ? 1 : 0;
-      } catch (error) {
-        io.stderr.write(`plan: ${error instanceof AegirError ? `${error.reason}: ${error.message}` : String(error)}\n`);
-        return 1;
-      } finally {
-        for (const r of runners.values()) await r.close?.();
-      }
-    },
-  };
-}
+      servers.push(server);
+    }
+    // The controller's own driver registry: the same SSH pool options and command timeouts.
+    const drivers = new DriverRegistry({
+      servers: () => servers,
+      readSecret: () => Promise.reject(new AegirError("AuthenticationFailed", "no SSH key: pass --ssh-key-file or set AEGIR_SSH_KEY_FILE")),
+      ...(o.keyFile ? { keyFile: o.keyFile } : {}),
+      log: createLogger({ name: "plan", level: "silent" }),
+    });
+    const driver = (name: string) => drivers.driver(name);
+    try {
+      const preview = await previewSite(site, { servers, sites: [site], status: (name) => driver(name).serverStatus(), driver, now: o.now });
+      print(io, site, preview, o.output);
+      return "error" in preview ? 1 : 0;
+    } catch (error) {
+      io.stderr.write(`plan: ${error instanceof AegirError ? `${error.reason}: ${error.message}` : String(error)}\n`);
+      return 1;
+    } finally {
+      await drivers.close(1_000);
+    }
+  },
+};
 
 function print(io: CommandIO, site: HostedSite, preview: Awaited<ReturnType<typeof previewSite>>, output: "text" | "json"): void {
   const name = `${site.metadata.namespace}/${site.metadata.name}`;
@@ -179,5 +158,3 @@ function print(io: CommandIO, site: HostedSite, preview: Awaited<ReturnType<type
   io.stdout.write(`Would run ${plan.operations.length} operation(s):\n`);
   plan.operations.forEach((op, i) => io.stdout.write(`  ${String(i + 1).padStart(2)}. ${describeOperation(op)}  [${op.aspect}]\n`));
 }
-
-export const planCommand = makePlanCommand();

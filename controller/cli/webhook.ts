@@ -1,6 +1,6 @@
 // `aegir-operator webhook`: the Stripe webhook, inbox worker and relay in one process.
-import { ConfigError, describeOptions, loadConfig, parseArgs } from "../config.ts";
-import { createLogger } from "../logger.ts";
+import { ConfigError, describeOptions, loadConfig, parseArgs } from "../../common/config.ts";
+import { createLogger } from "../../common/logger.ts";
 import { CatalogError } from "../../webhook/catalog.ts";
 import { WEBHOOK_OPTIONS } from "../../webhook/config.ts";
 import { startWebhookService } from "../../webhook/service.ts";

@@ -2,17 +2,10 @@
 // same object within 10 minutes updates the event's series instead of creating a new one, and
 // a per-object token bucket (burst 25, one per 5 minutes) stops floods, like client-go's recorder.
 import { randomBytes } from "node:crypto";
-import type { Logger } from "../logger.ts";
-import type { KubeRest } from "./rest.ts";
+import type { EventRecorder, Regarding } from "../../common/events.ts";
+import type { Logger } from "../../common/logger.ts";
+import type { KubeRest } from "../../common/kube/rest.ts";
 import { microTime } from "./time.ts";
-
-export interface Regarding {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  namespace?: string;
-  uid?: string;
-}
 
 export interface EventRecorderOptions {
   rest: KubeRest;
@@ -34,7 +27,7 @@ const BURST = 25;
 const REFILL_MS = 300_000;
 const MIN_SWEEP_AT = 1024;
 
-export class EventRecorder {
+export class KubeEventRecorder implements EventRecorder {
   private readonly o: EventRecorderOptions;
   private readonly series = new Map<string, Series>();
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
@@ -45,7 +38,7 @@ export class EventRecorder {
     this.o = options;
   }
 
-  /** Fire and forget: an event that cannot be written is logged, never fails a reconcile. */
+  /** An event that cannot be written is logged. */
   record(regarding: Regarding, type: "Normal" | "Warning", reason: string, action: string, note: string): void {
     void this.write(regarding, type, reason, action, note).catch((error: unknown) =>
       this.o.log.warn({ reason, object: regarding.name, err: String(error) }, "could not record event"),

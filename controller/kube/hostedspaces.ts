@@ -4,7 +4,7 @@ import { HostedSpaceSpec, HostedSpaceStatus } from "../../crds/hostedspace.ts";
 import { API_VERSION, type HostedSpace } from "../../crds/kinds.ts";
 import type { HostedSpaceStore } from "../../reconcilers/hostedspace/reconciler.ts";
 import { leanMetadata, StringInterner } from "./cache-objects.ts";
-import type { KubeRest } from "./rest.ts";
+import type { KubeRest } from "../../common/kube/rest.ts";
 import { finalizerPatch, patchStatus, withConflictRetry } from "./stores.ts";
 
 export const hostedSpacesPath = () => `/apis/${API_VERSION}/hostedspaces`;

@@ -2,8 +2,8 @@
 // backoff on any error (client-node's own informer stops on errors), a liveness watchdog for
 // silent watches, and a periodic resync that re-delivers every object.
 import { Watch } from "@kubernetes/client-node";
-import type { Logger } from "../logger.ts";
-import type { KubeRest } from "./rest.ts";
+import type { Logger } from "../../common/logger.ts";
+import type { KubeRest } from "../../common/kube/rest.ts";
 
 export interface Meta {
   metadata: { name: string; namespace?: string; resourceVersion?: string };

@@ -2,8 +2,8 @@
 // (15 s lease, 10 s renew deadline, 2 s retry): a candidate takes the lease only after it has
 // seen it unrenewed for a whole lease duration (by its own clock); a leader that cannot renew
 // within the deadline has lost and must stop; a clean shutdown releases the lease.
-import type { Logger } from "../logger.ts";
-import { isConflict, isNotFound, type KubeRest } from "./rest.ts";
+import type { Logger } from "../../common/logger.ts";
+import { isConflict, isNotFound, type KubeRest } from "../../common/kube/rest.ts";
 import { microTime } from "./time.ts";
 
 export interface LeaderElectionOptions {

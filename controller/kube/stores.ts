@@ -6,7 +6,7 @@ import type { HostedSiteStatus } from "../../crds/hostedsite.ts";
 import type { HostedSiteStore } from "../../reconcilers/hostedsite/reconciler.ts";
 import type { AegirServerStore } from "../../reconcilers/aegirserver/reconciler.ts";
 import { mergePatch } from "../../crds/json.ts";
-import { isConflict, type KubeRest } from "./rest.ts";
+import { isConflict, type KubeRest } from "../../common/kube/rest.ts";
 
 const CONFLICT_RETRIES = 5;
 
@@ -78,9 +78,13 @@ export class KubeHostedSiteStore implements HostedSiteStore {
     );
   }
 
+  /**
+   * With the object's resourceVersion as precondition, like the status writes: an intent written
+   * from a stale copy gets 409, so the reconcile looks again before any call it guards.
+   */
   annotate(site: HostedSite, annotations: Record<string, string | null>): Promise<HostedSite> {
     return this.rest.request<HostedSite>("PATCH", hostedSitePath(site.metadata.namespace, site.metadata.name), {
-      body: { metadata: { annotations } },
+      body: { metadata: { resourceVersion: site.metadata.resourceVersion, annotations } },
       contentType: "application/merge-patch+json",
     });
   }

@@ -11,8 +11,8 @@ const userName = z.string().max(60).regex(new RegExp(DRUPAL_USERNAME_PATTERN), {
 const variableName = z.string().max(128).regex(/^[a-z][a-z0-9_]*$/, { error: "must be a variable machine name" });
 const variableValue = z.union([z.int(), z.string().max(1024).regex(/^[A-Za-z0-9_.:/ -]*$/, { error: "must be plain text" })]);
 
-/** A validated argument; the error names the argument, never a secret. */
-function arg<T>(schema: z.ZodType<T>, value: unknown, name: string): T {
+/** A validated value; the error names the argument, never a secret. */
+export function validated<T>(schema: z.ZodType<T>, value: unknown, name: string): T {
   const result = schema.safeParse(value);
   if (!result.success) throw new TypeError(`${name}: ${result.error.issues[0]?.message ?? "invalid"}`);
   return result.data;
@@ -34,7 +34,7 @@ export class Commands {
   }
 
   private drushAt(target: string, subcommand: string, ...rest: string[]): Command {
-    return { argv: [this.drush, arg(alias, target, "alias"), subcommand, ...rest], name: subcommand };
+    return { argv: [this.drush, validated(alias, target, "alias"), subcommand, ...rest], name: subcommand };
   }
 
   /** `drush @target php-eval <constant script>` with its input as JSON on stdin. */
@@ -42,44 +42,26 @@ export class Commands {
     return { ...this.drushAt(target, "php-eval", SCRIPTS[script]), stdin: JSON.stringify(input), name: `php-eval:${script}` };
   }
 
-  pmEnable(target: string, extensions: readonly string[]): Command {
-    return this.drushAt(target, "pm-enable", "-y", ...extensions.map((m, i) => arg(machineName(), m, `extensions[${i}]`)));
-  }
-
   pmDisable(target: string, extensions: readonly string[]): Command {
-    return this.drushAt(target, "pm-disable", "-y", ...extensions.map((m, i) => arg(machineName(), m, `extensions[${i}]`)));
+    return this.drushAt(target, "pm-disable", "-y", ...extensions.map((m, i) => validated(machineName(), m, `extensions[${i}]`)));
   }
 
   /** `vset --exact` sets exactly this variable (no "similar names" prompt). */
   variableSet(target: string, name: string, value: string | number): Command {
-    const v = arg(variableValue, value, "value");
+    const v = validated(variableValue, value, "value");
     const format = typeof v === "number" ? "integer" : "string";
-    return this.drushAt(target, "variable-set", "--exact", `--format=${format}`, arg(variableName, name, "name"), String(v));
+    return this.drushAt(target, "variable-set", "--exact", `--format=${format}`, validated(variableName, name, "name"), String(v));
   }
 
   userCreate(target: string, name: string, mail: string): Command {
-    return this.drushAt(target, "user-create", arg(userName, name, "name"), `--mail=${arg(email(), mail, "mail")}`);
+    return this.drushAt(target, "user-create", validated(userName, name, "name"), `--mail=${validated(email(), mail, "mail")}`);
   }
 
   userAddRole(target: string, roleName: string, name: string): Command {
-    return this.drushAt(target, "user-add-role", arg(role, roleName, "role"), arg(userName, name, "name"));
+    return this.drushAt(target, "user-add-role", validated(role, roleName, "role"), validated(userName, name, "name"));
   }
 
   userRemoveRole(target: string, roleName: string, name: string): Command {
-    return this.drushAt(target, "user-remove-role", arg(role, roleName, "role"), arg(userName, name, "name"));
-  }
-
-  userBlock(target: string, name: string): Command {
-    return this.drushAt(target, "user-block", arg(userName, name, "name"));
-  }
-
-  userUnblock(target: string, name: string): Command {
-    return this.drushAt(target, "user-unblock", arg(userName, name, "name"));
-  }
-
-  /** One-time login link; `--uri` makes drush build it with the scheme the site is served on. */
-  userLogin(target: string, name: string, baseUrl: string): Command {
-    const url = arg(z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }), baseUrl, "baseUrl");
-    return this.drushAt(target, "user-login", arg(userName, name, "name"), "--no-browser", `--uri=${url}`);
+    return this.drushAt(target, "user-remove-role", validated(role, roleName, "role"), validated(userName, name, "name"));
   }
 }

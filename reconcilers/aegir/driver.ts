@@ -1,15 +1,17 @@
 // The Aegir driver: every read and change the reconcilers make on an Aegir server, as drush
 // commands run through a CommandRunner (SSH in production, the simulator in tests).
 import type { z } from "zod";
-import { fqdn } from "../../crds/primitives.ts";
-import { Commands, type Command } from "./commands.ts";
+import { fqdn, machineName } from "../../crds/primitives.ts";
+import { Commands, type Command, validated } from "./commands.ts";
 import { AegirError } from "./errors.ts";
-import { classifyFailure, extensionsNotFound, parseJsonOutput } from "./output.ts";
+import { classifyFailure, hasJsonOutput, parseJsonOutput } from "./output.ts";
+import { type QuotaResult, QuotaWire, enforceQuotaCommand } from "./quota.ts";
 import type { CommandResult, CommandRunner } from "./runner.ts";
 import type { ScriptName } from "./scripts.ts";
 import {
   type Account,
   CreatedWire,
+  EnabledWire,
   FindAccountWire,
   type HttpsMode,
   QueuedWire,
@@ -17,6 +19,7 @@ import {
   ServerStatusWire,
   type SiteState,
   SiteStateWire,
+  ThemeSetWire,
   type WelcomeResult,
   WelcomeWire,
 } from "./state.ts";
@@ -56,6 +59,7 @@ const HTTPS_CODE: Record<HttpsMode, number> = { Disabled: 0, Enabled: 1, Require
 
 /** Built once: building a zod schema costs more than using it, and every reconcile validates a domain. */
 const FQDN = fqdn();
+const MACHINE_NAME = machineName();
 
 /** Drush alias of a customer site: `@` and its domain, validated. */
 export function siteAlias(uri: string): string {
@@ -126,15 +130,19 @@ export class AegirDriver {
 
   // --- site writes -----------------------------------------------------------------------
 
-  /** Enable modules (or themes). drush exits 0 for a name missing on the platform: caught here. */
-  async enableExtensions(uri: string, names: readonly string[], kind: "module" | "theme" = "module"): Promise<void> {
+  /**
+   * Enable modules through module_enable(), all or none: a module the platform lacks, or one
+   * whose dependencies it lacks, is a permanent ModuleNotOnPlatform and nothing is enabled.
+   */
+  async enableModules(uri: string, names: readonly string[]): Promise<void> {
     if (names.length === 0) return;
-    const result = await this.check(this.commands.pmEnable(siteAlias(uri), names), this.writeMs);
-    const missing = extensionsNotFound(result.stderr);
-    if (missing.length > 0) {
-      const reason = kind === "module" ? "ModuleNotOnPlatform" : "ThemeNotOnPlatform";
-      throw new AegirError(reason, `${kind === "module" ? "Module" : "Theme"} ${missing.join(", ")} not available on the site's platform`, { command: "pm-enable" });
-    }
+    const modules = names.map((m, i) => validated(MACHINE_NAME, m, `modules[${i}]`));
+    const out = await this.json(this.commands.php(siteAlias(uri), "enable-modules", { modules }), EnabledWire, this.writeMs);
+    const problems = [
+      ...(out.missing.length > 0 ? [`${out.missing.join(", ")} not on the site's platform`] : []),
+      ...Object.entries(out.missingDependencies).map(([module, deps]) => `${module} needs ${deps.join(", ")}, which the platform lacks`),
+    ];
+    if (problems.length > 0) throw new AegirError("ModuleNotOnPlatform", `Module ${problems.join("; ")}`, { command: "php-eval:enable-modules" });
   }
 
   async disableModules(uri: string, names: readonly string[]): Promise<void> {
@@ -142,10 +150,11 @@ export class AegirDriver {
     await this.check(this.commands.pmDisable(siteAlias(uri), names), this.writeMs);
   }
 
-  /** Enable the theme, then make it the default. */
+  /** Enable the theme and its base themes and make it the default, if the platform has them all. */
   async setDefaultTheme(uri: string, theme: string): Promise<void> {
-    await this.enableExtensions(uri, [theme], "theme");
-    await this.check(this.commands.variableSet(siteAlias(uri), "theme_default", theme), this.writeMs);
+    const name = validated(MACHINE_NAME, theme, "theme");
+    const out = await this.json(this.commands.php(siteAlias(uri), "set-theme", { theme: name }), ThemeSetWire, this.writeMs);
+    if (out.missing.length > 0) throw new AegirError("ThemeNotOnPlatform", `Theme ${out.missing.join(", ")} not available on the site's platform`, { command: "php-eval:set-theme" });
   }
 
   async setVariable(uri: string, name: string, value: string | number): Promise<void> {
@@ -164,26 +173,15 @@ export class AegirDriver {
     await this.check(this.commands.userRemoveRole(site, role, name), this.writeMs);
   }
 
-  async blockUser(site: string, name: string): Promise<void> {
-    await this.check(this.commands.userBlock(site, name), this.writeMs);
-  }
-
-  async unblockUser(site: string, name: string): Promise<void> {
-    await this.check(this.commands.userUnblock(site, name), this.writeMs);
-  }
-
-  /** A one-time login link for the account, on the scheme the site is served with. */
-  async loginLink(uri: string, name: string, https: boolean): Promise<string> {
-    const host = FQDN.parse(uri);
-    const result = await this.check(this.commands.userLogin(siteAlias(host), name, `${https ? "https" : "http"}://${host}`), this.readMs);
-    const link = result.stdout.trim().split("\n").at(-1)?.trim() ?? "";
-    if (!/^https?:\/\/\S+\/user\/reset\/\S+$/.test(link)) throw new AegirError("OutputNotUnderstood", "drush user-login printed no login link", { command: "user-login" });
-    return link;
+  /** Record the quota on the site and block the accounts created beyond it, never uid 1 or those kept (quota.ts). */
+  async enforceUserQuota(uri: string, limit: number, keep: readonly string[]): Promise<QuotaResult> {
+    return this.json(enforceQuotaCommand(this.commands.drush, siteAlias(uri), limit, keep), QuotaWire, this.writeMs);
   }
 
   /** Send the site's own welcome mail to the account, at most once (the site keeps a marker). */
   async sendWelcomeMail(uri: string, name: string): Promise<WelcomeResult> {
-    return this.json(this.commands.php(siteAlias(uri), "welcome-mail", { name }), WelcomeWire, this.writeMs);
+    // A failed mail is logged as an error, so drush exits 1 after the script printed its marker.
+    return this.json(this.commands.php(siteAlias(uri), "welcome-mail", { name }), WelcomeWire, this.writeMs, { jsonOnFailure: true });
   }
 
   /** One of the operator's php-eval scripts on a site (the space driver's entry point). */
@@ -193,13 +191,13 @@ export class AegirDriver {
 
   // --- plumbing --------------------------------------------------------------------------
 
-  private async json<T>(command: Command, schema: z.ZodType<T>, timeoutMs: number): Promise<T> {
-    const result = await this.check(command, timeoutMs);
+  private async json<T>(command: Command, schema: z.ZodType<T>, timeoutMs: number, options: { jsonOnFailure?: boolean } = {}): Promise<T> {
+    const result = await this.check(command, timeoutMs, options.jsonOnFailure === true ? (r) => r.code === 1 && hasJsonOutput(r.stdout) : undefined);
     return parseJsonOutput(command.name, result.stdout, schema);
   }
 
-  /** Run a command; a non-zero exit becomes a classified AegirError. */
-  private async check(command: Command, timeoutMs: number): Promise<CommandResult> {
+  /** Run a command; a non-zero exit becomes a classified AegirError unless `accept` takes the result. */
+  private async check(command: Command, timeoutMs: number, accept?: (result: CommandResult) => boolean): Promise<CommandResult> {
     const started = performance.now();
     const done = (outcome: CommandOutcome, reason?: string) =>
       this.onCommand?.({ command: command.name, outcome, seconds: (performance.now() - started) / 1000, ...(reason ? { reason } : {}) });
@@ -213,7 +211,7 @@ export class AegirDriver {
       done(reason === "CommandTimeout" ? "timeout" : "connection", reason);
       throw error instanceof AegirError ? error : new AegirError("ConnectionLost", String(error), { command: command.name, cause: error });
     }
-    if (result.code !== 0) {
+    if (result.code !== 0 && accept?.(result) !== true) {
       const error = classifyFailure(command.name, result);
       done("error", error.reason);
       throw error;

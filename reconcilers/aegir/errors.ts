@@ -21,6 +21,8 @@ export const REASONS = {
   ThemeNotOnPlatform: "permanent",
   RoleNotOnSite: "permanent",
   SiteExists: "permanent",
+  DomainTaken: "permanent",
+  NotAHostmaster: "permanent",
   UserExists: "permanent",
   UnknownUser: "permanent",
   UnknownBlueprint: "permanent",
@@ -35,7 +37,7 @@ export type Reason = keyof typeof REASONS;
 export class AegirError extends Error {
   readonly reason: Reason;
   readonly kind: ErrorKind;
-  /** The drush subcommand that failed, e.g. `pm-enable`; never carries argument values. */
+  /** The drush subcommand that failed, e.g. `pm-disable`; never carries argument values. */
   readonly command: string | undefined;
 
   constructor(reason: Reason, message: string, options: { command?: string; cause?: unknown } = {}) {

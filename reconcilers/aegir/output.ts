@@ -39,6 +39,9 @@ const PATTERNS: Array<[RegExp, Reason]> = [
   [/PROVISION_OVERLOAD|load on system too heavy|load average|too high load/i, "ServerOverloaded"],
   [/HOSTING_TASK_RUNNING|is still queued or running|is not queued, use --force/, "TaskPending"],
   [/^Site \S+ already exists\./m, "SiteExists"],
+  [/^Domain \S+ is already in use/m, "DomainTaken"],
+  // A hostmaster script on a site without the hosting tables (hostmasterAlias is wrong).
+  [/no such table: hosting_|Table '[^']*\.hosting_\w+' doesn't exist/, "NotAHostmaster"],
   [/^Site \S+ does not exist\./m, "UnknownSite"],
   [/^Platform \S+ does not exist\./m, "UnknownPlatform"],
   [/^Profile \S+ is not on platform/m, "ProfileNotOnPlatform"],
@@ -57,26 +60,43 @@ export function classifyFailure(command: string, result: CommandResult): AegirEr
   // A bare `[error]` (an empty message, or one wrapped onto the next lines) says nothing.
   const errors = log.filter((l) => l.level === "error" && l.message !== "").map((l) => l.message);
   const text = [...errors, result.stderr].join("\n");
+  const first = errors[0] === undefined ? firstLine(result.stderr) : firstSentence(errors[0]);
   for (const [pattern, reason] of PATTERNS) {
-    if (pattern.test(text)) return new AegirError(reason, errors[0] ?? firstLine(result.stderr) ?? reason, { command });
+    if (pattern.test(text)) return new AegirError(reason, first ?? reason, { command });
   }
-  const detail = errors[0] ?? firstLine(result.stderr) ?? "no output";
+  const detail = first ?? "no output";
   const what = result.code === 255 ? "crashed (PHP fatal error)" : result.code === null ? `was killed (${result.signal ?? "signal"})` : `exited with status ${result.code}`;
   return new AegirError("DrushFailed", `drush ${command} ${what}: ${detail}`, { command });
+}
+
+/**
+ * What a condition can show of an error message: drush 8 logs an uncaught exception as
+ * `Class\Name: message in /path/file.php:49 Stack trace: #0 …`; only the message is kept.
+ */
+export function firstSentence(message: string): string {
+  // indexOf, not a regex: `\s+Stack` backtracks quadratically over a long run of padding.
+  const trace = message.indexOf("Stack trace:");
+  const withoutTrace = (trace === -1 ? message : message.slice(0, trace)).trimEnd();
+  const withoutPlace = withoutTrace.replace(/ in \/\S+:\d+$/, "").replace(/^(?:[A-Za-z_][\w\\]*(?:Exception|Error)): /, "");
+  const sentence = /^.*?[.!?](?=\s|$)/.exec(withoutPlace)?.[0] ?? withoutPlace;
+  return sentence.trim();
 }
 
 function firstLine(text: string): string | undefined {
   return text.split("\n").find((l) => l.trim() !== "")?.trim();
 }
 
-/**
- * `pm-enable` exits 0 when an extension is missing from the platform: it only logs
- * "X was not found." as a warning. Returns the missing names.
- */
-export function extensionsNotFound(stderr: string): string[] {
-  return parseLog(stderr)
-    .map((l) => /^(\S+) was not found\.$/.exec(l.message)?.[1])
-    .filter((name): name is string => name !== undefined);
+/** Whether stdout carries a JSON document (a script's output), whatever drush did after it. */
+export function hasJsonOutput(stdout: string): boolean {
+  return jsonLine(stdout) !== undefined;
+}
+
+function jsonLine(stdout: string): string | undefined {
+  return stdout
+    .split("\n")
+    .map((l) => l.trim())
+    .reverse()
+    .find((l) => l.startsWith("{") || l.startsWith("["));
 }
 
 /**
@@ -84,11 +104,7 @@ export function extensionsNotFound(stderr: string): string[] {
  * it on stdout (PHP notices on a misconfigured server) is ignored.
  */
 export function parseJsonOutput<T>(command: string, stdout: string, schema: z.ZodType<T>): T {
-  const line = stdout
-    .split("\n")
-    .map((l) => l.trim())
-    .reverse()
-    .find((l) => l.startsWith("{") || l.startsWith("["));
+  const line = jsonLine(stdout);
   if (line === undefined) throw new AegirError("OutputNotUnderstood", `drush ${command} printed no JSON`, { command });
   let data: unknown;
   try {

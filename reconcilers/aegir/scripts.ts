@@ -12,9 +12,20 @@ const contextNid = `function _aegir_operator_context_nid($name) {
   return (int) db_query('SELECT nid FROM {hosting_context} WHERE name = :name', array(':name' => $name))->fetchField();
 }`;
 
+const domainCheck = `// hosting_domain_allowed() asks every hosting module, as Aegir's site form does: site URIs
+// (the hostmaster's own included) and aliases of other sites.
+function _aegir_operator_domain_taken($domains, $params) {
+  foreach ($domains as $domain) {
+    if (!hosting_domain_allowed($domain, $params)) { return $domain; }
+  }
+  return NULL;
+}`;
+
 /** Hostmaster: every site, platform and pending task in one read (the cheap poll). */
 export const SERVER_STATUS_PHP = `// aegir-operator:server-status v1
 $sites = array();
+// Without hosting_https Aegir stores no https setting: say "unknown", never "off".
+$https = module_exists('hosting_https') && db_table_exists('hosting_https_site');
 $rows = db_query("SELECT n.nid, n.title, s.status, s.verified, pc.name AS platform, pkg.short_name AS profile
   FROM {hosting_site} s INNER JOIN {node} n ON n.vid = s.vid
   INNER JOIN {hosting_context} pc ON pc.nid = s.platform
@@ -23,14 +34,14 @@ $rows = db_query("SELECT n.nid, n.title, s.status, s.verified, pc.name AS platfo
 foreach ($rows as $r) {
   $sites[$r->nid] = array('nid' => (int) $r->nid, 'uri' => $r->title, 'status' => (int) $r->status,
     'verified' => (int) $r->verified, 'platform' => $r->platform, 'profile' => (string) $r->profile,
-    'aliases' => array(), 'https' => 0, 'tasks' => array());
+    'aliases' => array(), 'https' => $https ? 0 : NULL, 'tasks' => array());
 }
 if (db_table_exists('hosting_site_alias')) {
   foreach (db_query('SELECT a.nid, a.alias FROM {hosting_site_alias} a INNER JOIN {node} n ON n.vid = a.vid WHERE a.automatic = 0 ORDER BY a.alias') as $r) {
     if (isset($sites[$r->nid])) { $sites[$r->nid]['aliases'][] = $r->alias; }
   }
 }
-if (db_table_exists('hosting_https_site')) {
+if ($https) {
   foreach (db_query('SELECT h.nid, h.https_enabled FROM {hosting_https_site} h INNER JOIN {node} n ON n.vid = h.vid') as $r) {
     if (isset($sites[$r->nid])) { $sites[$r->nid]['https'] = (int) $r->https_enabled; }
   }
@@ -58,7 +69,7 @@ foreach (db_query("SELECT i.rid, pkg.short_name FROM {hosting_package_instance} 
   INNER JOIN {hosting_package} pkg ON pkg.nid = i.package_id WHERE pkg.package_type = 'profile' ORDER BY pkg.short_name") as $r) {
   if (isset($platforms[$r->rid])) { $platforms[$r->rid]['profiles'][] = $r->short_name; }
 }
-drush_print(json_encode(array('sites' => array_values($sites), 'platforms' => array_values($platforms), 'queue' => $queue)));`;
+drush_print(json_encode(array('sites' => array_values($sites), 'platforms' => array_values($platforms), 'queue' => $queue, 'https' => $https)));`;
 
 /**
  * Hostmaster: create the site node, as the front end does, so Aegir queues the install task
@@ -67,8 +78,13 @@ drush_print(json_encode(array('sites' => array_values($sites), 'platforms' => ar
 export const CREATE_SITE_PHP = `// aegir-operator:create-site v1
 ${readInput}
 ${contextNid}
+${domainCheck}
 if (_aegir_operator_context_nid($in['uri'])) {
   return drush_set_error('AEGIR_OPERATOR_SITE_EXISTS', dt('Site !uri already exists.', array('!uri' => $in['uri'])));
+}
+$taken = _aegir_operator_domain_taken(array_merge(array($in['uri']), $in['aliases']), array());
+if ($taken !== NULL) {
+  return drush_set_error('AEGIR_OPERATOR_DOMAIN_TAKEN', dt('Domain !domain is already in use by another site.', array('!domain' => $taken)));
 }
 $platform = _aegir_operator_context_nid($in['platform']);
 if (!$platform) {
@@ -102,8 +118,13 @@ drush_print(json_encode(array('nid' => (int) $node->nid, 'task' => (int) $task))
 export const UPDATE_SITE_PHP = `// aegir-operator:update-site v1
 ${readInput}
 ${contextNid}
+${domainCheck}
 $nid = _aegir_operator_context_nid($in['uri']);
 if (!$nid) { return drush_set_error('AEGIR_OPERATOR_UNKNOWN_SITE', dt('Site !uri does not exist.', array('!uri' => $in['uri']))); }
+$taken = _aegir_operator_domain_taken($in['aliases'], array('nid' => $nid));
+if ($taken !== NULL) {
+  return drush_set_error('AEGIR_OPERATOR_DOMAIN_TAKEN', dt('Domain !domain is already in use by another site.', array('!domain' => $taken)));
+}
 $node = node_load($nid);
 $node->aliases = $in['aliases'];
 $node->https_enabled = (int) $in['https'];
@@ -128,9 +149,15 @@ $args = array();
 if ($in['type'] == 'migrate') {
   $args['target_platform'] = _aegir_operator_context_nid($in['targetPlatform']);
   if (!$args['target_platform']) { return drush_set_error('AEGIR_OPERATOR_UNKNOWN_PLATFORM', dt('Platform !p does not exist.', array('!p' => $in['targetPlatform']))); }
+  // What Aegir's migrate form sends: without them hosting_migrate loses the site's context
+  // and its post-task hook renames the site to ''.
+  $site = node_load($nid);
+  $args['new_uri'] = $site->title;
+  $args['new_db_server'] = (int) $site->db_server;
 }
 $task = hosting_add_task($nid, $in['type'], $args);
 drush_print(json_encode(array('nid' => (int) $task->nid)));`;
+
 
 const accountInfo = `function _aegir_operator_account($name, $mail) {
   $account = $name ? user_load_by_name($name) : FALSE;
@@ -147,15 +174,20 @@ const accountInfo = `function _aegir_operator_account($name, $mail) {
 export const SITE_STATE_PHP = `// aegir-operator:site-state v1
 ${readInput}
 ${accountInfo}
+// system_rebuild_theme_data(), not list_themes(): the system table does not know a theme added
+// to the platform since the site's last rebuild.
+$theme_data = system_rebuild_theme_data();
+ksort($theme_data);
 $themes = array();
-foreach (list_themes() as $name => $theme) { if ($theme->status) { $themes[] = $name; } }
+foreach ($theme_data as $name => $theme) { if ($theme->status) { $themes[] = $name; } }
+$module_data = system_rebuild_module_data();
+ksort($module_data);
 $welcome = variable_get('aegir_operator_welcome', array());
-// Everything the platform carries: pm-enable -y would download a missing module from drupal.org.
 drush_print(json_encode(array(
   'modules' => array_values(module_list()),
-  'available' => array_keys(system_rebuild_module_data()),
+  'available' => array_keys($module_data),
   'themes' => $themes,
-  'availableThemes' => array_keys(list_themes(TRUE)),
+  'availableThemes' => array_keys($theme_data),
   'theme' => variable_get('theme_default', ''),
   'userLimit' => variable_get('user_limit', NULL),
   'roles' => array_values(user_roles(TRUE)),
@@ -173,7 +205,8 @@ drush_print(json_encode(array('account' => _aegir_operator_account($in['name'], 
 /**
  * Site: send the site's own "account created for you" mail (with a one-time login link) to
  * an account, once. The marker is written before sending: a crash can lose a mail but never
- * send it twice. Input: {name}.
+ * send it twice. A failing mail server makes drush exit 1 (Drupal logs the error) after the
+ * JSON is printed. Input: {name}.
  */
 export const WELCOME_MAIL_PHP = `// aegir-operator:welcome-mail v1
 ${readInput}
@@ -191,6 +224,51 @@ $welcome[$account->uid] = array('state' => $mail ? 'sent' : 'failed', 'at' => RE
 variable_set('aegir_operator_welcome', $welcome);
 drush_print(json_encode(array('uid' => (int) $account->uid, 'sent' => (bool) $mail, 'marker' => $welcome[$account->uid])));`;
 
+/**
+ * Site: enable modules with module_enable(), all or none, once every one and its whole
+ * dependency closure is on the platform. drush pm-enable would download what is missing from
+ * drupal.org into the shared platform. Input: {modules}.
+ */
+export const ENABLE_MODULES_PHP = `// aegir-operator:enable-modules v1
+${readInput}
+$data = system_rebuild_module_data();
+$missing = array();
+$dependencies = array();
+foreach ($in['modules'] as $module) {
+  if (!isset($data[$module])) { $missing[] = $module; continue; }
+  // requires: the transitive dependencies, present or not.
+  foreach (array_keys($data[$module]->requires) as $dependency) {
+    if (!isset($data[$dependency])) { $dependencies[$module][] = $dependency; }
+  }
+}
+$enabled = array();
+if (!$missing && !$dependencies) {
+  $before = module_list();
+  if (!module_enable($in['modules'], TRUE)) { return drush_set_error('AEGIR_OPERATOR_ENABLE_FAILED', 'module_enable() refused the modules.'); }
+  $enabled = array_values(array_diff(module_list(TRUE), $before));
+}
+drush_print(json_encode(array('enabled' => $enabled, 'missing' => $missing, 'missingDependencies' => (object) $dependencies)));`;
+
+/**
+ * Site: make a theme the default, enabling it and its base themes, once they are all on the
+ * platform (system_rebuild_theme_data(), so a theme new on the platform is seen). Input: {theme}.
+ */
+export const SET_THEME_PHP = `// aegir-operator:set-theme v1
+${readInput}
+$data = system_rebuild_theme_data();
+$theme = $in['theme'];
+$missing = array();
+if (!isset($data[$theme])) { $missing[] = $theme; }
+else {
+  // drupal_find_base_themes() lists a missing base theme with the value NULL.
+  foreach ($data[$theme]->base_themes as $base => $name) { if ($name === NULL) { $missing[] = $base; } }
+}
+if (!$missing) {
+  theme_enable(array_merge(array_keys($data[$theme]->base_themes), array($theme)));
+  variable_set('theme_default', $theme);
+}
+drush_print(json_encode(array('theme' => variable_get('theme_default', ''), 'missing' => $missing)));`;
+
 export const SCRIPTS = {
   "server-status": SERVER_STATUS_PHP,
   "create-site": CREATE_SITE_PHP,
@@ -199,6 +277,8 @@ export const SCRIPTS = {
   "site-state": SITE_STATE_PHP,
   "find-account": FIND_ACCOUNT_PHP,
   "welcome-mail": WELCOME_MAIL_PHP,
+  "enable-modules": ENABLE_MODULES_PHP,
+  "set-theme": SET_THEME_PHP,
   ...SPACE_SCRIPTS,
 } as const;
 

@@ -84,32 +84,31 @@ const spaceNid = `$spaces = variable_get('${SPACES_VARIABLE}', array());
 $nid = isset($spaces[$in['machine']]) ? (int) $spaces[$in['machine']] : 0;`;
 
 /**
- * Shared site: every managed space in one read (the cheap poll): settings, member count, the
- * uids holding its OG administrator role, welcome states by uid; and the module's version.
+ * The list's rows for some managed spaces (nid => machine name): settings, member count, the
+ * uids holding the space's OG administrator role, welcome states by uid. The list reads every
+ * space with it; each write prints its space's row, so the controller updates its cached list
+ * instead of reading the whole site again.
  */
-export const SPACE_LIST_PHP = `// aegir-operator:space-list v1
-$spaces = variable_get('${SPACES_VARIABLE}', array());
-$quotas = variable_get('${QUOTAS_VARIABLE}', array());
-$info = module_exists('${SPACE_MODULE}') ? system_get_info('module', '${SPACE_MODULE}') : array();
-$out = array();
-$machines = array_flip(array_map('intval', $spaces));
-if ($machines) {
+const spaceRows = `function _aegir_operator_space_rows($machines) {
+  if (!$machines) { return array(); }
+  $nids = array_keys($machines);
+  $quotas = variable_get('${QUOTAS_VARIABLE}', array());
   $rows = db_query("SELECT n.nid, n.title, n.status, a.group_access_value AS access, t.name AS blueprint
     FROM {node} n
     LEFT JOIN {field_data_group_access} a ON a.entity_type = 'node' AND a.entity_id = n.nid
     LEFT JOIN {field_data_field_oa_space_type} st ON st.entity_type = 'node' AND st.entity_id = n.nid
     LEFT JOIN {taxonomy_term_data} t ON t.tid = st.field_oa_space_type_tid
-    WHERE n.type = 'oa_space' AND n.nid IN (:nids)", array(':nids' => array_keys($machines)));
+    WHERE n.type = 'oa_space' AND n.nid IN (:nids)", array(':nids' => $nids));
   $members = db_query("SELECT gid, COUNT(*) FROM {og_membership} WHERE group_type = 'node' AND entity_type = 'user' AND state = 1 AND gid IN (:nids) GROUP BY gid",
-    array(':nids' => array_keys($machines)))->fetchAllKeyed();
-  // Active members holding the space's OG administrator role: the owner's standing, without a per-space read.
+    array(':nids' => $nids))->fetchAllKeyed();
   $admins = array();
   foreach (db_query("SELECT ur.gid, ur.uid FROM {og_users_roles} ur INNER JOIN {og_role} r ON r.rid = ur.rid
     INNER JOIN {og_membership} m ON m.group_type = 'node' AND m.gid = ur.gid AND m.entity_type = 'user' AND m.etid = ur.uid AND m.state = 1
-    WHERE ur.group_type = 'node' AND r.name = :admin AND ur.gid IN (:nids) ORDER BY ur.uid", array(':admin' => OG_ADMINISTRATOR_ROLE, ':nids' => array_keys($machines))) as $r) {
+    WHERE ur.group_type = 'node' AND r.name = :admin AND ur.gid IN (:nids) ORDER BY ur.uid", array(':admin' => OG_ADMINISTRATOR_ROLE, ':nids' => $nids)) as $r) {
     $admins[$r->gid][] = (int) $r->uid;
   }
   $welcomes = variable_get('${WELCOMES_VARIABLE}', array());
+  $out = array();
   foreach ($rows as $r) {
     $welcome = array();
     foreach (isset($welcomes[$r->nid]) ? $welcomes[$r->nid] : array() as $uid => $marker) { $welcome[$uid] = $marker['state']; }
@@ -119,7 +118,19 @@ if ($machines) {
       'members' => isset($members[$r->nid]) ? (int) $members[$r->nid] : 0,
       'admins' => isset($admins[$r->nid]) ? $admins[$r->nid] : array(), 'welcome' => (object) $welcome);
   }
-}
+  return $out;
+}`;
+
+/** A write's space row (NULL when the node is gone), after the write; needs $nid and $in['machine']. */
+const thisRow = `$rows = $nid ? _aegir_operator_space_rows(array($nid => $in['machine'])) : array();
+$row = $rows ? $rows[0] : NULL;`;
+
+/** Shared site: every managed space in one read (the cheap poll), and the quota module's version. */
+export const SPACE_LIST_PHP = `// aegir-operator:space-list v1
+${spaceRows}
+$spaces = variable_get('${SPACES_VARIABLE}', array());
+$info = module_exists('${SPACE_MODULE}') ? system_get_info('module', '${SPACE_MODULE}') : array();
+$out = _aegir_operator_space_rows(array_flip(array_map('intval', $spaces)));
 drush_print(json_encode(array('module' => isset($info['version']) ? $info['version'] : NULL, 'spaces' => $out)));`;
 
 /** Shared site: one space's owner, membership and welcome marker (the deep read). Input: {machine, owner: {name, mail}}. */
@@ -173,6 +184,7 @@ drush_print(json_encode(array('version' => $enabled['version'])));`;
  */
 export const SPACE_ENSURE_PHP = `// aegir-operator:space-ensure v1
 ${READ_INPUT_PHP}
+${spaceRows}
 ${spaceNid}
 $terms = taxonomy_get_term_by_name($in['blueprint'], 'space_type');
 if (!$terms) { return drush_set_error('AEGIR_OPERATOR_UNKNOWN_BLUEPRINT', dt('Blueprint !name is not a space type on this site.', array('!name' => $in['blueprint']))); }
@@ -197,7 +209,9 @@ variable_set('${SPACES_VARIABLE}', $spaces);
 $quotas = variable_get('${QUOTAS_VARIABLE}', array());
 $quotas[$node->nid] = (int) $in['quota'];
 variable_set('${QUOTAS_VARIABLE}', $quotas);
-drush_print(json_encode(array('nid' => (int) $node->nid, 'created' => $created)));`;
+$nid = (int) $node->nid;
+${thisRow}
+drush_print(json_encode(array('nid' => $nid, 'created' => $created, 'space' => $row)));`;
 
 /**
  * Shared site: the owner's account (created if absent, never uid 1 nor a site administrator),
@@ -206,6 +220,7 @@ drush_print(json_encode(array('nid' => (int) $node->nid, 'created' => $created))
  */
 export const SPACE_OWNER_PHP = `// aegir-operator:space-owner v1
 ${READ_INPUT_PHP}
+${spaceRows}
 ${spaceNid}
 if (!$nid) { return drush_set_error('AEGIR_OPERATOR_UNKNOWN_SPACE', dt('Space !machine does not exist.', array('!machine' => $in['machine']))); }
 $account = user_load_by_name($in['name']);
@@ -231,7 +246,8 @@ if (!$m || $m->state != OG_STATE_ACTIVE) {
 }
 $rid = array_search(OG_ADMINISTRATOR_ROLE, og_roles('node', 'oa_space', $nid));
 if ($rid) { og_role_grant('node', $nid, $account->uid, $rid); }
-drush_print(json_encode(array('uid' => (int) $account->uid, 'created' => $created)));`;
+${thisRow}
+drush_print(json_encode(array('uid' => (int) $account->uid, 'created' => $created, 'space' => $row)));`;
 
 /**
  * Shared site: the space's welcome mail with a one-time login link, once per space and account.
@@ -241,6 +257,7 @@ drush_print(json_encode(array('uid' => (int) $account->uid, 'created' => $create
  */
 export const SPACE_WELCOME_PHP = `// aegir-operator:space-welcome v1
 ${READ_INPUT_PHP}
+${spaceRows}
 ${spaceNid}
 $node = $nid ? node_load($nid) : FALSE;
 if (!$node) { return drush_set_error('AEGIR_OPERATOR_UNKNOWN_SPACE', dt('Space !machine does not exist.', array('!machine' => $in['machine']))); }
@@ -251,7 +268,8 @@ if ($account->uid <= 1 || (int) $account->uid !== (int) $in['uid']) {
 }
 $markers = variable_get('${WELCOMES_VARIABLE}', array());
 if (isset($markers[$nid][$account->uid])) {
-  drush_print(json_encode(array('uid' => (int) $account->uid, 'sent' => FALSE, 'marker' => $markers[$nid][$account->uid])));
+  ${thisRow}
+  drush_print(json_encode(array('uid' => (int) $account->uid, 'sent' => FALSE, 'marker' => $markers[$nid][$account->uid], 'space' => $row)));
   return;
 }
 $link = user_pass_reset_url($account) . '/login';
@@ -264,7 +282,8 @@ $message = drupal_mail('${SPACE_MODULE}', 'space_welcome', $account->mail, user_
   array('space' => $node->title, 'name' => $account->name, 'link' => $link), variable_get('site_mail', ''));
 $markers[$nid][$account->uid] = array('state' => empty($message['result']) ? 'failed' : 'sent', 'at' => REQUEST_TIME);
 variable_set('${WELCOMES_VARIABLE}', $markers);
-drush_print(json_encode(array('uid' => (int) $account->uid, 'sent' => !empty($message['result']), 'marker' => $markers[$nid][$account->uid])));`;
+${thisRow}
+drush_print(json_encode(array('uid' => (int) $account->uid, 'sent' => !empty($message['result']), 'marker' => $markers[$nid][$account->uid], 'space' => $row)));`;
 
 /** Shared site: delete the space node (Organic Groups deletes its memberships) and forget it. Input: {machine}. */
 export const SPACE_DELETE_PHP = `// aegir-operator:space-delete v1

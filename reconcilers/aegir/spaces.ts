@@ -37,9 +37,11 @@ export const SpaceStateWire = z.object({
 /** The deep read of one space: its owner's account and membership, and the welcome marker. */
 export type SpaceState = z.infer<typeof SpaceStateWire>;
 
-const EnsuredWire = z.object({ nid: z.int(), created: z.boolean() });
-const OwnerWire = z.object({ uid: z.int(), created: z.boolean() });
-const WelcomeWire = z.object({ uid: z.int(), sent: z.boolean(), marker: WelcomeMarker });
+// Each write answers with its space's list row as the write left it (null: the node is gone).
+const Row = { space: SpaceSummaryWire.nullable() };
+const EnsuredWire = z.object({ nid: z.int(), created: z.boolean(), ...Row });
+const OwnerWire = z.object({ uid: z.int(), created: z.boolean(), ...Row });
+const WelcomeWire = z.object({ uid: z.int(), sent: z.boolean(), marker: WelcomeMarker, ...Row });
 const ModuleWire = z.object({ version: z.string() });
 const DeletedWire = z.object({ deleted: z.boolean() });
 
@@ -84,7 +86,7 @@ export class SpaceDriver {
     return (await this.driver.script(uri, "space-module", {}, ModuleWire, "write")).version;
   }
 
-  async ensure(uri: string, machine: string, settings: SpaceSettings): Promise<{ nid: number; created: boolean }> {
+  async ensure(uri: string, machine: string, settings: SpaceSettings): Promise<z.infer<typeof EnsuredWire>> {
     const input = {
       machine: valid(MACHINE, machine, "machine"),
       title: valid(TEXT, settings.title, "title"),
@@ -96,7 +98,7 @@ export class SpaceDriver {
     return this.driver.script(uri, "space-ensure", input, EnsuredWire, "write");
   }
 
-  async ensureOwner(uri: string, machine: string, owner: { name: string; mail: string }): Promise<{ uid: number; created: boolean }> {
+  async ensureOwner(uri: string, machine: string, owner: { name: string; mail: string }): Promise<z.infer<typeof OwnerWire>> {
     const input = { machine: valid(MACHINE, machine, "machine"), name: valid(USER, owner.name, "owner.name"), mail: valid(MAIL, owner.mail, "owner.mail") };
     return this.driver.script(uri, "space-owner", input, OwnerWire, "write");
   }

@@ -37,12 +37,15 @@ export const ServerStatusWire = z.object({
       platform: z.string(),
       profile: z.string(),
       aliases: z.array(z.string()),
-      https: code(HTTPS_MODE),
+      /** null: the hostmaster has no hosting_https, so nothing is known about https. */
+      https: code(HTTPS_MODE).nullable(),
       tasks: z.array(TaskWire),
     }),
   ),
   platforms: z.array(z.object({ name: z.string(), status: z.int(), profiles: z.array(z.string()) })),
   queue: z.object({ queued: z.int(), processing: z.int() }),
+  /** The hosting_https module is enabled on the hostmaster. */
+  https: z.boolean(),
 });
 
 export type Task = z.infer<typeof TaskWire>;
@@ -82,6 +85,8 @@ export const CreatedWire = z.object({ nid: z.int(), task: z.int() });
 export const QueuedWire = z.object({ nid: z.int() });
 export const WelcomeWire = z.object({ uid: z.int(), sent: z.boolean(), marker: WelcomeMarker });
 export type WelcomeResult = z.infer<typeof WelcomeWire>;
+export const EnabledWire = z.object({ enabled: z.array(z.string()), missing: z.array(z.string()), missingDependencies: z.record(z.string(), z.array(z.string())) });
+export const ThemeSetWire = z.object({ theme: z.string(), missing: z.array(z.string()) });
 
 /** A site's pending task (queued or processing), if any: Aegir runs one at a time per site. */
 export function pendingTask(site: SiteSummary): Task | undefined {

@@ -4,11 +4,13 @@
 import type { AegirServerStatus } from "../../crds/aegirserver.ts";
 import { jsonEqual } from "../../crds/json.ts";
 import type { AegirServer } from "../../crds/kinds.ts";
-import type { Logger } from "../../controller/logger.ts";
+import type { Logger } from "../../common/logger.ts";
+import type { Result } from "../../common/reconcile.ts";
 import { AegirError } from "../aegir/errors.ts";
 import { hostedSites, type ServerStatus } from "../aegir/state.ts";
-import { type ConditionInput, mergeConditions, timestamp } from "../hostedsite/conditions.ts";
+import { type ConditionInput, mergeConditions, timestamp } from "../../crds/conditions.ts";
 import type { ServerStatusCache } from "../hostedsite/server-status-cache.ts";
+import type { ConformanceMonitor } from "./conformance.ts";
 
 /** How often an unchanged probe result is written anyway (status.lastProbeTime). */
 export const PROBE_REPORT_MS = 5 * 60_000;
@@ -23,6 +25,8 @@ export interface AegirServerReconcilerDeps {
   now: () => Date;
   log: Logger;
   pollIntervalMs?: number;
+  /** Adds the Conformant condition (check-server's checks) while the server is reachable. */
+  conformance?: Pick<ConformanceMonitor, "condition">;
 }
 
 export class AegirServerReconciler {
@@ -32,7 +36,7 @@ export class AegirServerReconciler {
     this.deps = deps;
   }
 
-  async reconcile(server: AegirServer): Promise<{ requeueAfterMs?: number; error?: Error }> {
+  async reconcile(server: AegirServer): Promise<Result> {
     const name = server.metadata.name;
     const now = this.deps.now();
     let observed: ServerStatus | undefined;
@@ -57,6 +61,7 @@ export class AegirServerReconciler {
         }
       : { ...previous };
     const conditions = serverConditions(server, observed, failure);
+    if (observed && this.deps.conformance) conditions.push(await this.deps.conformance.condition(server));
     status.observedGeneration = server.metadata.generation ?? 0;
     status.conditions = mergeConditions(previous.conditions ?? [], conditions, status.observedGeneration, now);
     // Like a node's status heartbeat: an unchanged probe result is re-reported only every few
@@ -69,7 +74,7 @@ export class AegirServerReconciler {
   }
 }
 
-/** Reachable, PlatformsAvailable (every configured platform exists and serves its profile), Ready. */
+/** Reachable, PlatformsAvailable (every configured platform exists and serves its profile), HttpsAvailable, Ready. */
 export function serverConditions(server: AegirServer, observed: ServerStatus | undefined, failure: AegirError | undefined): ConditionInput[] {
   if (observed === undefined) {
     const message = failure?.message ?? "not probed yet";
@@ -94,5 +99,9 @@ export function serverConditions(server: AegirServer, observed: ServerStatus | u
     : full
       ? { type: "Ready", status: "False", reason: "Full", message: `${server.spec.capacity.maxSites} sites: no room for new ones` }
       : { type: "Ready", status: "True", reason: "Available", message: "" };
-  return [{ type: "Reachable", status: "True", reason: "Connected", message: `${observed.queue.queued} task(s) queued, ${observed.queue.processing} running` }, platforms, ready];
+  // Without hosting_https sites still work, over http only: reported, not a reason to stop placing.
+  const https: ConditionInput = observed.https
+    ? { type: "HttpsAvailable", status: "True", reason: "ModuleEnabled", message: "" }
+    : { type: "HttpsAvailable", status: "False", reason: "ModuleMissing", message: "The hostmaster has no hosting_https module: sites ordered with https are served over http; enable hosting_https (drush @hostmaster pm-enable hosting_https)" };
+  return [{ type: "Reachable", status: "True", reason: "Connected", message: `${observed.queue.queued} task(s) queued, ${observed.queue.processing} running` }, platforms, https, ready];
 }

@@ -8,7 +8,6 @@ import { QUOTA_VARIABLE, type Operation } from "./plan.ts";
 /** Durable notes written to the HostedSite before a call that must not run twice. */
 export interface IntentRecorder {
   createAttempt(at: Date): Promise<void>;
-  welcomeRequest(at: Date): Promise<void>;
 }
 
 export interface ApplyContext {
@@ -59,7 +58,7 @@ async function applyOne(op: Operation, ctx: ApplyContext, result: ApplyResult): 
       await site.updateSite(desired.uri, { aliases: op.aliases, https: op.https });
       return;
     case "EnableModules":
-      await site.enableExtensions(desired.uri, op.modules);
+      await site.enableModules(desired.uri, op.modules);
       return;
     case "DisableModules":
       await site.disableModules(desired.uri, op.modules);
@@ -70,6 +69,9 @@ async function applyOne(op: Operation, ctx: ApplyContext, result: ApplyResult): 
     case "SetUserLimit":
       await site.setVariable(desired.uri, QUOTA_VARIABLE, op.limit);
       return;
+    case "EnforceUserQuota":
+      await site.enforceUserQuota(desired.uri, op.limit, op.keep);
+      return;
     case "CreateOwner":
       await site.createUser(desired.alias, op.name, op.mail);
       return;
@@ -77,7 +79,6 @@ async function applyOne(op: Operation, ctx: ApplyContext, result: ApplyResult): 
       await site.addRole(desired.alias, op.role, op.name);
       return;
     case "SendWelcome": {
-      await ctx.intents.welcomeRequest(ctx.now());
       const welcome = await site.sendWelcomeMail(desired.uri, op.name);
       result.welcomed = { at: new Date(welcome.marker.at * 1000), state: welcome.marker.state };
       return;

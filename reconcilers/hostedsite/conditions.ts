@@ -1,6 +1,6 @@
 // Status conditions of a HostedSite, computed from what was observed and what failed. Pure.
 // Reasons are CamelCase; messages are written for a support person, not for a developer.
-import type { Condition } from "../../crds/conditions.ts";
+import type { Condition, ConditionInput } from "../../crds/conditions.ts";
 import { lastTask, pendingTask } from "../aegir/state.ts";
 import type { AegirError } from "../aegir/errors.ts";
 import type { Desired } from "./desired.ts";
@@ -28,8 +28,6 @@ export const ASPECT_CONDITION: Record<Aspect, ConditionType> = {
   owner: "OwnerReady",
   support: "SupportAccessReady",
 };
-
-export type ConditionInput = Pick<Condition, "type" | "status" | "reason" | "message">;
 
 export interface ConditionFacts {
   desired: Desired;
@@ -80,7 +78,7 @@ export function computeConditions(facts: ConditionFacts): ConditionInput[] {
     deepAspect("QuotaEnforced", "quota", () => {
       const active = observed.deep?.activeUsers ?? 0;
       return active > desired.userQuota
-        ? no("QuotaEnforced", "OverQuota", `${active} active users, quota ${desired.userQuota}: new accounts are refused until users are blocked or the quota is raised`)
+        ? no("QuotaEnforced", "OverQuota", `${active} active users, quota ${desired.userQuota}: accounts created beyond the quota are blocked; those older than the quota are kept`)
         : yes("QuotaEnforced", "WithinQuota", `${active} of ${desired.userQuota} users`);
     }),
     deepAspect("OwnerReady", "owner", () => {
@@ -134,27 +132,13 @@ function readyCondition(desired: Desired, conditions: ConditionInput[], plan: Pl
   if (desired.deleting) return no("Ready", "Deleting", "The site is being deleted");
   if (desired.expired) return no("Ready", "Expired", get("Expired")?.message ?? "");
   if (desired.suspended) return no("Ready", "Suspended", get("Suspended")?.message ?? "");
-  // Over quota is the customer's matter: the site works and refuses new accounts.
+  // Over quota is the customer's matter: the site works while the operator blocks the excess.
   const failing = READY_PARTS.map(get).find((c) => c !== undefined && c.status !== "True" && c.reason !== "OverQuota");
   if (failing) return no("Ready", failing.status === "Unknown" ? "Progressing" : failing.reason, failing.message);
   if (plan.operations.length > 0 || plan.wait !== undefined) return no("Ready", "Progressing", plan.wait?.message ?? "Changes are being applied");
   return yes("Ready", "Available", `${siteUrl(desired)} is up as ordered`);
 }
 
-/** RFC 3339 in whole seconds, as metav1.Time is written. */
-export function timestamp(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
 export function siteUrl(desired: Pick<Desired, "uri" | "https">): string {
   return `${desired.https === "Disabled" ? "http" : "https"}://${desired.uri}`;
-}
-
-/** Merge new conditions into the old ones: lastTransitionTime changes only with the status. */
-export function mergeConditions(previous: readonly Condition[], next: readonly ConditionInput[], generation: number, now: Date): Condition[] {
-  return next.map((c) => {
-    const old = previous.find((p) => p.type === c.type);
-    const lastTransitionTime = old !== undefined && old.status === c.status ? old.lastTransitionTime : timestamp(now);
-    return { ...c, observedGeneration: generation, lastTransitionTime };
-  });
 }

@@ -11,5 +11,6 @@ export function planContext(site: HostedSite, observed: Observed, now: Date, blo
     blocked,
     createPendingSince: createPending && observed.site === undefined ? new Date(createPending) : undefined,
     welcomed: site.status?.owner?.welcomedAt !== undefined,
+    activeUsersSeen: site.status?.users?.active ?? 0,
   };
 }

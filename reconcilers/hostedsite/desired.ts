@@ -57,21 +57,15 @@ export function resolveDesired(site: HostedSite, serverName: string, servers: re
   const server = servers.find((s) => s.metadata.name === serverName);
   if (server === undefined) return { error: "UnknownServer", message: `AegirServer ${serverName} does not exist` };
   const spec = site.spec;
-  const platform = server.spec.platforms.find((p) => (spec.platform ? p.name === spec.platform : p.profile === spec.profile));
-  if (platform === undefined) {
-    return {
-      error: spec.platform ? "UnknownPlatform" : "NoPlatformForProfile",
-      message: spec.platform
-        ? `Platform ${spec.platform} is not configured on AegirServer ${serverName}`
-        : `AegirServer ${serverName} has no platform for the ${spec.profile} profile`,
-    };
-  }
-  if (platform.profile !== spec.profile) {
-    return { error: "ProfileNotOnPlatform", message: `Platform ${platform.name} serves ${platform.profile}, not ${spec.profile}` };
-  }
+  const deleting = site.metadata.deletionTimestamp !== undefined;
+  const configured = server.spec.platforms.find((p) => (spec.platform ? p.name === spec.platform : p.profile === spec.profile));
+  const problem = platformProblem(site, serverName, configured);
+  // Deletion only queues tasks on the site as it is: a platform taken out of the server's spec
+  // since must not keep the finalizer, so the platform recorded at install stands in.
+  if (problem !== undefined && !deleting) return problem;
+  const platform = problem === undefined && configured !== undefined ? configured : { name: site.status?.platform ?? spec.platform ?? "", ownerRole: spec.owner.role ?? "" };
   const expiresAt = spec.expiresAt === undefined ? undefined : new Date(spec.expiresAt);
   const expired = expiresAt !== undefined && expiresAt.getTime() <= now.getTime();
-  const deleting = site.metadata.deletionTimestamp !== undefined;
   const name = ownerName(spec);
   return {
     desired: {
@@ -96,6 +90,20 @@ export function resolveDesired(site: HostedSite, serverName: string, servers: re
       support: supportTarget(site, servers),
     },
   };
+}
+
+function platformProblem(site: HostedSite, serverName: string, platform: AegirServer["spec"]["platforms"][number] | undefined): { error: string; message: string } | undefined {
+  const spec = site.spec;
+  if (platform === undefined) {
+    return {
+      error: spec.platform ? "UnknownPlatform" : "NoPlatformForProfile",
+      message: spec.platform
+        ? `Platform ${spec.platform} is not configured on AegirServer ${serverName}`
+        : `AegirServer ${serverName} has no platform for the ${spec.profile} profile`,
+    };
+  }
+  if (platform.profile !== spec.profile) return { error: "ProfileNotOnPlatform", message: `Platform ${platform.name} serves ${platform.profile}, not ${spec.profile}` };
+  return undefined;
 }
 
 /** The tracker is configured on one AegirServer (the first by name if several say so). */

@@ -6,8 +6,6 @@ import { RESERVED_USERNAMES, type HostedSiteSpec } from "../../crds/hostedsite.t
 export const FINALIZER = `${GROUP}/aegir-site`;
 /** Written before the non-idempotent site creation; its value is the time of the attempt. */
 export const CREATE_PENDING_ANNOTATION = `${GROUP}/create-pending`;
-/** Written before asking the site to send the welcome mail. */
-export const WELCOME_REQUESTED_ANNOTATION = `${GROUP}/welcome-requested`;
 
 const MAX_USERNAME = 60;
 

@@ -21,6 +21,7 @@ export type Operation =
   | { kind: "DisableModules"; aspect: "features"; modules: string[] }
   | { kind: "SetTheme"; aspect: "theme"; theme: string }
   | { kind: "SetUserLimit"; aspect: "quota"; limit: number }
+  | { kind: "EnforceUserQuota"; aspect: "quota"; limit: number; keep: string[] }
   | { kind: "CreateOwner"; aspect: "owner"; name: string; mail: string }
   | { kind: "AddOwnerRole"; aspect: "owner"; role: string; name: string }
   | { kind: "SendWelcome"; aspect: "owner"; name: string }
@@ -47,6 +48,8 @@ export interface PlanContext {
   createPendingSince: Date | undefined;
   /** status.owner.welcomedAt is set. */
   welcomed: boolean;
+  /** Active users the previous deep read saw (status.users.active; 0 before any). */
+  activeUsersSeen: number;
 }
 
 /** Why nothing (more) can be done now; the reconciler requeues. */
@@ -105,6 +108,9 @@ export function plan(desired: Desired, observed: Observed, ctx: PlanContext): Pl
 
   const siteBusy = pending !== undefined && SITE_BUSY_TASKS.has(pending.type);
   const problems: Problem[] = [];
+  if (site.https === null && desired.https !== "Disabled") {
+    problems.push({ aspect: "site", reason: "HttpsUnavailable", message: "The Aegir server has no hosting_https module, so the site is served over http only" });
+  }
   if (observed.deep !== undefined && !siteBusy) operations.push(...siteOperations(desired, observed.deep, ctx, problems));
   if (observed.tracker !== undefined && desired.support !== undefined && !ctx.blocked.has("support")) {
     operations.push(...trackerOperations(desired, observed.tracker));
@@ -117,7 +123,9 @@ function hostmasterOperation(desired: Desired, site: SiteSummary): Operation | u
   if (desired.enabled && site.status === "disabled") return { kind: "QueueTask", aspect: "site", task: "enable" };
   if (!desired.enabled && site.status === "enabled") return { kind: "QueueTask", aspect: "site", task: "disable" };
   const aliases = [...site.aliases].sort();
-  if (site.https !== desired.https || aliases.join(",") !== desired.aliases.join(",")) {
+  // https null: the hostmaster has no hosting_https; a verify would not change that.
+  const httpsDiffers = site.https !== null && site.https !== desired.https;
+  if (httpsDiffers || aliases.join(",") !== desired.aliases.join(",")) {
     return { kind: "UpdateSite", aspect: "site", aliases: desired.aliases, https: desired.https };
   }
   return undefined;
@@ -128,7 +136,7 @@ function siteOperations(desired: Desired, deep: SiteState, ctx: PlanContext, pro
   const enabled = new Set(deep.modules);
   if (!ctx.blocked.has("features")) {
     const missing = desired.features.filter((f) => !enabled.has(f));
-    // Only what the platform carries: pm-enable -y would fetch anything else from drupal.org.
+    // Only what the platform carries; the enable script checks the dependencies as well.
     const absent = missing.filter((f) => !deep.available.includes(f));
     if (absent.length > 0) problems.push({ aspect: "features", reason: "ModuleNotOnPlatform", message: `Module ${absent.join(", ")} not available on the site's platform` });
     else if (missing.length > 0) ops.push({ kind: "EnableModules", aspect: "features", modules: missing });
@@ -146,6 +154,12 @@ function siteOperations(desired: Desired, deep: SiteState, ctx: PlanContext, pro
       problems.push({ aspect: "quota", reason: "ModuleNotOnPlatform", message: `The platform lacks the ${QUOTA_MODULE} module that enforces the user quota` });
     } else if (!enabled.has(QUOTA_MODULE)) ops.push({ kind: "EnableModules", aspect: "quota", modules: [QUOTA_MODULE] });
     if (deep.userLimit !== desired.userQuota) ops.push({ kind: "SetUserLimit", aspect: "quota", limit: desired.userQuota });
+    // The operator enforces the quota itself (nothing shows that user_limit stops user_save()):
+    // when it is set, to record its start on the site, and when accounts beyond it appeared
+    // (accounts older than the quota stay active, so over quota alone would repeat it forever).
+    if (deep.userLimit !== desired.userQuota || (deep.activeUsers > desired.userQuota && deep.activeUsers > ctx.activeUsersSeen)) {
+      ops.push({ kind: "EnforceUserQuota", aspect: "quota", limit: desired.userQuota, keep: [desired.owner.name] });
+    }
   }
   if (!ctx.blocked.has("owner") && (deep.owner === null || deep.owner.uid !== 1)) {
     if (!deep.roles.includes(desired.owner.role)) {
@@ -235,6 +249,8 @@ export function describeOperation(op: Operation): string {
       return `make ${op.theme} the default theme`;
     case "SetUserLimit":
       return `set the user limit to ${op.limit}`;
+    case "EnforceUserQuota":
+      return `enforce the quota of ${op.limit} users: block accounts created beyond it (never ${op.keep.join(", ")})`;
     case "CreateOwner":
       return `create the owner account ${op.name} <${op.mail}>`;
     case "AddOwnerRole":

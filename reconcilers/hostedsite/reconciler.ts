@@ -1,22 +1,24 @@
 // The HostedSite reconciler: observe → plan → apply → status, one site at a time, in the shape
-// of Crossplane's managed reconciler. Kubernetes and Aegir are reached only through the
-// interfaces below, so the whole loop runs against fakes and the simulated Aegir.
+// of Crossplane's managed reconciler, with deletion (cleanup) a path of its own that never waits
+// on placement. Kubernetes and Aegir are reached only through the interfaces below, so the whole
+// loop runs against fakes and the simulated Aegir.
+import { type EventRecorder, regardingOf } from "../../common/events.ts";
+import type { Logger } from "../../common/logger.ts";
+import type { Result } from "../../common/reconcile.ts";
 import type { HostedSiteStatus } from "../../crds/hostedsite.ts";
 import { jsonEqual } from "../../crds/json.ts";
 import type { AegirServer, HostedSite } from "../../crds/kinds.ts";
-import type { Logger } from "../../controller/logger.ts";
 import type { AegirDriver } from "../aegir/driver.ts";
-import { AegirError, REASONS } from "../aegir/errors.ts";
+import { REASONS } from "../aegir/errors.ts";
 import { tasksAhead } from "../aegir/state.ts";
 import { applyPlan, type ApplyResult } from "./apply.ts";
-import { ASPECT_CONDITION, computeConditions, mergeConditions, siteUrl, timestamp } from "./conditions.ts";
-import { assignedServer, resolveDesired, type Desired } from "./desired.ts";
-import { CREATE_PENDING_ANNOTATION, FINALIZER, WELCOME_REQUESTED_ANNOTATION } from "./names.ts";
-import { planContext } from "./context.ts";
-import { observeSite } from "./observe.ts";
-import { placeSite, serverLoads } from "./placement.ts";
-import { type Aspect, type Observed, type Plan, plan } from "./plan.ts";
+import { ASPECT_CONDITION } from "./conditions.ts";
+import type { Desired } from "./desired.ts";
+import { CREATE_PENDING_ANNOTATION, FINALIZER } from "./names.ts";
+import type { Aspect, Plan } from "./plan.ts";
+import { locate, prepare, type World } from "./prepare.ts";
 import type { ServerStatusCache } from "./server-status-cache.ts";
+import { buildStatus, type Outcome } from "./status.ts";
 
 /** Writes to the HostedSite; the controller runtime implements them with conflict retries. */
 export interface HostedSiteStore {
@@ -52,16 +54,8 @@ export interface ReconcilerDeps {
   now: () => Date;
   random?: () => number;
   log: Logger;
+  events: EventRecorder;
   config?: Partial<ReconcilerConfig>;
-}
-
-export interface ReconcileResult {
-  /** Reconcile again after this long (the runtime keeps the earliest). */
-  requeueAfterMs?: number;
-  /** A transient failure: the runtime requeues with backoff. */
-  error?: Error;
-  /** The status this reconcile settled on (for events and metrics). */
-  status?: HostedSiteStatus;
 }
 
 interface Memory {
@@ -85,77 +79,92 @@ export class HostedSiteReconciler {
     this.random = deps.random ?? Math.random;
   }
 
-  async reconcile(input: HostedSite): Promise<ReconcileResult> {
+  async reconcile(input: HostedSite): Promise<Result> {
+    const key = `${input.metadata.namespace}/${input.metadata.name}`;
     try {
-      return await this.reconcileSite(input);
+      const result = input.metadata.deletionTimestamp === undefined ? await this.applySpec(input, key) : await this.cleanup(input, key);
+      if (result.error !== undefined) this.deps.events.record(regardingOf(input), "Warning", "ReconcileError", "Reconcile", result.error.message);
+      return result;
     } catch (error) {
       // A write failed (a conflict with a newer object, the API server away): what this
       // reconcile read did not reach the status, so the next one reads it again instead of
       // trusting the conditions stored (found by the chaos suite).
-      const memory = this.memory.get(`${input.metadata.namespace}/${input.metadata.name}`);
+      const memory = this.memory.get(key);
       if (memory !== undefined) memory.dirty = true;
       throw error;
     }
   }
 
-  private async reconcileSite(input: HostedSite): Promise<ReconcileResult> {
+  /** The site exists and should look like its spec: place it once, then converge. */
+  private async applySpec(input: HostedSite, key: string): Promise<Result> {
     let site = input;
-    const key = `${site.metadata.namespace}/${site.metadata.name}`;
-    const deleting = site.metadata.deletionTimestamp !== undefined;
-    if (deleting && !site.metadata.finalizers?.includes(FINALIZER)) {
-      this.memory.delete(key);
-      return {};
-    }
-    if (!deleting && !site.metadata.finalizers?.includes(FINALIZER)) site = await this.deps.store.addFinalizer(site, FINALIZER);
-
+    if (!site.metadata.finalizers?.includes(FINALIZER)) site = await this.deps.store.addFinalizer(site, FINALIZER);
     // Placement: recorded in status before anything is created, never silently changed.
     const recorded = site.status?.server;
     if (site.spec.server !== undefined && recorded !== undefined && site.spec.server !== recorded) {
       return this.writeProblem(site, "ServerChangeNotSupported", `The site lives on ${recorded}; moving it to ${site.spec.server} is not supported (set spec.server back)`);
     }
-    let server = assignedServer(site);
-    if (server === undefined) {
-      const placed = await this.place(site);
-      if ("error" in placed) return this.writeProblem(site, placed.error, placed.message);
-      server = placed.server;
-      site = await this.deps.store.updateStatus(site, { ...site.status, server });
-    }
+    const location = await locate(site, this.world(this.deps.now()));
+    if ("error" in location) return this.writeProblem(site, location.error, location.message);
+    if (location.placed) site = await this.deps.store.updateStatus(site, { ...site.status, server: location.server });
+    return this.converge(site, key, location.server);
+  }
 
+  /**
+   * The site is being deleted. Nothing here may depend on the apply path having run (kube-rs's
+   * finalizer contract): a site never placed, or whose server is gone, is still released.
+   */
+  private async cleanup(site: HostedSite, key: string): Promise<Result> {
+    if (!site.metadata.finalizers?.includes(FINALIZER)) {
+      this.memory.delete(key);
+      return {};
+    }
+    // Where the site lives: what placement recorded, whatever spec.server says now.
+    const server = site.status?.server ?? site.spec.server;
+    // Placement is recorded before anything is created, so an unplaced site has nothing in Aegir.
+    if (server === undefined) return this.release(site, key, "never placed on a server");
+    if (!this.deps.servers().some((s) => s.metadata.name === server)) {
+      if (site.spec.deletionPolicy === "Retain") return this.release(site, key, `AegirServer ${server} is gone; the site is retained`);
+      return this.writeProblem(
+        site,
+        "ServerNotFound",
+        `AegirServer ${server} does not exist, so the site cannot be backed up and deleted. Re-create the AegirServer, or set spec.deletionPolicy to Retain to release this HostedSite and leave Aegir as it is`,
+        true,
+      );
+    }
+    return this.converge(site, key, server);
+  }
+
+  /** Observe → plan → apply → status on the site's server; removes the finalizer once deletion is done. */
+  private async converge(input: HostedSite, key: string, server: string): Promise<Result> {
+    let site = input;
     const now = this.deps.now();
-    const resolved = resolveDesired(site, server, this.deps.servers(), now);
-    if ("error" in resolved) return this.writeProblem(site, resolved.error, resolved.message);
-    const desired = resolved.desired;
     const memory = this.memoryOf(key, now);
     const generation = site.metadata.generation ?? 0;
-    const driver = this.deps.driver(desired.server);
-    const tracker = desired.support ? this.deps.driver(desired.support.server) : undefined;
-
     const driftDue = now.getTime() >= memory.nextDriftCheck;
-    const deepDue = memory.dirty || memory.deepGeneration !== generation || driftDue;
-    let observed: Observed;
-    try {
-      observed = await observeSite({ desired, status: () => this.deps.statusCache.get(desired.server), driver, tracker, deep: deepDue });
-    } catch (error) {
-      return this.failObserve(site, desired, error);
+    const deep = memory.dirty || memory.deepGeneration !== generation || driftDue;
+    // A permanent failure is retried only at the drift check (the platform may have changed).
+    const blocked = driftDue ? new Map<Aspect, { reason: string; message: string }>() : this.blockedAspects(site, generation);
+    const prepared = await prepare(site, server, this.world(now), { deep, blocked: new Set(blocked.keys()) });
+    if (prepared.kind === "problem") return this.writeProblem(site, prepared.reason, prepared.message);
+    if (prepared.kind === "unreachable") {
+      await this.writeStatus(site, prepared);
+      return prepared.error.transient ? { error: prepared.error } : { requeueAfterMs: this.config.pollIntervalMs };
     }
+    const { desired, observed, plan: thePlan } = prepared;
     if (observed.deep !== undefined) {
       memory.deepGeneration = generation;
       memory.dirty = false;
       memory.nextDriftCheck = now.getTime() + this.config.driftCheckMs * (0.75 + 0.5 * this.random());
     }
 
-    // A permanent failure is retried only at the drift check (the platform may have changed).
-    const blocked = driftDue ? new Map<Aspect, { reason: string; message: string }>() : this.blockedAspects(site, generation);
-    const thePlan = plan(desired, observed, planContext(site, observed, now, new Set(blocked.keys())));
-
     const intents = {
       createAttempt: async (at: Date) => {
         site = await this.deps.store.annotate(site, { [CREATE_PENDING_ANNOTATION]: at.toISOString() });
       },
-      welcomeRequest: async (at: Date) => {
-        site = await this.deps.store.annotate(site, { [WELCOME_REQUESTED_ANNOTATION]: at.toISOString() });
-      },
     };
+    const driver = this.deps.driver(desired.server);
+    const tracker = desired.support ? this.deps.driver(desired.support.server) : undefined;
     const applied = await applyPlan(thePlan.operations, { desired, site: driver, tracker, intents, now: this.deps.now });
     if (applied.applied.length > 0 || applied.failed !== undefined) {
       // Only hostmaster writes (aspect "site": create, update, tasks) change what server-status
@@ -173,64 +182,42 @@ export class HostedSiteReconciler {
     // Once Aegir shows the site, the creation guard has done its job.
     if (site.metadata.annotations?.[CREATE_PENDING_ANNOTATION] !== undefined && observed.site !== undefined) site = await this.deps.store.annotate(site, { [CREATE_PENDING_ANNOTATION]: null });
 
-    if (thePlan.released) {
-      await this.deps.store.removeFinalizer(site, FINALIZER);
-      this.memory.delete(key);
-      this.deps.log.info({ hostedsite: key, policy: desired.deletionPolicy }, "finalizer removed");
-      return {};
-    }
+    if (thePlan.released) return this.release(site, key, `deletion policy ${desired.deletionPolicy} carried out`);
 
-    const status = this.status(site, desired, observed, thePlan, applied, blocked, now);
-    if (!jsonEqual(status, site.status)) site = await this.deps.store.updateStatus(site, status);
+    const wasReady = site.status?.conditions?.find((c) => c.type === "Ready")?.status === "True";
+    const status = await this.writeStatus(site, { kind: "converged", desired, observed, plan: thePlan, applied, blocked });
+    const ready = status.conditions?.find((c) => c.type === "Ready");
+    if (!wasReady && ready?.status === "True") this.deps.events.record(regardingOf(site), "Normal", "SiteReady", "Reconcile", ready.message);
 
-    if (error !== undefined && error.transient) return { error, status };
+    if (error !== undefined && error.transient) return { error };
     // A site waiting behind other tasks in Aegir's serial queue looks again later the further back it is.
     const ahead = thePlan.wait?.reason === "Installing" && observed.site ? tasksAhead(await this.deps.statusCache.get(desired.server), observed.site) : 0;
-    return { requeueAfterMs: this.requeueAfter(desired, thePlan, applied, now, ahead), status };
+    return { requeueAfterMs: this.requeueAfter(desired, thePlan, applied, now, ahead) };
   }
 
-  private status(
-    site: HostedSite,
-    desired: Desired,
-    observed: Observed,
-    thePlan: Plan,
-    applied: ApplyResult,
-    blocked: Map<Aspect, { reason: string; message: string }>,
-    now: Date,
-  ): HostedSiteStatus {
-    const previous = site.status ?? {};
-    const conditions = computeConditions({ desired, observed, plan: thePlan, error: applied.failed?.error, previous: previous.conditions ?? [], blocked });
-    // Every ordered feature seen enabled is the operator's to disable once it leaves the spec.
-    const features = new Set(previous.appliedFeatures ?? []);
-    const enabledNow = new Set(observed.deep?.modules ?? []);
-    for (const f of desired.features) if (enabledNow.has(f)) features.add(f);
-    for (const op of applied.applied) {
-      if (op.kind === "EnableModules" && op.aspect === "features") op.modules.forEach((m) => features.add(m));
-      if (op.kind === "DisableModules") op.modules.forEach((m) => features.delete(m));
-    }
-    const owner = observed.deep?.owner;
-    const marker = owner ? observed.deep?.welcome[String(owner.uid)] : undefined;
-    const welcome = applied.welcomed ?? (marker ? { at: new Date(marker.at * 1000), state: marker.state } : undefined);
-    const account = observed.tracker;
-    return {
-      ...previous,
-      observedGeneration: site.metadata.generation ?? 0,
-      server: desired.server,
-      platform: observed.site?.platform ?? previous.platform ?? desired.platform,
-      url: siteUrl(desired),
-      owner: {
-        ...previous.owner,
-        name: owner?.name ?? previous.owner?.name ?? desired.owner.name,
-        ...(owner && owner.uid > 1 ? { uid: owner.uid } : {}),
-        ...(welcome && !previous.owner?.welcomedAt ? { welcomedAt: timestamp(welcome.at), welcome: WELCOME_STATE[welcome.state] } : {}),
-      },
-      users: observed.deep ? { active: observed.deep.activeUsers, quota: desired.userQuota } : (previous.users ?? { active: 0, quota: desired.userQuota }),
-      appliedFeatures: [...features].sort(),
-      ...(desired.support && account !== undefined
-        ? { support: account ? { account: account.name, ...(account.roles.includes(desired.support.role) ? { role: desired.support.role } : {}) } : {} }
-        : {}),
-      conditions: mergeConditions(previous.conditions ?? [], conditions, site.metadata.generation ?? 0, now),
-    };
+  /** The finalizer goes: Kubernetes deletes the object. */
+  private async release(site: HostedSite, key: string, why: string): Promise<Result> {
+    await this.deps.store.removeFinalizer(site, FINALIZER);
+    this.memory.delete(key);
+    this.deps.log.info({ hostedsite: key, why }, "finalizer removed");
+    return {};
+  }
+
+  private world(now: Date): World {
+    return { servers: this.deps.servers(), sites: this.deps.sites(), status: (name) => this.deps.statusCache.get(name), driver: this.deps.driver, now };
+  }
+
+  /** The status for this outcome, written only when it changed. */
+  private async writeStatus(site: HostedSite, outcome: Outcome): Promise<HostedSiteStatus> {
+    const status = buildStatus(site, outcome, this.deps.now());
+    if (!jsonEqual(status, site.status)) await this.deps.store.updateStatus(site, status);
+    return status;
+  }
+
+  /** The site cannot be worked on as specified: say why; a terminal problem waits for a person. */
+  private async writeProblem(site: HostedSite, reason: string, message: string, terminal = false): Promise<Result> {
+    await this.writeStatus(site, { kind: "problem", reason, message });
+    return terminal ? { error: new Error(message), terminal } : { requeueAfterMs: this.config.pollIntervalMs };
   }
 
   /** Aspects whose condition carries a permanent error for this generation. */
@@ -250,40 +237,6 @@ export class HostedSiteReconciler {
     return Math.min(...candidates);
   }
 
-  private async place(site: HostedSite): Promise<{ server: string } | { error: string; message: string }> {
-    const loads = await serverLoads(this.deps.servers(), (name) => this.deps.statusCache.get(name), this.deps.sites());
-    return placeSite(loads, site.spec.profile, site.spec.platform);
-  }
-
-  private async writeProblem(site: HostedSite, reason: string, message: string): Promise<ReconcileResult> {
-    const now = this.deps.now();
-    const previous = site.status?.conditions ?? [];
-    const conditions = mergeConditions(
-      previous,
-      [
-        { type: "Installed", status: "False", reason, message },
-        { type: "Synced", status: "False", reason: "ReconcileError", message },
-        { type: "Ready", status: "False", reason, message },
-      ],
-      site.metadata.generation ?? 0,
-      now,
-    );
-    const keep = previous.filter((c) => !conditions.some((n) => n.type === c.type));
-    await this.deps.store.updateStatus(site, { ...site.status, observedGeneration: site.metadata.generation ?? 0, conditions: [...conditions, ...keep] });
-    return { requeueAfterMs: this.config.pollIntervalMs };
-  }
-
-  /** The server could not be read: say so, keep everything else as last seen, back off. */
-  private async failObserve(site: HostedSite, desired: Desired, error: unknown): Promise<ReconcileResult> {
-    const aegir = error instanceof AegirError ? error : new AegirError("ConnectionLost", String(error));
-    const now = this.deps.now();
-    const previous = site.status?.conditions ?? [];
-    const message = `Cannot read Aegir server ${desired.server}: ${aegir.message}`;
-    const next = mergeConditions(previous, [{ type: "Synced", status: "False", reason: aegir.reason, message }], site.metadata.generation ?? 0, now);
-    await this.deps.store.updateStatus(site, { ...site.status, conditions: [...previous.filter((c) => c.type !== "Synced"), ...next] });
-    return aegir.transient ? { error: aegir } : { requeueAfterMs: this.config.pollIntervalMs };
-  }
-
   /** The site is gone: forget what was remembered about it. */
   forget(key: string): void {
     this.memory.delete(key);
@@ -298,6 +251,4 @@ export class HostedSiteReconciler {
     return memory;
   }
 }
-
-const WELCOME_STATE = { sent: "Sent", sending: "Unconfirmed", failed: "Failed" } as const;
 

@@ -33,6 +33,14 @@ export class ServerStatusCache<T = ServerStatus> {
     return value;
   }
 
+  /** A write whose effect is known: the cached value (if any) is changed in place instead of read again. */
+  update(key: string, change: (value: T) => T): void {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return;
+    entry.value = entry.value.then(change);
+    entry.value.catch(() => {}); // a failed read is dropped by get()'s own handler
+  }
+
   /** After a write: the next reader sees the change. */
   invalidate(server: string): void {
     this.entries.delete(server);

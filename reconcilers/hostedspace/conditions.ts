@@ -1,7 +1,6 @@
 // Status conditions of a HostedSpace, from what was observed, planned and what failed. Pure.
-import type { Condition } from "../../crds/conditions.ts";
+import type { Condition, ConditionInput } from "../../crds/conditions.ts";
 import type { AegirError } from "../aegir/errors.ts";
-import type { ConditionInput } from "../hostedsite/conditions.ts";
 import type { SpaceDesired } from "./desired.ts";
 import type { SpaceAspect, SpaceObserved, SpacePlan } from "./plan.ts";
 

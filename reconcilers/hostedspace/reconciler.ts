@@ -1,22 +1,26 @@
 // The HostedSpace reconciler: observe → plan → apply → status, one space at a time, in the
 // shape of the HostedSite reconciler. A converged space costs nothing but its share of the
 // shared site's batched space list: the list carries each space's settings, its OG
-// administrators and welcome states, so drift shows there without a per-space read.
+// administrators and welcome states, so drift shows there without a per-space read. Each write
+// answers with its space's row, which goes into the cached list: converging many new spaces on
+// one site reads the list once per poll, not once per space.
+import { type EventRecorder, regardingOf } from "../../common/events.ts";
+import type { Logger } from "../../common/logger.ts";
+import type { Result } from "../../common/reconcile.ts";
 import type { HostedSpaceStatus } from "../../crds/hostedspace.ts";
 import { jsonEqual } from "../../crds/json.ts";
 import type { HostedSite, HostedSpace } from "../../crds/kinds.ts";
-import type { Logger } from "../../controller/logger.ts";
 import type { AegirDriver } from "../aegir/driver.ts";
 import { AegirError, REASONS } from "../aegir/errors.ts";
-import { SpaceDriver, type SpaceList } from "../aegir/spaces.ts";
-import { mergeConditions, timestamp } from "../hostedsite/conditions.ts";
-import type { ServerStatusCache } from "../hostedsite/server-status-cache.ts";
-import { applySpacePlan, type SpaceApplyResult } from "./apply.ts";
-import { SPACE_ASPECT_CONDITION, computeSpaceConditions } from "./conditions.ts";
-import { resolveSpace, type SpaceDesired } from "./desired.ts";
+import { SpaceDriver } from "../aegir/spaces.ts";
+import { applySpacePlan } from "./apply.ts";
+import { SPACE_ASPECT_CONDITION } from "./conditions.ts";
+import { resolveSpace } from "./desired.ts";
 import { SPACE_FINALIZER } from "./names.ts";
-import { observeSpace, sharedSiteCacheKey } from "./observe.ts";
-import { type SpaceAspect, type SpaceObserved, type SpacePlan, planSpace } from "./plan.ts";
+import { observeSpace } from "./observe.ts";
+import { type SpaceAspect, type SpaceObserved, planSpace } from "./plan.ts";
+import { applyWrites, sharedSiteCacheKey, type SpaceListCache } from "./space-lists.ts";
+import { buildSpaceStatus, type SpaceOutcome, validOwnerUid } from "./status.ts";
 
 /** Writes to the HostedSpace; the controller runtime implements them with conflict retries. */
 export interface HostedSpaceStore {
@@ -42,16 +46,11 @@ export interface SpaceReconcilerDeps {
   sites: () => readonly HostedSite[];
   driver: (server: string) => AegirDriver;
   /** Batched space lists, keyed by sharedSiteCacheKey(). */
-  lists: ServerStatusCache<SpaceList>;
+  lists: SpaceListCache;
   now: () => Date;
   log: Logger;
+  events: EventRecorder;
   config?: Partial<SpaceReconcilerConfig>;
-}
-
-export interface SpaceReconcileResult {
-  requeueAfterMs?: number;
-  error?: Error;
-  status?: HostedSpaceStatus;
 }
 
 interface Memory {
@@ -74,12 +73,15 @@ export class HostedSpaceReconciler {
     this.config = { ...DEFAULT_SPACE_RECONCILER_CONFIG, ...deps.config };
   }
 
-  async reconcile(input: HostedSpace): Promise<SpaceReconcileResult> {
+  async reconcile(input: HostedSpace): Promise<Result> {
+    const key = keyOf(input);
     try {
-      return await this.reconcileSpace(input);
+      const result = await this.reconcileSpace(input, key);
+      if (result.error !== undefined) this.deps.events.record(regardingOf(input), "Warning", "ReconcileError", "Reconcile", result.error.message);
+      return result;
     } catch (error) {
       // A write failed: what this reconcile read did not reach the status, so read again next time.
-      const memory = this.memory.get(keyOf(input));
+      const memory = this.memory.get(key);
       if (memory !== undefined) memory.dirty = true;
       throw error;
     }
@@ -90,9 +92,8 @@ export class HostedSpaceReconciler {
     this.memory.delete(key);
   }
 
-  private async reconcileSpace(input: HostedSpace): Promise<SpaceReconcileResult> {
+  private async reconcileSpace(input: HostedSpace, key: string): Promise<Result> {
     let space = input;
-    const key = keyOf(space);
     const deleting = space.metadata.deletionTimestamp !== undefined;
     if (deleting && !space.metadata.finalizers?.includes(SPACE_FINALIZER)) {
       this.memory.delete(key);
@@ -105,7 +106,9 @@ export class HostedSpaceReconciler {
     if ("error" in resolved) {
       // The shared site is gone (its HostedSite deleted): so is every space in it.
       if (deleting && resolved.error === "SharedSiteNotFound") return this.release(space, key, "shared site gone");
-      return this.writeProblem(space, resolved.error, resolved.message);
+      await this.writeStatus(space, { kind: "problem", reason: resolved.error, message: resolved.message });
+      // Waiting for the shared site is progress, not a failure: look again soon.
+      return { requeueAfterMs: resolved.error === "WaitingForSharedSite" ? this.config.progressPollMs : this.config.pollIntervalMs };
     }
     const desired = resolved.desired;
     const memory = this.memoryOf(key, now);
@@ -118,7 +121,9 @@ export class HostedSpaceReconciler {
     try {
       observed = await observeSpace({ desired, list: () => this.deps.lists.get(listKey), driver, deep });
     } catch (error) {
-      return this.failObserve(space, desired, error);
+      const aegir = error instanceof AegirError ? error : new AegirError("ConnectionLost", String(error));
+      await this.writeStatus(space, { kind: "unreachable", uri: desired.uri, error: aegir });
+      return aegir.transient ? { error: aegir } : { requeueAfterMs: this.config.pollIntervalMs };
     }
     if (observed.deep !== undefined) {
       memory.deepGeneration = generation;
@@ -132,59 +137,47 @@ export class HostedSpaceReconciler {
     const thePlan = planSpace(desired, observed, { ownerUid, welcomed: space.status?.owner?.welcomedAt !== undefined, blocked: new Set(blocked.keys()) });
 
     const applied = await applySpacePlan(thePlan.operations, { desired, driver, ownerUid });
-    if (applied.applied.length > 0 || applied.failed !== undefined) {
+    const error = applied.failed?.error;
+    if (error === undefined) {
+      // The writes answered with what they left: the shared list learns it without a re-read.
+      this.deps.lists.update(listKey, (list) => applyWrites(list, desired.machine, applied.written));
+    } else {
+      // A failed write may have done anything: this space and its site are read again.
       this.deps.lists.invalidate(listKey);
       memory.dirty = true;
-    }
-    const error = applied.failed?.error;
-    if (error !== undefined) {
       this.deps.log.warn({ hostedspace: key, operation: applied.failed?.operation.kind, reason: error.reason, transient: error.transient }, "space operation failed");
       if (error.kind === "permanent") blocked.set(applied.failed!.operation.aspect, { reason: error.reason, message: error.message });
     }
 
-    if (thePlan.released) return this.release(space, key, desired.deletionPolicy);
+    if (thePlan.released) return this.release(space, key, `deletion policy ${desired.deletionPolicy} carried out`);
 
-    const status = this.status(space, desired, observed, thePlan, applied, blocked, now);
-    if (!jsonEqual(status, space.status)) await this.deps.store.updateStatus(space, status);
-    if (error !== undefined && error.transient) return { error, status };
+    const wasReady = space.status?.conditions?.find((c) => c.type === "Ready")?.status === "True";
+    const status = await this.writeStatus(space, { kind: "converged", desired, observed, plan: thePlan, applied, blocked });
+    const ready = status.conditions?.find((c) => c.type === "Ready");
+    if (!wasReady && ready?.status === "True") this.deps.events.record(regardingOf(space), "Normal", "SpaceReady", "Reconcile", ready.message);
+
+    if (error !== undefined && error.transient) return { error };
     const candidates = [this.config.pollIntervalMs];
     if (thePlan.operations.length > 0) candidates.push(this.config.progressPollMs);
     if (desired.expiresAt !== undefined) candidates.push(Math.max(0, desired.expiresAt.getTime() - now.getTime()));
-    return { requeueAfterMs: Math.min(...candidates), status };
+    return { requeueAfterMs: Math.min(...candidates) };
   }
 
-  private status(space: HostedSpace, desired: SpaceDesired, observed: SpaceObserved, thePlan: SpacePlan, applied: SpaceApplyResult, blocked: Blocked, now: Date): HostedSpaceStatus {
-    const previous = space.status ?? {};
-    const uid = applied.ownerUid ?? validOwnerUid(observed) ?? previous.owner?.uid;
-    const conditions = computeSpaceConditions({ desired, observed, plan: thePlan, error: applied.failed?.error, previous: previous.conditions ?? [], blocked, ownerUid: uid });
-    const seen = uid === undefined ? undefined : (observed.space?.welcome[String(uid)] ?? observed.deep?.welcome?.state);
-    const deepAt = observed.deep?.welcome ? new Date(observed.deep.welcome.at * 1000) : now;
-    const welcome = applied.welcomed ?? (seen ? { at: deepAt, state: seen } : undefined);
-    const nid = observed.space?.nid ?? previous.nid;
-    return {
-      ...previous,
-      observedGeneration: space.metadata.generation ?? 0,
-      server: desired.server,
-      siteUri: desired.uri,
-      ...(nid === undefined ? {} : { nid, url: `${desired.https ? "https" : "http"}://${desired.uri}/node/${nid}` }),
-      owner: {
-        ...previous.owner,
-        name: desired.owner.name,
-        ...(uid !== undefined && uid > 1 ? { uid } : {}),
-        ...(welcome && !previous.owner?.welcomedAt ? { welcomedAt: timestamp(welcome.at), welcome: WELCOME_STATE[welcome.state] } : {}),
-      },
-      members: { active: observed.space?.members ?? previous.members?.active ?? 0, quota: desired.settings.quota },
-      conditions: mergeConditions(previous.conditions ?? [], conditions, space.metadata.generation ?? 0, now),
-    };
+  /** The status for this outcome, written only when it changed. */
+  private async writeStatus(space: HostedSpace, outcome: SpaceOutcome): Promise<HostedSpaceStatus> {
+    const status = buildSpaceStatus(space, outcome, this.deps.now());
+    if (!jsonEqual(status, space.status)) await this.deps.store.updateStatus(space, status);
+    return status;
   }
 
-  private async release(space: HostedSpace, key: string, why: string): Promise<SpaceReconcileResult> {
+  private async release(space: HostedSpace, key: string, why: string): Promise<Result> {
     await this.deps.store.removeFinalizer(space, SPACE_FINALIZER);
     this.memory.delete(key);
     this.deps.log.info({ hostedspace: key, why }, "finalizer removed");
     return {};
   }
 
+  /** Aspects whose condition carries a permanent error for this generation. */
   private blockedAspects(space: HostedSpace, generation: number): Blocked {
     const blocked: Blocked = new Map();
     for (const [aspect, type] of Object.entries(SPACE_ASPECT_CONDITION) as Array<[SpaceAspect, string]>) {
@@ -192,32 +185,6 @@ export class HostedSpaceReconciler {
       if (c && c.status === "False" && PERMANENT.has(c.reason) && c.observedGeneration === generation) blocked.set(aspect, { reason: c.reason, message: c.message });
     }
     return blocked;
-  }
-
-  private async writeProblem(space: HostedSpace, reason: string, message: string): Promise<SpaceReconcileResult> {
-    const previous = space.status?.conditions ?? [];
-    const next = mergeConditions(
-      previous,
-      [
-        { type: "Synced", status: "False", reason: "ReconcileError", message },
-        { type: "Ready", status: "False", reason, message },
-      ],
-      space.metadata.generation ?? 0,
-      this.deps.now(),
-    );
-    const status = { ...space.status, observedGeneration: space.metadata.generation ?? 0, conditions: [...previous.filter((c) => !next.some((n) => n.type === c.type)), ...next] };
-    if (!jsonEqual(status, space.status)) await this.deps.store.updateStatus(space, status);
-    // Waiting for the shared site is progress, not a failure: look again soon.
-    return { requeueAfterMs: reason === "WaitingForSharedSite" ? this.config.progressPollMs : this.config.pollIntervalMs };
-  }
-
-  private async failObserve(space: HostedSpace, desired: SpaceDesired, error: unknown): Promise<SpaceReconcileResult> {
-    const aegir = error instanceof AegirError ? error : new AegirError("ConnectionLost", String(error));
-    const previous = space.status?.conditions ?? [];
-    const message = `Cannot read the spaces of ${desired.uri}: ${aegir.message}`;
-    const next = mergeConditions(previous, [{ type: "Synced", status: "False", reason: aegir.reason, message }], space.metadata.generation ?? 0, this.deps.now());
-    await this.deps.store.updateStatus(space, { ...space.status, conditions: [...previous.filter((c) => c.type !== "Synced"), ...next] });
-    return aegir.transient ? { error: aegir } : { requeueAfterMs: this.config.pollIntervalMs };
   }
 
   private memoryOf(key: string, now: Date): Memory {
@@ -230,12 +197,4 @@ export class HostedSpaceReconciler {
   }
 }
 
-/** The owner's uid from the deep read, unless it is an account that must never own a space. */
-function validOwnerUid(observed: SpaceObserved): number | undefined {
-  const owner = observed.deep?.owner;
-  return owner && owner.uid > 1 && !owner.siteAdmin ? owner.uid : undefined;
-}
-
 const keyOf = (space: HostedSpace) => `${space.metadata.namespace}/${space.metadata.name}`;
-
-const WELCOME_STATE = { sent: "Sent", sending: "Unconfirmed", failed: "Failed" } as const;

@@ -2,7 +2,7 @@
 // line of a wrapped message, colours on a terminal), JSON on stdout, error classification.
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { classifyFailure, extensionsNotFound, parseJsonOutput, parseLog } from "../../reconcilers/aegir/output.ts";
+import { classifyFailure, firstSentence, parseJsonOutput, parseLog } from "../../reconcilers/aegir/output.ts";
 import { logLine } from "../harness/aegir/index.ts";
 
 const pad = (message: string, level: string) => `${message.padEnd(69)}${`[${level}]`.padStart(11)}`;
@@ -46,12 +46,20 @@ describe("parseLog", () => {
   });
 });
 
-describe("extensionsNotFound", () => {
-  it("names every extension pm-enable could not find, wrapped or not", () => {
-    const long = "a_rather_long_premium_feature_module_name_from_the_catalog_x";
-    const stderr = logLine("oa_premium was not found.", "warning") + logLine(`${long} was not found.`, "warning") + logLine("oa_wiki was enabled successfully.", "ok");
-    expect(extensionsNotFound(stderr)).toEqual(["oa_premium", long]);
-    expect(extensionsNotFound(logLine("oa_wiki is already enabled.", "ok"))).toEqual([]);
+describe("firstSentence", () => {
+  it("keeps an exception's message without its class, place and stack trace", () => {
+    const logged = "Drush\\Role\\RoleException: Could not find the role: editor in /usr/local/share/drush/lib/Drush/Role/RoleBase.php:49 Stack trace: #0 [internal function]: Drush\\Role\\RoleBase->__construct() #1 {main}";
+    expect(firstSentence(logged)).toBe("Could not find the role: editor");
+    expect(firstSentence("Unable to find a matching user for nobody. in /usr/local/share/drush/lib/Drush/User/UserList.php:114")).toBe("Unable to find a matching user for nobody.");
+    expect(firstSentence("There is already a user account with the name jane")).toBe("There is already a user account with the name jane");
+  });
+
+  it("role and user exceptions become short condition messages (RoleNotOnSite, UnknownUser)", () => {
+    const trace = "\nStack trace:\n#0 /usr/local/share/drush/includes/command.inc(422): drush_user_add_role()\n#1 {main}";
+    const role = classifyFailure("user-add-role", { code: 1, stdout: "", stderr: logLine(`Drush\\Role\\RoleException: Could not find the role: editor in /usr/local/share/drush/lib/Drush/Role/RoleBase.php:49${trace}`, "error") });
+    expect(role).toMatchObject({ reason: "RoleNotOnSite", message: "Could not find the role: editor" });
+    const user = classifyFailure("user-add-role", { code: 1, stdout: "", stderr: logLine(`Drush\\User\\UserListException: Unable to find a matching user for nobody. in /usr/local/share/drush/lib/Drush/User/UserList.php:114${trace}`, "error") });
+    expect(user).toMatchObject({ reason: "UnknownUser", message: "Unable to find a matching user for nobody." });
   });
 });
 

@@ -2,6 +2,8 @@
 // them: a syntax error would otherwise first show on a production Aegir server.
 import { execFileSync, spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
+import { CONFORMANCE_SCRIPTS } from "../../reconcilers/aegir/conformance/scripts.ts";
+import { ENFORCE_QUOTA_PHP } from "../../reconcilers/aegir/quota.ts";
 import { SCRIPTS } from "../../reconcilers/aegir/scripts.ts";
 import { SPACE_MODULE_PHP } from "../../reconcilers/aegir/space-scripts.ts";
 
@@ -18,7 +20,7 @@ const php = hasPhp();
 if (!php) console.warn("skipping PHP syntax checks: install php-cli (apt-get install php-cli)");
 
 describe.skipIf(!php)("php-eval scripts", () => {
-  it.each(Object.entries(SCRIPTS))("%s parses as PHP", (_name, code) => {
+  it.each(Object.entries({ ...SCRIPTS, ...CONFORMANCE_SCRIPTS, "enforce-quota": ENFORCE_QUOTA_PHP }))("%s parses as PHP", (_name, code) => {
     // drush php-eval runs the code through eval(): check it as the body of a PHP file.
     const result = spawnSync("php", ["-l"], { input: `<?php\n${code}\n`, encoding: "utf8" });
     expect(result.stdout + result.stderr).toContain("No syntax errors detected");

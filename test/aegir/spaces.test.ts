@@ -18,16 +18,25 @@ describe("space driver", () => {
     const { sim, spaces } = rig();
     expect(await spaces.list(SHARED)).toEqual({ module: null, spaces: [] });
     await spaces.installModule(SHARED);
-    expect(await spaces.ensure(SHARED, "team", SETTINGS)).toEqual({ nid: 100, created: true });
-    expect(await spaces.ensure(SHARED, "team", { ...SETTINGS, title: "Team 2" })).toEqual({ nid: 100, created: false });
+    expect(await spaces.ensure(SHARED, "team", SETTINGS)).toMatchObject({ nid: 100, created: true });
+    expect(await spaces.ensure(SHARED, "team", { ...SETTINGS, title: "Team 2" })).toMatchObject({ nid: 100, created: false });
     const { uid } = await spaces.ensureOwner(SHARED, "team", { name: "ada", mail: "ada@example.com" });
-    await spaces.welcome(SHARED, "team", { name: "ada", uid });
+    const welcomed = await spaces.welcome(SHARED, "team", { name: "ada", uid });
     const mark = sim.stats.records.length;
-    expect(await spaces.list(SHARED)).toEqual({
-      module: "7.x-1.0",
-      spaces: [{ machine: "team", nid: 100, title: "Team 2", published: true, public: false, blueprint: "Default", quota: 2, members: 1, admins: [uid], welcome: { [String(uid)]: "sent" } }],
-    });
+    const row = { machine: "team", nid: 100, title: "Team 2", published: true, public: false, blueprint: "Default", quota: 2, members: 1, admins: [uid], welcome: { [String(uid)]: "sent" } };
+    expect(await spaces.list(SHARED)).toEqual({ module: "7.x-1.0", spaces: [row] });
     expect(sim.stats.records.length - mark).toBe(1);
+    // The last write's answer carries the same row the list shows.
+    expect(welcomed.space).toEqual(row);
+  });
+
+  it("answers each write with the space's row as the write left it", async () => {
+    const { spaces } = rig();
+    const ensured = await spaces.ensure(SHARED, "team", SETTINGS);
+    expect(ensured.space).toEqual({ machine: "team", nid: ensured.nid, ...SETTINGS, members: 0, admins: [], welcome: {} });
+    const owner = await spaces.ensureOwner(SHARED, "team", { name: "ada", mail: "ada@example.com" });
+    expect(owner.space).toMatchObject({ members: 1, admins: [owner.uid], welcome: {} });
+    expect((await spaces.ensure(SHARED, "team", { ...SETTINGS, published: false })).space).toMatchObject({ published: false, members: 1, admins: [owner.uid] });
   });
 
   it("refuses a welcome link for uid 1 or for an account that is not the owner's uid, before or on the site", async () => {

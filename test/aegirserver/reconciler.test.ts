@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { AegirError } from "../../reconcilers/aegir/errors.ts";
 import type { ServerStatus } from "../../reconcilers/aegir/state.ts";
-import { createLogger } from "../../controller/logger.ts";
+import { createLogger } from "../../common/logger.ts";
 import type { AegirServerStatus } from "../../crds/aegirserver.ts";
 import { AegirServerReconciler, PROBE_REPORT_MS, serverConditions } from "../../reconcilers/aegirserver/reconciler.ts";
 import { ServerStatusCache } from "../../reconcilers/hostedsite/server-status-cache.ts";
@@ -11,6 +11,7 @@ const observed = (over: Partial<ServerStatus> = {}): ServerStatus => ({
   sites: [],
   platforms: [{ name: "platform_oa", status: 1, profiles: ["openatrium", "standard"] }],
   queue: { queued: 2, processing: 1 },
+  https: true,
   ...over,
 });
 const byType = (c: ReturnType<typeof serverConditions>) => Object.fromEntries(c.map((x) => [x.type, `${x.status}/${x.reason}`]));
@@ -20,8 +21,14 @@ describe("serverConditions", () => {
     expect(byType(serverConditions(aegirServer(), observed(), undefined))).toEqual({
       Reachable: "True/Connected",
       PlatformsAvailable: "True/AllPlatformsFound",
+      HttpsAvailable: "True/ModuleEnabled",
       Ready: "True/Available",
     });
+  });
+
+  it("reports a hostmaster without hosting_https and stays Ready", () => {
+    const c = byType(serverConditions(aegirServer(), observed({ https: false }), undefined));
+    expect(c).toMatchObject({ HttpsAvailable: "False/ModuleMissing", Ready: "True/Available" });
   });
 
   it("names the missing platform or profile", () => {

@@ -21,7 +21,7 @@
 // account) that the jittered drift check amortizes. The naive baseline (driftCheckMs 0: every
 // site deep-read on every poll) is measured on the same sites in the same run.
 import { Controller } from "../../controller/controller.ts";
-import { createLogger } from "../../controller/logger.ts";
+import { createLogger } from "../../common/logger.ts";
 import { ControllerMetrics } from "../../controller/metrics.ts";
 import { ServerGate } from "../../controller/server-gate.ts";
 import type { HostedSiteStatus } from "../../crds/hostedsite.ts";
@@ -172,6 +172,7 @@ function buildWorld(o: ConvergenceOptions): World {
       statusCache,
       now: () => new Date(nowMs()),
       log,
+      events: { record: () => {} },
       config: cfg,
     });
   return { sims, serverObjects, stores, reconciler, clock, config, close: () => sims.forEach((s) => s.close()) };
@@ -252,7 +253,7 @@ async function converge(world: World, o: ConvergenceOptions): Promise<{ seconds:
       try {
         reconciles++;
         const result = await reconciler.reconcile(site);
-        if (isReady(result)) {
+        if (isReady(store.site)) {
           ready.add(key);
           if (!readyAt.has(key)) readyAt.set(key, Date.now());
           if (ready.size === world.stores.size) allReady();

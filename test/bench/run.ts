@@ -149,7 +149,7 @@ export async function runSuite(o: SuiteOptions): Promise<Row[]> {
       unit: "cmd",
       reference: 1 / r.spaces,
       target: { kind: "max", limit: 1 },
-      note: `reference: the shared space-list read only; ${r.polls} polls, ${r.steadyWrites} writes; ${fmt(r.commandsPerNewSpace)} commands per new space to Ready (${fmt(r.convergeSeconds)} s for all)`,
+      note: `reference: the shared space-list read only; ${r.polls} polls, ${r.steadyWrites} writes; ${fmt(r.commandsPerNewSpace)} commands per new space to Ready, ${r.convergeListReads} list read(s), ${fmt(r.convergeSeconds)} s for all`,
     });
   }
   return rows;

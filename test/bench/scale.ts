@@ -23,7 +23,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createLogger } from "../../controller/logger.ts";
+import { createLogger } from "../../common/logger.ts";
 import { API_VERSION } from "../../crds/group.ts";
 import type { HostedSite } from "../../crds/kinds.ts";
 import { AegirDriver } from "../../reconcilers/aegir/driver.ts";
@@ -85,11 +85,12 @@ async function template(): Promise<{ node: SiteNode; site: HostedSite }> {
     statusCache: new ServerStatusCache({ fetch: () => driver.serverStatus(), now: Date.now, maxAgeMs: 0 }),
     now: () => new Date(),
     log: createLogger({ name: "bench", level: "silent" }),
+    events: { record: () => {} },
   });
   for (let round = 0; round < 30; round++) {
-    const result = await reconciler.reconcile(store.site);
+    await reconciler.reconcile(store.site);
     sim.drainTasks();
-    if (result.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True" && c.reason === "Available")) {
+    if (store.site.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True" && c.reason === "Available")) {
       const node = sim.site(site.spec.domain);
       sim.close();
       if (node === undefined) break;

@@ -6,12 +6,11 @@
 // controller does; once all are Ready, every space is reconciled once per poll interval on a
 // frozen clock for P polls and the simulator counts the commands. Reference: the batched
 // space-list read only, one per shared site per poll, i.e. 1/N per space per poll.
-import { createLogger } from "../../controller/logger.ts";
+import { createLogger } from "../../common/logger.ts";
 import { AegirDriver } from "../../reconcilers/aegir/driver.ts";
-import { SpaceDriver, type SpaceList } from "../../reconcilers/aegir/spaces.ts";
-import { ServerStatusCache } from "../../reconcilers/hostedsite/server-status-cache.ts";
 import { HostedSpaceReconciler, type HostedSpaceStore } from "../../reconcilers/hostedspace/reconciler.ts";
-import { CONFIG, MemoryHostedSpaceStore, SHARED, hostedSpace, spaceSimulator } from "../hostedspace/harness.ts";
+import { spaceListCache } from "../../reconcilers/hostedspace/space-lists.ts";
+import { CONFIG, MemoryHostedSpaceStore, hostedSpace, spaceSimulator } from "../hostedspace/harness.ts";
 
 export interface SpacesBenchOptions {
   spaces: number;
@@ -28,13 +27,15 @@ export interface SpacesBenchResult {
   /** Commands per space from creation to Ready. */
   commandsPerNewSpace: number;
   convergeSeconds: number;
+  /** Space-list reads from creation to all Ready (one per half poll, not one per space). */
+  convergeListReads: number;
 }
 
 export async function runSpacesBench(o: SpacesBenchOptions): Promise<SpacesBenchResult> {
   const sim = spaceSimulator();
   let now = new Date("2027-03-01T09:00:00Z");
   const driver = new AegirDriver({ runner: sim.runner() });
-  const lists = new ServerStatusCache<SpaceList>({ fetch: () => new SpaceDriver(driver).list(SHARED), now: () => now.getTime(), maxAgeMs: CONFIG.pollIntervalMs / 2 });
+  const lists = spaceListCache({ driver: () => driver, now: () => now.getTime(), maxAgeMs: CONFIG.pollIntervalMs / 2 });
   const stores = new Map<string, MemoryHostedSpaceStore>();
   for (let i = 0; i < o.spaces; i++) {
     const space = hostedSpace(`space-${i}`, { memberQuota: 5, owner: { email: `owner${i}@example.com` } });
@@ -51,7 +52,7 @@ export async function runSpacesBench(o: SpacesBenchOptions): Promise<SpacesBench
     removeFinalizer: (s, f) => store(s).removeFinalizer(s, f),
     updateStatus: (s, status) => store(s).updateStatus(s, status),
   };
-  const reconciler = new HostedSpaceReconciler({ store: routed, sites: () => [], driver: () => driver, lists, now: () => now, log: createLogger({ name: "bench", level: "silent" }), config: CONFIG });
+  const reconciler = new HostedSpaceReconciler({ store: routed, sites: () => [], driver: () => driver, lists, now: () => now, log: createLogger({ name: "bench", level: "silent" }), events: { record: () => {} }, config: CONFIG });
   const ready = (s: MemoryHostedSpaceStore) => s.space.status?.conditions?.find((c) => c.type === "Ready")?.status === "True";
 
   const started = performance.now();
@@ -62,6 +63,7 @@ export async function runSpacesBench(o: SpacesBenchOptions): Promise<SpacesBench
   }
   const convergeSeconds = (performance.now() - started) / 1000;
   const creationCommands = sim.stats.records.length;
+  const convergeListReads = sim.stats.records.filter((r) => r.name === "php-eval:space-list").length;
 
   // One poll to settle (the first after Ready reads nothing new), then the measured ones.
   const poll = async () => {
@@ -80,5 +82,6 @@ export async function runSpacesBench(o: SpacesBenchOptions): Promise<SpacesBench
     steadyWrites: steady.filter((r) => r.kind === "write").length,
     commandsPerNewSpace: creationCommands / o.spaces,
     convergeSeconds,
+    convergeListReads,
   };
 }

@@ -59,7 +59,7 @@ export type Fault =
   | { kind: "stripe-api-error"; count: number }
   | { kind: "kill"; target: "leader" | "follower" }
   /** Arms a SIGKILL of the leader at the next matching moment. */
-  | { kind: "kill-on"; moment: "welcome-intent" | "create-intent" | "install-running" | "deletion-backup" };
+  | { kind: "kill-on"; moment: "create-intent" | "install-running" | "deletion-backup" };
 
 export interface TimedFault {
   atMs: number;
@@ -121,7 +121,7 @@ function fault(random: Random): Fault {
     case 10:
       return { kind: "kill", target: pick(random, ["leader", "leader", "follower"] as const) };
     default:
-      return { kind: "kill-on", moment: pick(random, ["welcome-intent", "create-intent", "install-running", "deletion-backup"] as const) };
+      return { kind: "kill-on", moment: pick(random, ["create-intent", "install-running", "deletion-backup"] as const) };
   }
 }
 
@@ -155,7 +155,7 @@ export function makeSchedule(seed: number, options: ScheduleOptions = QUICK): Sc
   }
   const faults: TimedFault[] = [];
   // Always at least one of the hard moments, so every schedule kills during real work.
-  faults.push({ atMs: between(random, 0, window * 0.3), fault: { kind: "kill-on", moment: pick(random, ["welcome-intent", "create-intent", "install-running"] as const) } });
+  faults.push({ atMs: between(random, 0, window * 0.3), fault: { kind: "kill-on", moment: pick(random, ["create-intent", "install-running"] as const) } });
   for (let i = 1; i < options.faults; i++) faults.push({ atMs: between(random, 0, window), fault: fault(random) });
   faults.sort((a, b) => a.atMs - b.atMs);
   return { seed, faultWindowMs: window, abandonedCommandsApply: random.chance(0.5), orders, opsSites, faults };

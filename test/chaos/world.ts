@@ -8,10 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { KubeConfig } from "@kubernetes/client-node";
-import { loadConfig } from "../../controller/config.ts";
-import { createLogger } from "../../controller/logger.ts";
+import { loadConfig } from "../../common/config.ts";
+import { createLogger } from "../../common/logger.ts";
 import { API_VERSION } from "../../crds/group.ts";
-import { CREATE_PENDING_ANNOTATION, WELCOME_REQUESTED_ANNOTATION } from "../../reconcilers/hostedsite/names.ts";
+import { CREATE_PENDING_ANNOTATION } from "../../reconcilers/hostedsite/names.ts";
 import { WEBHOOK_OPTIONS } from "../../webhook/config.ts";
 import { SUBSCRIPTION_LABEL } from "../../webhook/hostedsite-manifest.ts";
 import { kubeApplier } from "../../webhook/kube-applier.ts";
@@ -166,7 +166,6 @@ export class ChaosWorld {
         const now = new Set(Object.keys(object.metadata.annotations ?? {}));
         seen.set(name, now);
         // Killed while the API server is still answering the intent's write: the intent is stored, the next step never runs.
-        if (now.has(WELCOME_REQUESTED_ANNOTATION) && !had.has(WELCOME_REQUESTED_ANNOTATION)) this.fire("welcome-intent");
         if (now.has(CREATE_PENDING_ANNOTATION) && !had.has(CREATE_PENDING_ANNOTATION)) this.fire("create-intent");
       }),
     );

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import * as yaml from "js-yaml";
 import { describe, expect, it } from "vitest";
 import { CONTROLLER_OPTIONS } from "../../controller/cli/controller.ts";
-import { LogLevel } from "../../controller/config.ts";
+import { LogLevel } from "../../common/config.ts";
 import { HttpsMode, MAX_USER_QUOTA, SupportChannel, SupportHours, SupportTier } from "../../crds/hostedsite.ts";
 import { DNS1123_LABEL_PATTERN, FQDN_PATTERN, MACHINE_NAME_PATTERN } from "../../crds/primitives.ts";
 import { WEBHOOK_OPTIONS } from "../../webhook/config.ts";

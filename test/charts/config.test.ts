@@ -6,9 +6,9 @@ import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { COMMANDS } from "../../controller/cli.ts";
 import { CONTROLLER_OPTIONS } from "../../controller/cli/controller.ts";
-import { type OptionSpecs, loadConfig, parseArgs } from "../../controller/config.ts";
+import { type OptionSpecs, loadConfig, parseArgs } from "../../common/config.ts";
 import { type Endpoint, serveMetrics, serveProbes } from "../../controller/http-endpoints.ts";
-import { createLogger } from "../../controller/logger.ts";
+import { createLogger } from "../../common/logger.ts";
 import { ControllerMetrics } from "../../controller/metrics.ts";
 import { WEBHOOK_OPTIONS } from "../../webhook/config.ts";
 import { createMetrics } from "../../webhook/metrics.ts";
@@ -132,7 +132,7 @@ describe.skipIf(HELM_VERSION === undefined)("probe and scrape paths against the 
   const endpoints: Endpoint[] = [];
   let metricsUrl: string;
   let probesUrl: string;
-  const webhookMetrics = createMetrics({ inboxDepth: () => Promise.resolve(0), processMetrics: false });
+  const webhookMetrics = createMetrics({ inboxDepth: () => Promise.resolve(0), stuckEvents: () => Promise.resolve(0), processMetrics: false });
   // readyz asks PostgreSQL for the migrations table; this pool answers as a migrated database would.
   const pool = { query: () => Promise.resolve({ rows: [{ "?column?": 1 }], rowCount: 1 }) } as unknown as pg.Pool;
   const app = buildServer({ pool, secrets: ["whsec_probe"], toleranceSeconds: 300, bodyLimit: 1_048_576, metrics: webhookMetrics, logger: createLogger({ name: "chart-test", level: "silent" }) });

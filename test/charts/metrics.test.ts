@@ -9,7 +9,7 @@ import { HELM_VERSION, type K8sObject, allFeaturesValues, chartDir, find, only, 
 
 /** Series names a registry exposes: histograms as _bucket/_sum/_count, summaries also bare. */
 async function seriesNames(): Promise<Set<string>> {
-  const registries = [new ControllerMetrics().registry, createMetrics({ inboxDepth: () => Promise.resolve(0) }).registry];
+  const registries = [new ControllerMetrics().registry, createMetrics({ inboxDepth: () => Promise.resolve(0), stuckEvents: () => Promise.resolve(0) }).registry];
   const names = new Set<string>();
   for (const registry of registries) {
     for (const metric of await registry.getMetricsAsJSON()) {

@@ -6,12 +6,12 @@ import { existsSync, readFileSync } from "node:fs";
 import { builtinModules } from "node:module";
 import { dirname, join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { helpText } from "../../controller/cli.ts";
+import { DEV_COMMANDS } from "../harness/dev-commands.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 const dockerfile = readFileSync(join(ROOT, "Dockerfile"), "utf8");
-const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
-/** The sandbox runs the test harness: a development command, not shipped. */
-const DEV_ONLY = new Set(["controller/cli/sandbox.ts"]);
+const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { bin: Record<string, string>; dependencies: Record<string, string>; devDependencies: Record<string, string> };
 
 /** Static and dynamic imports of a module (string literals only, which is all this project uses). */
 function importsOf(file: string): string[] {
@@ -28,7 +28,7 @@ function walk(): { files: Set<string>; packages: Set<string> } {
   while (pending.length > 0) {
     const file = pending.pop()!;
     const rel = relative(ROOT, file);
-    if (files.has(rel) || DEV_ONLY.has(rel)) continue;
+    if (files.has(rel)) continue;
     files.add(rel);
     for (const spec of importsOf(file)) {
       if (spec.startsWith(".")) pending.push(resolve(dirname(file), spec));
@@ -55,6 +55,12 @@ describe("Dockerfile", () => {
     const outside = [...files].filter((f) => !copied.some((dir) => f.startsWith(`${dir}/`)));
     expect(outside).toEqual([]);
     for (const f of files) expect(existsSync(join(ROOT, f)), f).toBe(true);
+  });
+
+  it("lists in its help only commands it can run; a checkout's entry adds the sandbox", () => {
+    expect(helpText()).not.toMatch(/^ {2}sandbox /m);
+    expect(helpText(DEV_COMMANDS)).toMatch(/^ {2}sandbox /m);
+    expect(pkg.bin["aegir-operator"]).toBe("test/harness/bin.ts");
   });
 
   it("needs no development dependency at run time", () => {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { describe, expect, it } from "vitest";
-import { ConfigError, LogLevel, bool, describeOptions, loadConfig, parseArgs, port } from "../../controller/config.ts";
+import { ConfigError, LogLevel, bool, describeOptions, loadConfig, parseArgs, port } from "../../common/config.ts";
 
 const specs = {
   metricsPort: { flag: "metrics-port", env: "METRICS_PORT", schema: port(8080), description: "metrics port" },

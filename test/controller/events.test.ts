@@ -1,9 +1,9 @@
 // The event recorder's per-object rate limit holds, and its table does not grow with every
 // object ever evented: a bucket that has refilled is dropped, as it equals having none.
 import { describe, expect, it } from "vitest";
-import { EventRecorder } from "../../controller/kube/events.ts";
-import type { KubeRest } from "../../controller/kube/rest.ts";
-import { createLogger } from "../../controller/logger.ts";
+import { KubeEventRecorder } from "../../controller/kube/events.ts";
+import type { KubeRest } from "../../common/kube/rest.ts";
+import { createLogger } from "../../common/logger.ts";
 
 function recorder(now: () => number) {
   const posts: string[] = [];
@@ -13,7 +13,7 @@ function recorder(now: () => number) {
       return Promise.resolve({});
     },
   } as unknown as KubeRest;
-  const events = new EventRecorder({ rest, controller: "aegir-operator", instance: "test", log: createLogger({ name: "test", level: "silent" }), now });
+  const events = new KubeEventRecorder({ rest, controller: "aegir-operator", instance: "test", log: createLogger({ name: "test", level: "silent" }), now });
   const buckets = () => (events as unknown as { buckets: Map<string, unknown> }).buckets.size;
   return { events, posts, buckets };
 }
@@ -21,7 +21,7 @@ function recorder(now: () => number) {
 const site = (name: string) => ({ apiVersion: "hosting.openatria.com/v1alpha1", kind: "HostedSite", name, namespace: "customers", uid: `u-${name}` });
 const settle = () => new Promise((r) => setTimeout(r, 0));
 
-describe("EventRecorder buckets", () => {
+describe("KubeEventRecorder buckets", () => {
   it("keeps limiting a flooding object while thousands of others come and go", async () => {
     let t = 0;
     const { events, posts, buckets } = recorder(() => t);

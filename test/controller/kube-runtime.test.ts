@@ -2,11 +2,11 @@
 // client-node underneath.
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { EventRecorder } from "../../controller/kube/events.ts";
+import { KubeEventRecorder } from "../../controller/kube/events.ts";
 import { LeaderElector } from "../../controller/kube/leader-election.ts";
-import { KubeRest } from "../../controller/kube/rest.ts";
+import { KubeRest } from "../../common/kube/rest.ts";
 import { KubeHostedSiteStore } from "../../controller/kube/stores.ts";
-import { createLogger } from "../../controller/logger.ts";
+import { createLogger } from "../../common/logger.ts";
 import { API_VERSION, type HostedSite } from "../../crds/kinds.ts";
 import { type FakeApiServer, type KubeObject, startFakeApiServer } from "../harness/kube/index.ts";
 import { eventually } from "../e2e/stack.ts";
@@ -71,7 +71,7 @@ describe("controller runtime against the fake API server", () => {
   });
 
   it("aggregates repeated events into a series", async () => {
-    const recorder = new EventRecorder({ rest, controller: "aegir-operator", instance: "test", log });
+    const recorder = new KubeEventRecorder({ rest, controller: "aegir-operator", instance: "test", log });
     const regarding = { apiVersion: "hosting.openatria.com/v1alpha1", kind: "HostedSite", name: "acme", namespace: "customers", uid: "u1" };
     recorder.record(regarding, "Warning", "ReconcileError", "Reconcile", "server unreachable");
     await eventually(() => api.objects.list("events.k8s.io/v1", "Event", { namespace: "customers" }).length === 1 || undefined, 5_000, "the event");
@@ -108,5 +108,15 @@ describe("controller runtime against the fake API server", () => {
     const stale = store.updateStatus(created, { server: "aegir-1", observedGeneration: 1, users: { active: 0, quota: 10 } });
     await expect(stale).rejects.toMatchObject({ code: 409 });
     expect((api.objects.get({ apiVersion: API_VERSION, kind: "HostedSite", namespace: "customers", name: "acme" }) as unknown as HostedSite).status).toEqual(fresh.status);
+  });
+
+  it("refuses an annotation written from a stale copy", async () => {
+    const created = api.objects.create({ ...hostedSite(), metadata: { name: "acme", namespace: "customers" } }) as unknown as HostedSite;
+    const store = new KubeHostedSiteStore(rest);
+    const annotated = await store.annotate(created, { "hosting.openatria.com/create-pending": "2027-03-01T09:00:00.000Z" });
+    expect(annotated.metadata.annotations?.["hosting.openatria.com/create-pending"]).toBe("2027-03-01T09:00:00.000Z");
+    await expect(store.annotate(created, { "hosting.openatria.com/create-pending": null })).rejects.toMatchObject({ code: 409 });
+    const stored = api.objects.get({ apiVersion: API_VERSION, kind: "HostedSite", namespace: "customers", name: "acme" }) as unknown as HostedSite;
+    expect(stored.metadata.annotations?.["hosting.openatria.com/create-pending"]).toBe("2027-03-01T09:00:00.000Z");
   });
 });

@@ -2,8 +2,8 @@
 // break, and KubeRest.list reads a real list response from the fake API server that way.
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ListItemSplitter } from "../../controller/kube/list-stream.ts";
-import { KubeApiError, KubeRest } from "../../controller/kube/rest.ts";
+import { ListItemSplitter } from "../../common/kube/list-stream.ts";
+import { KubeApiError, KubeRest } from "../../common/kube/rest.ts";
 import { API_VERSION } from "../../crds/group.ts";
 import { type FakeApiServer, startFakeApiServer } from "../harness/kube/index.ts";
 import { hostedSite } from "../hostedsite/fixtures.ts";

@@ -2,10 +2,11 @@
 // `aegir-operator sandbox order` goes through the real webhook and becomes a Ready HostedSite.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../controller/cli.ts";
-import { createLogger } from "../../controller/logger.ts";
 import { API_VERSION } from "../../crds/group.ts";
-import { type Sandbox, startSandbox } from "../harness/sandbox.ts";
+import { DEV_COMMANDS } from "../harness/dev-commands.ts";
+import type { Sandbox } from "../harness/sandbox.ts";
 import { captureIO } from "../helpers/io.ts";
+import { startTestSandbox } from "../helpers/sandbox.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { eventually } from "./stack.ts";
 
@@ -18,13 +19,7 @@ describe("sandbox", () => {
   const sites = () => sandbox.api.objects.list(API_VERSION, "HostedSite", { namespace: "customers" }) as unknown as Site[];
 
   beforeAll(async () => {
-    sandbox = await startSandbox({
-      dir,
-      ports: { api: 0, webhook: 0, metrics: 0, probes: 0, aegirState: 0, control: 0 },
-      latency: { commandMs: 1_000, timeFactor: 0.005 },
-      examples: true,
-      log: createLogger({ name: "sandbox", level: "silent" }),
-    });
+    sandbox = await startTestSandbox(dir);
   }, 60_000);
   afterAll(() => sandbox?.stop());
 
@@ -34,9 +29,15 @@ describe("sandbox", () => {
     expect(state.sites.map((s) => s.uri)).toEqual(expect.arrayContaining(["acme.sites.openatria.com", "intranet.globex.example.com"]));
   }, 45_000);
 
+  it("reports the sandbox's AegirServer as passing check-server's checks", async () => {
+    const server = () => (sandbox.api.objects.list(API_VERSION, "AegirServer") as unknown as Site[])[0];
+    const conformant = await eventually(() => server()?.status?.conditions?.find((c) => c.type === "Conformant"), 20_000, "the Conformant condition");
+    expect(conformant.status).toBe("True");
+  }, 25_000);
+
   it("turns a signed test order into a Ready HostedSite through the webhook", async () => {
     const io = captureIO();
-    expect(await main(["sandbox", "order", "--dir", dir, "--kit", "business", "--domain", "intranet.example.org", "--email", "ceo@example.org"], io)).toBe(0);
+    expect(await main(["sandbox", "order", "--dir", dir, "--kit", "business", "--domain", "intranet.example.org", "--email", "ceo@example.org"], io, DEV_COMMANDS)).toBe(0);
     const subscription = /subscription (sub_\w+)/.exec(io.out())?.[1];
     expect(subscription).toBeDefined();
     const site = await eventually(
@@ -50,7 +51,7 @@ describe("sandbox", () => {
 
   it("says when no sandbox runs", async () => {
     const io = captureIO();
-    expect(await main(["sandbox", "order", "--dir", `${dir}/nowhere`, "--kit", "community"], io)).toBe(1);
+    expect(await main(["sandbox", "order", "--dir", `${dir}/nowhere`, "--kit", "community"], io, DEV_COMMANDS)).toBe(1);
     expect(io.err()).toContain("no running sandbox found");
   });
 });

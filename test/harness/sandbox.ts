@@ -1,21 +1,27 @@
 // The whole stack on 127.0.0.1 with embedded defaults: the fake Kubernetes API server with the
 // CRDs, the simulated Aegir behind an SSH server (an AegirServer and its key Secret applied, a
 // support-tracker site), the controller, the Stripe webhook with an embedded PostgreSQL and a
-// local Stripe API stub, and the example HostedSites. What `aegir-operator sandbox` runs.
+// local Stripe API stub (with the catalog's products and prices, and a hosted Checkout page that
+// delivers signed events to the webhook), the storefront, and the example HostedSites. What
+// `aegir-operator sandbox` runs.
 import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
-import { loadConfig } from "../../controller/config.ts";
-import type { Logger } from "../../controller/logger.ts";
+import { loadConfig } from "../../common/config.ts";
+import type { Logger } from "../../common/logger.ts";
 import { type RunningManager, startManager } from "../../controller/manager.ts";
 import { validateManifestText } from "../../crds/manifests.ts";
+import { planCatalogSync } from "../../webhook/catalog-sync.ts";
+import { applySyncAction, readRemoteCatalog } from "../../webhook/catalog-sync-stripe.ts";
 import { WEBHOOK_OPTIONS } from "../../webhook/config.ts";
 import { kubeApplier } from "../../webhook/kube-applier.ts";
 import { startWebhookService, type WebhookService } from "../../webhook/service.ts";
+import { kubeSiteDirectory } from "../../webhook/storefront/site-directory.ts";
+import { createStripeClient } from "../../webhook/stripe-reader.ts";
 import { registerAegirServer } from "./aegir-server.ts";
-import { AegirSimulator, type SimulatorServer, openAtriumPlatform } from "./aegir/index.ts";
+import { AegirSimulator, type SimulatorOptions, type SimulatorServer, openAtriumPlatform } from "./aegir/index.ts";
 import { type FakeApiServer, type KubeObject, startFakeApiServer } from "./kube/index.ts";
 import { generateKeyPair } from "./ssh/keys.ts";
 import { startTestSshServer, type TestSshServer } from "./ssh/server.ts";
@@ -35,6 +41,7 @@ export interface SandboxOptions {
 }
 
 export interface SandboxInfo {
+  storefront: string;
   kubeconfig: string;
   apiServer: string;
   webhookUrl: string;
@@ -50,6 +57,7 @@ export interface Sandbox {
   info: SandboxInfo;
   api: FakeApiServer;
   sim: AegirSimulator;
+  stripe: StripeStub;
   stop(): Promise<void>;
 }
 
@@ -70,9 +78,7 @@ export async function startSandbox(o: SandboxOptions): Promise<Sandbox> {
   };
   try {
     const sim = new AegirSimulator({
-      hostmaster: { uri: "aegir.sandbox.localhost" },
-      platforms: [openAtriumPlatform({ extraRoles: ["manager"], extraThemes: ["oa_mercury", "oa_corporate"] })],
-      sites: [{ uri: TRACKER, roles: ["customer", "customer standard", "customer premium"] }],
+      ...sandboxAegir(),
       latency: { ...benchmarkShape(), commandMs: o.latency.commandMs, timeFactor: o.latency.timeFactor },
     });
     stops.push(() => sim.close());
@@ -118,11 +124,17 @@ export async function startSandbox(o: SandboxOptions): Promise<Sandbox> {
       ["stripe-api-base", stripe.url],
       ["postgres-dir", join(dir, "postgres")],
       ["namespace", "customers"],
+      ["storefront", "true"],
     ]);
     const webhook: WebhookService = await startWebhookService(loadConfig(WEBHOOK_OPTIONS, flags, {}), o.log.child({ component: "webhook" }), {
       applier: kubeApplier(kc),
+      sites: kubeSiteDirectory("customers", kc),
     });
     stops.push(() => webhook.stop());
+    // What `catalog sync` does for a seller: the catalog's products and prices, in the stub.
+    const stripeClient = createStripeClient({ apiKey: STRIPE_KEY, apiBase: new URL(stripe.url) });
+    for (const action of planCatalogSync(webhook.catalog, await readRemoteCatalog(stripeClient, webhook.catalog)).actions) await applySyncAction(stripeClient, action);
+    stripe.checkout.deliverTo = { url: `${webhook.url}/stripe/webhook`, secret: WEBHOOK_SECRET };
 
     const control = await serveControl(o.ports.control, stripe, webhook.url);
     stops.push(() => new Promise<void>((r) => control.close(() => r())));
@@ -130,6 +142,7 @@ export async function startSandbox(o: SandboxOptions): Promise<Sandbox> {
     if (o.examples) applyExamples(api);
 
     const info: SandboxInfo = {
+      storefront: `${webhook.url}/shop/`,
       kubeconfig,
       apiServer: api.url,
       webhookUrl: `${webhook.url}/stripe/webhook`,
@@ -141,11 +154,20 @@ export async function startSandbox(o: SandboxOptions): Promise<Sandbox> {
       control: `http://127.0.0.1:${(control.address() as AddressInfo).port}`,
     };
     writeFileSync(join(dir, "sandbox.json"), `${JSON.stringify(info, null, 2)}\n`);
-    return { info, api, sim, stop };
+    return { info, api, sim, stripe, stop };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/** The sandbox's Aegir: an Open Atrium platform with a manager role and the premium themes, and the support tracker. */
+export function sandboxAegir(): Pick<SimulatorOptions, "hostmaster" | "platforms" | "sites"> {
+  return {
+    hostmaster: { uri: "aegir.sandbox.localhost" },
+    platforms: [openAtriumPlatform({ extraRoles: ["manager"], extraThemes: ["oa_mercury", "oa_corporate"] })],
+    sites: [{ uri: TRACKER, roles: ["customer", "customer standard", "customer premium"] }],
+  };
 }
 
 /** Benchmark-shaped latency: the same proportions as a real Aegir, scaled by the time factor. */

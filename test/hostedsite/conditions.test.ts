@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { AegirError } from "../../reconcilers/aegir/errors.ts";
-import { type ConditionFacts, computeConditions, mergeConditions } from "../../reconcilers/hostedsite/conditions.ts";
+import { mergeConditions } from "../../crds/conditions.ts";
+import { type ConditionFacts, computeConditions } from "../../reconcilers/hostedsite/conditions.ts";
 import type { Observed, Plan } from "../../reconcilers/hostedsite/plan.ts";
 import { deepState, desired, summary, task } from "./fixtures.ts";
 

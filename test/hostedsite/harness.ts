@@ -1,10 +1,12 @@
 // A HostedSite reconciler wired to the simulated Aegir (in-process) and an in-memory store,
 // with a clock the test moves.
-import { createLogger } from "../../controller/logger.ts";
+import { createLogger } from "../../common/logger.ts";
 import type { HostedSite } from "../../crds/kinds.ts";
 import { AegirDriver } from "../../reconcilers/aegir/driver.ts";
 import type { CommandRunner } from "../../reconcilers/aegir/runner.ts";
-import { HostedSiteReconciler, type ReconcileResult } from "../../reconcilers/hostedsite/reconciler.ts";
+import type { EventRecorder } from "../../common/events.ts";
+import type { Result } from "../../common/reconcile.ts";
+import { HostedSiteReconciler } from "../../reconcilers/hostedsite/reconciler.ts";
 import { ServerStatusCache } from "../../reconcilers/hostedsite/server-status-cache.ts";
 import { AegirSimulator, openAtriumPlatform } from "../harness/aegir/index.ts";
 import { MemoryHostedSiteStore } from "../harness/memory-store.ts";
@@ -35,6 +37,10 @@ export class Rig {
   readonly sim: AegirSimulator;
   readonly store: MemoryHostedSiteStore;
   now = new Date("2027-03-01T09:00:00Z");
+  /** The AegirServers in the cluster; a test removes one to see what happens to its sites. */
+  servers = [server()];
+  /** Events the reconciler recorded, as `Type Reason: note`. */
+  readonly events: string[] = [];
   reconciler: HostedSiteReconciler;
   private readonly cache: ServerStatusCache;
   private readonly driver: AegirDriver;
@@ -54,7 +60,7 @@ export class Rig {
     this.cache.invalidate("aegir-1");
   }
 
-  async reconcile(): Promise<ReconcileResult> {
+  async reconcile(): Promise<Result> {
     const result = await this.reconciler.reconcile(this.store.site);
     this.sim.drainTasks();
     return result;
@@ -90,16 +96,19 @@ export class Rig {
     return this.condition("Synced")?.status === "True" && this.condition("Ready")?.reason === "Available";
   }
 
+  private readonly recorder: EventRecorder = { record: (_regarding, type, reason, _action, note) => this.events.push(`${type} ${reason}: ${note}`) };
+
   private newReconciler() {
     return new HostedSiteReconciler({
       store: this.store,
-      servers: () => [server()],
+      servers: () => this.servers,
       sites: () => [this.store.site],
       driver: () => this.driver,
       statusCache: this.cache,
       now: () => this.now,
       random: () => 0.5,
       log: createLogger({ name: "test", level: "silent" }),
+      events: this.recorder,
       config: CONFIG,
     });
   }

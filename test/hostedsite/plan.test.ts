@@ -7,6 +7,7 @@ const now = new Date("2027-01-01T00:00:00Z");
 const ctx = (over: Partial<PlanContext> = {}): PlanContext => ({
   now,
   appliedFeatures: ["oa_wiki"],
+  activeUsersSeen: 0,
   blocked: new Set(),
   createPendingSince: undefined,
   welcomed: true,
@@ -54,6 +55,14 @@ describe("plan", () => {
       expect(plan(desired({ enabled: false, expired: true }), converged({ site: summary({ status: "disabled" }) }), ctx()).operations.filter((o) => o.aspect === "site")).toEqual([]);
     });
 
+    it("without hosting_https on the server (https null) queues no verify for https and reports HttpsUnavailable", () => {
+      const p = plan(desired({ https: "Enabled" }), converged({ site: summary({ https: null }) }), ctx());
+      expect(p.operations.filter((o) => o.aspect === "site")).toEqual([]);
+      expect(p.problems.map((x) => [x.aspect, x.reason])).toEqual([["site", "HttpsUnavailable"]]);
+      expect(p.problems[0]?.message).toContain("hosting_https");
+      expect(plan(desired({ https: "Disabled" }), converged({ site: summary({ https: null }) }), ctx()).problems).toEqual([]);
+    });
+
     it("updates aliases and https through the site node (one hostmaster task at a time)", () => {
       const p = plan(desired({ aliases: ["www.acme.example.com"], https: "Required" }), converged(), ctx());
       expect(p.operations).toEqual([{ kind: "UpdateSite", aspect: "site", aliases: ["www.acme.example.com"], https: "Required" }]);
@@ -89,17 +98,21 @@ describe("plan", () => {
       expect(plan(desired({ theme: "oa_radix" }), converged(), ctx()).operations).toEqual([{ kind: "SetTheme", aspect: "theme", theme: "oa_radix" }]);
     });
 
-    it("enables the quota module and sets the limit", () => {
+    it("enables the quota module, sets the limit and records on the site when the quota started", () => {
       const p = plan(desired({ userQuota: 25 }), converged({ deep: deepState({ modules: ["oa_wiki"], userLimit: null }) }), ctx());
       expect(p.operations).toEqual([
         { kind: "EnableModules", aspect: "quota", modules: ["user_limit"] },
         { kind: "SetUserLimit", aspect: "quota", limit: 25 },
+        { kind: "EnforceUserQuota", aspect: "quota", limit: 25, keep: ["jane"] },
       ]);
     });
 
-    it("never deletes or blocks users when over quota", () => {
-      const p = plan(desired({ userQuota: 2 }), converged({ deep: deepState({ activeUsers: 9, userLimit: 2 }) }), ctx());
-      expect(p.operations).toEqual([]);
+    it("enforces the quota when accounts beyond it appeared, keeping the owner, and not again for the same count", () => {
+      const over = converged({ deep: deepState({ activeUsers: 9, userLimit: 2 }) });
+      expect(plan(desired({ userQuota: 2 }), over, ctx({ activeUsersSeen: 2 })).operations).toEqual([{ kind: "EnforceUserQuota", aspect: "quota", limit: 2, keep: ["jane"] }]);
+      // Nine accounts older than the quota stay active: enforcing again would change nothing.
+      expect(plan(desired({ userQuota: 2 }), over, ctx({ activeUsersSeen: 9 })).operations).toEqual([]);
+      expect(plan(desired({ userQuota: 9 }), converged({ deep: deepState({ activeUsers: 9, userLimit: 9 }) }), ctx()).operations).toEqual([]);
     });
   });
 
@@ -216,6 +229,7 @@ describe("tasksAhead", () => {
       ],
       platforms: [],
       queue: { queued: 3, processing: 1 },
+      https: true,
     };
     expect(tasksAhead(status, mine)).toBe(2);
     expect(tasksAhead(status, summary())).toBe(0);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CREATE_PENDING_ANNOTATION, FINALIZER, WELCOME_REQUESTED_ANNOTATION } from "../../reconcilers/hostedsite/names.ts";
+import { CREATE_PENDING_ANNOTATION, FINALIZER } from "../../reconcilers/hostedsite/names.ts";
 import { hostedSite } from "./fixtures.ts";
 import { PLATFORM, Rig, TRACKER } from "./harness.ts";
 
@@ -50,7 +50,7 @@ describe("HostedSite reconciler against the simulated Aegir", () => {
     }
     expect(rig.store.site.metadata.finalizers).toEqual([FINALIZER]);
     expect(rig.store.site.metadata.annotations?.[CREATE_PENDING_ANNOTATION]).toBeUndefined();
-    expect(rig.store.site.metadata.annotations?.[WELCOME_REQUESTED_ANNOTATION]).toBeDefined();
+    expect(rig.events).toEqual(["Normal SiteReady: https://acme.sites.example.com is up as ordered"]);
   });
 
   it("costs one command per server poll once converged, and deep-reads only at the drift check", async () => {

@@ -1,14 +1,14 @@
 // A HostedSpace reconciler wired to the simulated Aegir (in-process) with a shared Open Atrium
 // site, an in-memory store, and a clock the test moves.
-import { createLogger } from "../../controller/logger.ts";
+import type { EventRecorder } from "../../common/events.ts";
+import { createLogger } from "../../common/logger.ts";
+import type { Result } from "../../common/reconcile.ts";
 import type { HostedSpaceSpecInput, HostedSpaceStatus } from "../../crds/hostedspace.ts";
 import { HostedSpaceSpec } from "../../crds/hostedspace.ts";
 import { API_VERSION, type HostedSpace } from "../../crds/kinds.ts";
 import { AegirDriver } from "../../reconcilers/aegir/driver.ts";
-import type { SpaceList } from "../../reconcilers/aegir/spaces.ts";
-import { ServerStatusCache } from "../../reconcilers/hostedsite/server-status-cache.ts";
-import { HostedSpaceReconciler, type HostedSpaceStore, type SpaceReconcileResult } from "../../reconcilers/hostedspace/reconciler.ts";
-import { SpaceDriver } from "../../reconcilers/aegir/spaces.ts";
+import { HostedSpaceReconciler, type HostedSpaceStore } from "../../reconcilers/hostedspace/reconciler.ts";
+import { spaceListCache, type SpaceListCache } from "../../reconcilers/hostedspace/space-lists.ts";
 import { AegirSimulator, openAtriumPlatform } from "../harness/aegir/index.ts";
 import type { DrupalSite } from "../harness/aegir/drupal.ts";
 import { spaceByMachine } from "../harness/aegir/spaces.ts";
@@ -105,14 +105,17 @@ export class SpaceRig {
   readonly store: MemoryHostedSpaceStore;
   now = new Date("2027-03-01T09:00:00Z");
   reconciler: HostedSpaceReconciler;
-  readonly lists: ServerStatusCache<SpaceList>;
+  readonly lists: SpaceListCache;
   readonly driver: AegirDriver;
+  /** Events the reconciler recorded, as "Type Reason: note". */
+  readonly events: string[] = [];
+  private readonly recorder: EventRecorder = { record: (_regarding, type, reason, _action, note) => this.events.push(`${type} ${reason}: ${note}`) };
 
   constructor(space: HostedSpace = hostedSpace(), sim = spaceSimulator()) {
     this.sim = sim;
     this.store = new MemoryHostedSpaceStore(space);
     this.driver = new AegirDriver({ runner: sim.runner() });
-    this.lists = new ServerStatusCache<SpaceList>({ fetch: (key) => new SpaceDriver(this.driver).list(key.split(" ")[1] ?? ""), now: () => this.now.getTime(), maxAgeMs: 30_000 });
+    this.lists = spaceListCache({ driver: () => this.driver, now: () => this.now.getTime(), maxAgeMs: 30_000 });
     this.reconciler = this.newReconciler();
   }
 
@@ -122,7 +125,7 @@ export class SpaceRig {
     this.lists.invalidate(`aegir-1 ${SHARED}`);
   }
 
-  reconcile(): Promise<SpaceReconcileResult> {
+  reconcile(): Promise<Result> {
     return this.reconciler.reconcile(this.store.space);
   }
 
@@ -162,6 +165,7 @@ export class SpaceRig {
       lists: this.lists,
       now: () => this.now,
       log: createLogger({ name: "test", level: "silent" }),
+      events: this.recorder,
       config: CONFIG,
     });
   }

@@ -7,7 +7,7 @@ import { Writable } from "node:stream";
 import { inspect } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it, onTestFinished } from "vitest";
-import { createLogger } from "../../controller/logger.ts";
+import { createLogger } from "../../common/logger.ts";
 import { AegirError } from "../../reconcilers/aegir/errors.ts";
 import { readSecretKey } from "../../reconcilers/aegir/ssh/kube-secret.ts";
 import { generateKeyPair } from "../harness/ssh/keys.ts";

@@ -71,6 +71,16 @@ describe("signature verification", () => {
     expect(stale.statusCode).toBe(400);
     expect(stale.json()).toEqual({ error: "signature verification failed: stale" });
 
+    // Beyond the tolerance in the future is no more acceptable than in the past.
+    const now = Math.floor(Date.now() / 1000);
+    for (const timestamp of [now + 365 * 86_400, now + 301]) {
+      const early = signedDelivery(event, SECRET, { timestamp });
+      expect((await post(early.payload, early.headers)).json()).toEqual({ error: "signature verification failed: stale" });
+    }
+    const skewed = signedDelivery(event, SECRET, { timestamp: now + 60 });
+    expect((await post(skewed.payload, skewed.headers)).statusCode).toBe(200);
+    await service.pool.query("DELETE FROM stripe_events");
+
     expect(await storedEvents()).toBe(0);
     const metrics = await service.metrics.registry.getSingleMetricAsString("stripe_webhook_signature_failures_total");
     for (const reason of ["mismatch", "missing", "malformed", "stale"]) expect(metrics).toContain(`reason="${reason}"`);
@@ -81,6 +91,20 @@ describe("bodies", () => {
   it("refuses an oversized body with 413 and stores nothing", async () => {
     const event = stripeEvent("customer.subscription.updated", { id: "sub_Big", customer: "cus_Big", padding: "x".repeat(70 * 1024) });
     expect((await post(...delivery(event, SECRET))).statusCode).toBe(413);
+    expect(await storedEvents()).toBe(0);
+  });
+
+  it("refuses with 400, not 503, a signed body nested deeper than PostgreSQL can store", async () => {
+    await service.stop();
+    service = await startTestWebhook(await postgres.freshDatabase(), stub, { config: { bodyLimit: 1024 * 1024 } });
+    const depth = 200_000;
+    const event = JSON.stringify(stripeEvent("customer.subscription.updated", { id: "sub_Deep", customer: "cus_Deep", nested: null })).replace(
+      '"nested":null',
+      `"nested":${"[".repeat(depth)}${"]".repeat(depth)}`,
+    );
+    const response = await post(...delivery(event, SECRET));
+    expect(response.statusCode).toBe(400);
+    expect(response.json<{ error: string }>().error).toMatch(/^event cannot be stored: stack depth limit exceeded/);
     expect(await storedEvents()).toBe(0);
   });
 

@@ -2,7 +2,7 @@
 // parked orders, reordered and duplicated events, Stripe and Kubernetes outages.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { GRACE_PERIOD_ENDS_ANNOTATION, PAYMENT_STATUS_ANNOTATION, siteName } from "../../webhook/hostedsite-manifest.ts";
-import { checkoutEvent, invoiceEvent, subscriptionEvent } from "../harness/stripe/events.ts";
+import { checkoutEvent, customerEvent, invoiceEvent, preBasilInvoiceEvent, subscriptionEvent } from "../harness/stripe/events.ts";
 import { ensurePrice, seedOrder, type OrderOptions, type SeededOrder } from "../harness/stripe/orders.ts";
 import { startStripeStub, type StripeStub } from "../harness/stripe/stub.ts";
 import { deliver, eventually, order, settled, startTestPostgres, startTestWebhook, type FakeApplier, type TestPostgres } from "./support.ts";
@@ -181,6 +181,19 @@ describe("lifecycle", () => {
     expect(site.metadata.annotations).toEqual({ [PAYMENT_STATUS_ANNOTATION]: "active" });
   });
 
+  it("accepts invoice events of endpoints older than 2025-03-31.basil and records each event's API version", async () => {
+    const { subscription } = await buy({ items: { community_monthly: 1 } });
+    stub.subscriptions.get(subscription.id)!.status = "unpaid";
+    expect(await deliver(service, preBasilInvoiceEvent("invoice.payment_failed", subscription.id))).toBe(200);
+    await settled(service);
+    expect(siteOf(subscription.id).spec.suspended).toBe(true);
+    const versions = await service.pool.query<{ type: string; api_version: string }>("SELECT type, api_version FROM stripe_events ORDER BY received_at");
+    expect(versions.rows).toEqual([
+      { type: "checkout.session.completed", api_version: "2026-10-28.endive" },
+      { type: "invoice.payment_failed", api_version: "2024-06-20" },
+    ]);
+  });
+
   it("suspends on unpaid and paused, resumes on active, and sets expiresAt when canceled", async () => {
     const { subscription } = await buy({ items: { business_monthly: 1 } });
     await changeSubscription(subscription.id, { status: "unpaid" });
@@ -198,6 +211,28 @@ describe("lifecycle", () => {
     const site = siteOf(subscription.id);
     expect(site.spec).toMatchObject({ suspended: false, expiresAt: "2027-02-03T12:00:00Z" });
     expect(await order(service, subscription.id)).toMatchObject({ state: "ended", subscription_status: "canceled" });
+  });
+});
+
+describe("customers", () => {
+  it("follows the Customer's e-mail on customer.updated, for each of its subscriptions not ended", async () => {
+    const first = await buy({ items: { community_monthly: 1 }, email: "old@initech.example.com" });
+    const customer = stub.customers.get(first.customerId)!;
+    customer.email = "new@initech.example.com";
+    expect(await deliver(service, customerEvent(stub, "customer.updated", first.customerId))).toBe(200);
+    await eventually(() => siteOf(first.subscription.id).spec.owner.email === "new@initech.example.com", 5_000, "the new owner e-mail");
+    expect(await order(service, first.subscription.id)).toMatchObject({ state: "active", customer_email: "new@initech.example.com" });
+  });
+
+  it("leaves an ended order and its e-mail alone when the Customer is deleted", async () => {
+    const { subscription, session, customerId } = await buy({ items: { community_monthly: 1 }, email: "gone@initech.example.com" });
+    await changeSubscription(subscription.id, { status: "canceled", ended_at: Math.floor(Date.now() / 1000) }, "customer.subscription.deleted");
+    session.email = null;
+    stub.customers.get(customerId)!.deleted = true;
+    expect(await deliver(service, customerEvent(stub, "customer.deleted", customerId))).toBe(200);
+    expect(await deliver(service, subscriptionEvent(stub, "customer.subscription.updated", subscription.id))).toBe(200);
+    await settled(service);
+    expect(await order(service, subscription.id)).toMatchObject({ state: "ended", reason: null, customer_email: "gone@initech.example.com" });
   });
 });
 
@@ -253,6 +288,7 @@ describe("parked orders", () => {
     expect(await order(service, first.subscription.id)).toMatchObject({ state: "active", domain: "acme.sites.openatria.com" });
     expect(await order(service, second.subscription.id)).toMatchObject({
       state: "parked",
+      provisioned: false,
       reason: `domain acme.sites.openatria.com is already taken by subscription ${first.subscription.id}`,
     });
     expect(service.applier.sites.size).toBe(1);
@@ -285,6 +321,35 @@ describe("outages", () => {
     });
     expect(dead.last_error).toMatch(/^PermanentError: stripe: No such object/);
     expect(await service.metrics.registry.getSingleMetricAsString("stripe_webhook_dead_lettered_total")).toMatch(/ 1$/m);
+  });
+
+  it("keeps retrying beyond the attempt budget while the API key is refused, reports it as stuck, and converges once it works", async () => {
+    const seeded = seedOrder(stub, { items: { community_monthly: 1 } });
+    stub.fail(Infinity, 401);
+    expect(await deliver(service, checkoutEvent(stub, "checkout.session.completed", seeded.session.id))).toBe(200);
+    const stuck = await eventually(async () => {
+      const r = await service.pool.query<{ state: string; attempts: number }>("SELECT state, attempts FROM stripe_events");
+      return (r.rows[0]?.attempts ?? 0) >= 7 ? r.rows[0] : undefined;
+    });
+    expect(stuck.state).toBe("pending");
+    expect(await service.metrics.registry.getSingleMetricAsString("stripe_webhook_events_stuck")).toMatch(/ 1$/m);
+    stub.fail(0);
+    await settled(service);
+    expect(service.applier.site(seeded.subscription.id)?.spec.suspended).toBe(false);
+    expect(await service.metrics.registry.getSingleMetricAsString("stripe_webhook_dead_lettered_total")).toMatch(/ 0$/m);
+  });
+
+  it("never lets a grace timer die while Stripe is unavailable: the site is suspended once it answers", async () => {
+    const { subscription } = await buy({ items: { community_monthly: 1 } });
+    await changeSubscription(subscription.id, { status: "past_due" });
+    stub.fail(Infinity, 401);
+    await eventually(async () => {
+      const r = await service.pool.query<{ attempts: number }>("SELECT attempts FROM stripe_events WHERE kind = 'timer' AND state = 'pending'");
+      return (r.rows[0]?.attempts ?? 0) >= 7;
+    });
+    stub.fail(0);
+    await eventually(() => service.applier.site(subscription.id)?.spec.suspended === true, 5_000, "suspension after the outage");
+    expect(await order(service, subscription.id)).toMatchObject({ state: "suspended" });
   });
 
   it("keeps a paid order while the Kubernetes API is down and applies it exactly once when it is back", async () => {

@@ -28,7 +28,7 @@ function options(pool: pg.Pool, apply: () => Promise<void>): RelayOptions {
     pool,
     applier: { apply },
     logger: quietLogger(),
-    metrics: createMetrics({ inboxDepth: () => Promise.resolve(0), processMetrics: false }),
+    metrics: createMetrics({ inboxDepth: () => Promise.resolve(0), stuckEvents: () => Promise.resolve(0), processMetrics: false }),
     backoff: { baseMs: 100, maxMs: 1_000 },
     leaseMs: 30_000,
     concurrency: 1,

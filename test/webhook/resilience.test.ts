@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { migrate } from "../../webhook/db/migrate.ts";
+import { loadMigrations, migrate } from "../../webhook/db/migrate.ts";
 import { pruneProcessedEvents, storeEvent } from "../../webhook/inbox.ts";
 import { createStripeClient, stripeReader, type StripeReader } from "../../webhook/stripe-reader.ts";
 import { startWebhookService } from "../../webhook/service.ts";
@@ -156,7 +156,7 @@ describe("migrations and the embedded default", () => {
     const pools = [0, 1, 2].map(() => new pg.Pool({ connectionString: url, max: 2 }));
     try {
       const results = await Promise.all(pools.map((p) => migrate(p)));
-      expect(results.flat()).toEqual([1]);
+      expect(results.flat()).toEqual((await loadMigrations()).map((m) => m.version));
       expect(await migrate(pools[0] as pg.Pool)).toEqual([]);
     } finally {
       await Promise.all(pools.map((p) => p.end()));
@@ -168,7 +168,7 @@ describe("migrations and the embedded default", () => {
     try {
       await migrate(pool);
       for (const id of ["evt_old", "evt_pending", "evt_dead", "evt_recent"]) {
-        await storeEvent(pool, { id, type: "invoice.paid", subscriptionId: "sub_X", checkoutSessionId: null, livemode: false, created: 0, rawJson: "{}" });
+        await storeEvent(pool, { id, type: "invoice.paid", key: "sub_X", checkoutSessionId: null, livemode: false, apiVersion: null, created: 0, rawJson: "{}" });
       }
       await pool.query("UPDATE stripe_events SET state = 'processed', processed_at = now() - interval '50 days' WHERE id = 'evt_old'");
       await pool.query("UPDATE stripe_events SET state = 'dead' WHERE id = 'evt_dead'");
@@ -177,7 +177,7 @@ describe("migrations and the embedded default", () => {
       const left = await pool.query<{ id: string }>("SELECT id FROM stripe_events ORDER BY id");
       expect(left.rows.map((r) => r.id)).toEqual(["evt_dead", "evt_pending", "evt_recent"]);
       // A redelivery of a forgotten event would be stored again; one still kept is a duplicate.
-      expect(await storeEvent(pool, { id: "evt_recent", type: "invoice.paid", subscriptionId: "sub_X", checkoutSessionId: null, livemode: false, created: 0, rawJson: "{}" })).toBe("duplicate");
+      expect(await storeEvent(pool, { id: "evt_recent", type: "invoice.paid", key: "sub_X", checkoutSessionId: null, livemode: false, apiVersion: null, created: 0, rawJson: "{}" })).toBe("duplicate");
     } finally {
       await pool.end();
     }

@@ -1,7 +1,7 @@
 // The pg pool every part of the webhook shares. Short timeouts so that, while PostgreSQL is
 // down, a delivery fails fast with 503 (Stripe retries) instead of hanging.
 import pg from "pg";
-import type { Logger } from "../../controller/logger.ts";
+import type { Logger } from "../../common/logger.ts";
 
 export interface PoolOptions {
   connectionString: string;

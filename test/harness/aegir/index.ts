@@ -11,3 +11,4 @@ export { type StateView } from "./state-view.ts";
 export { type DrupalSite, type DrupalUser, type SentMail } from "./drupal.ts";
 export { type PlatformNode, type SiteNode, type TaskNode } from "./model.ts";
 export { logLine, wordwrap } from "./drush-log.ts";
+export { KNOWN_DEPENDENCIES, type ServerKnobs } from "./conformance.ts";

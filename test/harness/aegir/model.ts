@@ -24,6 +24,10 @@ export interface PlatformNode {
   profiles: Map<string, { packageNid: number; spec: ProfileSpec }>;
   modules: Set<string>;
   themes: Set<string>;
+  /** Module → the modules its .info file depends on. */
+  dependencies: Map<string, string[]>;
+  /** Theme → its base themes, nearest last (drupal_find_base_themes order). */
+  baseThemes: Map<string, string[]>;
 }
 
 export interface SiteNode {
@@ -112,6 +116,8 @@ export class Hostmaster {
       profiles: new Map(spec.profiles.map((p) => [p.name, { packageNid: this.nextPackageNid++, spec: p }])),
       modules: new Set(spec.modules),
       themes: new Set(spec.themes),
+      dependencies: new Map(Object.entries(spec.dependencies ?? {})),
+      baseThemes: new Map(Object.entries(spec.baseThemes ?? {})),
     };
     this.platforms.set(node.nid, node);
     return node;
@@ -147,6 +153,24 @@ export class Hostmaster {
   siteByUri(uri: string): SiteNode | undefined {
     const nid = this.contexts.get(uri);
     return nid === undefined ? undefined : this.sites.get(nid);
+  }
+
+  /** module_exists() on the hostmaster site itself. */
+  moduleEnabled(name: string): boolean {
+    const nid = this.contexts.get("hostmaster");
+    return (nid === undefined ? undefined : this.sites.get(nid))?.drupal?.modules.includes(name) ?? false;
+  }
+
+  /**
+   * hosting_domain_allowed(): hosting_site refuses the URI of any live site (the hostmaster's
+   * own included) and hosting_alias any live site's alias; `except` is the site being edited.
+   */
+  domainAllowed(domain: string, except?: number): boolean {
+    for (const site of this.sites.values()) {
+      if (site.nid === except || site.status === SITE_DELETED) continue;
+      if (site.uri === domain || site.aliases.includes(domain)) return false;
+    }
+    return true;
   }
 
   /** Pending (queued or processing) tasks of a node. */

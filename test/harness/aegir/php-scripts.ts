@@ -5,12 +5,14 @@ import { type Clock, unixTime } from "./clock.ts";
 import { type DrupalSite, type DrupalUser, userByMail, userByName } from "./drupal.ts";
 import type { Faults } from "./faults.ts";
 import { type Hostmaster, type PlatformNode, type SiteNode, SITE_QUEUED, TASK_PROCESSING, TASK_QUEUED } from "./model.ts";
-import { type DrushResult, crashed, done, failed, phpJson, printed } from "./result.ts";
+import { type DrushResult, done, failed, phpJson, printed, uncaught } from "./result.ts";
 import { SPACE_SCRIPT_KIND, runSpaceScript } from "./spaces.ts";
 import type { TaskQueue } from "./tasks.ts";
 
 export interface ScriptEnv {
   hostmaster: Hostmaster;
+  /** The sites' database engine: it words the errors. Aegir runs MySQL/MariaDB. */
+  database: "mysql" | "sqlite";
   tasks: TaskQueue;
   clock: Clock;
   faults: Faults;
@@ -33,6 +35,8 @@ export const SCRIPT_KIND: Record<ScriptName, "read" | "write"> = {
   "site-state": "read",
   "find-account": "read",
   "welcome-mail": "write",
+  "enable-modules": "write",
+  "set-theme": "write",
   ...SPACE_SCRIPT_KIND,
 };
 
@@ -44,11 +48,16 @@ const HOSTMASTER_TABLE: Partial<Record<ScriptName, string>> = {
   "queue-task": "hosting_context",
 };
 
+/** A hostmaster script run on a plain site: the query of a hosting table throws, worded by the database. */
+export function tableMissing(database: ScriptEnv["database"], site: BootstrappedSite, table: string): DrushResult {
+  const error = database === "sqlite" ? `General error: 1 no such table: ${table}` : `Base table or view not found: 1146 Table '${dbName(site.node.uri)}.${table}' doesn't exist`;
+  const state = database === "sqlite" ? "HY000" : "42S02";
+  return uncaught(`PDOException: SQLSTATE[${state}]: ${error} in /var/aegir/platforms/drupal7/includes/database/${database}/database.inc:265`, PDO_TRACE(database));
+}
+
 export function runScript(env: ScriptEnv, script: ScriptName, site: BootstrappedSite, stdin: string): DrushResult {
   const table = HOSTMASTER_TABLE[script];
-  if (table !== undefined && !site.isHostmaster) {
-    return crashed(`PDOException: SQLSTATE[42S02]: Base table or view not found: 1146 Table '${dbName(site.node.uri)}.${table}' doesn't exist in drush_core_php_eval() (line 1196 of eval()'d code).`);
-  }
+  if (table !== undefined && !site.isHostmaster) return tableMissing(env.database, site, table);
   const input = parseInput(stdin);
   if (input === undefined) return failed("Standard input is not a JSON object.");
   switch (script) {
@@ -66,9 +75,24 @@ export function runScript(env: ScriptEnv, script: ScriptName, site: Bootstrapped
       return done(printed(phpJson({ account: account(site.drupal, str(input, "name"), str(input, "mail")) })));
     case "welcome-mail":
       return welcomeMail(env, site.drupal, input);
+    case "enable-modules":
+      return enableModules(site.drupal, env.hostmaster.platforms.get(site.node.platform), input);
+    case "set-theme":
+      return setTheme(site.drupal, env.hostmaster.platforms.get(site.node.platform), input);
     default:
       return runSpaceScript(env, script, site, input);
   }
+}
+
+/** Where a query of php-eval code fails, as drush prints the trace (install paths as in the README of the recordings). */
+function PDO_TRACE(database: "mysql" | "sqlite"): string[] {
+  return [
+    `/var/aegir/platforms/drupal7/includes/database/${database}/database.inc(265): PDO->prepare()`,
+    "/var/aegir/platforms/drupal7/includes/database/database.inc(2467): DatabaseConnection->query()",
+    "/usr/local/share/drush/commands/core/core.drush.inc(1178) : eval()'d code(3): db_query()",
+    "/usr/local/share/drush/commands/core/core.drush.inc(1178): eval()",
+    "/usr/local/share/drush/includes/command.inc(422): drush_core_php_eval()",
+  ];
 }
 
 /** provision's database name: the URI without punctuation, at most 16 characters. */
@@ -111,6 +135,7 @@ function httpsCode(n: number): 0 | 1 | 2 {
 function serverStatus(env: ScriptEnv): DrushResult {
   const hm = env.hostmaster;
   const nameOf = new Map([...hm.contexts].map(([name, nid]) => [nid, name]));
+  const https = hm.moduleEnabled("hosting_https");
   const sites = new Map<number, Record<string, unknown> & { tasks: unknown[] }>();
   for (const site of [...hm.sites.values()].sort((a, b) => a.nid - b.nid)) {
     const platform = nameOf.get(site.platform);
@@ -123,7 +148,7 @@ function serverStatus(env: ScriptEnv): DrushResult {
       platform,
       profile: site.profile,
       aliases: [...site.aliases].sort(),
-      https: site.https,
+      https: https ? site.https : null,
       tasks: [],
     });
   }
@@ -143,7 +168,7 @@ function serverStatus(env: ScriptEnv): DrushResult {
   const platforms = [...hm.platforms.values()]
     .sort((a, b) => a.nid - b.nid)
     .map((p) => ({ name: p.name, status: p.status, profiles: [...p.profiles.keys()].sort() }));
-  return done(printed(phpJson({ sites: [...sites.values()], platforms, queue })));
+  return done(printed(phpJson({ sites: [...sites.values()], platforms, queue, https })));
 }
 
 function createSite(env: ScriptEnv, input: Input): DrushResult {
@@ -155,8 +180,11 @@ function createSite(env: ScriptEnv, input: Input): DrushResult {
   if (platformNid === undefined) return failed(`Platform ${platformName} does not exist.`);
   const profileName = str(input, "profile");
   // The package lookup joins on the platform's nid: any other kind of context has no profiles.
+  const aliases = stringList(input, "aliases");
+  const taken = [uri, ...aliases].find((domain) => !hm.domainAllowed(domain));
+  if (taken !== undefined) return failed(`Domain ${taken} is already in use by another site.`);
   if (!hm.platforms.get(platformNid)?.profiles.has(profileName)) return failed(`Profile ${profileName} is not on platform ${platformName}.`);
-  const node = hm.addSite({ uri, status: SITE_QUEUED, platform: platformNid, profile: profileName, aliases: stringList(input, "aliases"), https: httpsCode(int(input, "https")) });
+  const node = hm.addSite({ uri, status: SITE_QUEUED, platform: platformNid, profile: profileName, aliases, https: httpsCode(int(input, "https")) });
   // hosting_site's insert hook queues the install.
   const task = env.tasks.add(node.nid, "install");
   return done(printed(phpJson({ nid: node.nid, task: task.nid })));
@@ -166,7 +194,10 @@ function updateSite(env: ScriptEnv, input: Input): DrushResult {
   const uri = str(input, "uri");
   const node = env.hostmaster.siteByUri(uri);
   if (!node) return failed(`Site ${uri} does not exist.`);
-  node.aliases = stringList(input, "aliases");
+  const aliases = stringList(input, "aliases");
+  const taken = aliases.find((domain) => !env.hostmaster.domainAllowed(domain, node.nid));
+  if (taken !== undefined) return failed(`Domain ${taken} is already in use by another site.`);
+  node.aliases = aliases;
   node.https = httpsCode(int(input, "https"));
   // Every later node_save of a site node queues a verify.
   const task = env.tasks.add(node.nid, "verify");
@@ -181,12 +212,13 @@ function queueTask(env: ScriptEnv, input: Input): DrushResult {
   const pending = hm.pendingTasks(nid)[0];
   if (pending) return failed(`Task ${pending.nid} of ${uri} is still queued or running.`);
   const type = str(input, "type");
-  const args: Record<string, number> = {};
+  const args: Record<string, string | number> = {};
   if (type === "migrate") {
     const target = str(input, "targetPlatform");
     const targetNid = hm.context(target);
     if (targetNid === undefined) return failed(`Platform ${target} does not exist.`);
-    args["target_platform"] = targetNid;
+    const site = hm.sites.get(nid);
+    Object.assign(args, { target_platform: targetNid, new_uri: site?.uri ?? "", new_db_server: site?.dbServer ?? 0 });
   }
   const task = env.tasks.add(nid, type, args);
   return done(printed(phpJson({ nid: task.nid })));
@@ -204,10 +236,10 @@ function siteState(drupal: DrupalSite, platform: PlatformNode | undefined, input
   return done(
     printed(
       phpJson({
-        modules: [...drupal.modules],
-        available: [...new Set([...(platform?.modules ?? []), ...drupal.modules])],
-        themes: [...drupal.themes],
-        availableThemes: [...(platform?.themes ?? [])],
+        modules: moduleList(drupal),
+        available: [...new Set([...(platform?.modules ?? []), ...drupal.modules])].sort(),
+        themes: [...drupal.themes].sort(),
+        availableThemes: [...(platform?.themes ?? [])].sort(),
         theme: drupal.variables.get("theme_default") ?? "",
         userLimit: drupal.variables.get("user_limit") ?? null,
         roles: ["authenticated user", ...drupal.roles],
@@ -219,9 +251,71 @@ function siteState(drupal: DrupalSite, platform: PlatformNode | undefined, input
   );
 }
 
-function siteName(drupal: DrupalSite): string {
+/** module_list(): ORDER BY weight, name; block weighs -5 and the profile 1000 in D7. */
+function moduleList(drupal: DrupalSite): string[] {
+  const weight = (m: string) => (m === "block" ? -5 : m === drupal.profile ? 1000 : 0);
+  return [...drupal.modules].sort((a, b) => weight(a) - weight(b) || (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** A module's dependencies, transitively (system_rebuild_module_data()'s `requires`), present or not. */
+function requires(platform: PlatformNode | undefined, module: string): string[] {
+  const seen = new Set<string>();
+  const walk = (m: string) => {
+    for (const dep of platform?.dependencies.get(m) ?? []) {
+      if (seen.has(dep)) continue;
+      seen.add(dep);
+      walk(dep);
+    }
+  };
+  walk(module);
+  return [...seen];
+}
+
+function enableModules(drupal: DrupalSite, platform: PlatformNode | undefined, input: Input): DrushResult {
+  const wanted = stringList(input, "modules");
+  const onPlatform = (m: string) => platform?.modules.has(m) ?? false;
+  const missing = wanted.filter((m) => !onPlatform(m));
+  const dependencies: Record<string, string[]> = {};
+  for (const module of wanted.filter(onPlatform)) {
+    const absent = requires(platform, module).filter((d) => !onPlatform(d));
+    if (absent.length > 0) dependencies[module] = absent;
+  }
+  const enabled: string[] = [];
+  if (missing.length === 0 && Object.keys(dependencies).length === 0) {
+    // module_enable($modules, TRUE): dependencies first.
+    for (const module of wanted.flatMap((m) => [...requires(platform, m).reverse(), m])) {
+      if (!drupal.modules.includes(module)) {
+        drupal.modules.push(module);
+        enabled.push(module);
+      }
+    }
+  }
+  return done(printed(phpJson({ enabled, missing, missingDependencies: dependencies })));
+}
+
+function setTheme(drupal: DrupalSite, platform: PlatformNode | undefined, input: Input): DrushResult {
+  const theme = str(input, "theme");
+  const bases = platform?.baseThemes.get(theme) ?? [];
+  const missing = platform?.themes.has(theme) ? bases.filter((b) => !platform.themes.has(b)) : [theme];
+  if (missing.length === 0) {
+    for (const t of [...bases, theme]) if (!drupal.themes.includes(t)) drupal.themes.push(t);
+    drupal.variables.set("theme_default", theme);
+  }
+  return done(printed(phpJson({ theme: drupal.variables.get("theme_default") ?? "", missing })));
+}
+
+export function siteName(drupal: DrupalSite): string {
   const name = drupal.variables.get("site_name");
   return typeof name === "string" ? name : "";
+}
+
+/** What drush logs when Drupal cannot send a mail. */
+export function mailFailure(drupal: DrupalSite, to: string): Array<[string, "error"]> {
+  const from = drupal.variables.get("site_mail");
+  return [
+    [`WD mail: Error sending e-mail (from ${typeof from === "string" ? from : ""} to ${to}).`, "error"],
+    ["Unable to send e-mail. Contact the site administrator if the problem persists.", "error"],
+  ];
 }
 
 type WelcomeMarkers = Record<string, { state: string; at: number }>;
@@ -240,5 +334,7 @@ function welcomeMail(env: ScriptEnv, drupal: DrupalSite, input: Input): DrushRes
   if (sent) drupal.outbox.push({ to: user.mail, uid: user.uid, kind: "register_admin_created", subject: `An administrator created an account for you at ${siteName(drupal)}`, at: now });
   markers[String(user.uid)] = { state: sent ? "sent" : "failed", at: now };
   drupal.variables.set("aegir_operator_welcome", markers);
-  return done(printed(phpJson({ uid: user.uid, sent, marker: markers[String(user.uid)] })));
+  const stdout = printed(phpJson({ uid: user.uid, sent, marker: markers[String(user.uid)] }));
+  // drupal_mail() logs the failure through watchdog, which drush shows as an error: exit 1.
+  return sent ? done(stdout) : done(stdout, mailFailure(drupal, user.mail), 1);
 }

@@ -22,6 +22,10 @@ export interface PlatformSpec {
   /** Every module on the platform (enabled or not on a given site). */
   modules: string[];
   themes: string[];
+  /** Module → modules it depends on (its .info file); a dependency may be missing from the platform. */
+  dependencies?: Record<string, string[]>;
+  /** Theme → its base themes. */
+  baseThemes?: Record<string, string[]>;
 }
 
 const DRUPAL_CORE = ["block", "comment", "contextual", "dashboard", "dblog", "field", "field_sql_storage", "field_ui", "file", "filter", "help", "image", "list", "menu", "node", "number", "options", "path", "rdf", "search", "shortcut", "system", "taxonomy", "text", "toolbar", "user"];
@@ -33,7 +37,18 @@ const minimal: ProfileSpec = { name: "minimal", defaultModules: ["block", "dblog
 const OA_CORE = ["oa_core", "oa_access", "oa_adminrole", "oa_buttons", "oa_config", "oa_date", "oa_diff", "oa_layouts", "oa_messages", "oa_news", "oa_panopoly_users", "oa_permissions", "oa_river", "oa_section_context", "oa_sections", "oa_teams", "oa_update", "oa_users", "oa_variables", "oa_widgets", "oa_wysiwyg"];
 const OA_DEFAULT_APPS = ["oa_discussion", "oa_events", "oa_wiki", "oa_worktracker", "oa_admin", "oa_appearance", "oa_archive", "oa_brand", "oa_clone", "oa_comment", "oa_contextual_tabs", "oa_events_import", "oa_export", "oa_favorites", "oa_files", "oa_home", "oa_htmlmail", "oa_media", "oa_messages_digest", "oa_notifications", "oa_related", "oa_sandbox", "oa_search", "oa_sitemap", "oa_site_layout", "oa_site_layout_defaults", "oa_styles", "oa_subspaces", "oa_toolbar", "oa_tour", "oa_tour_defaults", "oa_wizard"];
 const OA_OPTIONAL_APPS = ["oa_project", "oa_analytics", "oa_domains", "oa_devel", "oa_mailhandler", "oa_markdown"];
-const OA_CONTRIB = ["ctools", "entityreference", "features", "og", "og_access", "og_ui", "panels", "panopoly_core", "panopoly_admin", "panopoly_users", "panopoly_widgets", "views", "user_limit"];
+const OA_CONTRIB = ["ctools", "entity", "entityreference", "features", "og", "og_access", "og_ui", "panels", "panopoly_core", "panopoly_admin", "panopoly_users", "panopoly_widgets", "views", "user_limit"];
+
+/** A few real .info dependencies of OA 2 contrib, enough for dependency checks. */
+const OA_DEPENDENCIES: Record<string, string[]> = {
+  views: ["ctools"],
+  panels: ["ctools"],
+  og_ui: ["og"],
+  og_access: ["og"],
+  og: ["entityreference"],
+  entityreference: ["entity"],
+  features: ["ctools"],
+};
 
 export interface OpenAtriumOptions {
   name?: string;
@@ -59,6 +74,8 @@ export function openAtriumPlatform(options: OpenAtriumOptions = {}): PlatformSpe
     profiles: [openatrium, standard, minimal],
     modules: [...new Set([...DRUPAL_CORE, ...OA_CONTRIB, ...OA_CORE, ...OA_DEFAULT_APPS, ...OA_OPTIONAL_APPS, ...(options.extraModules ?? [])])],
     themes: [...new Set(["oa_theme", "oa_radix", ...CORE_THEMES, ...(options.extraThemes ?? [])])],
+    dependencies: OA_DEPENDENCIES,
+    baseThemes: { oa_theme: ["oa_radix"] },
   };
 }
 

@@ -16,9 +16,13 @@ export function failed(message: string, before: ReadonlyArray<readonly [string, 
   return done("", [...before, [message, "error"]], 1);
 }
 
-/** An uncaught PHP exception or fatal error inside drush: exit 255. */
-export function crashed(detail: string): DrushResult {
-  return { code: 255, stdout: "", stderr: `${detail}\n${logLine("Drush command terminated abnormally due to an unrecoverable error.", "error")}` };
+/**
+ * An uncaught exception or PHP Error thrown inside drush 8 on PHP 8: drush logs it with its
+ * stack trace at error level and exits 1 (not 255: PHP 8 throws where PHP 5 died).
+ */
+export function uncaught(message: string, trace: readonly string[]): DrushResult {
+  const frames = [...trace, "{main}"].map((f, i) => `#${i} ${f}`);
+  return done("", [[`${message}\nStack trace:\n${frames.join("\n")}`, "error"]], 1);
 }
 
 /** PHP's json_encode() defaults: `/` and non-ASCII characters escaped. */

@@ -8,6 +8,7 @@ import { type Clock, sleep, systemClock, unixTime } from "./clock.ts";
 import { type CommandEnv, prepare } from "./commands.ts";
 import { addUser, installDrupal } from "./drupal.ts";
 import { logLine } from "./drush-log.ts";
+import { type ServerKnobs, serverKnobs } from "./conformance.ts";
 import { createExecHandler } from "./exec-handler.ts";
 import { Faults } from "./faults.ts";
 import { type SimulatorServer, type ListenOptions, listen } from "./http-server.ts";
@@ -44,7 +45,11 @@ export interface SimulatorOptions {
     /** Mail of the Aegir user owning tasks: uid 1's mail on every site installed. */
     adminMail?: string;
     aegirRoot?: string;
+    /** false: the hostmaster lacks the hosting_https module. Default true. */
+    https?: boolean;
   };
+  /** The sites' database engine, which words database errors. Default mysql, as on Aegir. */
+  database?: "mysql" | "sqlite";
   /** Customer platforms; default one Open Atrium 2 platform. platform_hostmaster is always there. */
   platforms?: PlatformSpec[];
   sites?: ExistingSiteSpec[];
@@ -56,6 +61,8 @@ export interface SimulatorOptions {
   seed?: number;
   /** false: tasks stay queued until drainTasks(). Default true (they run on the clock). */
   autoRunTasks?: boolean;
+  /** The server around the hostmaster (drush version, Unix user, queue daemon): see conformance.ts. */
+  server?: ServerKnobs;
   /** A command whose client went away (timeout, dropped channel) before it finished: did it take effect? Default false. */
   abandonedCommandsApply?: boolean;
 }
@@ -94,11 +101,12 @@ export class AegirSimulator {
       autoRun: options.autoRunTasks ?? true,
       fault: (task) => this.faults.takeTask(task.type, this.hostmaster.sites.get(task.rid)?.uri),
     });
-    this.env = { hostmaster: this.hostmaster, tasks: this.tasks, clock: this.clock, faults: this.faults, random, hostmasterContext: "hostmaster", drush: options.drush ?? "drush" };
+    this.env = { hostmaster: this.hostmaster, tasks: this.tasks, clock: this.clock, faults: this.faults, database: options.database ?? "mysql", random, hostmasterContext: "hostmaster", drush: options.drush ?? "drush", server: serverKnobs(options.server) };
 
     const hostmasterPlatformNode = this.hostmaster.addPlatform(hostmasterPlatform());
     for (const spec of options.platforms ?? [openAtriumPlatform()]) this.hostmaster.addPlatform(spec);
-    this.addInstalledSite({ uri, platform: hostmasterPlatformNode.name, profile: "hostmaster" }, "hostmaster");
+    const hostmasterSite = this.addInstalledSite({ uri, platform: hostmasterPlatformNode.name, profile: "hostmaster" }, "hostmaster");
+    if (options.hostmaster?.https === false && hostmasterSite.drupal) hostmasterSite.drupal.modules = hostmasterSite.drupal.modules.filter((m) => m !== "hosting_https");
     for (const site of options.sites ?? []) this.addInstalledSite(site);
   }
 

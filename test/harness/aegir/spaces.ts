@@ -6,8 +6,8 @@ import { QUOTAS_VARIABLE, SPACE_MODULE, SPACE_MODULE_VERSION, SPACES_VARIABLE, W
 import type { SPACE_SCRIPTS } from "../../../reconcilers/aegir/space-scripts.ts";
 import { unixTime } from "./clock.ts";
 import { type DrupalSite, type DrupalUser, addUser, userByMail, userByName } from "./drupal.ts";
-import { type DrushResult, crashed, done, failed, phpJson, printed } from "./result.ts";
-import type { BootstrappedSite, ScriptEnv } from "./php-scripts.ts";
+import { type DrushResult, done, failed, phpJson, printed } from "./result.ts";
+import { type BootstrappedSite, type ScriptEnv, tableMissing } from "./php-scripts.ts";
 
 export type SpaceScriptName = keyof typeof SPACE_SCRIPTS;
 
@@ -63,7 +63,17 @@ const isOpenAtrium = (drupal: DrupalSite) => drupal.modules.includes("og") && dr
 
 type Input = Record<string, unknown>;
 const str = (input: Input, key: string) => (typeof input[key] === "string" ? input[key] : "");
-const record = (value: unknown): Record<string, unknown> => (typeof value === "object" && value !== null ? { ...(value as Record<string, unknown>) } : {});
+// Array variables are read in place and written entry by entry: copying them per access made
+// every script cost as much as all the spaces on the site.
+const record = (value: unknown): Record<string, unknown> => (typeof value === "object" && value !== null ? (value as Record<string, unknown>) : {});
+
+/** variable_set() of one entry of an array variable (undefined: unset). */
+function setEntry(drupal: DrupalSite, name: string, key: string, value: unknown): void {
+  const values = record(drupal.variables.get(name));
+  if (value === undefined) delete values[key];
+  else values[key] = value;
+  drupal.variables.set(name, values);
+}
 
 function spaceMap(drupal: DrupalSite): Record<string, number> {
   return record(drupal.variables.get(SPACES_VARIABLE)) as Record<string, number>;
@@ -101,9 +111,8 @@ export function joinSpace(drupal: DrupalSite, space: SpaceNode, uid: number): { 
 
 export function runSpaceScript(env: ScriptEnv, script: SpaceScriptName, site: BootstrappedSite, input: Input): DrushResult {
   const { drupal } = site;
-  if (!isOpenAtrium(drupal)) {
-    return crashed(`PDOException: SQLSTATE[42S02]: Base table or view not found: 1146 Table 'field_data_group_access' doesn't exist in drush_core_php_eval() (line 1196 of eval()'d code).`);
-  }
+  // A site without Organic Groups has no group tables: the first query throws.
+  if (!isOpenAtrium(drupal)) return tableMissing(env.database, site, "field_data_group_access");
   const oa = openAtrium(drupal);
   switch (script) {
     case "space-list":
@@ -126,18 +135,20 @@ export function runSpaceScript(env: ScriptEnv, script: SpaceScriptName, site: Bo
 }
 
 function spaceList(drupal: DrupalSite, oa: OpenAtriumState): DrushResult {
-  const quotas = record(drupal.variables.get(QUOTAS_VARIABLE));
-  const spaces = Object.entries(spaceMap(drupal)).flatMap(([machine, nid]) => {
-    const space = oa.spaces.get(Number(nid));
-    if (space === undefined) return [];
-    const quota = quotas[String(space.nid)];
-    const admins = [...space.members].filter(([, m]) => m.state === OG_STATE_ACTIVE && m.roles.includes(OG_ADMINISTRATOR_ROLE)).map(([uid]) => uid).sort((a, b) => a - b);
-    const markers = record((record(drupal.variables.get(WELCOMES_VARIABLE)) as Markers)[String(space.nid)]) as Record<string, { state: string }>;
-    const welcome = Object.fromEntries(Object.entries(markers).map(([uid, m]) => [uid, m.state]));
-    return [{ machine, nid: space.nid, title: space.title, published: space.status === 1, public: space.groupAccess === 0, blueprint: oa.blueprints.get(space.blueprintTid) ?? "", quota: typeof quota === "number" ? quota : null, members: activeMembers(space), admins, welcome }];
-  });
+  const spaces = Object.entries(spaceMap(drupal)).flatMap(([machine, nid]) => spaceRow(drupal, oa, machine, Number(nid)) ?? []);
   const module = drupal.modules.includes(SPACE_MODULE) ? (oa.moduleVersion ?? null) : null;
   return done(printed(phpJson({ module, spaces })));
+}
+
+/** _aegir_operator_space_rows() for one space: null when its node is gone. */
+function spaceRow(drupal: DrupalSite, oa: OpenAtriumState, machine: string, nid: number) {
+  const space = oa.spaces.get(nid);
+  if (space === undefined) return null;
+  const quota = record(drupal.variables.get(QUOTAS_VARIABLE))[String(space.nid)];
+  const admins = [...space.members].filter(([, m]) => m.state === OG_STATE_ACTIVE && m.roles.includes(OG_ADMINISTRATOR_ROLE)).map(([uid]) => uid).sort((a, b) => a - b);
+  const markers = record((record(drupal.variables.get(WELCOMES_VARIABLE)) as Markers)[String(space.nid)]) as Record<string, { state: string }>;
+  const welcome = Object.fromEntries(Object.entries(markers).map(([uid, m]) => [uid, m.state]));
+  return { machine, nid: space.nid, title: space.title, published: space.status === 1, public: space.groupAccess === 0, blueprint: oa.blueprints.get(space.blueprintTid) ?? "", quota: typeof quota === "number" ? quota : null, members: activeMembers(space), admins, welcome };
 }
 
 function account(user: DrupalUser) {
@@ -178,9 +189,9 @@ function spaceEnsure(drupal: DrupalSite, oa: OpenAtriumState, input: Input): Dru
   space.status = input["published"] === true ? 1 : 0;
   space.groupAccess = input["public"] === true ? 0 : 1;
   space.blueprintTid = blueprint[0];
-  drupal.variables.set(SPACES_VARIABLE, { ...spaceMap(drupal), [machine]: space.nid });
-  drupal.variables.set(QUOTAS_VARIABLE, { ...record(drupal.variables.get(QUOTAS_VARIABLE)), [String(space.nid)]: Number(input["quota"]) });
-  return done(printed(phpJson({ nid: space.nid, created })));
+  setEntry(drupal, SPACES_VARIABLE, machine, space.nid);
+  setEntry(drupal, QUOTAS_VARIABLE, String(space.nid), Number(input["quota"]));
+  return done(printed(phpJson({ nid: space.nid, created, space: spaceRow(drupal, oa, machine, space.nid) })));
 }
 
 function spaceOwner(env: ScriptEnv, drupal: DrupalSite, oa: OpenAtriumState, input: Input): DrushResult {
@@ -199,7 +210,7 @@ function spaceOwner(env: ScriptEnv, drupal: DrupalSite, oa: OpenAtriumState, inp
   if (!joined.ok) return failed(`Space ${machine} is full: ${joined.message}`);
   const member = space.members.get(user.uid);
   if (member && !member.roles.includes(OG_ADMINISTRATOR_ROLE)) member.roles.push(OG_ADMINISTRATOR_ROLE);
-  return done(printed(phpJson({ uid: user.uid, created })));
+  return done(printed(phpJson({ uid: user.uid, created, space: spaceRow(drupal, oa, machine, space.nid) })));
 }
 
 type Markers = Record<string, Record<string, { state: string; at: number }>>;
@@ -215,24 +226,20 @@ function spaceWelcome(env: ScriptEnv, drupal: DrupalSite, oa: OpenAtriumState, i
   if (user.uid <= 1 || user.uid !== expected) return failed(`Refusing a login link for uid ${user.uid}: the space owner is uid ${expected}.`);
   const markers = record(drupal.variables.get(WELCOMES_VARIABLE)) as Markers;
   const existing = markers[String(nid)]?.[String(user.uid)];
-  if (existing) return done(printed(phpJson({ uid: user.uid, sent: false, marker: existing })));
+  if (existing) return done(printed(phpJson({ uid: user.uid, sent: false, marker: existing, space: spaceRow(drupal, oa, machine, nid) })));
   const now = unixTime(env.clock);
-  const set = (state: string) => drupal.variables.set(WELCOMES_VARIABLE, { ...markers, [String(nid)]: { ...markers[String(nid)], [String(user.uid)]: { state, at: now } } });
+  const set = (state: string) => setEntry(drupal, WELCOMES_VARIABLE, String(nid), { ...markers[String(nid)], [String(user.uid)]: { state, at: now } });
   set("sending");
   const sent = !env.faults.takeMail();
   if (sent) drupal.outbox.push({ to: user.mail, uid: user.uid, kind: "space_welcome", subject: `Your space ${space.title}`, at: now });
   set(sent ? "sent" : "failed");
-  return done(printed(phpJson({ uid: user.uid, sent, marker: { state: sent ? "sent" : "failed", at: now } })));
+  return done(printed(phpJson({ uid: user.uid, sent, marker: { state: sent ? "sent" : "failed", at: now }, space: spaceRow(drupal, oa, machine, nid) })));
 }
 
 function spaceDelete(drupal: DrupalSite, oa: OpenAtriumState, input: Input): DrushResult {
   const machine = str(input, "machine");
   const nid = spaceNid(drupal, machine);
   oa.spaces.delete(nid);
-  for (const [name, key] of [[SPACES_VARIABLE, machine], [QUOTAS_VARIABLE, String(nid)], [WELCOMES_VARIABLE, String(nid)]] as const) {
-    const values = record(drupal.variables.get(name));
-    delete values[key];
-    drupal.variables.set(name, values);
-  }
+  for (const [name, key] of [[SPACES_VARIABLE, machine], [QUOTAS_VARIABLE, String(nid)], [WELCOMES_VARIABLE, String(nid)]] as const) setEntry(drupal, name, key, undefined);
   return done(printed(phpJson({ deleted: nid > 0 })));
 }

@@ -94,6 +94,10 @@ export const TASK_EFFECTS: Record<string, (ctx: TaskContext, task: TaskNode) => 
   },
   migrate(ctx, task) {
     const site = siteOf(ctx, task);
+    // hosting_migrate's pre-task hook builds the new context from these, as its form sends them.
+    if (typeof task.args["new_uri"] !== "string" || task.args["new_uri"] === "" || task.args["new_db_server"] === undefined) {
+      throw new TaskFailure("Could not find the alias @. Cannot load node id to find its context.");
+    }
     const target = ctx.hostmaster.platforms.get(Number(task.args["target_platform"]));
     if (!target) throw new TaskFailure(`Target platform ${String(task.args["target_platform"])} does not exist.`);
     if (!target.profiles.has(site.profile)) throw new TaskFailure(`The profile ${site.profile} is not available on platform ${target.name}.`);

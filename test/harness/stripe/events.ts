@@ -20,14 +20,14 @@ export function eventId(): string {
   return `evt_${randomBytes(12).toString("hex")}`;
 }
 
-export function stripeEvent(type: string, object: Record<string, unknown>, options: { id?: string; created?: number } = {}): StripeEvent {
+export function stripeEvent(type: string, object: Record<string, unknown>, options: { id?: string; created?: number; apiVersion?: string } = {}): StripeEvent {
   return {
     id: options.id ?? eventId(),
     object: "event",
     type,
     created: options.created ?? Math.floor(Date.now() / 1000),
     livemode: false,
-    api_version: "2026-10-28.endive",
+    api_version: options.apiVersion ?? "2026-10-28.endive",
     pending_webhooks: 1,
     request: { id: null, idempotency_key: null },
     data: { object },
@@ -82,4 +82,15 @@ export function invoiceEvent(type: string, subscriptionId: string): StripeEvent 
     object: "invoice",
     parent: { type: "subscription_details", subscription_details: { subscription: subscriptionId, metadata: {} } },
   });
+}
+
+/** An invoice event as an endpoint on an API version before 2025-03-31.basil sends it: top-level `subscription`, no `parent`. */
+export function preBasilInvoiceEvent(type: string, subscriptionId: string, apiVersion = "2024-06-20"): StripeEvent {
+  return stripeEvent(type, { id: `in_${randomBytes(8).toString("hex")}`, object: "invoice", subscription: subscriptionId }, { apiVersion });
+}
+
+export function customerEvent(stub: StripeStub, type: "customer.updated" | "customer.deleted", customerId: string): StripeEvent {
+  const customer = stub.customers.get(customerId);
+  if (customer === undefined) throw new Error(`no customer ${customerId} in the stub`);
+  return stripeEvent(type, { id: customer.id, object: "customer", email: customer.email, name: customer.name ?? null });
 }

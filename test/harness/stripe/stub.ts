@@ -2,12 +2,19 @@
 // its host/port/protocol options. It serves the reads the webhook makes: subscriptions (with
 // items, prices, lookup keys, product metadata, quantities), subscription items, Checkout
 // Sessions (with line items and custom fields), customers. Tests change its state directly.
+// The writes a shop makes (products, prices, Checkout and Customer Portal sessions) and the
+// hosted Checkout page a browser pays on are in write-api.ts and hosted-checkout.ts.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { hostedCheckout, type HostedCheckout } from "./hosted-checkout.ts";
+import { serveWrites } from "./write-api.ts";
 
 export interface StubProduct {
   id: string;
   metadata?: Record<string, string>;
+  name?: string;
+  description?: string | null;
+  active?: boolean;
 }
 
 export interface StubPrice {
@@ -15,6 +22,10 @@ export interface StubPrice {
   product: string;
   lookup_key?: string | null;
   type?: "recurring" | "one_time";
+  currency?: string;
+  unit_amount?: number | null;
+  interval?: "day" | "week" | "month" | "year";
+  active?: boolean;
 }
 
 export interface StubItem {
@@ -49,6 +60,8 @@ export interface StubCustomer {
   id: string;
   email: string | null;
   name?: string | null;
+  /** Stripe still answers for a deleted customer, with only its id and `deleted: true`. */
+  deleted?: boolean;
 }
 
 export interface StripeStub {
@@ -67,6 +80,8 @@ export interface StripeStub {
   fail(count: number, status?: number): void;
   /** Subscription items embedded in a subscription before `has_more` (Stripe embeds a first page). */
   embeddedItemLimit: number;
+  /** Open Checkout Sessions, the hosted page that pays them, and where their events go. */
+  readonly checkout: HostedCheckout;
   close(): Promise<void>;
 }
 
@@ -82,6 +97,7 @@ export async function startStripeStub(apiKey = "sk_test_stub"): Promise<StripeSt
     customers: new Map<string, StubCustomer>(),
     requests,
     embeddedItemLimit: 10,
+    checkout: hostedCheckout(() => full),
     fail(count: number, status = 500) {
       failures = count;
       failureStatus = status;
@@ -91,11 +107,13 @@ export async function startStripeStub(apiKey = "sk_test_stub"): Promise<StripeSt
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://stub");
     requests.push(`${req.method} ${url.pathname}`);
+    if (!url.pathname.startsWith("/v1/")) return stub.checkout.serve(req, res, url);
     if (req.headers.authorization !== `Bearer ${apiKey}`) return error(res, 401, "authentication_error", "Invalid API Key provided");
     if (failures > 0) {
       failures--;
       return error(res, failureStatus, "api_error", "stub: injected failure");
     }
+    if (serveWrites(full, req, res, url)) return;
     if (req.method !== "GET") return error(res, 405, "invalid_request_error", "stub: only GET is served");
     route(req, res, url);
   });
@@ -129,6 +147,7 @@ export async function startStripeStub(apiKey = "sk_test_stub"): Promise<StripeSt
     }
     if (collection === "customers" && id !== undefined) {
       const customer = stub.customers.get(id);
+      if (customer?.deleted === true) return json(res, { id: customer.id, object: "customer", deleted: true });
       return customer ? json(res, { object: "customer", name: null, ...customer }) : missing(res, id);
     }
     return error(res, 404, "invalid_request_error", `stub: unknown path ${url.pathname}`);
@@ -190,7 +209,7 @@ export async function startStripeStub(apiKey = "sk_test_stub"): Promise<StripeSt
 
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
-  return Object.assign(stub, {
+  const full: StripeStub = Object.assign(stub, {
     clientOptions: { host: "127.0.0.1", port, protocol: "http" as const },
     url: `http://127.0.0.1:${port}`,
     apiKey,
@@ -200,22 +219,23 @@ export async function startStripeStub(apiKey = "sk_test_stub"): Promise<StripeSt
         server.close((e) => (e ? reject(e) : resolve()));
       }),
   });
+  return full;
 }
 
-function list(data: unknown[], hasMore: boolean) {
+export function list(data: unknown[], hasMore: boolean) {
   return { object: "list", data, has_more: hasMore, url: "/v1/stub" };
 }
 
-function json(res: ServerResponse, body: unknown, status = 200) {
+export function json(res: ServerResponse, body: unknown, status = 200) {
   const text = JSON.stringify(body);
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), "request-id": "req_stub" });
   res.end(text);
 }
 
-function error(res: ServerResponse, status: number, type: string, message: string) {
+export function error(res: ServerResponse, status: number, type: string, message: string) {
   json(res, { error: { type, message, ...(status === 404 ? { code: "resource_missing" } : {}) } }, status);
 }
 
-function missing(res: ServerResponse, id: string) {
+export function missing(res: ServerResponse, id: string) {
   error(res, 404, "invalid_request_error", `No such object: '${id}'`);
 }

@@ -1,13 +1,14 @@
 // `aegir-operator sandbox`: the whole stack on 127.0.0.1 with embedded defaults, for trying it
 // out (`npm start`). `aegir-operator sandbox order ...` places a test order through the real
-// webhook path of a running sandbox.
+// webhook path of a running sandbox. It runs this harness, so it is a command of a checkout
+// (bin.ts beside this file), not of the image.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { API_VERSION } from "../../crds/group.ts";
-import { ConfigError, describeOptions, loadConfig, parseArgs, port } from "../config.ts";
-import { createLogger } from "../logger.ts";
-import { type Command, type CommandIO, USAGE_ERROR } from "./command.ts";
+import { ConfigError, describeOptions, loadConfig, parseArgs, port } from "../../common/config.ts";
+import { createLogger } from "../../common/logger.ts";
+import { type Command, type CommandIO, USAGE_ERROR } from "../../controller/cli/command.ts";
 
 const OPTIONS = {
   dir: { flag: "dir", env: "SANDBOX_DIR", schema: z.string().default(".sandbox"), description: "where the kubeconfig, logs, keys and PostgreSQL data go" },
@@ -55,7 +56,7 @@ ${describeOptions(ORDER_OPTIONS)}`,
 
 async function run(argv: readonly string[], io: CommandIO): Promise<number> {
   const config = loadConfig(OPTIONS, parseArgs(argv).flags, process.env);
-  const { startSandbox } = await import("../../test/harness/sandbox.ts");
+  const { startSandbox } = await import("./sandbox.ts");
   const { mkdirSync } = await import("node:fs");
   mkdirSync(config.dir, { recursive: true });
   const logFile = join(config.dir, "sandbox.log");
@@ -72,6 +73,7 @@ async function run(argv: readonly string[], io: CommandIO): Promise<number> {
   });
   const i = sandbox.info;
   const rows: Array<[string, string]> = [
+    ["storefront", `${i.storefront}  (buy a site in a browser)`],
     ["kubeconfig", i.kubeconfig],
     ["try", `KUBECONFIG=${i.kubeconfig} kubectl get hostedsites -w`],
     ["", `KUBECONFIG=${i.kubeconfig} kubectl describe hs initech`],
