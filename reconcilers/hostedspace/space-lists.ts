@@ -2,7 +2,7 @@
 // indexed by machine name, and kept current from the writes' answers (each write prints its
 // space's row) instead of read again, so N new spaces on one site cost O(N), not O(N²).
 import type { AegirDriver } from "../aegir/driver.ts";
-import { SpaceDriver, type SpaceSummary } from "../aegir/spaces.ts";
+import { SpaceDriver, type SpaceList, type SpaceSummary } from "../aegir/spaces.ts";
 import { ServerStatusCache } from "../hostedsite/server-status-cache.ts";
 import type { SpaceDesired } from "./desired.ts";
 
@@ -27,12 +27,15 @@ export function spaceListCache(options: { driver: (server: string) => AegirDrive
   return new ServerStatusCache<SpaceIndex>({
     fetch: async (key) => {
       const [server = "", uri = ""] = key.split(" ");
-      const list = await new SpaceDriver(options.driver(server)).list(uri);
-      return { module: list.module, spaces: new Map(list.spaces.map((s) => [s.machine, s])) };
+      return indexList(await new SpaceDriver(options.driver(server)).list(uri));
     },
     now: options.now,
     maxAgeMs: options.maxAgeMs,
   });
+}
+
+export function indexList(list: SpaceList): SpaceIndex {
+  return { module: list.module, spaces: new Map(list.spaces.map((s) => [s.machine, s])) };
 }
 
 /** The cached index after one space's writes (changed in place: the cache owns it). */
