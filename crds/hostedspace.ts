@@ -60,6 +60,10 @@ export const HostedSpaceSpec = z
     support: Support,
     expiresAt: rfc3339().optional().meta({ description: "When the space is archived (unpublished, content kept)" }),
     suspended: z.boolean().default(false).meta({ description: "true archives the space (payment trouble); content kept" }),
+    supersededBy: z
+      .strictObject({ hostedSite: dns1123Subdomain().meta({ description: "The HostedSite, in the same namespace" }) })
+      .optional()
+      .meta({ description: "The customer's own site that replaces this space (an upgrade): until it is Ready the space is kept open, whatever expiresAt says" }),
     deletionPolicy: DeletionPolicy.default("Delete").meta({ description: "Delete (the space node and its memberships) or Retain" }),
     order: Order.optional(),
   })

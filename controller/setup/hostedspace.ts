@@ -2,7 +2,7 @@
 // (one batched read per shared site per poll), and its watch on HostedSites (a space waits for
 // its shared site, and follows it when it goes).
 import type { HostedSpace } from "../../crds/kinds.ts";
-import { sharedSiteKey } from "../../reconcilers/hostedspace/desired.ts";
+import { watchedSiteKeys } from "../../reconcilers/hostedspace/desired.ts";
 import { DEFAULT_SPACE_RECONCILER_CONFIG, HostedSpaceReconciler } from "../../reconcilers/hostedspace/reconciler.ts";
 import { spaceListCache } from "../../reconcilers/hostedspace/space-lists.ts";
 import { Controller } from "../controller.ts";
@@ -38,9 +38,9 @@ export function setupHostedSpace(infra: Infrastructure): Runnable {
     },
   });
   const spaces: Informer<HostedSpace> = new Informer<HostedSpace>({ rest: infra.rest, path: hostedSpacesPath(), parse: parseSpace(), onChange: (key) => controller.enqueue(key), log: infra.log });
-  // A shared HostedSite changed (installed, or going): the spaces living in it look again.
+  // A HostedSite changed: the spaces living in it (installed, or going) or superseded by it (Ready) look again.
   infra.watchSites((key) => {
-    for (const space of spaces.list()) if (sharedSiteKey(space) === key) controller.enqueue(keyOf(space));
+    for (const space of spaces.list()) if (watchedSiteKeys(space).includes(key)) controller.enqueue(keyOf(space));
   });
   return { name: controller.name, start: () => controller.start(), stop: (graceMs) => controller.stop(graceMs), informers: [spaces] };
 }

@@ -62,7 +62,11 @@ export function computeSpaceConditions(facts: SpaceConditionFacts): ConditionInp
         ? yes("Suspended", "Archived", "The space is archived for non-payment; its content is kept")
         : yes("Suspended", "Archiving", "The space is being archived for non-payment")
       : no("Suspended", "NotSuspended", ""),
-    desired.expired ? yes("Expired", "Expired", "The space passed its expiry date and is archived; its content is kept") : no("Expired", "NotExpired", ""),
+    desired.expired
+      ? yes("Expired", "Expired", "The space passed its expiry date and is archived; its content is kept")
+      : desired.heldFor !== undefined
+        ? no("Expired", "KeptForUpgrade", `Kept open until HostedSite ${desired.heldFor} is Ready; then its expiry applies`)
+        : no("Expired", "NotExpired", ""),
     error === undefined ? yes("Synced", "ReconcileSuccess", "") : no("Synced", "ReconcileError", error.message),
   ];
   conditions.push(readyCondition(desired, conditions, plan));

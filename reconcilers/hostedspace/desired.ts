@@ -17,6 +17,8 @@ export interface SpaceDesired {
   expired: boolean;
   /** Archived (unpublished, content kept): suspended or expired. */
   archived: boolean;
+  /** The HostedSite (not Ready yet) that replaces the space: its expiry waits for it. */
+  heldFor: string | undefined;
   /** When the space expires, if later than now: the reconciler requeues exactly then. */
   expiresAt: Date | undefined;
   deleting: boolean;
@@ -29,7 +31,9 @@ export function resolveSpace(space: HostedSpace, sites: readonly HostedSite[], n
   const spec = space.spec;
   const shared = sharedSite(space, sites);
   if ("error" in shared) return shared;
-  const expiresAt = spec.expiresAt === undefined ? undefined : new Date(spec.expiresAt);
+  // An upgraded customer keeps the space until the new site is Ready; then the expiry applies.
+  const held = spec.supersededBy !== undefined && !isReady(sites.find((s) => s.metadata.namespace === space.metadata.namespace && s.metadata.name === spec.supersededBy?.hostedSite));
+  const expiresAt = spec.expiresAt === undefined || held ? undefined : new Date(spec.expiresAt);
   const expired = expiresAt !== undefined && expiresAt.getTime() <= now.getTime();
   const archived = spec.suspended || expired;
   return {
@@ -41,6 +45,7 @@ export function resolveSpace(space: HostedSpace, sites: readonly HostedSite[], n
       suspended: spec.suspended,
       expired,
       archived,
+      heldFor: held ? spec.supersededBy?.hostedSite : undefined,
       expiresAt: expiresAt !== undefined && !expired ? expiresAt : undefined,
       deleting: space.metadata.deletionTimestamp !== undefined,
       deletionPolicy: spec.deletionPolicy,
@@ -59,7 +64,9 @@ function sharedSite(space: HostedSpace, sites: readonly HostedSite[]): { server:
   return { server: site.status.server, uri: site.spec.domain, https: site.spec.https !== "Disabled" };
 }
 
-/** Shared sites whose spaces follow a HostedSite (for watches): namespace/name of the HostedSite. */
-export function sharedSiteKey(space: HostedSpace): string | undefined {
-  return space.spec.site.hostedSite === undefined ? undefined : `${space.metadata.namespace}/${space.spec.site.hostedSite}`;
+const isReady = (site: HostedSite | undefined) => site?.status?.conditions?.find((c) => c.type === "Ready")?.status === "True";
+
+/** The HostedSites a space follows (for watches): its shared site and the site superseding it, as namespace/name. */
+export function watchedSiteKeys(space: HostedSpace): string[] {
+  return [space.spec.site.hostedSite, space.spec.supersededBy?.hostedSite].flatMap((name) => (name === undefined ? [] : [`${space.metadata.namespace}/${name}`]));
 }

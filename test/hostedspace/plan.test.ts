@@ -88,6 +88,14 @@ describe("resolveSpace", () => {
     const installed = { ...(site as object), status: { server: "aegir-2", conditions: [{ type: "Installed", status: "True" }] } } as never;
     expect(resolveSpace(space, [installed], NOW)).toMatchObject({ desired: { server: "aegir-2", uri: "demo.example.com", https: true } });
   });
+
+  it("holds the expiry of a space superseded by an upgrade until the new site is Ready", () => {
+    const space = hostedSpace("acme", { expiresAt: "2027-02-01T00:00:00Z", supersededBy: { hostedSite: "acme-site" } });
+    const site = (ready: "True" | "False") => ({ apiVersion: "hosting.openatria.com/v1alpha1", kind: "HostedSite", metadata: { name: "acme-site", namespace: "customers" }, spec: { domain: "acme.example.com" }, status: { conditions: [{ type: "Ready", status: ready }] } }) as never;
+    expect(resolveSpace(space, [], NOW)).toMatchObject({ desired: { expired: false, archived: false, heldFor: "acme-site", settings: { published: true } } });
+    expect(resolveSpace(space, [site("False")], NOW)).toMatchObject({ desired: { expired: false, heldFor: "acme-site" } });
+    expect(resolveSpace(space, [site("True")], NOW)).toMatchObject({ desired: { expired: true, archived: true, heldFor: undefined, settings: { published: false } } });
+  });
 });
 
 describe("space conditions", () => {
