@@ -7,8 +7,10 @@ import type { Logger } from "../common/logger.ts";
 import { backoffDelayMs, type BackoffPolicy } from "./backoff.ts";
 import type { Catalog } from "./catalog.ts";
 import { claimSubscription, fanOutCustomer, markFailed, markProcessed, pendingEvents, type PendingEvent } from "./db/inbox-events.ts";
+import { loadLastSpace } from "./db/order-spaces.ts";
 import { loadOrder, saveManifest, saveOrder, scheduleReview, touchOrder } from "./db/orders.ts";
 import { siteName } from "./hostedsite-manifest.ts";
+import { orderManifest } from "./hostedspace-manifest.ts";
 import type { LifecyclePolicy } from "./lifecycle.ts";
 import type { WebhookMetrics } from "./metrics.ts";
 import { decideOrder, isSessionRedelivery, type OrderState } from "./order-decision.ts";
@@ -136,18 +138,22 @@ async function handleSubscription(client: pg.PoolClient, options: InboxWorkerOpt
 
   const eventSessionId = batch.findLast((e) => e.checkoutSessionId !== null)?.checkoutSessionId ?? null;
   const loaded = await loadOrderInputs(client, options.reader, options.catalog, subscriptionId, existing, eventSessionId);
+  const now = (options.now ?? (() => new Date()))();
   const decision = decideOrder({
     catalog: options.catalog,
     policy: options.policy,
     namespace: options.namespace,
-    now: (options.now ?? (() => new Date()))(),
+    now,
     existing,
     ...loaded,
   });
 
   const o = decision.order;
   await saveOrder(client, { subscriptionId, namespace: options.namespace, siteName: siteName(subscriptionId) }, o, last);
-  const wroteOutbox = decision.manifest !== null && (await saveManifest(client, subscriptionId, decision.manifest));
+  // A demo kit orders a HostedSpace, and an upgrade from it keeps the space beside the new site.
+  const kit = o.options === null ? undefined : options.catalog.kits[o.options.kit];
+  const manifest = decision.manifest && orderManifest({ site: decision.manifest, kit, previous: await loadLastSpace(client, subscriptionId), now });
+  const wroteOutbox = manifest !== null && (await saveManifest(client, subscriptionId, manifest));
   if (decision.reviewAt !== null) await scheduleReview(client, subscriptionId, decision.reviewAt);
   return { outcome: o.state === "parked" ? "parked" : "processed", state: o.state, reason: o.reason, wroteOutbox };
 }
