@@ -21,9 +21,10 @@ import { ControllerMetrics } from "./metrics.ts";
 import type { ChangeHandler, Infrastructure, Setup } from "./runnable.ts";
 import { setupAegirServer } from "./setup/aegirserver.ts";
 import { setupHostedSite } from "./setup/hostedsite.ts";
+import { setupHostedSpace } from "./setup/hostedspace.ts";
 
 /** Every controller this binary runs; a new kind adds its setup here. */
-const SETUPS: readonly Setup[] = [setupAegirServer, setupHostedSite];
+const SETUPS: readonly Setup[] = [setupAegirServer, setupHostedSite, setupHostedSpace];
 
 export interface ManagerConfig {
   bindAddress: string;
@@ -93,10 +94,11 @@ export async function startManager(config: ManagerConfig, kc: KubeConfig, log: L
     reconciler: config.reconciler ?? {},
   };
   const runnables = SETUPS.map((setup) => setup(infra));
+  const informers = [servers, sites, ...runnables.flatMap((r) => r.informers ?? [])];
 
   const metricsEndpoint: Endpoint = await serveMetrics(metrics.registry, config.bindAddress, config.metricsPort);
-  const probes: Endpoint = await serveProbes(() => sites.hasSynced && servers.hasSynced, config.bindAddress, config.probePort);
-  await Promise.all([servers.start(), sites.start()]);
+  const probes: Endpoint = await serveProbes(() => informers.every((i) => i.hasSynced), config.bindAddress, config.probePort);
+  await Promise.all(informers.map((i) => i.start()));
 
   let resolveDone!: (how: "stopped" | "lost") => void;
   const done = new Promise<"stopped" | "lost">((r) => (resolveDone = r));
@@ -131,8 +133,7 @@ export async function startManager(config: ManagerConfig, kc: KubeConfig, log: L
       if (!clean) log.warn("grace period over with reconciles still running");
       await drivers.close(Math.max(1_000, grace / 3));
       await elector?.stop();
-      sites.stop();
-      servers.stop();
+      informers.forEach((i) => i.stop());
       await Promise.all([metricsEndpoint.close(), probes.close()]);
       resolveDone("stopped");
     })());

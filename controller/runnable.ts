@@ -41,6 +41,14 @@ export interface Runnable {
   start(): void;
   /** Stop taking work; resolves true when what was in flight finished within the grace period. */
   stop(graceMs: number): Promise<boolean>;
+  /** Informers of the setup's own kind: the manager starts them with the shared ones (before leading) and waits for them in readiness. */
+  informers?: readonly OwnedInformer[];
+}
+
+export interface OwnedInformer {
+  start(): Promise<void>;
+  readonly hasSynced: boolean;
+  stop(): void;
 }
 
 export type Setup = (infra: Infrastructure) => Runnable;

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { AegirServerSpec, AegirServerStatus } from "./aegirserver.ts";
 import { API_VERSION, CATEGORY, GROUP, VERSION } from "./group.ts";
 import { HostedSiteSpec, HostedSiteStatus } from "./hostedsite.ts";
+import { HostedSpaceSpec, HostedSpaceStatus } from "./hostedspace.ts";
 import { ObjectMeta } from "./metadata.ts";
 
 export interface PrinterColumn {
@@ -71,7 +72,28 @@ export const AegirServerKind: KindDefinition<typeof AegirServerSpec, typeof Aegi
   ],
 };
 
-export const KINDS = [HostedSiteKind, AegirServerKind] as const;
+export const HostedSpaceKind: KindDefinition<typeof HostedSpaceSpec, typeof HostedSpaceStatus> = {
+  kind: "HostedSpace",
+  plural: "hostedspaces",
+  singular: "hostedspace",
+  listKind: "HostedSpaceList",
+  shortNames: ["hsp"],
+  scope: "Namespaced",
+  description: "A customer's Open Atrium space in a shared site (the free and demo tier)",
+  spec: HostedSpaceSpec,
+  status: HostedSpaceStatus,
+  printerColumns: [
+    { name: "Site", type: "string", jsonPath: ".status.siteUri" },
+    { name: "Space", type: "string", jsonPath: ".spec.machineName" },
+    { name: "Members", type: "integer", jsonPath: ".status.members.active" },
+    { name: "Quota", type: "integer", jsonPath: ".spec.memberQuota" },
+    { name: "Ready", type: "string", jsonPath: readyStatus },
+    { name: "Reason", type: "string", jsonPath: readyReason },
+    { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
+  ],
+};
+
+export const KINDS = [HostedSiteKind, AegirServerKind, HostedSpaceKind] as const;
 
 export { API_VERSION, CATEGORY, GROUP, VERSION };
 
@@ -113,6 +135,14 @@ export interface HostedSite {
   metadata: StoredMeta & { namespace: string };
   spec: HostedSiteSpec;
   status?: HostedSiteStatus;
+}
+
+export interface HostedSpace {
+  apiVersion: typeof API_VERSION;
+  kind: "HostedSpace";
+  metadata: StoredMeta & { namespace: string };
+  spec: HostedSpaceSpec;
+  status?: HostedSpaceStatus;
 }
 
 export interface AegirServer {

@@ -27,6 +27,16 @@ const Kit = z.strictObject({
     .min(0, { error: "must be at least 0" })
     .max(MAX_USER_QUOTA, { error: `must be at most ${MAX_USER_QUOTA}` }),
   support: Support,
+  /**
+   * A demo kit: the order becomes a HostedSpace in this shared HostedSite instead of a site of its
+   * own, open for `days`; userQuota is its member quota. Upgrading to another kit creates the site.
+   */
+  space: z
+    .strictObject({
+      hostedSite: dns1123Label(),
+      days: z.int({ error: "must be a whole number" }).min(1, { error: "must be at least 1" }).max(366, { error: "must be at most 366" }),
+    })
+    .optional(),
 });
 
 /** What the Stripe product shows the customer (Checkout, invoices, the Customer Portal, the shop). */

@@ -7,9 +7,11 @@ import type { Logger } from "../common/logger.ts";
 import { backoffDelayMs, type BackoffPolicy } from "./backoff.ts";
 import type { Catalog } from "./catalog.ts";
 import { claimSubscription, fanOutCustomer, markFailed, markProcessed, pendingEvents, type PendingEvent } from "./db/inbox-events.ts";
+import { loadLastSpace } from "./db/order-spaces.ts";
 import { loadOrder, releaseDomain, reviewDomainWaiters, saveManifest, saveOrder, scheduleReview, touchOrder } from "./db/orders.ts";
 import { loadPolicyFacts, saveCollectionPausedSince } from "./db/payment-aftermath.ts";
 import { syncCharge } from "./charge-sync.ts";
+import { orderManifest } from "./hostedspace-manifest.ts";
 import type { LifecyclePolicy } from "./lifecycle.ts";
 import type { WebhookMetrics } from "./metrics.ts";
 import { decideOrder, isSessionRedelivery, subscriptionEnded, type OrderState } from "./order-decision.ts";
@@ -162,7 +164,10 @@ async function handleSubscription(client: pg.PoolClient, options: InboxWorkerOpt
   if (decision.release !== null) await releaseDomain(client, decision.release, subscriptionId);
   await saveOrder(client, { subscriptionId, namespace: options.namespace }, o, last);
   await saveCollectionPausedSince(client, subscriptionId, collectionPausedSince);
-  const wroteOutbox = decision.manifest !== null && (await saveManifest(client, subscriptionId, decision.manifest));
+  // A demo kit orders a HostedSpace, and an upgrade from it keeps the space beside the new site.
+  const kit = o.options === null ? undefined : options.catalog.kits[o.options.kit];
+  const manifest = decision.manifest && orderManifest({ site: decision.manifest, kit, previous: await loadLastSpace(client, subscriptionId), now });
+  const wroteOutbox = manifest !== null && (await saveManifest(client, subscriptionId, manifest));
   if (decision.reviewAt !== null) await scheduleReview(client, subscriptionId, decision.reviewAt, o.wantedDomain === null ? "grace_period_ended" : "domain_released");
   if (o.domain !== null && subscriptionEnded(o.subscriptionStatus)) await reviewDomainWaiters(client, o.domain, last);
   return { outcome: o.state === "parked" ? "parked" : "processed", state: o.state, reason: o.reason, site: o.siteName, wroteOutbox };

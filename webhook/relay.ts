@@ -4,13 +4,13 @@
 import type pg from "pg";
 import type { Logger } from "../common/logger.ts";
 import { backoffDelayMs, type BackoffPolicy } from "./backoff.ts";
-import type { HostedSiteManifest } from "./hostedsite-manifest.ts";
+import { itemsOf, type OrderManifest } from "./hostedspace-manifest.ts";
 import type { WebhookMetrics } from "./metrics.ts";
 import { startWorkLoop, type WorkLoop } from "./work-loop.ts";
 
 /** The one Kubernetes call the relay needs; a fake in tests, client-node in production. */
 export interface SiteApplier {
-  apply(manifest: HostedSiteManifest): Promise<void>;
+  apply(manifest: OrderManifest): Promise<void>;
 }
 
 export interface RelayOptions {
@@ -50,13 +50,15 @@ export function startRelay(options: RelayOptions): WorkLoop {
 /** Applies one due outbox row; resolves false when none was due. */
 export async function relayNext(options: RelayOptions): Promise<boolean> {
   const { pool, logger, metrics } = options;
-  const claimed = await pool.query<{ subscription_id: string; version: string; manifest: HostedSiteManifest; attempts: number }>(CLAIM, [
+  const claimed = await pool.query<{ subscription_id: string; version: string; manifest: OrderManifest; attempts: number }>(CLAIM, [
     options.leaseMs,
   ]);
   const row = claimed.rows[0];
   if (row === undefined) return false;
   const { subscription_id: subscriptionId, version, manifest } = row;
-  const log = logger.child({ subscription: subscriptionId, hostedsite: `${manifest.metadata.namespace}/${manifest.metadata.name}`, version: Number(version) });
+  // Every object of an order carries the subscription's name.
+  const { metadata } = itemsOf(manifest)[0] ?? { metadata: { namespace: "", name: "" } };
+  const log = logger.child({ subscription: subscriptionId, hostedsite: `${metadata.namespace}/${metadata.name}`, version: Number(version) });
   try {
     await options.applier.apply(manifest);
   } catch (error) {

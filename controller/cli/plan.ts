@@ -1,15 +1,16 @@
-// `aegir-operator plan -f SITE.yaml`: observe Aegir and print the operations a reconcile would
-// run now, without running any.
+// `aegir-operator plan -f SITE.yaml` (or SPACE.yaml): observe Aegir and print the operations a
+// reconcile would run now, without running any.
 import { readFile } from "node:fs/promises";
 import { createLogger } from "../../common/logger.ts";
 import { AegirServerSpec } from "../../crds/aegirserver.ts";
-import { API_VERSION, type AegirServer, type HostedSite } from "../../crds/kinds.ts";
+import { API_VERSION, type AegirServer, type HostedSite, type HostedSpace } from "../../crds/kinds.ts";
 import { validateManifestText } from "../../crds/manifests.ts";
 import { AegirError } from "../../reconcilers/aegir/errors.ts";
 import { describeOperation } from "../../reconcilers/hostedsite/plan.ts";
 import { previewSite } from "../../reconcilers/hostedsite/preview.ts";
 import { DriverRegistry } from "../drivers.ts";
 import { type Command, type CommandIO, USAGE_ERROR } from "./command.ts";
+import { locateSharedSite, planHostedSpace } from "./plan-space.ts";
 
 interface Options {
   files: string[];
@@ -50,7 +51,7 @@ function parse(argv: readonly string[], env: NodeJS.ProcessEnv): Options | strin
       return (error as Error).message;
     }
   }
-  if (o.files.length === 0) return "-f SITE.yaml is required";
+  if (o.files.length === 0) return "-f SITE.yaml (or SPACE.yaml) is required";
   return o;
 }
 
@@ -83,9 +84,10 @@ export const planCommand: Command = {
   name: "plan",
   usage: `usage: aegir-operator plan -f SITE.yaml [-f SERVER.yaml] [--ssh-key-file FILE] [--now TIME] [-o text|json]
        aegir-operator plan -f SITE.yaml --host HOST --host-key SHA256:... --platform NAME:PROFILE[:ROLE] [--port N] [--user U] [--drush PATH] [--hostmaster @ALIAS]
+       aegir-operator plan -f SPACE.yaml [-f SHARED-SITE.yaml] [-f SERVER.yaml | --host ...] [--ssh-key-file FILE] [-o text|json]
 
-Reads the site (and its AegirServer) from manifests, reads the Aegir server over SSH and prints
-what a reconcile would change. Nothing is changed. The SSH key comes from --ssh-key-file or
+Reads the site or space (and its AegirServer, and a space's shared HostedSite) from manifests,
+reads the Aegir server over SSH and prints what a reconcile would change. Nothing is changed. The SSH key comes from --ssh-key-file or
 AEGIR_SSH_KEY_FILE. Exit status: 0 printed, 1 could not read or resolve, 2 wrong usage.`,
 
   async run(argv, io) {
@@ -96,18 +98,22 @@ AEGIR_SSH_KEY_FILE. Exit status: 0 printed, 1 could not read or resolve, 2 wrong
     }
     const sites: HostedSite[] = [];
     const servers: AegirServer[] = [];
+    const spaces: HostedSpace[] = [];
     for (const file of o.files) {
       const report = validateManifestText(await readFile(file, "utf8").catch(() => ""));
       for (const p of report.problems) io.stderr.write(`${file}: ${p.object}: ${p.path ? `${p.path}: ` : ""}${p.message}\n`);
       if (report.problems.length > 0) return 1;
-      for (const v of report.valid) (v.kind === "HostedSite" ? sites : servers).push(v.object as unknown as HostedSite & AegirServer);
+      for (const v of report.valid) {
+        const object = v.object as unknown as HostedSite & AegirServer & HostedSpace;
+        (v.kind === "HostedSite" ? sites : v.kind === "HostedSpace" ? spaces : servers).push(object);
+      }
     }
-    if (sites.length !== 1) {
-      io.stderr.write(`plan: the manifests hold ${sites.length} HostedSites; give exactly one\n`);
+    // A space plans with its shared site's manifest beside it; a site plans alone.
+    if (spaces.length > 1 || (spaces.length === 0 && sites.length !== 1) || sites.length > 1) {
+      io.stderr.write(`plan: the manifests hold ${sites.length} HostedSites and ${spaces.length} HostedSpaces; give one site, or one space (with its shared HostedSite)\n`);
       return 1;
     }
-    const site = sites[0] as HostedSite;
-    site.metadata.namespace ??= "default";
+    for (const object of [...sites, ...spaces]) object.metadata.namespace ??= "default";
     if (servers.length === 0) {
       const server = serverFromFlags(o);
       if (typeof server === "string") {
@@ -116,6 +122,7 @@ AEGIR_SSH_KEY_FILE. Exit status: 0 printed, 1 could not read or resolve, 2 wrong
       }
       servers.push(server);
     }
+    const serverFromFlagsOnly = o.server.host !== undefined && servers.length === 1;
     // The controller's own driver registry: the same SSH pool options and command timeouts.
     const drivers = new DriverRegistry({
       servers: () => servers,
@@ -125,6 +132,18 @@ AEGIR_SSH_KEY_FILE. Exit status: 0 printed, 1 could not read or resolve, 2 wrong
     });
     const driver = (name: string) => drivers.driver(name);
     try {
+      const space = spaces[0];
+      if (space !== undefined) {
+        const located = locateSharedSite(space, sites, servers);
+        if (typeof located === "string") {
+          io.stderr.write(`plan: ${located}\n`);
+          return 1;
+        }
+        // A server given by flags is the one the space names.
+        if (serverFromFlagsOnly && located.spec.site.server !== undefined) (servers[0] as AegirServer).metadata.name = located.spec.site.server;
+        return await planHostedSpace(located, { sites, driver, now: o.now }, io, o.output);
+      }
+      const site = sites[0] as HostedSite;
       const preview = await previewSite(site, { servers, sites: [site], status: (name) => driver(name).serverStatus(), driver, now: o.now });
       print(io, site, preview, o.output);
       return "error" in preview ? 1 : 0;

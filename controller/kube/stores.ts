@@ -15,7 +15,7 @@ export const hostedSitePath = (namespace: string, name?: string) =>
 export const aegirServerPath = (name?: string) => `/apis/${API_VERSION}/aegirservers${name === undefined ? "" : `/${name}`}`;
 
 /** Read-modify-write with the object's resourceVersion as precondition; a conflict re-reads and retries. */
-async function withConflictRetry<T extends { metadata: { resourceVersion?: string } }>(
+export async function withConflictRetry<T extends { metadata: { resourceVersion?: string } }>(
   rest: KubeRest,
   path: string,
   start: T,
@@ -38,14 +38,14 @@ async function withConflictRetry<T extends { metadata: { resourceVersion?: strin
  * instead of writing back conditions older than what is stored (found by the chaos suite: a new
  * leader whose informer lagged overwrote its own fresh status with the cached one).
  */
-async function patchStatus<T extends { metadata: { resourceVersion?: string }; status?: unknown }>(rest: KubeRest, path: string, object: T, status: unknown): Promise<T> {
+export async function patchStatus<T extends { metadata: { resourceVersion?: string }; status?: unknown }>(rest: KubeRest, path: string, object: T, status: unknown): Promise<T> {
   const patch = mergePatch(object.status ?? {}, status);
   if (patch === undefined) return object;
   const metadata = object.metadata.resourceVersion === undefined ? {} : { metadata: { resourceVersion: object.metadata.resourceVersion } };
   return rest.request<T>("PATCH", `${path}/status`, { body: { ...metadata, status: patch }, contentType: "application/merge-patch+json" });
 }
 
-function finalizerPatch<T extends { metadata: { resourceVersion?: string; finalizers?: string[] } }>(object: T, finalizers: string[]) {
+export function finalizerPatch<T extends { metadata: { resourceVersion?: string; finalizers?: string[] } }>(object: T, finalizers: string[]) {
   return { metadata: { resourceVersion: object.metadata.resourceVersion, finalizers } };
 }
 

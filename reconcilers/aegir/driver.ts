@@ -7,6 +7,7 @@ import { AegirError } from "./errors.ts";
 import { classifyFailure, hasJsonOutput, parseJsonOutput } from "./output.ts";
 import { type QuotaResult, QuotaWire, enforceQuotaCommand } from "./quota.ts";
 import type { CommandResult, CommandRunner } from "./runner.ts";
+import type { ScriptName } from "./scripts.ts";
 import {
   type Account,
   CreatedWire,
@@ -181,6 +182,11 @@ export class AegirDriver {
   async sendWelcomeMail(uri: string, name: string): Promise<WelcomeResult> {
     // A failed mail is logged as an error, so drush exits 1 after the script printed its marker.
     return this.json(this.commands.php(siteAlias(uri), "welcome-mail", { name }), WelcomeWire, this.writeMs, { jsonOnFailure: true });
+  }
+
+  /** One of the operator's php-eval scripts on a site (the space driver's entry point). */
+  async script<T>(uri: string, name: ScriptName, input: Record<string, unknown>, schema: z.ZodType<T>, kind: "read" | "write"): Promise<T> {
+    return this.json(this.commands.php(siteAlias(uri), name, input), schema, kind === "read" ? this.readMs : this.writeMs);
   }
 
   // --- plumbing --------------------------------------------------------------------------

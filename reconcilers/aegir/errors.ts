@@ -25,6 +25,10 @@ export const REASONS = {
   NotAHostmaster: "permanent",
   UserExists: "permanent",
   UnknownUser: "permanent",
+  UnknownBlueprint: "permanent",
+  UnknownSpace: "permanent",
+  OwnerIsSiteAdmin: "permanent",
+  SpaceFull: "permanent",
 } as const satisfies Record<string, ErrorKind>;
 
 /** CamelCase, usable as a condition reason as it is. */

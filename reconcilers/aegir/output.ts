@@ -48,6 +48,10 @@ const PATTERNS: Array<[RegExp, Reason]> = [
   [/Could not find the role: /, "RoleNotOnSite"],
   [/There is already a user account with the/, "UserExists"],
   [/Unable to find a matching user/, "UnknownUser"],
+  [/^Blueprint .+ is not a space type on this site\./m, "UnknownBlueprint"],
+  [/^Space \S+ does not exist\./m, "UnknownSpace"],
+  [/^Space \S+ is full: /m, "SpaceFull"],
+  [/a space owner must be an ordinary account|^Refusing a login link/m, "OwnerIsSiteAdmin"],
 ];
 
 /** The error a failed command (non-zero exit) stands for. */

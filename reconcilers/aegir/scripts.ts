@@ -3,9 +3,10 @@
 // data is ever part of PHP source. Each script prints one JSON document on stdout and reports
 // failures with drush_set_error() (a log line on stderr, exit status 1), like drush itself.
 // The first line names the script, so logs and the simulated Aegir can tell them apart.
+import { READ_INPUT_PHP } from "./php-input.ts";
+import { SPACE_SCRIPTS } from "./space-scripts.ts";
 
-const readInput = `$in = json_decode(stream_get_contents(STDIN), TRUE);
-if (!is_array($in)) { return drush_set_error('AEGIR_OPERATOR_INPUT', 'Standard input is not a JSON object.'); }`;
+const readInput = READ_INPUT_PHP;
 
 const contextNid = `function _aegir_operator_context_nid($name) {
   return (int) db_query('SELECT nid FROM {hosting_context} WHERE name = :name', array(':name' => $name))->fetchField();
@@ -278,6 +279,7 @@ export const SCRIPTS = {
   "welcome-mail": WELCOME_MAIL_PHP,
   "enable-modules": ENABLE_MODULES_PHP,
   "set-theme": SET_THEME_PHP,
+  ...SPACE_SCRIPTS,
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

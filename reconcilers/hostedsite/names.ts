@@ -25,7 +25,7 @@ function bounded(name: string, source: string): string {
 }
 
 /** The owner's account name on her site: spec.owner.name, else the mail's local part. */
-export function ownerName(spec: HostedSiteSpec): string {
+export function ownerName(spec: Pick<HostedSiteSpec, "owner">): string {
   if (spec.owner.name !== undefined) return spec.owner.name;
   const local = sanitize(spec.owner.email.split("@")[0] ?? "") || "owner";
   const name = (RESERVED_USERNAMES as readonly string[]).includes(local) ? `${local}-owner` : local;

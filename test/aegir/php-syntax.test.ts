@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { CONFORMANCE_SCRIPTS } from "../../reconcilers/aegir/conformance/scripts.ts";
 import { ENFORCE_QUOTA_PHP } from "../../reconcilers/aegir/quota.ts";
 import { SCRIPTS } from "../../reconcilers/aegir/scripts.ts";
+import { SPACE_MODULE_PHP } from "../../reconcilers/aegir/space-scripts.ts";
 
 function hasPhp(): boolean {
   try {
@@ -24,5 +25,10 @@ describe.skipIf(!php)("php-eval scripts", () => {
     const result = spawnSync("php", ["-l"], { input: `<?php\n${code}\n`, encoding: "utf8" });
     expect(result.stdout + result.stderr).toContain("No syntax errors detected");
     expect(result.status).toBe(0);
+  });
+
+  it("the space quota module parses as PHP", () => {
+    const result = spawnSync("php", ["-l"], { input: SPACE_MODULE_PHP, encoding: "utf8" });
+    expect(result.stdout + result.stderr).toContain("No syntax errors detected");
   });
 });

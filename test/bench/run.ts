@@ -5,12 +5,14 @@
 //   scale.ts        many converged sites, a cold controller: sync time, RSS, resync writes, p99
 //   webhook-throughput.ts  Stripe webhook events/s and latency
 //   resync.ts       a re-sync pass with Stripe over many orders: requests, peak req/s, duration
-//   node test/bench/run.ts [--quick] [--sites 1000] [--scale-sites 10000] [--time-factor 0.002] [--skip burst,scale,webhook,resync]
+//   spaces.ts       many HostedSpaces on one shared site: commands per converged space per poll
+//   node test/bench/run.ts [--quick] [--sites 1000] [--scale-sites 10000] [--time-factor 0.002] [--skip burst,scale,webhook,resync,spaces]
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { runBurst } from "./convergence.ts";
 import { runResyncBench } from "./resync.ts";
 import { runScale } from "./scale.ts";
+import { runSpacesBench } from "./spaces.ts";
 import { runWebhookBench } from "./webhook-throughput.ts";
 
 export interface Row {
@@ -31,6 +33,7 @@ export interface SuiteOptions {
   patches: number;
   webhookEvents: number;
   resyncOrders: number;
+  spaces: number;
   skip: ReadonlySet<string>;
   /** Progress lines go here (stderr by default). */
   progress?: (line: string) => void;
@@ -39,8 +42,8 @@ export interface SuiteOptions {
 /** The target load of scenario 4. */
 const WEBHOOK_RATE = 500;
 
-export const FULL: SuiteOptions = { sites: 1000, servers: 4, timeFactor: 0.002, scaleSites: 10_000, patches: 200, webhookEvents: 5000, resyncOrders: 10_000, skip: new Set() };
-export const QUICK: SuiteOptions = { sites: 24, servers: 4, timeFactor: 0.001, scaleSites: 60, patches: 10, webhookEvents: 200, resyncOrders: 200, skip: new Set() };
+export const FULL: SuiteOptions = { sites: 1000, servers: 4, timeFactor: 0.002, scaleSites: 10_000, patches: 200, webhookEvents: 5000, resyncOrders: 10_000, spaces: 1000, skip: new Set() };
+export const QUICK: SuiteOptions = { sites: 24, servers: 4, timeFactor: 0.001, scaleSites: 60, patches: 10, webhookEvents: 200, resyncOrders: 200, spaces: 24, skip: new Set() };
 
 /** Stripe's read limit in live mode, requests per second. */
 const STRIPE_READ_LIMIT = 100;
@@ -173,6 +176,19 @@ export async function runSuite(o: SuiteOptions): Promise<Row[]> {
         note: `--stripe-read-rate ${r.readRate} (burst ${Math.ceil(r.readRate / 10)}), any 1 s window sampled every 50 ms; steady pass peak ${r.steady.peakPerSecond} req/s`,
       },
     );
+  }
+  if (!o.skip.has("spaces")) {
+    say(`spaces: ${o.spaces} HostedSpaces on one shared site ...`);
+    const r = await runSpacesBench({ spaces: o.spaces, polls: 10 });
+    say(`  ${JSON.stringify(r)}`);
+    rows.push({
+      scenario: `6 spaces: commands per converged space per poll (${r.spaces} on one site)`,
+      measured: r.perSpacePerPoll,
+      unit: "cmd",
+      reference: 1 / r.spaces,
+      target: { kind: "max", limit: 1 },
+      note: `reference: the shared space-list read only; ${r.polls} polls, ${r.steadyWrites} writes; ${fmt(r.commandsPerNewSpace)} commands per new space to Ready, ${r.convergeListReads} list read(s), ${fmt(r.convergeSeconds)} s for all`,
+    });
   }
   return rows;
 }

@@ -102,6 +102,48 @@ describe("aegir-operator plan", () => {
     expect((await run([])).code).toBe(2);
   });
 
+  describe("a HostedSpace", () => {
+    const space = (site: Record<string, unknown>) => ({
+      apiVersion: "hosting.openatria.com/v1alpha1",
+      kind: "HostedSpace",
+      metadata: { name: "team", namespace: "customers" },
+      spec: { site, title: "Team", machineName: "team", memberQuota: 5, owner: { email: "ada@team.example.com" }, support: { tier: "Basic" } },
+    });
+    const spaceFiles = { byUri: join(dir, "space-uri.yaml"), bySite: join(dir, "space-site.yaml") };
+    beforeAll(() => {
+      writeFileSync(spaceFiles.byUri, yaml.dump(space({ uri: "installed.example.com", server: "aegir-1" })));
+      writeFileSync(spaceFiles.bySite, yaml.dump(space({ hostedSite: "acme" })));
+    });
+
+    it("plans a new space in a shared site named by URI, and changes nothing", async () => {
+      const r = await run(["-f", spaceFiles.byUri, "-f", files.server, "--ssh-key-file", files.key]);
+      expect(r.err).toBe("");
+      expect(r.code).toBe(0);
+      expect(r.out).toContain("HostedSpace customers/team (team on installed.example.com)");
+      expect(r.out).toContain("space:    not on the site yet");
+      expect(r.out).toMatch(/1\. install the member-quota module .+\[quota\]/);
+      expect(r.out).toMatch(/2\. create the space "Team" \(private, blueprint Default, quota 5\)\s+\[space\]/);
+      expect(r.out).toMatch(/3\. make ada <ada@team\.example\.com> the space's administrator .+\[owner\]/);
+      expect(r.out).toMatch(/4\. send ada the space's welcome mail .+\[owner\]/);
+      expect(sim.stats.counts().writes).toBe(0);
+    });
+
+    it("finds the shared site through its HostedSite manifest, and takes the server from flags", async () => {
+      const json = await run(["-f", spaceFiles.bySite, "-f", files.installed, "-f", files.server, "--ssh-key-file", files.key, "-o", "json"]);
+      expect(json.code).toBe(0);
+      expect(JSON.parse(json.out)).toMatchObject({ space: "customers/team", server: "aegir-1", site: "installed.example.com" });
+      const flags = await run(["-f", spaceFiles.byUri, "--host", "127.0.0.1", "--port", String(ssh.port), "--host-key", ssh.fingerprint, "--platform", "platform_openatrium2652:openatrium", "--ssh-key-file", files.key]);
+      expect(flags.code).toBe(0);
+      expect(flags.out).toContain("Would run 4 operation(s):");
+    });
+
+    it("says which manifest is missing", async () => {
+      const r = await run(["-f", spaceFiles.bySite, "-f", files.server, "--ssh-key-file", files.key]);
+      expect(r.code).toBe(1);
+      expect(r.err).toBe("plan: the space lives in HostedSite acme: give its manifest with -f too\n");
+    });
+  });
+
   it("works as the installed binary", async () => {
     const { stdout } = await promisify(execFile)("npx", ["--no-install", "aegir-operator", "plan", "-f", files.site, "-f", files.server], { cwd: root, env: { ...process.env, AEGIR_SSH_KEY_FILE: files.key } });
     expect(stdout).toContain("Would run 1 operation(s):");

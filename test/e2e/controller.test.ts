@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Kubectl, kubectlUnavailableReason } from "../harness/kube/index.ts";
 import { auditRequests, grantsOf } from "../harness/kube/rbac.ts";
+import { hostedSpaceFlow } from "./hostedspace-flow.ts";
 import { Stack, eventually } from "./stack.ts";
 
 const noKubectl = kubectlUnavailableReason();
@@ -107,6 +108,8 @@ describe.skipIf(noKubectl !== undefined)("controller end to end", () => {
     expect(wait.stdout).toContain("condition met");
   });
 
+  it("runs a HostedSpace in a shared site: Ready, quota refused, suspend and resume, delete", () => hostedSpaceFlow(stack, kubectl));
+
   it("stops cleanly on SIGTERM and releases the lease", async () => {
     const b = stack.replicas[1]!;
     b.child.kill("SIGTERM");
@@ -121,6 +124,6 @@ describe.skipIf(noKubectl !== undefined)("controller end to end", () => {
     expect(denied).toEqual([]);
     // Needed but not exercised in this run: the conflict-retry read and event aggregation
     // (both covered against the fake API server in test/controller/kube-runtime.test.ts).
-    expect(unused.filter((u) => !["ClusterRole/aegir-operator-controller: get hosting.openatria.com/hostedsites", "ClusterRole/aegir-operator-controller: patch events.k8s.io/events"].includes(u))).toEqual([]);
+    expect(unused.filter((u) => !["ClusterRole/aegir-operator-controller: get hosting.openatria.com/hostedsites", "ClusterRole/aegir-operator-controller: get hosting.openatria.com/hostedspaces", "ClusterRole/aegir-operator-controller: patch events.k8s.io/events"].includes(u))).toEqual([]);
   });
 });

@@ -114,6 +114,8 @@ describe("fake API server over HTTP", () => {
         ["hostedsites/status", true, "HostedSite"],
         ["aegirservers", false, "AegirServer"],
         ["aegirservers/status", false, "AegirServer"],
+        ["hostedspaces", true, "HostedSpace"],
+        ["hostedspaces/status", true, "HostedSpace"],
       ]);
       expect((await call("GET", "/api/v1")).body).toMatchObject({ kind: "APIResourceList", groupVersion: "v1" });
       expect((await call("GET", "/apis/nope.example.com/v1")).status).toBe(404);

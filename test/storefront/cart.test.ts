@@ -17,6 +17,7 @@ function priced(query: string, complete = true) {
 describe("offer", () => {
   it("groups the catalog's priced items by product and by what they sell", () => {
     expect(offer.kits.map((k) => [k.name, k.prices.month?.amount, k.prices.year?.lookupKey])).toEqual([
+      ["Demo", 0, undefined],
       ["Community", 2900, "community_yearly"],
       ["Business", 9900, "business_yearly"],
       ["Enterprise", 34900, "enterprise_yearly"],
@@ -69,7 +70,7 @@ describe("quote", () => {
       { field: "qty_users", message: "enter a whole number of extra users from 0 to 10000" },
       { field: "form", message: "the form sent a field this shop does not have (qty_admins); reload the page and try again" },
       { field: "period", message: "choose monthly or yearly billing" },
-      { field: "kit", message: 'there is no kit "gold"; choose one of Community, Business, Enterprise' },
+      { field: "kit", message: 'there is no kit "gold"; choose one of Demo, Community, Business, Enterprise' },
       { field: "addon", message: 'there is no addon "addon_bitcoin" in this shop' },
     ]);
     expect(q.problems.slice(5).map((p) => p.field)).toEqual(["subdomain"]);

@@ -25,8 +25,9 @@ function problems(text: string): string[] {
 }
 
 describe("catalog file", () => {
-  it("ships a valid default catalog with the three kits", () => {
-    expect(Object.keys(catalog.kits)).toEqual(["community", "business", "enterprise"]);
+  it("ships a valid default catalog with the demo and the three site kits", () => {
+    expect(Object.keys(catalog.kits)).toEqual(["demo", "community", "business", "enterprise"]);
+    expect(catalog.kits.demo?.space).toEqual({ hostedSite: "demo", days: 30 });
     expect(catalog.managedZone).toBe("sites.openatria.com");
   });
 
@@ -113,7 +114,7 @@ describe("mapPurchase", () => {
   it.each([
     [[item("community_monthly"), item("mystery")], 'items not in the service catalog: price price_mystery (lookup key "mystery")'],
     [[item(null)], "items not in the service catalog: price price_x (no lookup key)"],
-    [[item("addon_events")], "no product kit among the items (one of community, business, enterprise is required)"],
+    [[item("addon_events")], "no product kit among the items (one of demo, community, business, enterprise is required)"],
     [[item("community_monthly"), item("business_monthly")], "several product kits in one subscription: community, business"],
     [[item("community_monthly"), item("theme_radix"), item("theme_mercury")], "several premium themes: oa_radix, oa_mercury"],
     [[item("community_monthly"), item("support_standard"), item("support_premium_24x7")], "several support upgrades: Standard 8x5, Premium 24x7"],

@@ -64,6 +64,17 @@ describe("kubeApplier", () => {
     expect(JSON.parse(patch?.body ?? "{}")).toEqual(manifest);
   });
 
+  it("applies a List's objects in order, each on its kind's path", async () => {
+    seen.length = 0;
+    const space = { apiVersion: manifest.apiVersion, kind: "HostedSpace" as const, metadata: manifest.metadata, spec: { site: { hostedSite: "demo" }, title: "acme", machineName: "acme", memberQuota: 5, owner: manifest.spec.owner, support: { tier: "Basic" as const } } };
+    await applier().apply({ apiVersion: "v1", kind: "List", items: [manifest, space] });
+    expect(seen.map((s) => s.url.split("?")[0])).toEqual([
+      `/apis/hosting.openatria.com/v1alpha1/namespaces/customers/hostedsites/${manifest.metadata.name}`,
+      `/apis/hosting.openatria.com/v1alpha1/namespaces/customers/hostedspaces/${manifest.metadata.name}`,
+    ]);
+    expect(JSON.parse(seen[1]?.body ?? "{}")).toEqual(space);
+  });
+
   it("reports API failures by status code and message", async () => {
     failWith = 503;
     try {

@@ -92,6 +92,28 @@ describe("relay with client-node against the fake API server", () => {
     }
   });
 
+  it("applies a demo order's HostedSpace, and on the upgrade the HostedSite beside the superseded space", async () => {
+    const kc = new KubeConfig();
+    kc.loadFromString(api.kubeconfigYaml("customers"));
+    const service = await startTestWebhook(await postgres.freshDatabase(), stub, { overrides: { applier: kubeApplier(kc) } });
+    try {
+      const { subscription, session } = seedOrder(stub, { items: { demo_monthly: 1 }, subdomain: "wayne" });
+      const name = siteName(subscription.id);
+      expect(await deliver(service, checkoutEvent(stub, "checkout.session.completed", session.id))).toBe(200);
+      const space = await api.objects.waitFor({ apiVersion: API_VERSION, kind: "HostedSpace", namespace: "customers", name });
+      expect(spec(space)).toMatchObject({ site: { hostedSite: "demo" }, title: "wayne", memberQuota: 5 });
+
+      subscription.items = [{ price: ensurePrice(stub, "business_monthly"), quantity: 1 }];
+      expect(await deliver(service, subscriptionEvent(stub, "customer.subscription.updated", subscription.id))).toBe(200);
+      const site = await api.objects.waitFor({ apiVersion: API_VERSION, kind: "HostedSite", namespace: "customers", name });
+      expect(spec(site)).toMatchObject({ domain: "wayne.sites.openatria.com", userQuota: 50 });
+      const kept = await api.objects.waitFor({ apiVersion: API_VERSION, kind: "HostedSpace", namespace: "customers", name }, (o) => spec(o).supersededBy !== undefined);
+      expect(spec(kept)).toMatchObject({ supersededBy: { hostedSite: name }, expiresAt: spec(space).expiresAt });
+    } finally {
+      await service.stop();
+    }
+  });
+
   it("reports a parked order as a Warning Event on its HostedSite, a repeat as the same Event's series", async () => {
     const kc = new KubeConfig();
     kc.loadFromString(api.kubeconfigYaml("customers"));

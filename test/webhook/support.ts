@@ -9,6 +9,7 @@ import { createLogger, type Logger } from "../../common/logger.ts";
 import { WEBHOOK_OPTIONS, type WebhookConfig } from "../../webhook/config.ts";
 import { startEmbeddedPostgres, type EmbeddedPostgresServer } from "../../webhook/db/embedded-postgres.ts";
 import { buildManifest, type HostedSiteManifest } from "../../webhook/hostedsite-manifest.ts";
+import { itemsOf, type HostedSpaceManifest, type OrderManifest } from "../../webhook/hostedspace-manifest.ts";
 import type { SiteApplier } from "../../webhook/relay.ts";
 import { startWebhookService, type ServiceOverrides, type WebhookService } from "../../webhook/service.ts";
 import { signedDelivery, type StripeEvent } from "../harness/stripe/events.ts";
@@ -89,18 +90,27 @@ export function testConfig(databaseUrl: string, stub: StripeStub, overrides: Par
 /** Records applies like an API server that keeps the last applied object per name. */
 export class FakeApplier implements SiteApplier {
   readonly sites = new Map<string, HostedSiteManifest>();
+  readonly spaces = new Map<string, HostedSpaceManifest>();
   applies = 0;
   failures = 0;
   down = false;
 
-  apply(manifest: HostedSiteManifest): Promise<void> {
+  apply(manifest: OrderManifest): Promise<void> {
     if (this.down) {
       this.failures++;
       return Promise.reject(new Error("connect ECONNREFUSED (fake API server down)"));
     }
     this.applies++;
-    this.sites.set(`${manifest.metadata.namespace}/${manifest.metadata.name}`, structuredClone(manifest));
+    for (const object of itemsOf(manifest)) {
+      const key = `${object.metadata.namespace}/${object.metadata.name}`;
+      if (object.kind === "HostedSite") this.sites.set(key, structuredClone(object));
+      else this.spaces.set(key, structuredClone(object));
+    }
     return Promise.resolve();
+  }
+
+  space(subscriptionId: string): HostedSpaceManifest | undefined {
+    return [...this.spaces.values()].find((m) => m.metadata.labels["hosting.openatria.com/stripe-subscription"] === subscriptionId);
   }
 
   site(subscriptionId: string): HostedSiteManifest | undefined {

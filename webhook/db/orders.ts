@@ -2,7 +2,7 @@
 // decision (order row, outbox manifest, grace timer) inside the worker's transaction.
 import type pg from "pg";
 import type { HostedSiteSpecInput } from "../../crds/hostedsite.ts";
-import type { HostedSiteManifest } from "../hostedsite-manifest.ts";
+import type { OrderManifest } from "../hostedspace-manifest.ts";
 import type { DomainHolder, DomainRelease, OrderRecord, OrderState, StoredOrder } from "../order-decision.ts";
 
 interface OrderRow {
@@ -36,9 +36,14 @@ export async function loadOrder(client: pg.PoolClient, subscriptionId: string): 
   };
 }
 
-/** The spec last handed to the relay, if any. */
+/** The HostedSite spec last handed to the relay, if any (alone, or in a List beside a HostedSpace). */
 export async function loadLastSpec(client: pg.PoolClient, subscriptionId: string): Promise<HostedSiteSpecInput | null> {
-  const r = await client.query<{ spec: HostedSiteSpecInput }>("SELECT manifest->'spec' AS spec FROM outbox WHERE subscription_id = $1", [subscriptionId]);
+  const r = await client.query<{ spec: HostedSiteSpecInput }>(
+    `SELECT COALESCE(item, manifest)->'spec' AS spec FROM outbox
+       LEFT JOIN LATERAL (SELECT i AS item FROM jsonb_array_elements(CASE WHEN manifest->>'kind' = 'List' THEN manifest->'items' END) i WHERE i->>'kind' = 'HostedSite') s ON true
+      WHERE subscription_id = $1 AND (manifest->>'kind' <> 'List' OR item IS NOT NULL)`,
+    [subscriptionId],
+  );
   return r.rows[0]?.spec ?? null;
 }
 
@@ -150,7 +155,7 @@ export async function saveOrder(client: pg.PoolClient, at: OrderPlacement, o: Or
 }
 
 /** Hands a manifest to the relay; resolves true when it differs from the last one (a new version). */
-export async function saveManifest(client: pg.PoolClient, subscriptionId: string, manifest: HostedSiteManifest): Promise<boolean> {
+export async function saveManifest(client: pg.PoolClient, subscriptionId: string, manifest: OrderManifest): Promise<boolean> {
   const written = await client.query(
     `INSERT INTO outbox (subscription_id, manifest) VALUES ($1, $2)
      ON CONFLICT (subscription_id) DO UPDATE SET

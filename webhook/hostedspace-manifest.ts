@@ -1,0 +1,71 @@
+// Pure: the outbox manifest of an order whose kit is a demo (a HostedSpace in a shared site), or
+// that was one. The decision always yields the HostedSite the order stands for; here a demo kit
+// turns it into the space, and after an upgrade to a paid kit the space is applied beside the
+// new site, superseded by it: the controller keeps it open until the site is Ready, then lets
+// the demo's expiry apply. Same names (the subscription's), so nothing is created twice.
+import { API_VERSION } from "../crds/group.ts";
+import type { HostedSpaceSpecInput } from "../crds/hostedspace.ts";
+import type { CatalogKit } from "./catalog.ts";
+import { type HostedSiteManifest, rfc3339 } from "./hostedsite-manifest.ts";
+
+/** When the demo ends: set once, when the space is first ordered, and kept through every re-decision. */
+export const DEMO_ENDS_ANNOTATION = "hosting.openatria.com/demo-ends";
+
+export interface HostedSpaceManifest {
+  apiVersion: string;
+  kind: "HostedSpace";
+  metadata: HostedSiteManifest["metadata"];
+  spec: HostedSpaceSpecInput;
+}
+
+/** Several objects applied together, in order. */
+export interface ManifestList {
+  apiVersion: "v1";
+  kind: "List";
+  items: Array<HostedSiteManifest | HostedSpaceManifest>;
+}
+
+/** What the outbox holds and the relay applies. */
+export type OrderManifest = HostedSiteManifest | ManifestList;
+
+export function itemsOf(manifest: OrderManifest): Array<HostedSiteManifest | HostedSpaceManifest> {
+  return manifest.kind === "List" ? manifest.items : [manifest];
+}
+
+export interface SpaceOrderInput {
+  /** The decision's HostedSite. */
+  site: HostedSiteManifest;
+  /** The kit ordered now (undefined: parked without a mapped kit). */
+  kit: CatalogKit | undefined;
+  /** The HostedSpace the outbox last held for this subscription, if any. */
+  previous: HostedSpaceManifest | undefined;
+  now: Date;
+}
+
+export function orderManifest(input: SpaceOrderInput): OrderManifest {
+  const { site, kit, previous } = input;
+  const demo = kit?.space;
+  if (demo !== undefined) return { apiVersion: "v1", kind: "List", items: [demoSpace(site, demo, previous, input.now)] };
+  if (previous === undefined) return site;
+  const kept: HostedSpaceManifest = { ...previous, spec: { ...previous.spec, supersededBy: { hostedSite: site.metadata.name } } };
+  return { apiVersion: "v1", kind: "List", items: [site, kept] };
+}
+
+function demoSpace(site: HostedSiteManifest, demo: NonNullable<CatalogKit["space"]>, previous: HostedSpaceManifest | undefined, now: Date): HostedSpaceManifest {
+  const spec = site.spec;
+  const demoEnds = previous?.metadata.annotations[DEMO_ENDS_ANNOTATION] ?? rfc3339(new Date(now.getTime() + demo.days * 86_400_000));
+  // A canceled subscription ends the demo sooner.
+  const expiresAt = spec.expiresAt !== undefined && spec.expiresAt < demoEnds ? spec.expiresAt : demoEnds;
+  const space: HostedSpaceSpecInput = {
+    site: { hostedSite: demo.hostedSite },
+    title: spec.domain.split(".")[0] ?? spec.domain,
+    machineName: site.metadata.name.replaceAll("-", "_"),
+    memberQuota: spec.userQuota,
+    owner: spec.owner,
+    support: spec.support,
+    suspended: spec.suspended ?? false,
+    expiresAt,
+    ...(spec.order === undefined ? {} : { order: spec.order }),
+  };
+  return { apiVersion: API_VERSION, kind: "HostedSpace", metadata: { ...site.metadata, annotations: { ...site.metadata.annotations, [DEMO_ENDS_ANNOTATION]: demoEnds } }, spec: space };
+}
