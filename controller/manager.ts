@@ -20,10 +20,11 @@ import { aegirServerPath } from "./kube/stores.ts";
 import { ControllerMetrics } from "./metrics.ts";
 import type { ChangeHandler, Infrastructure, Setup } from "./runnable.ts";
 import { setupAegirServer } from "./setup/aegirserver.ts";
+import { setupBackups } from "./setup/backups.ts";
 import { setupHostedSite } from "./setup/hostedsite.ts";
 
 /** Every controller this binary runs; a new kind adds its setup here. */
-const SETUPS: readonly Setup[] = [setupAegirServer, setupHostedSite];
+const SETUPS: readonly Setup[] = [setupAegirServer, setupHostedSite, setupBackups];
 
 export interface ManagerConfig {
   bindAddress: string;

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { AegirServerSpec, AegirServerStatus } from "./aegirserver.ts";
 import { API_VERSION, CATEGORY, GROUP, VERSION } from "./group.ts";
 import { HostedSiteSpec, HostedSiteStatus } from "./hostedsite.ts";
+import { HostedSiteRestoreSpec, HostedSiteRestoreStatus } from "./hostedsiterestore.ts";
 import { ObjectMeta } from "./metadata.ts";
 
 export interface PrinterColumn {
@@ -69,7 +70,26 @@ export const AegirServerKind: KindDefinition<typeof AegirServerSpec, typeof Aegi
   ],
 };
 
-export const KINDS = [HostedSiteKind, AegirServerKind] as const;
+export const HostedSiteRestoreKind: KindDefinition<typeof HostedSiteRestoreSpec, typeof HostedSiteRestoreStatus> = {
+  kind: "HostedSiteRestore",
+  plural: "hostedsiterestores",
+  singular: "hostedsiterestore",
+  listKind: "HostedSiteRestoreList",
+  shortNames: ["hsr"],
+  scope: "Namespaced",
+  description: "A request to restore a HostedSite from one of its Aegir backups",
+  spec: HostedSiteRestoreSpec,
+  status: HostedSiteRestoreStatus,
+  printerColumns: [
+    { name: "Site", type: "string", jsonPath: ".spec.site" },
+    { name: "Phase", type: "string", jsonPath: ".status.phase" },
+    { name: "Task", type: "integer", jsonPath: ".status.task" },
+    { name: "Backup", type: "string", jsonPath: ".status.backup", priority: 1 },
+    { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
+  ],
+};
+
+export const KINDS = [HostedSiteKind, AegirServerKind, HostedSiteRestoreKind] as const;
 
 export { API_VERSION, CATEGORY, GROUP, VERSION };
 
@@ -111,6 +131,14 @@ export interface HostedSite {
   metadata: StoredMeta & { namespace: string };
   spec: HostedSiteSpec;
   status?: HostedSiteStatus;
+}
+
+export interface HostedSiteRestore {
+  apiVersion: typeof API_VERSION;
+  kind: "HostedSiteRestore";
+  metadata: StoredMeta & { namespace: string };
+  spec: HostedSiteRestoreSpec;
+  status?: HostedSiteRestoreStatus;
 }
 
 export interface AegirServer {

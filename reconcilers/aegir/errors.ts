@@ -25,6 +25,7 @@ export const REASONS = {
   NotAHostmaster: "permanent",
   UserExists: "permanent",
   UnknownUser: "permanent",
+  UnknownBackup: "permanent",
 } as const satisfies Record<string, ErrorKind>;
 
 /** CamelCase, usable as a condition reason as it is. */

@@ -48,6 +48,7 @@ const PATTERNS: Array<[RegExp, Reason]> = [
   [/Could not find the role: /, "RoleNotOnSite"],
   [/There is already a user account with the/, "UserExists"],
   [/Unable to find a matching user/, "UnknownUser"],
+  [/^\S+ is not a backup of \S+\./m, "UnknownBackup"],
 ];
 
 /** The error a failed command (non-zero exit) stands for. */
