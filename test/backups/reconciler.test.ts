@@ -31,7 +31,7 @@ class Rig {
       store: this.store,
       events: { record: (_r, type, reason, _a, note) => this.events.push(`${type} ${reason}: ${note}`) },
       now: () => new Date(this.now),
-      log: createLogger({ level: "silent" }),
+      log: createLogger({ name: "test", level: "silent" }),
       config: { pollIntervalMs: 60_000, progressPollMs: 5_000, stuckFactor: 3 },
       onStuck: (_server, tasks) => this.stuck.push([...tasks]),
     });
