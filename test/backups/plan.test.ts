@@ -8,7 +8,7 @@ const S = NOW / 1000;
 const schedule = scheduleOf({ every: "1d", retain: 3 });
 
 function summary(uri: string, tasks: Task[] = []): SiteSummary {
-  return { nid: 1, uri, status: "enabled", verified: 0, platform: "platform_oa", profile: "openatrium", aliases: [], https: 0, tasks };
+  return { nid: 1, uri, status: "enabled", verified: 0, platform: "platform_oa", profile: "openatrium", aliases: [], https: "Disabled", tasks };
 }
 
 function server(sites: SiteSummary[], queue = { queued: 0, processing: 0 }): ServerStatus {
