@@ -21,10 +21,11 @@ import { ControllerMetrics } from "./metrics.ts";
 import type { ChangeHandler, Infrastructure, Setup } from "./runnable.ts";
 import { setupAegirServer } from "./setup/aegirserver.ts";
 import { setupBackups } from "./setup/backups.ts";
+import { setupRestore } from "./setup/restore.ts";
 import { setupHostedSite } from "./setup/hostedsite.ts";
 
 /** Every controller this binary runs; a new kind adds its setup here. */
-const SETUPS: readonly Setup[] = [setupAegirServer, setupHostedSite, setupBackups];
+const SETUPS: readonly Setup[] = [setupAegirServer, setupHostedSite, setupBackups, setupRestore];
 
 export interface ManagerConfig {
   bindAddress: string;

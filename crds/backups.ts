@@ -30,6 +30,7 @@ export const BackupPolicy = z
       .meta({ description: "How many backups are kept; older ones are deleted in Aegir" }),
     windowStart: z
       .string()
+      .max(5)
       .regex(new RegExp(TIME_OF_DAY_PATTERN), { error: "must be a UTC time of day like 01:30" })
       .optional()
       .meta({ description: "Start of the backup window in UTC (HH:MM); midnight when empty" }),

@@ -38,7 +38,7 @@ async function withConflictRetry<T extends { metadata: { resourceVersion?: strin
  * instead of writing back conditions older than what is stored (found by the chaos suite: a new
  * leader whose informer lagged overwrote its own fresh status with the cached one).
  */
-async function patchStatus<T extends { metadata: { resourceVersion?: string }; status?: unknown }>(rest: KubeRest, path: string, object: T, status: unknown): Promise<T> {
+export async function patchStatus<T extends { metadata: { resourceVersion?: string }; status?: unknown }>(rest: KubeRest, path: string, object: T, status: unknown): Promise<T> {
   const patch = mergePatch(object.status ?? {}, status);
   if (patch === undefined) return object;
   const metadata = object.metadata.resourceVersion === undefined ? {} : { metadata: { resourceVersion: object.metadata.resourceVersion } };
