@@ -4,9 +4,11 @@
 //   convergence.ts  burst of new orders; drush commands per new and per converged site
 //   scale.ts        many converged sites, a cold controller: sync time, RSS, resync writes, p99
 //   webhook-throughput.ts  Stripe webhook events/s and latency
-//   node test/bench/run.ts [--quick] [--sites 1000] [--scale-sites 10000] [--time-factor 0.002] [--skip burst,scale,webhook]
+//   backups.ts      a night of daily backups: a new order's install never waits behind more than one
+//   node test/bench/run.ts [--quick] [--sites 1000] [--scale-sites 10000] [--time-factor 0.002] [--skip burst,scale,webhook,backups]
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
+import { runBackupBench } from "./backups.ts";
 import { runBurst } from "./convergence.ts";
 import { runScale } from "./scale.ts";
 import { runWebhookBench } from "./webhook-throughput.ts";
@@ -134,6 +136,22 @@ export async function runSuite(o: SuiteOptions): Promise<Row[]> {
       { scenario: "4 webhook: events accepted per second (burst)", measured: w.eventsPerSecond, unit: "ev/s", reference: WEBHOOK_RATE, target: { kind: "min", limit: 1 }, note: `${w.accepted}/${w.events} accepted; burst p99 ${fmt(w.p99Ms)} ms; worker ${w.workerKeptUp ? "kept up" : "fell behind"}` },
       { scenario: `4 webhook: latency p99 at ${WEBHOOK_RATE} ev/s`, measured: paced.p99Ms, unit: "ms", reference: 50, target: { kind: "max", limit: 1 }, note: `p50 ${fmt(paced.p50Ms)} ms; ${paced.accepted}/${paced.events} accepted` },
       { scenario: `4 webhook: inbox worker kept up at ${WEBHOOK_RATE} ev/s`, measured: paced.workerKeptUp ? 1 : 0, unit: "", reference: 1, target: { kind: "equal" }, note: `1 = yes (inbox depth when sending stopped <= 2x concurrency); drained ${fmt(paced.drainSeconds)} s later` },
+    );
+  }
+  if (!o.skip.has("backups")) {
+    say(`backups: a night of daily backups of ${o.sites} sites on ${o.servers} servers, virtual time ...`);
+    const b = await runBackupBench({ sites: o.sites, servers: o.servers });
+    say(`  ${JSON.stringify(b)}`);
+    rows.push(
+      {
+        scenario: "5 backups: a new order's install waits behind backups",
+        measured: b.maxInstallDelaySeconds,
+        unit: "s",
+        reference: b.backupSeconds,
+        target: { kind: "max", limit: 1 },
+        note: `worst of ${b.installs} installs, beyond hosting-queued's 1 s pause; reference: one backup (${b.backupSeconds} s)`,
+      },
+      { scenario: "5 backups: sites backed up in the night", measured: b.backups, unit: "", reference: b.sites, target: { kind: "equal" }, note: `last backup queued at ${b.lastBackupAt} (window 01:00-07:00 UTC)` },
     );
   }
   return rows;
