@@ -20,11 +20,13 @@ import { aegirServerPath } from "./kube/stores.ts";
 import { ControllerMetrics } from "./metrics.ts";
 import type { ChangeHandler, Infrastructure, Setup } from "./runnable.ts";
 import { setupAegirServer } from "./setup/aegirserver.ts";
+import { setupBackups } from "./setup/backups.ts";
+import { setupRestore } from "./setup/restore.ts";
 import { setupHostedSite } from "./setup/hostedsite.ts";
 import { setupHostedSpace } from "./setup/hostedspace.ts";
 
 /** Every controller this binary runs; a new kind adds its setup here. */
-const SETUPS: readonly Setup[] = [setupAegirServer, setupHostedSite, setupHostedSpace];
+const SETUPS: readonly Setup[] = [setupAegirServer, setupHostedSite, setupHostedSpace, setupBackups, setupRestore];
 
 export interface ManagerConfig {
   bindAddress: string;

@@ -35,6 +35,8 @@ export class ControllerMetrics {
   readonly sshConnections: Gauge<"server">;
   readonly sitesByReady: Gauge<"status">;
   readonly timeToFirstReady: Histogram;
+  readonly stuckTasks: Gauge<"server" | "type" | "task">;
+  readonly backupTasks: Counter<"server" | "kind">;
 
   constructor(registry = new Registry()) {
     this.registry = registry;
@@ -61,6 +63,8 @@ export class ControllerMetrics {
     this.sshConnections = new Gauge({ name: "aegir_ssh_pool_connections", help: "Open SSH connections per Aegir server", labelNames: ["server"], registers: r });
     this.sitesByReady = new Gauge({ name: "aegir_hostedsites", help: "HostedSites by the status of their Ready condition", labelNames: ["status"], registers: r });
     this.timeToFirstReady = new Histogram({ name: "aegir_hostedsite_time_to_first_ready_seconds", help: "Time from a HostedSite's creation to its first Ready=True", buckets: [10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200], registers: r });
+    this.stuckTasks = new Gauge({ name: "aegir_stuck_task_seconds", help: "How long each Aegir task stuck in Processing has been running, by task id", labelNames: ["server", "type", "task"], registers: r });
+    this.backupTasks = new Counter({ name: "aegir_backup_tasks_queued_total", help: "Backup and backup-delete tasks the backup controller queued", labelNames: ["server", "kind"], registers: r });
   }
 
   /** Pre-initialise a controller's series, as controller-runtime does. */

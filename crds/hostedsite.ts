@@ -1,6 +1,7 @@
 // HostedSite: one customer's hosted Drupal site, as ordered. The single source of truth for
 // the CRD schema (generated from here) and for validation in the CLI, webhook and controller.
 import { z } from "zod";
+import { BackupPolicy, BackupsStatus } from "./backups.ts";
 import { conditionList } from "./conditions.ts";
 import {
   DISPLAY_NAME_PATTERN,
@@ -129,6 +130,7 @@ export const HostedSiteSpec = z
     suspended: z.boolean().default(false).meta({ description: "true disables the site (payment trouble); data kept" }),
     deletionPolicy: DeletionPolicy.default("Delete").meta({ description: "Delete (back up, then delete) or Retain" }),
     order: Order.optional(),
+    backups: BackupPolicy.optional(),
   })
   .superRefine((spec, ctx) => {
     const index = spec.aliases?.indexOf(spec.domain) ?? -1;
@@ -170,6 +172,7 @@ export const HostedSiteStatus = z
         role: z.string().max(64).optional().meta({ description: "Tracker role granted for the tier" }),
       })
       .optional(),
+    backups: BackupsStatus.optional(),
     conditions: conditionList(32).optional(),
   })
   .meta({ description: "What the controller observed and did" });

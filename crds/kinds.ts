@@ -5,6 +5,7 @@ import { AegirServerSpec, AegirServerStatus } from "./aegirserver.ts";
 import { API_VERSION, CATEGORY, GROUP, VERSION } from "./group.ts";
 import { HostedSiteSpec, HostedSiteStatus } from "./hostedsite.ts";
 import { HostedSpaceSpec, HostedSpaceStatus } from "./hostedspace.ts";
+import { HostedSiteRestoreSpec, HostedSiteRestoreStatus } from "./hostedsiterestore.ts";
 import { ObjectMeta } from "./metadata.ts";
 
 export interface PrinterColumn {
@@ -93,7 +94,26 @@ export const HostedSpaceKind: KindDefinition<typeof HostedSpaceSpec, typeof Host
   ],
 };
 
-export const KINDS = [HostedSiteKind, AegirServerKind, HostedSpaceKind] as const;
+export const HostedSiteRestoreKind: KindDefinition<typeof HostedSiteRestoreSpec, typeof HostedSiteRestoreStatus> = {
+  kind: "HostedSiteRestore",
+  plural: "hostedsiterestores",
+  singular: "hostedsiterestore",
+  listKind: "HostedSiteRestoreList",
+  shortNames: ["hsr"],
+  scope: "Namespaced",
+  description: "A request to restore a HostedSite from one of its Aegir backups",
+  spec: HostedSiteRestoreSpec,
+  status: HostedSiteRestoreStatus,
+  printerColumns: [
+    { name: "Site", type: "string", jsonPath: ".spec.site" },
+    { name: "Phase", type: "string", jsonPath: ".status.phase" },
+    { name: "Task", type: "integer", jsonPath: ".status.task" },
+    { name: "Backup", type: "string", jsonPath: ".status.backup", priority: 1 },
+    { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
+  ],
+};
+
+export const KINDS = [HostedSiteKind, AegirServerKind, HostedSpaceKind, HostedSiteRestoreKind] as const;
 
 export { API_VERSION, CATEGORY, GROUP, VERSION };
 
@@ -143,6 +163,14 @@ export interface HostedSpace {
   metadata: StoredMeta & { namespace: string };
   spec: HostedSpaceSpec;
   status?: HostedSpaceStatus;
+}
+
+export interface HostedSiteRestore {
+  apiVersion: typeof API_VERSION;
+  kind: "HostedSiteRestore";
+  metadata: StoredMeta & { namespace: string };
+  spec: HostedSiteRestoreSpec;
+  status?: HostedSiteRestoreStatus;
 }
 
 export interface AegirServer {

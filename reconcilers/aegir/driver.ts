@@ -1,6 +1,7 @@
 // The Aegir driver: every read and change the reconcilers make on an Aegir server, as drush
 // commands run through a CommandRunner (SSH in production, the simulator in tests).
-import type { z } from "zod";
+import { z } from "zod";
+import { BACKUP_FILE_PATTERN } from "../../crds/hostedsiterestore.ts";
 import { fqdn, machineName } from "../../crds/primitives.ts";
 import { Commands, type Command, validated } from "./commands.ts";
 import { AegirError } from "./errors.ts";
@@ -10,12 +11,14 @@ import type { CommandResult, CommandRunner } from "./runner.ts";
 import type { ScriptName } from "./scripts.ts";
 import {
   type Account,
+  type Backup,
   CreatedWire,
   EnabledWire,
   FindAccountWire,
   type HttpsMode,
   QueuedWire,
   type ServerStatus,
+  SiteBackupsWire,
   ServerStatusWire,
   type SiteState,
   SiteStateWire,
@@ -60,6 +63,7 @@ const HTTPS_CODE: Record<HttpsMode, number> = { Disabled: 0, Enabled: 1, Require
 /** Built once: building a zod schema costs more than using it, and every reconcile validates a domain. */
 const FQDN = fqdn();
 const MACHINE_NAME = machineName();
+const BACKUP_FILE = z.string().max(1024).regex(new RegExp(BACKUP_FILE_PATTERN), { error: "must be a backup file path ending in .tar.gz" });
 
 /** Drush alias of a customer site: `@` and its domain, validated. */
 export function siteAlias(uri: string): string {
@@ -101,6 +105,11 @@ export class AegirDriver {
     return out.account;
   }
 
+  /** Every backup of every site on the server, oldest first: one command, whatever the site count. */
+  async siteBackups(): Promise<Backup[]> {
+    return (await this.json(this.commands.php(this.hostmaster, "site-backups"), SiteBackupsWire, this.readMs)).backups;
+  }
+
   // --- hostmaster writes -------------------------------------------------------------------
 
   /** Create the site node in the hostmaster, which queues its install task. Not idempotent. */
@@ -126,6 +135,22 @@ export class AegirDriver {
     if (type === "migrate" && options.targetPlatform === undefined) throw new TypeError("migrate needs a target platform");
     const input = { uri: FQDN.parse(uri), type, ...(options.targetPlatform === undefined ? {} : { targetPlatform: options.targetPlatform }) };
     return this.json(this.commands.php(this.hostmaster, "queue-task", input), QueuedWire, this.writeMs);
+  }
+
+  /** Queue Aegir's restore of one of the site's backups (by file); refused (TaskPending) while another task is queued or running. */
+  async queueRestore(uri: string, file: string): Promise<{ nid: number }> {
+    return this.queueBackupTask(uri, "restore", [file]);
+  }
+
+  /** Queue one backup-delete task for these backup files of the site. */
+  async queueBackupDelete(uri: string, files: readonly string[]): Promise<{ nid: number }> {
+    if (files.length === 0) throw new TypeError("backup-delete needs at least one file");
+    return this.queueBackupTask(uri, "backup-delete", files);
+  }
+
+  private async queueBackupTask(uri: string, type: "restore" | "backup-delete", files: readonly string[]): Promise<{ nid: number }> {
+    const input = { uri: FQDN.parse(uri), type, files: files.map((f, i) => validated(BACKUP_FILE, f, `files[${i}]`)) };
+    return this.json(this.commands.php(this.hostmaster, "queue-backup-task", input), QueuedWire, this.writeMs);
   }
 
   // --- site writes -----------------------------------------------------------------------

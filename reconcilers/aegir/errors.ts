@@ -29,6 +29,7 @@ export const REASONS = {
   UnknownSpace: "permanent",
   OwnerIsSiteAdmin: "permanent",
   SpaceFull: "permanent",
+  UnknownBackup: "permanent",
 } as const satisfies Record<string, ErrorKind>;
 
 /** CamelCase, usable as a condition reason as it is. */

@@ -52,6 +52,7 @@ const PATTERNS: Array<[RegExp, Reason]> = [
   [/^Space \S+ does not exist\./m, "UnknownSpace"],
   [/^Space \S+ is full: /m, "SpaceFull"],
   [/a space owner must be an ordinary account|^Refusing a login link/m, "OwnerIsSiteAdmin"],
+  [/^\S+ is not a backup of \S+\./m, "UnknownBackup"],
 ];
 
 /** The error a failed command (non-zero exit) stands for. */

@@ -159,6 +159,41 @@ $task = hosting_add_task($nid, $in['type'], $args);
 drush_print(json_encode(array('nid' => (int) $task->nid)));`;
 
 
+/** Hostmaster: every backup of every site (hosting_site_backups), oldest first. */
+export const SITE_BACKUPS_PHP = `// aegir-operator:site-backups v1
+$backups = array();
+foreach (db_query("SELECT b.bid, n.title, b.filename, b.timestamp FROM {hosting_site_backups} b
+  INNER JOIN {node} n ON n.nid = b.site WHERE n.type = 'site' ORDER BY b.timestamp, b.bid") as $r) {
+  $backups[] = array('bid' => (int) $r->bid, 'uri' => $r->title, 'file' => $r->filename, 'at' => (int) $r->timestamp);
+}
+drush_print(json_encode(array('backups' => $backups)));`;
+
+/**
+ * Hostmaster: queue a task on backups of a site, named by file: restore (one file, task
+ * argument bid) or backup-delete (task arguments bid => file, as hosting_site's form sends
+ * them). Refused while another task of the site is queued or running, or when a file is not one
+ * of the site's backups. Input: {uri, type, files}.
+ */
+export const QUEUE_BACKUP_TASK_PHP = `// aegir-operator:queue-backup-task v1
+${readInput}
+${contextNid}
+$nid = _aegir_operator_context_nid($in['uri']);
+if (!$nid) { return drush_set_error('AEGIR_OPERATOR_UNKNOWN_SITE', dt('Site !uri does not exist.', array('!uri' => $in['uri']))); }
+if (!in_array($in['type'], array('restore', 'backup-delete'), TRUE) || !is_array($in['files']) || !$in['files'] || ($in['type'] == 'restore' && count($in['files']) != 1)) {
+  return drush_set_error('AEGIR_OPERATOR_INPUT', 'Expected a restore of one file or a backup-delete of files.');
+}
+$pending = db_query('SELECT t.nid FROM {hosting_task} t INNER JOIN {node} n ON n.vid = t.vid WHERE t.rid = :rid AND t.task_status IN (-1, 0)',
+  array(':rid' => $nid))->fetchField();
+if ($pending) { return drush_set_error('HOSTING_TASK_RUNNING', dt('Task !task of !uri is still queued or running.', array('!task' => $pending, '!uri' => $in['uri']))); }
+$args = array();
+foreach ($in['files'] as $file) {
+  $bid = db_query('SELECT bid FROM {hosting_site_backups} WHERE site = :site AND filename = :file', array(':site' => $nid, ':file' => (string) $file))->fetchField();
+  if (!$bid) { return drush_set_error('AEGIR_OPERATOR_UNKNOWN_BACKUP', dt('!file is not a backup of !uri.', array('!file' => $file, '!uri' => $in['uri']))); }
+  if ($in['type'] == 'restore') { $args['bid'] = (int) $bid; } else { $args[(int) $bid] = (string) $file; }
+}
+$task = hosting_add_task($nid, $in['type'], $args);
+drush_print(json_encode(array('nid' => (int) $task->nid)));`;
+
 const accountInfo = `function _aegir_operator_account($name, $mail) {
   $account = $name ? user_load_by_name($name) : FALSE;
   if (!$account && $mail) { $account = user_load_by_mail($mail); }
@@ -280,6 +315,8 @@ export const SCRIPTS = {
   "enable-modules": ENABLE_MODULES_PHP,
   "set-theme": SET_THEME_PHP,
   ...SPACE_SCRIPTS,
+  "site-backups": SITE_BACKUPS_PHP,
+  "queue-backup-task": QUEUE_BACKUP_TASK_PHP,
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

@@ -6,7 +6,7 @@ export const TASK_STATUS = { "-1": "processing", "0": "queued", "1": "succeeded"
 export const HTTPS_MODE = { "0": "Disabled", "1": "Enabled", "2": "Required" } as const;
 
 export type HttpsMode = (typeof HTTPS_MODE)[keyof typeof HTTPS_MODE];
-export const TASK_TYPES = ["install", "verify", "disable", "enable", "delete", "backup", "migrate", "import", "login-reset", "restore", "clone"] as const;
+export const TASK_TYPES = ["install", "verify", "disable", "enable", "delete", "backup", "migrate", "import", "login-reset", "restore", "clone", "backup-delete"] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
 
 const code = <T extends Record<string, string>>(table: T) =>
@@ -109,3 +109,8 @@ export function tasksAhead(status: ServerStatus, site: SiteSummary): number {
   if (mine === undefined) return 0;
   return status.sites.flatMap((s) => s.tasks).filter((t) => (t.status === "queued" || t.status === "processing") && t.nid < mine.nid).length;
 }
+
+/** One row of hosting_site_backups; `at` in Unix seconds. */
+export const BackupWire = z.object({ bid: z.int(), uri: z.string(), file: z.string(), at: z.int() });
+export const SiteBackupsWire = z.object({ backups: z.array(BackupWire) });
+export type Backup = z.infer<typeof BackupWire>;

@@ -1,6 +1,6 @@
 // The HostedSite's status after a reconcile, from how it ended. Pure: the one place status is
 // computed, whatever path the reconcile took.
-import { mergeConditions, timestamp } from "../../crds/conditions.ts";
+import { type Condition, mergeConditions, timestamp } from "../../crds/conditions.ts";
 import type { HostedSiteStatus } from "../../crds/hostedsite.ts";
 import type { HostedSite } from "../../crds/kinds.ts";
 import type { AegirError } from "../aegir/errors.ts";
@@ -88,8 +88,13 @@ function convergedStatus(site: HostedSite, outcome: Extract<Outcome, { kind: "co
     ...(desired.support && account !== undefined
       ? { support: account ? { account: account.name, ...(account.roles.includes(desired.support.role) ? { role: desired.support.role } : {}) } : {} }
       : {}),
-    conditions: mergeConditions(previous.conditions ?? [], conditions, generation, now),
+    conditions: [...mergeConditions(previous.conditions ?? [], conditions, generation, now), ...foreignConditions(previous.conditions ?? [], conditions)],
   };
+}
+
+/** Conditions other controllers report on the site (BackupsCurrent, TaskStuck): kept as they are. */
+function foreignConditions(previous: readonly Condition[], mine: readonly { type: string }[]): Condition[] {
+  return previous.filter((c) => !mine.some((m) => m.type === c.type));
 }
 
 const WELCOME_STATE = { sent: "Sent", sending: "Unconfirmed", failed: "Failed" } as const;

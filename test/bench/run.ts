@@ -6,9 +6,11 @@
 //   webhook-throughput.ts  Stripe webhook events/s and latency
 //   resync.ts       a re-sync pass with Stripe over many orders: requests, peak req/s, duration
 //   spaces.ts       many HostedSpaces on one shared site: commands per converged space per poll
-//   node test/bench/run.ts [--quick] [--sites 1000] [--scale-sites 10000] [--time-factor 0.002] [--skip burst,scale,webhook,resync,spaces]
+//   backups.ts      a night of daily backups: a new order's install waits behind one backup at most
+//   node test/bench/run.ts [--quick] [--sites 1000] [--scale-sites 10000] [--time-factor 0.002] [--skip burst,scale,webhook,resync,spaces,backups]
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
+import { runBackupBench } from "./backups.ts";
 import { runBurst } from "./convergence.ts";
 import { runResyncBench } from "./resync.ts";
 import { runScale } from "./scale.ts";
@@ -189,6 +191,22 @@ export async function runSuite(o: SuiteOptions): Promise<Row[]> {
       target: { kind: "max", limit: 1 },
       note: `reference: the shared space-list read only; ${r.polls} polls, ${r.steadyWrites} writes; ${fmt(r.commandsPerNewSpace)} commands per new space to Ready, ${r.convergeListReads} list read(s), ${fmt(r.convergeSeconds)} s for all`,
     });
+  }
+  if (!o.skip.has("backups")) {
+    say(`backups: a night of daily backups of ${o.sites} sites on ${o.servers} servers, virtual time ...`);
+    const b = await runBackupBench({ sites: o.sites, servers: o.servers });
+    say(`  ${JSON.stringify(b)}`);
+    rows.push(
+      {
+        scenario: "7 backups: a new order's install waits behind backups",
+        measured: b.maxInstallDelaySeconds,
+        unit: "s",
+        reference: b.backupSeconds,
+        target: { kind: "max", limit: 1 },
+        note: `worst of ${b.installs} installs, beyond hosting-queued's 1 s pause; reference: one backup (${b.backupSeconds} s)`,
+      },
+      { scenario: "7 backups: sites backed up in the night", measured: b.backups, unit: "", reference: b.sites, target: { kind: "equal" }, note: `last backup queued at ${b.lastBackupAt} (window 01:00-07:00 UTC)` },
+    );
   }
   return rows;
 }

@@ -97,6 +97,7 @@ describe("HostedSite CRD names", () => {
       "hostedsites.hosting.openatria.com",
       "aegirservers.hosting.openatria.com",
       "hostedspaces.hosting.openatria.com",
+      "hostedsiterestores.hosting.openatria.com",
     ]);
   });
 });

@@ -116,6 +116,8 @@ describe("fake API server over HTTP", () => {
         ["aegirservers/status", false, "AegirServer"],
         ["hostedspaces", true, "HostedSpace"],
         ["hostedspaces/status", true, "HostedSpace"],
+        ["hostedsiterestores", true, "HostedSiteRestore"],
+        ["hostedsiterestores/status", true, "HostedSiteRestore"],
       ]);
       expect((await call("GET", "/api/v1")).body).toMatchObject({ kind: "APIResourceList", groupVersion: "v1" });
       expect((await call("GET", "/apis/nope.example.com/v1")).status).toBe(404);

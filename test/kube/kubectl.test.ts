@@ -72,14 +72,14 @@ describe.skipIf(unavailable !== undefined)("kubectl against the fake API server"
     server.objects.put({ ...acme, status: { conditions: [readyCondition(1)] } }, { manager: "aegir-operator" });
     const [header, ...rows] = lines(await ok(["get", "hs"]));
     const names = header!.split(/\s+/);
-    expect(names).toEqual(["NAME", "DOMAIN", "PROFILE", "TIER", "READY", "REASON", "AGE"]);
+    expect(names).toEqual(["NAME", "DOMAIN", "PROFILE", "TIER", "READY", "REASON", "CANCELS", "AGE"]);
     // Cells by the header's column positions: an absent value is printed as blanks.
     const starts = names.map((n) => header!.indexOf(n));
     const cells = (row: string) => starts.map((start, i) => row.slice(start, starts[i + 1]).trim());
     expect(rows.map(cells)).toEqual([
-      ["acme", "acme.sites.openatria.com", "openatrium", "Basic", "True", "Installed", expect.stringMatching(/^\d+s$/)],
-      ["globex", "intranet.globex.example.com", "openatrium", "Standard", "", "", expect.stringMatching(/^\d+s$/)],
-      ["initech", "initech.sites.openatria.com", "openatrium", "Standard", "", "", expect.stringMatching(/^\d+s$/)],
+      ["acme", "acme.sites.openatria.com", "openatrium", "Basic", "True", "Installed", "", expect.stringMatching(/^\d+s$/)],
+      ["globex", "intranet.globex.example.com", "openatrium", "Standard", "", "", "", expect.stringMatching(/^\d+s$/)],
+      ["initech", "initech.sites.openatria.com", "openatrium", "Standard", "", "", "", expect.stringMatching(/^\d+s$/)],
     ]);
   });
 
@@ -179,6 +179,7 @@ describe.skipIf(unavailable !== undefined)("kubectl against the fake API server"
         "customresourcedefinition.apiextensions.k8s.io/hostedsites.hosting.openatria.com created",
         "customresourcedefinition.apiextensions.k8s.io/aegirservers.hosting.openatria.com created",
         "customresourcedefinition.apiextensions.k8s.io/hostedspaces.hosting.openatria.com created",
+        "customresourcedefinition.apiextensions.k8s.io/hostedsiterestores.hosting.openatria.com created",
       ]);
       const established = await bareKubectl.run(["wait", "--for=condition=Established", "crd/hostedsites.hosting.openatria.com", "--timeout=5s"]);
       expect(established.code).toBe(0);

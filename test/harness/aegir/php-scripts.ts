@@ -1,6 +1,7 @@
 // The operator's php-eval scripts (reconcilers/aegir/scripts.ts), executed against the model
 // with the semantics of their PHP: same lookups, same errors, same JSON.
 import type { ScriptName } from "../../../reconcilers/aegir/scripts.ts";
+import { queueBackupTaskScript, siteBackupsScript } from "./backups.ts";
 import { type Clock, unixTime } from "./clock.ts";
 import { type DrupalSite, type DrupalUser, userByMail, userByName } from "./drupal.ts";
 import type { Faults } from "./faults.ts";
@@ -38,6 +39,8 @@ export const SCRIPT_KIND: Record<ScriptName, "read" | "write"> = {
   "enable-modules": "write",
   "set-theme": "write",
   ...SPACE_SCRIPT_KIND,
+  "site-backups": "read",
+  "queue-backup-task": "write",
 };
 
 /** The first hosting table each hostmaster script queries: on a plain site it does not exist. */
@@ -46,6 +49,8 @@ const HOSTMASTER_TABLE: Partial<Record<ScriptName, string>> = {
   "create-site": "hosting_context",
   "update-site": "hosting_context",
   "queue-task": "hosting_context",
+  "site-backups": "hosting_site_backups",
+  "queue-backup-task": "hosting_context",
 };
 
 /** A hostmaster script run on a plain site: the query of a hosting table throws, worded by the database. */
@@ -79,6 +84,10 @@ export function runScript(env: ScriptEnv, script: ScriptName, site: Bootstrapped
       return enableModules(site.drupal, env.hostmaster.platforms.get(site.node.platform), input);
     case "set-theme":
       return setTheme(site.drupal, env.hostmaster.platforms.get(site.node.platform), input);
+    case "site-backups":
+      return siteBackupsScript(env.hostmaster);
+    case "queue-backup-task":
+      return queueBackupTaskScript(env.hostmaster, env.tasks, input);
     default:
       return runSpaceScript(env, script, site, input);
   }

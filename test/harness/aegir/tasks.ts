@@ -1,5 +1,6 @@
 // The hostmaster's task queue as hosting-queued runs it: strictly one task at a time across
 // the whole server, oldest first, a pause before each, each taking its type's duration.
+import { DAY2_TASK_EFFECTS } from "./backups.ts";
 import { type Clock, unixTime } from "./clock.ts";
 import type { Latency } from "./latency.ts";
 import { type Hostmaster, type TaskNode, SITE_DISABLED, TASK_FAILED, TASK_PROCESSING, TASK_QUEUED, TASK_SUCCESS } from "./model.ts";
@@ -109,7 +110,7 @@ export class TaskQueue {
         if (task.type === "install") rollBackInstall(hostmaster, task);
         throw new TaskFailure(injected);
       }
-      const effect = TASK_EFFECTS[task.type];
+      const effect = TASK_EFFECTS[task.type] ?? DAY2_TASK_EFFECTS[task.type];
       if (!effect) throw new TaskFailure(`No provision command for task type ${task.type}.`);
       effect({ hostmaster, now, log }, task);
       task.status = TASK_SUCCESS;
