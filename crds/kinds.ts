@@ -5,6 +5,7 @@ import { AegirServerSpec, AegirServerStatus } from "./aegirserver.ts";
 import { API_VERSION, CATEGORY, GROUP, VERSION } from "./group.ts";
 import { HostedSiteSpec, HostedSiteStatus } from "./hostedsite.ts";
 import { ObjectMeta } from "./metadata.ts";
+import { SitePoolSpec, SitePoolStatus } from "./sitepool.ts";
 
 export interface PrinterColumn {
   name: string;
@@ -69,7 +70,29 @@ export const AegirServerKind: KindDefinition<typeof AegirServerSpec, typeof Aegi
   ],
 };
 
-export const KINDS = [HostedSiteKind, AegirServerKind] as const;
+export const SitePoolKind: KindDefinition<typeof SitePoolSpec, typeof SitePoolStatus> = {
+  kind: "SitePool",
+  plural: "sitepools",
+  singular: "sitepool",
+  listKind: "SitePoolList",
+  shortNames: ["sp"],
+  scope: "Cluster",
+  description: "Spare sites of one platform on one Aegir server, installed ahead of orders",
+  spec: SitePoolSpec,
+  status: SitePoolStatus,
+  printerColumns: [
+    { name: "Server", type: "string", jsonPath: ".spec.server" },
+    { name: "Platform", type: "string", jsonPath: ".spec.platform" },
+    { name: "Target", type: "integer", jsonPath: ".status.target" },
+    { name: "Ready", type: "integer", jsonPath: ".status.ready" },
+    { name: "Installing", type: "integer", jsonPath: ".status.installing" },
+    { name: "Claimed", type: "integer", jsonPath: ".status.claimed" },
+    { name: "Orders/h", type: "number", jsonPath: ".status.orderRatePerHour", priority: 1 },
+    { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
+  ],
+};
+
+export const KINDS = [HostedSiteKind, AegirServerKind, SitePoolKind] as const;
 
 export { API_VERSION, CATEGORY, GROUP, VERSION };
 
@@ -119,4 +142,12 @@ export interface AegirServer {
   metadata: StoredMeta;
   spec: AegirServerSpec;
   status?: AegirServerStatus;
+}
+
+export interface SitePool {
+  apiVersion: typeof API_VERSION;
+  kind: "SitePool";
+  metadata: StoredMeta;
+  spec: SitePoolSpec;
+  status?: SitePoolStatus;
 }

@@ -27,6 +27,7 @@ describe.skipIf(unavailable !== undefined)("kubectl", () => {
     expect(stdout.trim().split("\n")).toEqual([
       "customresourcedefinition.apiextensions.k8s.io/hostedsites.hosting.openatria.com",
       "customresourcedefinition.apiextensions.k8s.io/aegirservers.hosting.openatria.com",
+      "customresourcedefinition.apiextensions.k8s.io/sitepools.hosting.openatria.com",
     ]);
     expect(server.requests.find({ verb: "create" })).toEqual([]);
   });

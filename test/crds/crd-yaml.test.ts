@@ -96,6 +96,7 @@ describe("HostedSite CRD names", () => {
     expect(docs.map((d) => (d as { metadata: { name: string } }).metadata.name)).toEqual([
       "hostedsites.hosting.openatria.com",
       "aegirservers.hosting.openatria.com",
+      "sitepools.hosting.openatria.com",
     ]);
   });
 });
