@@ -121,9 +121,15 @@ export class AegirDriver {
   }
 
   /** Queue a hostmaster task for the site; refused (TaskPending) while another one is queued or running. */
-  async queueTask(uri: string, type: QueueableTask, options: { targetPlatform?: string } = {}): Promise<{ nid: number }> {
+  async queueTask(uri: string, type: QueueableTask, options: { targetPlatform?: string; newUri?: string } = {}): Promise<{ nid: number }> {
     if (type === "migrate" && options.targetPlatform === undefined) throw new TypeError("migrate needs a target platform");
-    const input = { uri: FQDN.parse(uri), type, ...(options.targetPlatform === undefined ? {} : { targetPlatform: options.targetPlatform }) };
+    if (options.newUri !== undefined && type !== "migrate") throw new TypeError("only a migrate renames a site");
+    const input = {
+      uri: FQDN.parse(uri),
+      type,
+      ...(options.targetPlatform === undefined ? {} : { targetPlatform: validated(MACHINE_NAME, options.targetPlatform, "targetPlatform") }),
+      ...(options.newUri === undefined ? {} : { newUri: validated(FQDN, options.newUri, "newUri") }),
+    };
     return this.json(this.commands.php(this.hostmaster, "queue-task", input), QueuedWire, this.writeMs);
   }
 

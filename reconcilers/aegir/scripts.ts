@@ -134,11 +134,13 @@ drush_print(json_encode(array('nid' => $nid, 'task' => (int) $task)));`;
 
 /**
  * Hostmaster: queue a task for a site (verify, disable, enable, backup, delete, migrate),
- * refusing while another task of the site is queued or running. Input: {uri, type, targetPlatform?}.
+ * refusing while another task of the site is queued or running. Input: {uri, type,
+ * targetPlatform?, newUri?}: a migrate with a newUri renames the site, as the Migrate form does.
  */
 export const QUEUE_TASK_PHP = `// aegir-operator:queue-task v1
 ${readInput}
 ${contextNid}
+${domainCheck}
 $nid = _aegir_operator_context_nid($in['uri']);
 if (!$nid) { return drush_set_error('AEGIR_OPERATOR_UNKNOWN_SITE', dt('Site !uri does not exist.', array('!uri' => $in['uri']))); }
 $pending = db_query('SELECT t.nid FROM {hosting_task} t INNER JOIN {node} n ON n.vid = t.vid WHERE t.rid = :rid AND t.task_status IN (-1, 0)',
@@ -151,8 +153,11 @@ if ($in['type'] == 'migrate') {
   // What Aegir's migrate form sends: without them hosting_migrate loses the site's context
   // and its post-task hook renames the site to ''.
   $site = node_load($nid);
-  $args['new_uri'] = $site->title;
+  $args['new_uri'] = isset($in['newUri']) ? $in['newUri'] : $site->title;
   $args['new_db_server'] = (int) $site->db_server;
+  // hosting_migrate's form validation: the new name must be free.
+  $taken = _aegir_operator_domain_taken(array($args['new_uri']), array('nid' => $nid));
+  if ($taken !== NULL) { return drush_set_error('AEGIR_OPERATOR_DOMAIN_TAKEN', dt('Domain !domain is already in use by another site.', array('!domain' => $taken))); }
 }
 $task = hosting_add_task($nid, $in['type'], $args);
 drush_print(json_encode(array('nid' => (int) $task->nid)));`;

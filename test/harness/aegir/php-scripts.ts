@@ -214,7 +214,10 @@ function queueTask(env: ScriptEnv, input: Input): DrushResult {
     const targetNid = hm.context(target);
     if (targetNid === undefined) return failed(`Platform ${target} does not exist.`);
     const site = hm.sites.get(nid);
-    Object.assign(args, { target_platform: targetNid, new_uri: site?.uri ?? "", new_db_server: site?.dbServer ?? 0 });
+    const newUri = typeof input["newUri"] === "string" ? input["newUri"] : (site?.uri ?? "");
+    // hosting_migrate's form validation: the new name must be free.
+    if (!hm.domainAllowed(newUri, nid)) return failed(`Domain ${newUri} is already in use by another site.`);
+    Object.assign(args, { target_platform: targetNid, new_uri: newUri, new_db_server: site?.dbServer ?? 0 });
   }
   const task = env.tasks.add(nid, type, args);
   return done(printed(phpJson({ nid: task.nid })));
