@@ -14,6 +14,8 @@ import {
   FindAccountWire,
   type HttpsMode,
   QueuedWire,
+  type ScrubResult,
+  ScrubWire,
   type ServerStatus,
   ServerStatusWire,
   type SiteState,
@@ -187,6 +189,12 @@ export class AegirDriver {
   async sendWelcomeMail(uri: string, name: string): Promise<WelcomeResult> {
     // A failed mail is logged as an error, so drush exits 1 after the script printed its marker.
     return this.json(this.commands.php(siteAlias(uri), "welcome-mail", { name }), WelcomeWire, this.writeMs, { jsonOnFailure: true });
+  }
+
+  /** After a spare was renamed to this site: no trace of its placeholder domain may stay (scripts.ts). */
+  async scrubPlaceholder(uri: string, placeholder: string): Promise<ScrubResult> {
+    const input = { uri: FQDN.parse(uri), placeholder: validated(FQDN, placeholder, "placeholder") };
+    return this.json(this.commands.php(siteAlias(uri), "scrub-placeholder", input), ScrubWire, this.writeMs);
   }
 
   // --- plumbing --------------------------------------------------------------------------

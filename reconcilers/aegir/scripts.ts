@@ -273,6 +273,36 @@ if (!$missing) {
 }
 drush_print(json_encode(array('theme' => variable_get('theme_default', ''), 'missing' => $missing)));`;
 
+/**
+ * Site: remove what a spare's placeholder domain left on the site it became, after the rename
+ * (provision-deploy rewrites the files paths, not the variables): the placeholder replaced by
+ * the site's domain in every variable (site_name, settings holding URLs) and account mail, every
+ * cache flushed. Safe to run again: it touches nothing that names the site's own domain.
+ * Reports what it changed and what still names the placeholder. Input: {placeholder, uri}.
+ */
+export const SCRUB_PLACEHOLDER_PHP = `// aegir-operator:scrub-placeholder v1
+${readInput}
+function _aegir_operator_replace($value, $old, $new) {
+  if (is_string($value)) { return str_replace($old, $new, $value); }
+  if (is_array($value)) { foreach ($value as $k => $v) { $value[$k] = _aegir_operator_replace($v, $old, $new); } }
+  return $value;
+}
+$old = $in['placeholder'];
+$like = '%' . db_like($old) . '%';
+$variables = array();
+// Serialized values: replaced after unserialize(), so the string lengths stay right.
+foreach (db_query('SELECT name, value FROM {variable} WHERE value LIKE :p', array(':p' => $like)) as $row) {
+  variable_set($row->name, _aegir_operator_replace(unserialize($row->value), $old, $in['uri']));
+  $variables[] = $row->name;
+}
+$users = db_update('users')->expression('mail', 'REPLACE(mail, :old, :new)', array(':old' => $old, ':new' => $in['uri']))
+  ->expression('init', 'REPLACE(init, :old2, :new2)', array(':old2' => $old, ':new2' => $in['uri']))
+  ->condition(db_or()->condition('mail', $like, 'LIKE')->condition('init', $like, 'LIKE'))->execute();
+drupal_flush_all_caches();
+$remaining = db_query('SELECT name FROM {variable} WHERE value LIKE :p', array(':p' => $like))->fetchCol();
+$remaining = array_merge($remaining, db_query('SELECT name FROM {users} WHERE name LIKE :p OR mail LIKE :p2', array(':p' => $like, ':p2' => $like))->fetchCol());
+drush_print(json_encode(array('variables' => $variables, 'users' => (int) $users, 'remaining' => array_values($remaining))));`;
+
 export const SCRIPTS = {
   "server-status": SERVER_STATUS_PHP,
   "create-site": CREATE_SITE_PHP,
@@ -283,6 +313,7 @@ export const SCRIPTS = {
   "welcome-mail": WELCOME_MAIL_PHP,
   "enable-modules": ENABLE_MODULES_PHP,
   "set-theme": SET_THEME_PHP,
+  "scrub-placeholder": SCRUB_PLACEHOLDER_PHP,
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

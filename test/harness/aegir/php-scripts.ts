@@ -6,6 +6,7 @@ import { type DrupalSite, type DrupalUser, userByMail, userByName } from "./drup
 import type { Faults } from "./faults.ts";
 import { type Hostmaster, type PlatformNode, type SiteNode, SITE_QUEUED, TASK_PROCESSING, TASK_QUEUED } from "./model.ts";
 import { type DrushResult, done, failed, phpJson, printed, uncaught } from "./result.ts";
+import { scrubPlaceholder } from "./scrub.ts";
 import type { TaskQueue } from "./tasks.ts";
 
 export interface ScriptEnv {
@@ -36,6 +37,7 @@ export const SCRIPT_KIND: Record<ScriptName, "read" | "write"> = {
   "welcome-mail": "write",
   "enable-modules": "write",
   "set-theme": "write",
+  "scrub-placeholder": "write",
 };
 
 /** The first hosting table each hostmaster script queries: on a plain site it does not exist. */
@@ -77,6 +79,8 @@ export function runScript(env: ScriptEnv, script: ScriptName, site: Bootstrapped
       return enableModules(site.drupal, env.hostmaster.platforms.get(site.node.platform), input);
     case "set-theme":
       return setTheme(site.drupal, env.hostmaster.platforms.get(site.node.platform), input);
+    case "scrub-placeholder":
+      return done(printed(phpJson(scrubPlaceholder(site.drupal, str(input, "placeholder"), str(input, "uri")))));
   }
 }
 
