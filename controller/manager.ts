@@ -6,7 +6,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { KubeRest } from "../common/kube/rest.ts";
 import type { Logger } from "../common/logger.ts";
 import { API_VERSION } from "../crds/group.ts";
-import type { AegirServer, HostedSite } from "../crds/kinds.ts";
+import type { AegirServer, HostedSite, SitePool } from "../crds/kinds.ts";
 import { readSecretKey } from "../reconcilers/aegir/ssh/kube-secret.ts";
 import type { ReconcilerConfig } from "../reconcilers/hostedsite/reconciler.ts";
 import { ServerStatusCache } from "../reconcilers/hostedsite/server-status-cache.ts";
@@ -16,14 +16,16 @@ import { cacheParsers } from "./kube/cache-objects.ts";
 import { KubeEventRecorder } from "./kube/events.ts";
 import { Informer } from "./kube/informer.ts";
 import { LeaderElector } from "./kube/leader-election.ts";
+import { sitePoolPath } from "./kube/sitepool-store.ts";
 import { aegirServerPath } from "./kube/stores.ts";
 import { ControllerMetrics } from "./metrics.ts";
 import type { ChangeHandler, Infrastructure, Setup } from "./runnable.ts";
 import { setupAegirServer } from "./setup/aegirserver.ts";
 import { setupHostedSite } from "./setup/hostedsite.ts";
+import { setupSitePool } from "./setup/sitepool.ts";
 
 /** Every controller this binary runs; a new kind adds its setup here. */
-const SETUPS: readonly Setup[] = [setupAegirServer, setupHostedSite];
+const SETUPS: readonly Setup[] = [setupAegirServer, setupHostedSite, setupSitePool];
 
 export interface ManagerConfig {
   bindAddress: string;
@@ -74,9 +76,11 @@ export async function startManager(config: ManagerConfig, kc: KubeConfig, log: L
 
   const siteWatchers: Array<ChangeHandler<HostedSite>> = [];
   const serverWatchers: Array<ChangeHandler<AegirServer>> = [];
-  const { parseSite, parseServer } = cacheParsers();
+  const poolWatchers: Array<ChangeHandler<SitePool>> = [];
+  const { parseSite, parseServer, parsePool } = cacheParsers();
   const sites = new Informer<HostedSite>({ rest, path: `/apis/${API_VERSION}/hostedsites`, parse: parseSite, onChange: (k, o) => siteWatchers.forEach((w) => w(k, o)), log });
   const servers: Informer<AegirServer> = new Informer<AegirServer>({ rest, path: aegirServerPath(), parse: parseServer, onChange: (k, o) => serverWatchers.forEach((w) => w(k, o)), log });
+  const pools = new Informer<SitePool>({ rest, path: sitePoolPath(), parse: parsePool, onChange: (k, o) => poolWatchers.forEach((w) => w(k, o)), log });
   const infra: Infrastructure = {
     rest,
     metrics,
@@ -87,16 +91,18 @@ export async function startManager(config: ManagerConfig, kc: KubeConfig, log: L
     statusCache,
     sites,
     servers,
+    pools,
     watchSites: (handler) => siteWatchers.push(handler),
     watchServers: (handler) => serverWatchers.push(handler),
+    watchPools: (handler) => poolWatchers.push(handler),
     maxConcurrentReconciles: config.maxConcurrentReconciles,
     reconciler: config.reconciler ?? {},
   };
   const runnables = SETUPS.map((setup) => setup(infra));
 
   const metricsEndpoint: Endpoint = await serveMetrics(metrics.registry, config.bindAddress, config.metricsPort);
-  const probes: Endpoint = await serveProbes(() => sites.hasSynced && servers.hasSynced, config.bindAddress, config.probePort);
-  await Promise.all([servers.start(), sites.start()]);
+  const probes: Endpoint = await serveProbes(() => sites.hasSynced && servers.hasSynced && pools.hasSynced, config.bindAddress, config.probePort);
+  await Promise.all([servers.start(), sites.start(), pools.start()]);
 
   let resolveDone!: (how: "stopped" | "lost") => void;
   const done = new Promise<"stopped" | "lost">((r) => (resolveDone = r));
@@ -133,6 +139,7 @@ export async function startManager(config: ManagerConfig, kc: KubeConfig, log: L
       await elector?.stop();
       sites.stop();
       servers.stop();
+      pools.stop();
       await Promise.all([metricsEndpoint.close(), probes.close()]);
       resolveDone("stopped");
     })());
