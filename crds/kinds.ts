@@ -7,6 +7,7 @@ import { HostedSiteSpec, HostedSiteStatus } from "./hostedsite.ts";
 import { HostedSpaceSpec, HostedSpaceStatus } from "./hostedspace.ts";
 import { HostedSiteRestoreSpec, HostedSiteRestoreStatus } from "./hostedsiterestore.ts";
 import { ObjectMeta } from "./metadata.ts";
+import { SitePoolSpec, SitePoolStatus } from "./sitepool.ts";
 
 export interface PrinterColumn {
   name: string;
@@ -94,6 +95,28 @@ export const HostedSpaceKind: KindDefinition<typeof HostedSpaceSpec, typeof Host
   ],
 };
 
+export const SitePoolKind: KindDefinition<typeof SitePoolSpec, typeof SitePoolStatus> = {
+  kind: "SitePool",
+  plural: "sitepools",
+  singular: "sitepool",
+  listKind: "SitePoolList",
+  shortNames: ["sp"],
+  scope: "Cluster",
+  description: "Spare sites of one platform on one Aegir server, installed ahead of orders",
+  spec: SitePoolSpec,
+  status: SitePoolStatus,
+  printerColumns: [
+    { name: "Server", type: "string", jsonPath: ".spec.server" },
+    { name: "Platform", type: "string", jsonPath: ".spec.platform" },
+    { name: "Target", type: "integer", jsonPath: ".status.target" },
+    { name: "Ready", type: "integer", jsonPath: ".status.ready" },
+    { name: "Installing", type: "integer", jsonPath: ".status.installing" },
+    { name: "Claimed", type: "integer", jsonPath: ".status.claimed" },
+    { name: "Orders/h", type: "number", jsonPath: ".status.orderRatePerHour", priority: 1 },
+    { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
+  ],
+};
+
 export const HostedSiteRestoreKind: KindDefinition<typeof HostedSiteRestoreSpec, typeof HostedSiteRestoreStatus> = {
   kind: "HostedSiteRestore",
   plural: "hostedsiterestores",
@@ -113,7 +136,7 @@ export const HostedSiteRestoreKind: KindDefinition<typeof HostedSiteRestoreSpec,
   ],
 };
 
-export const KINDS = [HostedSiteKind, AegirServerKind, HostedSpaceKind, HostedSiteRestoreKind] as const;
+export const KINDS = [HostedSiteKind, AegirServerKind, HostedSpaceKind, HostedSiteRestoreKind, SitePoolKind] as const;
 
 export { API_VERSION, CATEGORY, GROUP, VERSION };
 
@@ -179,4 +202,12 @@ export interface AegirServer {
   metadata: StoredMeta;
   spec: AegirServerSpec;
   status?: AegirServerStatus;
+}
+
+export interface SitePool {
+  apiVersion: typeof API_VERSION;
+  kind: "SitePool";
+  metadata: StoredMeta;
+  spec: SitePoolSpec;
+  status?: SitePoolStatus;
 }

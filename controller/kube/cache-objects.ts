@@ -6,7 +6,8 @@
 import { AegirServerSpec, AegirServerStatus } from "../../crds/aegirserver.ts";
 import { API_VERSION } from "../../crds/group.ts";
 import { HostedSiteSpec, HostedSiteStatus } from "../../crds/hostedsite.ts";
-import type { AegirServer, HostedSite, StoredMeta } from "../../crds/kinds.ts";
+import type { AegirServer, HostedSite, SitePool, StoredMeta } from "../../crds/kinds.ts";
+import { SitePoolSpec, SitePoolStatus } from "../../crds/sitepool.ts";
 
 /** Written by `kubectl apply`: a copy of the whole manifest that nothing here reads. */
 export const LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration";
@@ -96,7 +97,7 @@ export function leanMetadata(raw: Record<string, unknown>, interner: StringInter
   return meta;
 }
 
-/** Parsers for the two informers; each keeps its own string table. */
+/** Parsers for the informers; each keeps its own string table. */
 export function cacheParsers(interner = new StringInterner()) {
   const parseSite = (raw: unknown): HostedSite | undefined => {
     const o = raw as RawObject | null | undefined;
@@ -128,5 +129,14 @@ export function cacheParsers(interner = new StringInterner()) {
       ...(status?.success ? { status: status.data } : {}),
     };
   };
-  return { parseSite, parseServer };
+  const parsePool = (raw: unknown): SitePool | undefined => {
+    const o = raw as RawObject | null | undefined;
+    const metadata = o?.metadata === undefined ? undefined : leanMetadata(o.metadata, interner);
+    if (metadata === undefined) return undefined;
+    const spec = SitePoolSpec.safeParse(o?.spec);
+    if (!spec.success) return undefined;
+    const status = o?.status === undefined ? undefined : SitePoolStatus.safeParse(o.status);
+    return { apiVersion: API_VERSION, kind: "SitePool", metadata, spec: spec.data, ...(status?.success ? { status: status.data } : {}) };
+  };
+  return { parseSite, parseServer, parsePool };
 }

@@ -3,11 +3,14 @@
 import type { HostedSite } from "../../crds/kinds.ts";
 import { assignedServer } from "../../reconcilers/hostedsite/desired.ts";
 import { HostedSiteReconciler } from "../../reconcilers/hostedsite/reconciler.ts";
+import { SpareClaims } from "../../reconcilers/sitepool/claim.ts";
 import { Controller } from "../controller.ts";
 import { keyOf } from "../kube/informer.ts";
+import { KubeSitePoolStore } from "../kube/sitepool-store.ts";
 import { KubeHostedSiteStore } from "../kube/stores.ts";
 import type { Infrastructure, Runnable } from "../runnable.ts";
 import { ServerGate } from "../server-gate.ts";
+import { sitePoolMetrics } from "../sitepool-metrics.ts";
 
 export function setupHostedSite(infra: Infrastructure): Runnable {
   const { sites, servers, metrics, log } = infra;
@@ -21,6 +24,16 @@ export function setupHostedSite(infra: Infrastructure): Runnable {
     log,
     events: infra.events,
     config: infra.reconciler,
+    spares: new SpareClaims({
+      pools: () => infra.pools.list(),
+      store: new KubeSitePoolStore(infra.rest),
+      servers: () => servers.list(),
+      statusCache: infra.statusCache,
+      driver: (server) => infra.drivers.driver(server),
+      now: infra.now,
+      log,
+      observer: sitePoolMetrics(metrics.registry),
+    }),
   });
   const gate = new ServerGate();
   const controller: Controller = new Controller({

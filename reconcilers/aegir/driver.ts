@@ -17,6 +17,8 @@ import {
   FindAccountWire,
   type HttpsMode,
   QueuedWire,
+  type ScrubResult,
+  ScrubWire,
   type ServerStatus,
   SiteBackupsWire,
   ServerStatusWire,
@@ -131,9 +133,15 @@ export class AegirDriver {
   }
 
   /** Queue a hostmaster task for the site; refused (TaskPending) while another one is queued or running. */
-  async queueTask(uri: string, type: QueueableTask, options: { targetPlatform?: string } = {}): Promise<{ nid: number }> {
+  async queueTask(uri: string, type: QueueableTask, options: { targetPlatform?: string; newUri?: string } = {}): Promise<{ nid: number }> {
     if (type === "migrate" && options.targetPlatform === undefined) throw new TypeError("migrate needs a target platform");
-    const input = { uri: FQDN.parse(uri), type, ...(options.targetPlatform === undefined ? {} : { targetPlatform: options.targetPlatform }) };
+    if (options.newUri !== undefined && type !== "migrate") throw new TypeError("only a migrate renames a site");
+    const input = {
+      uri: FQDN.parse(uri),
+      type,
+      ...(options.targetPlatform === undefined ? {} : { targetPlatform: validated(MACHINE_NAME, options.targetPlatform, "targetPlatform") }),
+      ...(options.newUri === undefined ? {} : { newUri: validated(FQDN, options.newUri, "newUri") }),
+    };
     return this.json(this.commands.php(this.hostmaster, "queue-task", input), QueuedWire, this.writeMs);
   }
 
@@ -212,6 +220,12 @@ export class AegirDriver {
   /** One of the operator's php-eval scripts on a site (the space driver's entry point). */
   async script<T>(uri: string, name: ScriptName, input: Record<string, unknown>, schema: z.ZodType<T>, kind: "read" | "write"): Promise<T> {
     return this.json(this.commands.php(siteAlias(uri), name, input), schema, kind === "read" ? this.readMs : this.writeMs);
+  }
+
+  /** After a spare was renamed to this site: no trace of its placeholder domain may stay (scripts.ts). */
+  async scrubPlaceholder(uri: string, placeholder: string): Promise<ScrubResult> {
+    const input = { uri: FQDN.parse(uri), placeholder: validated(FQDN, placeholder, "placeholder") };
+    return this.json(this.commands.php(siteAlias(uri), "scrub-placeholder", input), ScrubWire, this.writeMs);
   }
 
   // --- plumbing --------------------------------------------------------------------------

@@ -135,11 +135,13 @@ drush_print(json_encode(array('nid' => $nid, 'task' => (int) $task)));`;
 
 /**
  * Hostmaster: queue a task for a site (verify, disable, enable, backup, delete, migrate),
- * refusing while another task of the site is queued or running. Input: {uri, type, targetPlatform?}.
+ * refusing while another task of the site is queued or running. Input: {uri, type,
+ * targetPlatform?, newUri?}: a migrate with a newUri renames the site, as the Migrate form does.
  */
 export const QUEUE_TASK_PHP = `// aegir-operator:queue-task v1
 ${readInput}
 ${contextNid}
+${domainCheck}
 $nid = _aegir_operator_context_nid($in['uri']);
 if (!$nid) { return drush_set_error('AEGIR_OPERATOR_UNKNOWN_SITE', dt('Site !uri does not exist.', array('!uri' => $in['uri']))); }
 $pending = db_query('SELECT t.nid FROM {hosting_task} t INNER JOIN {node} n ON n.vid = t.vid WHERE t.rid = :rid AND t.task_status IN (-1, 0)',
@@ -152,8 +154,11 @@ if ($in['type'] == 'migrate') {
   // What Aegir's migrate form sends: without them hosting_migrate loses the site's context
   // and its post-task hook renames the site to ''.
   $site = node_load($nid);
-  $args['new_uri'] = $site->title;
+  $args['new_uri'] = isset($in['newUri']) ? $in['newUri'] : $site->title;
   $args['new_db_server'] = (int) $site->db_server;
+  // hosting_migrate's form validation: the new name must be free.
+  $taken = _aegir_operator_domain_taken(array($args['new_uri']), array('nid' => $nid));
+  if ($taken !== NULL) { return drush_set_error('AEGIR_OPERATOR_DOMAIN_TAKEN', dt('Domain !domain is already in use by another site.', array('!domain' => $taken))); }
 }
 $task = hosting_add_task($nid, $in['type'], $args);
 drush_print(json_encode(array('nid' => (int) $task->nid)));`;
@@ -304,6 +309,36 @@ if (!$missing) {
 }
 drush_print(json_encode(array('theme' => variable_get('theme_default', ''), 'missing' => $missing)));`;
 
+/**
+ * Site: remove what a spare's placeholder domain left on the site it became, after the rename
+ * (provision-deploy rewrites the files paths, not the variables): the placeholder replaced by
+ * the site's domain in every variable (site_name, settings holding URLs) and account mail, every
+ * cache flushed. Safe to run again: it touches nothing that names the site's own domain.
+ * Reports what it changed and what still names the placeholder. Input: {placeholder, uri}.
+ */
+export const SCRUB_PLACEHOLDER_PHP = `// aegir-operator:scrub-placeholder v1
+${readInput}
+function _aegir_operator_replace($value, $old, $new) {
+  if (is_string($value)) { return str_replace($old, $new, $value); }
+  if (is_array($value)) { foreach ($value as $k => $v) { $value[$k] = _aegir_operator_replace($v, $old, $new); } }
+  return $value;
+}
+$old = $in['placeholder'];
+$like = '%' . db_like($old) . '%';
+$variables = array();
+// Serialized values: replaced after unserialize(), so the string lengths stay right.
+foreach (db_query('SELECT name, value FROM {variable} WHERE value LIKE :p', array(':p' => $like)) as $row) {
+  variable_set($row->name, _aegir_operator_replace(unserialize($row->value), $old, $in['uri']));
+  $variables[] = $row->name;
+}
+$users = db_update('users')->expression('mail', 'REPLACE(mail, :old, :new)', array(':old' => $old, ':new' => $in['uri']))
+  ->expression('init', 'REPLACE(init, :old2, :new2)', array(':old2' => $old, ':new2' => $in['uri']))
+  ->condition(db_or()->condition('mail', $like, 'LIKE')->condition('init', $like, 'LIKE'))->execute();
+drupal_flush_all_caches();
+$remaining = db_query('SELECT name FROM {variable} WHERE value LIKE :p', array(':p' => $like))->fetchCol();
+$remaining = array_merge($remaining, db_query('SELECT name FROM {users} WHERE name LIKE :p OR mail LIKE :p2', array(':p' => $like, ':p2' => $like))->fetchCol());
+drush_print(json_encode(array('variables' => $variables, 'users' => (int) $users, 'remaining' => array_values($remaining))));`;
+
 export const SCRIPTS = {
   "server-status": SERVER_STATUS_PHP,
   "create-site": CREATE_SITE_PHP,
@@ -317,6 +352,7 @@ export const SCRIPTS = {
   ...SPACE_SCRIPTS,
   "site-backups": SITE_BACKUPS_PHP,
   "queue-backup-task": QUEUE_BACKUP_TASK_PHP,
+  "scrub-placeholder": SCRUB_PLACEHOLDER_PHP,
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

@@ -86,6 +86,8 @@ export const QueuedWire = z.object({ nid: z.int() });
 export const WelcomeWire = z.object({ uid: z.int(), sent: z.boolean(), marker: WelcomeMarker });
 export type WelcomeResult = z.infer<typeof WelcomeWire>;
 export const EnabledWire = z.object({ enabled: z.array(z.string()), missing: z.array(z.string()), missingDependencies: z.record(z.string(), z.array(z.string())) });
+export const ScrubWire = z.object({ variables: z.array(z.string()), users: z.int(), remaining: z.array(z.string()) });
+export type ScrubResult = z.infer<typeof ScrubWire>;
 export const ThemeSetWire = z.object({ theme: z.string(), missing: z.array(z.string()) });
 
 /** A site's pending task (queued or processing), if any: Aegir runs one at a time per site. */

@@ -29,6 +29,11 @@ export interface HostedSiteStore {
   updateStatus(site: HostedSite, status: HostedSiteStatus): Promise<HostedSite>;
 }
 
+/** Turns a ready spare into a new site (reconcilers/sitepool/claim.ts); `waiting` while it does. */
+export interface SpareClaimer {
+  step(site: HostedSite, server: string): Promise<{ kind: "none" } | { kind: "waiting"; message: string }>;
+}
+
 export interface ReconcilerConfig {
   /** Regular poll of a converged site (the batched read is shared within this interval). */
   pollIntervalMs: number;
@@ -56,6 +61,7 @@ export interface ReconcilerDeps {
   log: Logger;
   events: EventRecorder;
   config?: Partial<ReconcilerConfig>;
+  spares?: SpareClaimer;
 }
 
 interface Memory {
@@ -107,6 +113,11 @@ export class HostedSiteReconciler {
     const location = await locate(site, this.world(this.deps.now()));
     if ("error" in location) return this.writeProblem(site, location.error, location.message);
     if (location.placed) site = await this.deps.store.updateStatus(site, { ...site.status, server: location.server });
+    const claim = await this.deps.spares?.step(site, location.server);
+    if (claim?.kind === "waiting") {
+      await this.writeStatus(site, { kind: "claiming", server: location.server, message: claim.message });
+      return { requeueAfterMs: this.config.progressPollMs };
+    }
     return this.converge(site, key, location.server);
   }
 

@@ -22,6 +22,8 @@ export type Outcome =
     }
   /** The site cannot be worked on as specified (placement, server, platform). */
   | { kind: "problem"; reason: string; message: string }
+  /** A spare is being renamed into the site (reconcilers/sitepool/claim.ts). */
+  | { kind: "claiming"; server: string; message: string }
   /** The server could not be read: everything else stays as last seen. */
   | { kind: "unreachable"; server: string; error: AegirError };
 
@@ -43,6 +45,20 @@ export function buildStatus(site: HostedSite, outcome: Outcome, now: Date): Host
         now,
       );
       return { ...previous, observedGeneration: generation, conditions: [...next, ...conditions.filter((c) => !next.some((n) => n.type === c.type))] };
+    }
+    case "claiming": {
+      const { message } = outcome;
+      const next = mergeConditions(
+        conditions,
+        [
+          { type: "Installed", status: "False", reason: "ClaimingSpare", message },
+          { type: "Synced", status: "True", reason: "ClaimingSpare", message },
+          { type: "Ready", status: "False", reason: "ClaimingSpare", message },
+        ],
+        generation,
+        now,
+      );
+      return { ...previous, observedGeneration: generation, server: outcome.server, conditions: [...next, ...conditions.filter((c) => !next.some((n) => n.type === c.type))] };
     }
     case "unreachable": {
       const message = `Cannot read Aegir server ${outcome.server}: ${outcome.error.message}`;

@@ -4,12 +4,15 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ControllerMetrics } from "../../controller/metrics.ts";
+import { sitePoolMetrics } from "../../controller/sitepool-metrics.ts";
 import { createMetrics } from "../../webhook/metrics.ts";
 import { HELM_VERSION, type K8sObject, allFeaturesValues, chartDir, find, only, template } from "./helm.ts";
 
 /** Series names a registry exposes: histograms as _bucket/_sum/_count, summaries also bare. */
 async function seriesNames(): Promise<Set<string>> {
-  const registries = [new ControllerMetrics().registry, createMetrics({ inboxDepth: () => Promise.resolve(0), stuckEvents: () => Promise.resolve(0) }).registry];
+  const controller = new ControllerMetrics().registry;
+  sitePoolMetrics(controller);
+  const registries = [controller, createMetrics({ inboxDepth: () => Promise.resolve(0), stuckEvents: () => Promise.resolve(0) }).registry];
   const names = new Set<string>();
   for (const registry of registries) {
     for (const metric of await registry.getMetricsAsJSON()) {

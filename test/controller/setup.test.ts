@@ -37,8 +37,10 @@ function infrastructure(sites: HostedSite[], servers: AegirServer[]) {
     statusCache: new ServerStatusCache({ fetch: () => Promise.reject(new Error("not read")), now: Date.now, maxAgeMs: 0 }),
     sites: cache(sites),
     servers: cache(servers),
+    pools: cache([]),
     watchSites: (handler) => watchers.sites.push(handler),
     watchServers: (handler) => watchers.servers.push(handler),
+    watchPools: () => {},
     maxConcurrentReconciles: 1,
     reconciler: {},
   };

@@ -98,6 +98,7 @@ describe("HostedSite CRD names", () => {
       "aegirservers.hosting.openatria.com",
       "hostedspaces.hosting.openatria.com",
       "hostedsiterestores.hosting.openatria.com",
+      "sitepools.hosting.openatria.com",
     ]);
   });
 });

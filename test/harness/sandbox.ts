@@ -21,6 +21,7 @@ import { kubeApplier } from "../../webhook/kube-applier.ts";
 import { startWebhookService, type WebhookService } from "../../webhook/service.ts";
 import { kubeSiteDirectory } from "../../webhook/storefront/site-directory.ts";
 import { createStripeClient } from "../../webhook/stripe-reader.ts";
+import { API_VERSION } from "../../crds/group.ts";
 import { registerAegirServer } from "./aegir-server.ts";
 import { AegirSimulator, type SimulatorOptions, type SimulatorServer, openAtriumPlatform } from "./aegir/index.ts";
 import { type FakeApiServer, type KubeObject, startFakeApiServer } from "./kube/index.ts";
@@ -95,6 +96,13 @@ export async function startSandbox(o: SandboxOptions): Promise<Sandbox> {
     const kubeconfig = join(dir, "kubeconfig");
     api.writeKubeconfig(kubeconfig, "customers");
     registerAegirServer(api, { name: "aegir-1", ssh, privateKey: client.privateKey, maxSites: 200, tracker: TRACKER });
+    // A warm pool of 2 spares: orders are renamed spares instead of waiting for an install.
+    api.objects.create({
+      apiVersion: API_VERSION,
+      kind: "SitePool",
+      metadata: { name: "aegir-1-openatrium" },
+      spec: { server: "aegir-1", platform: "platform_openatrium2652", features: ["oa_wiki"], size: { min: 2, max: 2 } },
+    });
 
     const kc = new KubeConfig();
     kc.loadFromFile(kubeconfig);

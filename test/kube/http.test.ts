@@ -118,6 +118,8 @@ describe("fake API server over HTTP", () => {
         ["hostedspaces/status", true, "HostedSpace"],
         ["hostedsiterestores", true, "HostedSiteRestore"],
         ["hostedsiterestores/status", true, "HostedSiteRestore"],
+        ["sitepools", false, "SitePool"],
+        ["sitepools/status", false, "SitePool"],
       ]);
       expect((await call("GET", "/api/v1")).body).toMatchObject({ kind: "APIResourceList", groupVersion: "v1" });
       expect((await call("GET", "/apis/nope.example.com/v1")).status).toBe(404);

@@ -12,6 +12,8 @@ export interface LatencyOptions {
   /** Task durations by type, in ms; types not listed take `defaultTaskMs`. */
   tasks?: Partial<Record<TaskType, number>>;
   defaultTaskMs?: number;
+  /** Task durations drawn uniformly from [min, max] ms (seeded), overriding `tasks`: clones and migrates vary with the site. */
+  taskRanges?: Partial<Record<TaskType, readonly [number, number]>>;
   /** hosting-queued sleeps this long before it starts each task. */
   taskStartDelayMs?: number;
   /** Multiplies every duration: 0.01 runs a benchmark-shaped load a hundred times faster. */
@@ -23,6 +25,7 @@ export const UNIT_LATENCY: Required<LatencyOptions> = {
   commands: {},
   tasks: {},
   defaultTaskMs: 0,
+  taskRanges: {},
   taskStartDelayMs: 0,
   timeFactor: 1,
 };
@@ -33,6 +36,7 @@ export const BENCHMARK_LATENCY: Required<LatencyOptions> = {
   commands: { "pm-enable": 6_000, "pm-disable": 4_000, "php-eval:welcome-mail": 1_500 },
   tasks: { install: 180_000, verify: 30_000, backup: 20_000, delete: 45_000, disable: 15_000, enable: 15_000, migrate: 120_000 },
   defaultTaskMs: 30_000,
+  taskRanges: {},
   taskStartDelayMs: 1_000,
   timeFactor: 1,
 };
@@ -41,8 +45,10 @@ export type LatencyPreset = "unit" | "benchmark";
 
 export class Latency {
   private readonly options: Required<LatencyOptions>;
+  private readonly random: () => number;
 
-  constructor(options: LatencyOptions | LatencyPreset = "unit") {
+  constructor(options: LatencyOptions | LatencyPreset = "unit", random: () => number = () => 0.5) {
+    this.random = random;
     const base = options === "benchmark" ? BENCHMARK_LATENCY : UNIT_LATENCY;
     const custom = typeof options === "string" ? {} : options;
     this.options = {
@@ -50,6 +56,7 @@ export class Latency {
       ...custom,
       commands: { ...base.commands, ...custom.commands },
       tasks: { ...base.tasks, ...custom.tasks },
+      taskRanges: { ...base.taskRanges, ...custom.taskRanges },
     };
     if (!(this.options.timeFactor >= 0)) throw new RangeError("timeFactor must be a number >= 0");
   }
@@ -59,6 +66,8 @@ export class Latency {
   }
 
   task(type: string): number {
+    const range = this.options.taskRanges[type as TaskType];
+    if (range !== undefined) return this.scale(range[0] + (range[1] - range[0]) * this.random());
     return this.scale(this.options.tasks[type as TaskType] ?? this.options.defaultTaskMs);
   }
 

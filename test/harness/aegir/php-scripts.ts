@@ -8,6 +8,7 @@ import type { Faults } from "./faults.ts";
 import { type Hostmaster, type PlatformNode, type SiteNode, SITE_QUEUED, TASK_PROCESSING, TASK_QUEUED } from "./model.ts";
 import { type DrushResult, done, failed, phpJson, printed, uncaught } from "./result.ts";
 import { SPACE_SCRIPT_KIND, runSpaceScript } from "./spaces.ts";
+import { scrubPlaceholder } from "./scrub.ts";
 import type { TaskQueue } from "./tasks.ts";
 
 export interface ScriptEnv {
@@ -41,6 +42,7 @@ export const SCRIPT_KIND: Record<ScriptName, "read" | "write"> = {
   ...SPACE_SCRIPT_KIND,
   "site-backups": "read",
   "queue-backup-task": "write",
+  "scrub-placeholder": "write",
 };
 
 /** The first hosting table each hostmaster script queries: on a plain site it does not exist. */
@@ -84,6 +86,8 @@ export function runScript(env: ScriptEnv, script: ScriptName, site: Bootstrapped
       return enableModules(site.drupal, env.hostmaster.platforms.get(site.node.platform), input);
     case "set-theme":
       return setTheme(site.drupal, env.hostmaster.platforms.get(site.node.platform), input);
+    case "scrub-placeholder":
+      return done(printed(phpJson(scrubPlaceholder(site.drupal, str(input, "placeholder"), str(input, "uri")))));
     case "site-backups":
       return siteBackupsScript(env.hostmaster);
     case "queue-backup-task":
@@ -227,7 +231,10 @@ function queueTask(env: ScriptEnv, input: Input): DrushResult {
     const targetNid = hm.context(target);
     if (targetNid === undefined) return failed(`Platform ${target} does not exist.`);
     const site = hm.sites.get(nid);
-    Object.assign(args, { target_platform: targetNid, new_uri: site?.uri ?? "", new_db_server: site?.dbServer ?? 0 });
+    const newUri = typeof input["newUri"] === "string" ? input["newUri"] : (site?.uri ?? "");
+    // hosting_migrate's form validation: the new name must be free.
+    if (!hm.domainAllowed(newUri, nid)) return failed(`Domain ${newUri} is already in use by another site.`);
+    Object.assign(args, { target_platform: targetNid, new_uri: newUri, new_db_server: site?.dbServer ?? 0 });
   }
   const task = env.tasks.add(nid, type, args);
   return done(printed(phpJson({ nid: task.nid })));

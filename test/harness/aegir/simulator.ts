@@ -88,9 +88,11 @@ export class AegirSimulator {
 
   constructor(options: SimulatorOptions = {}) {
     this.clock = options.clock ?? systemClock;
-    this.latency = new Latency(options.latency ?? "unit");
     this.applyAbandoned = options.abandonedCommandsApply ?? false;
     const random = new Random(options.seed ?? 1);
+    // Its own sequence, so drawing durations does not shift the login hashes and faults of a seed.
+    const durations = new Random((options.seed ?? 1) ^ 0x5eed);
+    this.latency = new Latency(options.latency ?? "unit", () => durations.next());
     this.faults = new Faults(random);
     const uri = options.hostmaster?.uri ?? "aegir.example.com";
     this.hostmaster = new Hostmaster({ uri, adminMail: options.hostmaster?.adminMail ?? `aegir@${uri}`, aegirRoot: options.hostmaster?.aegirRoot ?? "/var/aegir" });

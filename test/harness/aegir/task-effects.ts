@@ -3,6 +3,7 @@
 // with that message in its log.
 import { installDrupal } from "./drupal.ts";
 import { type Hostmaster, type SiteNode, type TaskNode, SITE_DELETED, SITE_DISABLED, SITE_ENABLED } from "./model.ts";
+import { renameSite } from "./rename.ts";
 
 export class TaskFailure extends Error {}
 
@@ -102,8 +103,11 @@ export const TASK_EFFECTS: Record<string, (ctx: TaskContext, task: TaskNode) => 
     if (!target) throw new TaskFailure(`Target platform ${String(task.args["target_platform"])} does not exist.`);
     if (!target.profiles.has(site.profile)) throw new TaskFailure(`The profile ${site.profile} is not available on platform ${target.name}.`);
     backup(ctx, site, task);
+    const from = site.uri;
+    const refused = renameSite(ctx.hostmaster, site, task.args["new_uri"]);
+    if (refused !== undefined) throw new TaskFailure(refused);
     site.platform = target.nid;
     verify(ctx, site);
-    ctx.log(`Migrated site ${site.uri} to ${target.name}.`, "success");
+    ctx.log(`Migrated site ${from} to ${target.name}${from === site.uri ? "" : ` as ${site.uri}`}.`, "success");
   },
 };

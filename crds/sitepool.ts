@@ -1,0 +1,73 @@
+// SitePool (cluster-scoped): spare sites of one platform on one AegirServer, installed ahead of
+// demand under placeholder domains, which new HostedSites claim instead of waiting for an install.
+import { z } from "zod";
+import { conditionList } from "./conditions.ts";
+import { dns1123Subdomain, fqdn, machineName, rfc3339, uniqueList } from "./primitives.ts";
+
+/** The default placeholder zone: `.invalid` never resolves (RFC 2606), so a spare is never served. */
+export const DEFAULT_PLACEHOLDER_ZONE = "pool.invalid";
+
+const count = (description: string, fallback: number) =>
+  z.int({ error: "must be a whole number" }).min(0).max(50).default(fallback).meta({ description });
+
+export const SitePoolSpec = z
+  .strictObject({
+    server: dns1123Subdomain().meta({ description: "AegirServer the spares live on" }),
+    platform: machineName().meta({ description: "Platform of the spares: one of the server's platforms; its profile is the spares' profile" }),
+    features: uniqueList(machineName(), 256)
+      .default([])
+      .meta({ description: "Modules enabled on every spare (the kit's default features); a claim enables only what an order adds" }),
+    size: z
+      .strictObject({
+        min: count("Spares kept however few orders come", 0),
+        max: count("Spares kept however many orders come", 2),
+      })
+      .refine((s) => s.min <= s.max, { error: "must have min <= max", path: ["min"] })
+      .prefault({})
+      .meta({ description: "Bounds of the pool size the order rate chooses" }),
+    installSeconds: z
+      .int({ error: "must be a whole number" })
+      .min(1)
+      .max(86_400)
+      .default(120)
+      .meta({ description: "Expected install time until a spare install has been observed" }),
+    rateWindowMinutes: z
+      .int({ error: "must be a whole number" })
+      .min(5)
+      .max(10_080)
+      .default(60)
+      .meta({ description: "Orders created within this window set the order rate" }),
+    placeholderZone: fqdn().default(DEFAULT_PLACEHOLDER_ZONE).meta({ description: "Reserved zone of the spares' domains (spare-<hash>.<zone>); never served to customers" }),
+  })
+  .meta({ description: "A pool of spare sites of one platform on one Aegir server" });
+
+export const SPARE_STATES = ["Installing", "Ready", "Claimed", "Discarding"] as const;
+
+export const Spare = z.strictObject({
+  domain: fqdn(),
+  state: z.enum(SPARE_STATES),
+  /** When the install was asked for (written before the call). */
+  createdAt: rfc3339(),
+  /** namespace/name of the HostedSite that claimed it. */
+  claimedBy: z.string().max(317).optional(),
+  claimedAt: rfc3339().optional(),
+});
+
+export const SitePoolStatus = z
+  .strictObject({
+    observedGeneration: z.int().min(0).optional().meta({ format: "int64" }),
+    target: z.int().min(0).optional().meta({ description: "Pool size the order rate chose" }),
+    orderRatePerHour: z.number().min(0).optional().meta({ description: "Orders for this platform per hour, over the rate window" }),
+    installSeconds: z.int().min(0).optional().meta({ description: "Duration of the last spare install" }),
+    ready: z.int().min(0).optional(),
+    installing: z.int().min(0).optional(),
+    claimed: z.int().min(0).optional().meta({ description: "Spares being turned into a customer's site" }),
+    refills: z.int().min(0).optional().meta({ description: "Spare installs started" }),
+    spares: z.array(Spare).max(100).optional().meta({ description: "The spares and the claim on each (the claim record)" }),
+    conditions: conditionList(8).optional(),
+  })
+  .meta({ description: "What the pool controller last saw and did" });
+
+export type SitePoolSpec = z.infer<typeof SitePoolSpec>;
+export type SitePoolStatus = z.infer<typeof SitePoolStatus>;
+export type Spare = z.infer<typeof Spare>;

@@ -1,0 +1,190 @@
+// A new HostedSite takes a spare instead of waiting for an install. The claim is written into the
+// pool's spare list (guarded by the pool's resourceVersion: of two racing writers one gets 409)
+// before anything changes in Aegir; from then on every reconcile, on any replica, resumes it from
+// that record: rename the spare (migrate to the same platform with new_uri), scrub what the
+// placeholder left on the site, drop the record. A rename Aegir refuses or fails marks the spare
+// for discarding and the site is installed the usual way: a spare is never handed out dirty.
+import type { Logger } from "../../common/logger.ts";
+import { isConflict } from "../../common/kube/rest.ts";
+import type { AegirServer, HostedSite, SitePool } from "../../crds/kinds.ts";
+import type { Spare } from "../../crds/sitepool.ts";
+import type { AegirDriver } from "../aegir/driver.ts";
+import { AegirError } from "../aegir/errors.ts";
+import { lastTask, pendingTask, type SiteSummary } from "../aegir/state.ts";
+import { CREATE_PENDING_ANNOTATION } from "../hostedsite/names.ts";
+import { liveSite } from "../hostedsite/observe.ts";
+import type { ServerStatusCache } from "../hostedsite/server-status-cache.ts";
+import type { PoolObserver, SitePoolStore } from "./reconciler.ts";
+
+/** `none`: nothing to claim or the claim is done, converge as usual; `waiting`: the claim is under way. */
+export type ClaimStep = { kind: "none" } | { kind: "waiting"; message: string };
+
+export interface SpareClaimsDeps {
+  /** SitePools as the informer cache holds them (fresh copies are read before every claim write). */
+  pools: () => readonly SitePool[];
+  store: SitePoolStore;
+  servers: () => readonly AegirServer[];
+  statusCache: ServerStatusCache;
+  driver: (server: string) => AegirDriver;
+  now: () => Date;
+  log: Logger;
+  observer?: PoolObserver;
+}
+
+const NONE: ClaimStep = { kind: "none" };
+const WRITE_ATTEMPTS = 5;
+
+interface Held {
+  pool: SitePool;
+  spare: Spare;
+}
+
+export class SpareClaims {
+  private readonly deps: SpareClaimsDeps;
+
+  constructor(deps: SpareClaimsDeps) {
+    this.deps = deps;
+  }
+
+  async step(site: HostedSite, server: string): Promise<ClaimStep> {
+    const key = `${site.metadata.namespace}/${site.metadata.name}`;
+    const platform = this.platformOf(site, server);
+    const pools = this.deps.pools().filter((p) => p.spec.server === server && p.spec.platform === platform);
+    if (pools.length === 0) return NONE;
+    let held = heldBy(pools, key);
+    if (held === undefined) {
+      if (!isNew(site)) return NONE;
+      if (liveSite(await this.deps.statusCache.get(server), site.spec.domain) !== undefined) return NONE;
+      held = await this.claim(pools, key);
+      if (held === undefined) return NONE;
+    }
+    return this.advance(site, server, held);
+  }
+
+  private platformOf(site: HostedSite, server: string): string | undefined {
+    const spec = this.deps.servers().find((s) => s.metadata.name === server)?.spec;
+    const platform = spec?.platforms.find((p) => (site.spec.platform ? p.name === site.spec.platform : p.profile === site.spec.profile));
+    return platform?.profile === site.spec.profile ? platform.name : undefined;
+  }
+
+  /** Claim a ready spare in the first pool that has one, re-reading the pool on a conflict. */
+  private async claim(pools: readonly SitePool[], key: string): Promise<Held | undefined> {
+    for (const cached of pools) {
+      for (let attempt = 1; ; attempt++) {
+        const pool = await this.deps.store.get(cached.metadata.name);
+        const spares = pool.status?.spares ?? [];
+        // Another replica claimed for this site meanwhile: resume its claim.
+        const mine = spares.find((s) => s.claimedBy === key);
+        if (mine !== undefined) return { pool, spare: mine };
+        const status = await this.deps.statusCache.get(pool.spec.server);
+        const spare = spares.find((s) => s.state === "Ready" && s.claimedBy === undefined && usable(liveSite(status, s.domain), pool));
+        if (spare === undefined) break;
+        const claimed: Spare = { ...spare, state: "Claimed", claimedBy: key, claimedAt: this.deps.now().toISOString() };
+        try {
+          const written = await this.deps.store.updateStatus(pool, {
+            ...pool.status,
+            spares: spares.map((s) => (s.domain === spare.domain ? claimed : s)),
+            ready: Math.max(0, (pool.status?.ready ?? 1) - 1),
+            claimed: (pool.status?.claimed ?? 0) + 1,
+          });
+          this.deps.log.info({ hostedsite: key, sitepool: pool.metadata.name, spare: spare.domain }, "spare claimed");
+          return { pool: written, spare: claimed };
+        } catch (error) {
+          if (!isConflict(error) || attempt >= WRITE_ATTEMPTS) throw error;
+        }
+      }
+    }
+    return undefined;
+  }
+
+  /** One step of a recorded claim, from what Aegir shows now. */
+  private async advance(site: HostedSite, server: string, held: Held): Promise<ClaimStep> {
+    const { pool, spare } = held;
+    const domain = site.spec.domain;
+    const status = await this.deps.statusCache.get(server);
+    const placeholder = liveSite(status, spare.domain);
+    const renamed = liveSite(status, domain);
+    if (placeholder !== undefined && renamed !== undefined) {
+      // The customer's domain is taken by another site: the spare is untouched and goes back.
+      await this.settle(pool, spare.domain, (s) => ({ domain: s.domain, state: "Ready", createdAt: s.createdAt }));
+      return NONE;
+    }
+    if (placeholder !== undefined) {
+      const pending = pendingTask(placeholder);
+      if (pending !== undefined) return { kind: "waiting", message: `Renaming spare ${spare.domain}: Aegir is running its ${pending.type} task` };
+      // Only a claim migrates a spare: a failed migrate is this claim's rename.
+      if (lastTask(placeholder, "migrate")?.status === "failed") return this.discard(pool, spare, "Aegir's rename (migrate) task failed");
+      try {
+        await this.deps.driver(server).queueTask(spare.domain, "migrate", { targetPlatform: pool.spec.platform, newUri: domain });
+      } catch (error) {
+        if (error instanceof AegirError && error.kind === "permanent") return this.discard(pool, spare, `Aegir refused the rename: ${error.message}`);
+        // Another replica queued it a moment ago.
+        if (error instanceof AegirError && error.reason === "TaskPending") return { kind: "waiting", message: `Renaming spare ${spare.domain} to ${domain}` };
+        throw error;
+      }
+      this.deps.statusCache.invalidate(server);
+      return { kind: "waiting", message: `Renaming spare ${spare.domain} to ${domain}` };
+    }
+    if (renamed === undefined) {
+      // The spare went away (deleted by hand): the claim is void, the site is installed as usual.
+      await this.settle(pool, spare.domain, () => undefined);
+      return NONE;
+    }
+    const pending = pendingTask(renamed);
+    if (pending !== undefined) return { kind: "waiting", message: `Renaming spare ${spare.domain} to ${domain}: Aegir is running its ${pending.type} task` };
+    const scrub = await this.deps.driver(server).scrubPlaceholder(domain, spare.domain);
+    if (scrub.remaining.length > 0) {
+      throw new AegirError("DrushFailed", `The site still names its placeholder ${spare.domain} in ${scrub.remaining.join(", ")}`);
+    }
+    await this.settle(pool, spare.domain, () => undefined);
+    const seconds = (this.deps.now().getTime() - Date.parse(spare.claimedAt ?? "")) / 1000;
+    if (Number.isFinite(seconds)) this.deps.observer?.claimed(pool.metadata.name, seconds);
+    this.deps.log.info({ hostedsite: `${site.metadata.namespace}/${site.metadata.name}`, spare: spare.domain, seconds }, "spare renamed into the site");
+    return NONE;
+  }
+
+  private async discard(pool: SitePool, spare: Spare, why: string): Promise<ClaimStep> {
+    this.deps.log.warn({ sitepool: pool.metadata.name, spare: spare.domain, why }, "claim abandoned, spare discarded");
+    await this.settle(pool, spare.domain, (s) => ({ domain: s.domain, state: "Discarding", createdAt: s.createdAt }));
+    return NONE;
+  }
+
+  /** Replace (or drop, on undefined) the spare's record in a fresh copy of the pool, retrying conflicts. */
+  private async settle(cached: SitePool, domain: string, change: (spare: Spare) => Spare | undefined): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const pool = await this.deps.store.get(cached.metadata.name);
+      const spares = pool.status?.spares ?? [];
+      if (!spares.some((s) => s.domain === domain)) return;
+      const next = spares.flatMap((s) => {
+        if (s.domain !== domain) return [s];
+        const changed = change(s);
+        return changed === undefined ? [] : [changed];
+      });
+      try {
+        await this.deps.store.updateStatus(pool, { ...pool.status, spares: next, claimed: next.filter((s) => s.claimedBy !== undefined).length });
+        return;
+      } catch (error) {
+        if (!isConflict(error) || attempt >= WRITE_ATTEMPTS) throw error;
+      }
+    }
+  }
+}
+
+function heldBy(pools: readonly SitePool[], key: string): Held | undefined {
+  for (const pool of pools) {
+    const spare = pool.status?.spares?.find((s) => s.claimedBy === key);
+    if (spare !== undefined) return { pool, spare };
+  }
+  return undefined;
+}
+
+/** Nothing was ever created in Aegir for the site. */
+function isNew(site: HostedSite): boolean {
+  if (site.metadata.annotations?.[CREATE_PENDING_ANNOTATION] !== undefined) return false;
+  return site.status?.conditions?.find((c) => c.type === "Installed")?.status !== "True";
+}
+
+/** A spare that can be handed out now: enabled, idle, on the pool's platform. */
+function usable(site: SiteSummary | undefined, pool: SitePool): boolean {
+  return site !== undefined && site.status === "enabled" && pendingTask(site) === undefined && site.platform === pool.spec.platform;
+}

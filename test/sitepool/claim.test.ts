@@ -1,0 +1,140 @@
+// Claiming: a new HostedSite takes a ready spare exactly once, renamed and scrubbed before the
+// usual convergence, through racing replicas, crashes and failed renames.
+import { describe, expect, it } from "vitest";
+import { liveSite } from "../../reconcilers/hostedsite/observe.ts";
+import { PLATFORM, PoolRig, sitePool } from "./rig.ts";
+
+async function filled(spares = 1): Promise<PoolRig> {
+  const rig = new PoolRig([sitePool({ size: { min: spares, max: spares } })]);
+  await rig.fillPool();
+  expect(rig.spares().filter((s) => s.state === "Ready")).toHaveLength(spares);
+  return rig;
+}
+
+/** Every place the placeholder could still show: Aegir's node, the site's variables and accounts. */
+function traces(rig: PoolRig, domain: string, placeholder: string): string[] {
+  const node = rig.sim.site(domain);
+  const drupal = node?.drupal;
+  return [
+    ...(node?.aliases.filter((a) => a.includes(placeholder)) ?? []),
+    ...[...(drupal?.variables ?? [])].filter(([, v]) => JSON.stringify(v).includes(placeholder)).map(([k]) => `variable ${k}`),
+    ...[...(drupal?.users.values() ?? [])].filter((u) => u.name.includes(placeholder) || u.mail.includes(placeholder)).map((u) => `user ${u.name}`),
+    ...(rig.sim.hostmaster.context(placeholder) === undefined ? [] : ["hosting_context"]),
+  ];
+}
+
+describe("claiming a spare", () => {
+  it("renames the spare into the new site, leaves no trace of the placeholder, and converges without an install", async () => {
+    const rig = await filled();
+    const [spare] = rig.spares();
+    const nid = rig.sim.site(spare!.domain)?.nid;
+    rig.order("acme", { aliases: ["www.acme.example.com"], features: ["oa_wiki", "oa_events"] });
+    await rig.converge("acme");
+
+    const domain = "acme.sites.example.com";
+    expect(rig.sim.site(domain)?.nid).toBe(nid);
+    expect([...rig.sim.hostmaster.tasks.values()].filter((t) => t.rid === nid).map((t) => t.type)).toEqual(["install", "migrate", "verify"]);
+    expect(traces(rig, domain, spare!.domain)).toEqual([]);
+    expect(rig.sim.site(domain)?.drupal?.variables.get("site_name")).toBe(domain);
+    expect(rig.sim.site(domain)?.aliases).toEqual(["www.acme.example.com"]);
+    expect(rig.sim.site(domain)?.drupal?.modules).toEqual(expect.arrayContaining(["oa_wiki", "oa_events"]));
+    const welcome = rig.sim.site(domain)?.drupal?.outbox.filter((m) => m.kind === "register_admin_created");
+    expect(welcome).toHaveLength(1);
+    expect(rig.site("acme").status?.owner?.welcomedAt).toBeDefined();
+    // The record is gone once the site is the customer's; the latency was observed.
+    expect(rig.spares()).toEqual([]);
+    expect(rig.claims).toHaveLength(1);
+  });
+
+  it("shows the claim on the HostedSite while the rename runs", async () => {
+    const rig = await filled();
+    rig.order("acme");
+    const replica = rig.replica();
+    await replica.reconcile(rig.site("acme"));
+    expect(rig.spares()[0]).toMatchObject({ state: "Claimed", claimedBy: "customers/acme" });
+    expect(rig.site("acme").status?.conditions?.find((c) => c.type === "Ready")).toMatchObject({ status: "False", reason: "ClaimingSpare" });
+    expect(rig.site("acme").status?.server).toBe("aegir-1");
+  });
+
+  it("two replicas racing for two orders and one spare: one claims it, the other installs as usual", async () => {
+    const rig = await filled();
+    const [spare] = rig.spares();
+    const nid = rig.sim.site(spare!.domain)?.nid;
+    rig.order("a");
+    rig.order("b");
+    const [one, two] = [rig.replica(), rig.replica()];
+    // Both read the pool before either writes: the second write is refused (409) and re-read.
+    await Promise.all([one.reconcile(rig.site("a")), two.reconcile(rig.site("b"))]);
+    const claimedBy = rig.spares().filter((s) => s.claimedBy !== undefined).map((s) => s.claimedBy);
+    expect(claimedBy).toHaveLength(1);
+    await Promise.all([rig.converge("a", one), rig.converge("b", two)]);
+    const winner = claimedBy[0] === "customers/a" ? "a" : "b";
+    const loser = winner === "a" ? "b" : "a";
+    expect(rig.sim.site(`${winner}.sites.example.com`)?.nid).toBe(nid);
+    expect(traces(rig, `${winner}.sites.example.com`, spare!.domain)).toEqual([]);
+    const loserNode = rig.sim.site(`${loser}.sites.example.com`);
+    expect([...rig.sim.hostmaster.tasks.values()].filter((t) => t.rid === loserNode?.nid).map((t) => t.type)[0]).toBe("install");
+    expect(rig.claims).toHaveLength(1);
+  });
+
+  it("two replicas racing on the same order claim one spare once", async () => {
+    const rig = await filled(2);
+    rig.order("acme");
+    const [one, two] = [rig.replica(), rig.replica()];
+    await Promise.all([one.reconcile(rig.site("acme")), two.reconcile(rig.site("acme"))]);
+    expect(rig.spares().filter((s) => s.claimedBy === "customers/acme")).toHaveLength(1);
+    await rig.converge("acme", two);
+    expect(rig.spares()).toEqual([expect.objectContaining({ state: "Ready" })]);
+    expect(await rig.liveSpares()).toEqual([rig.spares()[0]!.domain]);
+  });
+
+  it("a crash after the claim was recorded: a new replica resumes it and no other order gets that spare", async () => {
+    const rig = await filled();
+    const [spare] = rig.spares();
+    const nid = rig.sim.site(spare!.domain)?.nid;
+    rig.order("acme");
+    rig.order("other");
+    // The claim is written, then the process dies before queueing the rename.
+    const dying = rig.replica();
+    const migrate = rig.driver.queueTask.bind(rig.driver);
+    rig.driver.queueTask = () => Promise.reject(new Error("SIGKILL"));
+    await expect(dying.reconcile(rig.site("acme"))).rejects.toThrow("SIGKILL");
+    rig.driver.queueTask = migrate;
+    expect(rig.spares()[0]).toMatchObject({ domain: spare!.domain, claimedBy: "customers/acme" });
+
+    const fresh = rig.replica();
+    await rig.converge("other", fresh);
+    await rig.converge("acme", fresh);
+    expect(rig.sim.site("acme.sites.example.com")?.nid).toBe(nid);
+    expect(traces(rig, "acme.sites.example.com", spare!.domain)).toEqual([]);
+    const other = rig.sim.site("other.sites.example.com");
+    expect([...rig.sim.hostmaster.tasks.values()].find((t) => t.rid === other?.nid)?.type).toBe("install");
+  });
+
+  it("a rename Aegir fails: the spare is discarded (deleted), never handed out, and the site installs as usual", async () => {
+    const rig = await filled();
+    const [spare] = rig.spares();
+    rig.sim.faults.failTask({ type: "migrate" });
+    rig.order("acme");
+    await rig.converge("acme");
+    expect(rig.spares()).toEqual([expect.objectContaining({ domain: spare!.domain, state: "Discarding" })]);
+    const node = rig.sim.site("acme.sites.example.com");
+    expect([...rig.sim.hostmaster.tasks.values()].find((t) => t.rid === node?.nid)?.type).toBe("install");
+    // The pool deletes it and installs a fresh one.
+    await rig.fillPool();
+    expect(liveSite(await rig.driver.serverStatus(), spare!.domain)).toBeUndefined();
+    expect(rig.spares()).toEqual([expect.objectContaining({ state: "Ready" })]);
+    expect(rig.spares()[0]?.domain).not.toBe(spare!.domain);
+  });
+
+  it("takes no spare for a site already created, another platform or another profile", async () => {
+    const rig = await filled();
+    rig.order("std", { profile: "standard" });
+    rig.order("pinned", { platform: "platform_other" });
+    const replica = rig.replica();
+    await replica.reconcile(rig.site("std"));
+    await replica.reconcile(rig.site("pinned"));
+    expect(rig.spares().map((s) => [s.state, s.claimedBy])).toEqual([["Ready", undefined]]);
+    expect(PLATFORM).not.toBe("platform_other");
+  });
+});

@@ -1,0 +1,124 @@
+// The pool controller: the size rule, refills one at a time and only on an idle queue, recycling.
+import { describe, expect, it } from "vitest";
+import { poolTarget } from "../../reconcilers/sitepool/size.ts";
+import { openAtriumPlatform } from "../harness/aegir/index.ts";
+import { PLATFORM, PoolRig, sitePool } from "./rig.ts";
+
+const NEXT = "platform_openatrium2653";
+
+describe("poolTarget", () => {
+  it("covers the orders of one install time with 95 % probability, within min and max", () => {
+    const bounds = { min: 0, max: 10 };
+    expect(poolTarget(0, 120, bounds)).toBe(0);
+    expect(poolTarget(2, 120, bounds)).toBe(1);
+    expect(poolTarget(10, 120, bounds)).toBe(1);
+    expect(poolTarget(30, 120, bounds)).toBe(3);
+    expect(poolTarget(10, 900, bounds)).toBe(5);
+    expect(poolTarget(0, 120, { min: 2, max: 4 })).toBe(2);
+    expect(poolTarget(30, 900, { min: 0, max: 4 })).toBe(4);
+  });
+});
+
+describe("SitePool reconciler", () => {
+  it("installs spares one at a time up to min, with the baseline features, then reports them ready", async () => {
+    const rig = new PoolRig([sitePool({ size: { min: 2, max: 4 } })]);
+    await rig.pool.reconcile(rig.pools.pool("aegir-1-openatrium"));
+    // The record comes first, one install only.
+    expect(rig.spares()).toEqual([expect.objectContaining({ state: "Installing" })]);
+    expect(rig.sim.hostmaster.pendingTasks(rig.sim.site(rig.spares()[0]!.domain)!.nid)).toHaveLength(1);
+    await rig.pool.reconcile(rig.pools.pool("aegir-1-openatrium"));
+    expect(rig.spares()).toHaveLength(1);
+
+    await rig.fillPool();
+    const status = rig.pools.pool("aegir-1-openatrium").status;
+    expect(status).toMatchObject({ target: 2, ready: 2, installing: 0, claimed: 0, refills: 2 });
+    expect(status?.conditions?.find((c) => c.type === "Ready")).toMatchObject({ status: "True", reason: "Full" });
+    for (const spare of rig.spares()) {
+      expect(spare.domain).toMatch(/^spare-[0-9a-f]{6}-[0-9a-f]{10}\.pool\.invalid$/);
+      expect(rig.sim.site(spare.domain)?.drupal?.modules).toContain("oa_wiki");
+      expect(rig.sim.site(spare.domain)?.platform).toBe(rig.sim.hostmaster.context(PLATFORM));
+    }
+    expect(rig.refills).toBe(2);
+  });
+
+  it("waits while a customer's task is queued or an order is about to queue one, and never runs two installs", async () => {
+    const rig = new PoolRig([sitePool({ size: { min: 2, max: 2 } })]);
+    await rig.driver.createSite({ uri: "busy.example.com", platform: PLATFORM, profile: "openatrium", aliases: [], https: "Disabled" });
+    await rig.pool.reconcile(rig.pools.pool("aegir-1-openatrium"));
+    expect(rig.spares()).toEqual([]);
+    expect(rig.pools.pool("aegir-1-openatrium").status?.conditions?.[0]).toMatchObject({ reason: "RefillWaiting", message: "Waiting: the task queue is busy" });
+    rig.sim.drainTasks();
+
+    const order = rig.order("acme");
+    await order.updateStatus(order.site, { server: "aegir-1" });
+    await rig.pool.reconcile(rig.pools.pool("aegir-1-openatrium"));
+    expect(rig.spares()).toEqual([]);
+    expect(rig.pools.pool("aegir-1-openatrium").status?.conditions?.[0]?.message).toMatch(/1 order\(s\) about to queue a task/);
+  });
+
+  it("sizes the pool to the order rate within max", async () => {
+    const rig = new PoolRig([sitePool({ size: { min: 0, max: 3 }, installSeconds: 900 })]);
+    for (let i = 0; i < 10; i++) {
+      const store = rig.order(`o${i}`, { server: "aegir-1" });
+      await store.updateStatus(store.site, { server: "aegir-1", platform: PLATFORM });
+    }
+    // Installed already, so they wait for nothing.
+    for (let i = 0; i < 10; i++) await rig.driver.createSite({ uri: `o${i}.sites.example.com`, platform: PLATFORM, profile: "openatrium", aliases: [], https: "Disabled" });
+    rig.sim.drainTasks();
+    await rig.pool.reconcile(rig.pools.pool("aegir-1-openatrium"));
+    expect(rig.pools.pool("aegir-1-openatrium").status).toMatchObject({ orderRatePerHour: 10, target: 3 });
+    // An hour later nobody ordered: back to min.
+    rig.advance(61 * 60_000);
+    await rig.pool.reconcile(rig.pools.pool("aegir-1-openatrium"));
+    expect(rig.pools.pool("aegir-1-openatrium").status).toMatchObject({ orderRatePerHour: 0, target: 0 });
+  });
+
+  it("recycles spares of a platform the pool no longer uses (an upgrade), then refills on the new one", async () => {
+    const rig = new PoolRig([sitePool({ size: { min: 1, max: 1 } })]);
+    await rig.fillPool();
+    const [old] = rig.spares();
+    rig.sim.hostmaster.addPlatform(openAtriumPlatform({ name: NEXT, extraRoles: ["manager"] }));
+    const server = rig.servers[0]!;
+    rig.servers = [{ ...server, spec: { ...server.spec, platforms: [...server.spec.platforms, { name: NEXT, profile: "openatrium", ownerRole: "manager" }] } }];
+    rig.pools.editSpec("aegir-1-openatrium", (spec) => (spec.platform = NEXT));
+    await rig.fillPool();
+    expect(await rig.liveSpares()).not.toContain(old!.domain);
+    expect(rig.spares()).toEqual([expect.objectContaining({ state: "Ready" })]);
+    expect(rig.sim.site(rig.spares()[0]!.domain)?.platform).toBe(rig.sim.hostmaster.context(NEXT));
+  });
+
+  it("discards a spare whose install failed and installs another; a delete Aegir fails is not retried forever", async () => {
+    const rig = new PoolRig([sitePool({ size: { min: 1, max: 1 } })]);
+    rig.sim.faults.failTask({ type: "install" });
+    await rig.fillPool();
+    // provision-delete cannot back up a site whose install rolled back: the record stays for a person.
+    expect(rig.spares().map((s) => s.state).sort()).toEqual(["Discarding", "Ready"]);
+    expect(rig.pools.pool("aegir-1-openatrium").status).toMatchObject({ ready: 1, installing: 0 });
+    expect(rig.refills).toBe(2);
+    const deletes = [...rig.sim.hostmaster.tasks.values()].filter((t) => t.type === "delete");
+    expect(deletes).toHaveLength(1);
+  });
+
+  it("adopts a spare whose record was lost (status wiped) instead of leaking it", async () => {
+    const rig = new PoolRig([sitePool({ size: { min: 1, max: 1 } })]);
+    await rig.fillPool();
+    const [spare] = rig.spares();
+    const pool = rig.pools.pool("aegir-1-openatrium");
+    await rig.pools.updateStatus(pool, {});
+    await rig.fillPool();
+    expect(rig.spares()).toEqual([expect.objectContaining({ domain: spare!.domain, state: "Ready" })]);
+    expect(await rig.liveSpares()).toEqual([spare!.domain]);
+  });
+
+  it("drops a record whose install never reached Aegir (a crash between record and call), after the settle time", async () => {
+    const rig = new PoolRig([sitePool({ size: { min: 1, max: 1 } })]);
+    const pool = rig.pools.pool("aegir-1-openatrium");
+    await rig.pools.updateStatus(pool, { spares: [{ domain: "spare-000000-0000000000.pool.invalid", state: "Installing", createdAt: rig.now.toISOString() }] });
+    await rig.pool.reconcile(rig.pools.pool("aegir-1-openatrium"));
+    expect(rig.spares()).toHaveLength(1);
+    rig.advance(11 * 60_000);
+    await rig.fillPool();
+    expect(rig.spares()).toEqual([expect.objectContaining({ state: "Ready" })]);
+    expect(rig.spares()[0]?.domain).not.toBe("spare-000000-0000000000.pool.invalid");
+  });
+});

@@ -1,0 +1,150 @@
+// A warm pool against the simulated Aegir: the pool reconciler and HostedSite reconcilers (one
+// per "replica", each with its own claimer) sharing in-memory stores, with a clock the test moves.
+import { createLogger } from "../../common/logger.ts";
+import type { EventRecorder } from "../../common/events.ts";
+import type { HostedSite, SitePool } from "../../crds/kinds.ts";
+import { SitePoolSpec, type SitePoolSpec as PoolSpec } from "../../crds/sitepool.ts";
+import { AegirDriver } from "../../reconcilers/aegir/driver.ts";
+import { HostedSiteReconciler } from "../../reconcilers/hostedsite/reconciler.ts";
+import { ServerStatusCache } from "../../reconcilers/hostedsite/server-status-cache.ts";
+import { SpareClaims } from "../../reconcilers/sitepool/claim.ts";
+import { type PoolObserver, SitePoolReconciler } from "../../reconcilers/sitepool/reconciler.ts";
+import { MemoryHostedSiteStore } from "../harness/memory-store.ts";
+import { MemorySitePoolStore } from "../harness/memory-sitepool-store.ts";
+import { CONFIG, PLATFORM, server, simulator } from "../hostedsite/harness.ts";
+import { hostedSite } from "../hostedsite/fixtures.ts";
+
+export { PLATFORM };
+export const BASELINE = ["oa_wiki"];
+
+export function sitePool(spec: Partial<PoolSpec> = {}, name = "aegir-1-openatrium"): SitePool {
+  return {
+    apiVersion: "hosting.openatria.com/v1alpha1",
+    kind: "SitePool",
+    metadata: { name, generation: 1 },
+    spec: SitePoolSpec.parse({ server: "aegir-1", platform: PLATFORM, features: BASELINE, size: { min: 1, max: 2 }, ...spec }),
+  };
+}
+
+const silent = createLogger({ name: "test", level: "silent" });
+const events: EventRecorder = { record: () => {} };
+
+export class PoolRig {
+  readonly sim = simulator();
+  readonly pools: MemorySitePoolStore;
+  readonly sites = new Map<string, MemoryHostedSiteStore>();
+  servers = [server()];
+  now = new Date("2027-03-01T09:00:00Z");
+  readonly claims: number[] = [];
+  refills = 0;
+  readonly driver = new AegirDriver({ runner: this.sim.runner() });
+  readonly cache = new ServerStatusCache({ fetch: () => this.driver.serverStatus(), now: () => this.now.getTime(), maxAgeMs: 0 });
+  pool: SitePoolReconciler;
+  private nonce = 0;
+  private readonly observer: PoolObserver = { observed: () => {}, refill: () => this.refills++, claimed: (_pool, seconds) => this.claims.push(seconds) };
+
+  constructor(pools: SitePool[] = [sitePool()]) {
+    this.pools = new MemorySitePoolStore(pools);
+    this.pool = this.newPoolReconciler();
+  }
+
+  newPoolReconciler(): SitePoolReconciler {
+    return new SitePoolReconciler({
+      store: this.pools,
+      servers: () => this.servers,
+      sites: () => this.siteList(),
+      driver: () => this.driver,
+      statusCache: this.cache,
+      now: () => this.now,
+      log: silent,
+      observer: this.observer,
+      nonce: () => String(this.nonce++),
+    });
+  }
+
+  /** A HostedSite reconciler with its own claimer: one controller replica. */
+  replica(): HostedSiteReconciler {
+    const claims = new SpareClaims({
+      pools: () => this.pools.list(),
+      store: this.pools,
+      servers: () => this.servers,
+      statusCache: this.cache,
+      driver: () => this.driver,
+      now: () => this.now,
+      log: silent,
+      observer: this.observer,
+    });
+    return new HostedSiteReconciler({
+      store: { addFinalizer: (s, f) => this.store(s).addFinalizer(s, f), removeFinalizer: (s, f) => this.store(s).removeFinalizer(s, f), annotate: (s, a) => this.store(s).annotate(s, a), updateStatus: (s, st) => this.store(s).updateStatus(s, st) },
+      servers: () => this.servers,
+      sites: () => this.siteList(),
+      driver: () => this.driver,
+      statusCache: this.cache,
+      now: () => this.now,
+      random: () => 0.5,
+      log: silent,
+      events,
+      config: CONFIG,
+      spares: claims,
+    });
+  }
+
+  order(name: string, spec: Parameters<typeof hostedSite>[0] = {}): MemoryHostedSiteStore {
+    const store = new MemoryHostedSiteStore(hostedSite({ domain: `${name}.sites.example.com`, ...spec }, { name, creationTimestamp: this.now.toISOString() }));
+    this.sites.set(name, store);
+    return store;
+  }
+
+  site(name: string): HostedSite {
+    const store = this.sites.get(name);
+    if (store === undefined) throw new Error(`no HostedSite ${name}`);
+    return store.site;
+  }
+
+  spares(name = "aegir-1-openatrium") {
+    return this.pools.pool(name).status?.spares ?? [];
+  }
+
+  /** Pool reconciles, running Aegir's queue after each, until it stops changing. */
+  async fillPool(name = "aegir-1-openatrium", rounds = 20): Promise<void> {
+    for (let i = 0; i < rounds; i++) {
+      const before = JSON.stringify(this.pools.pool(name).status);
+      await this.pool.reconcile(this.pools.pool(name));
+      const { queue } = await this.driver.serverStatus();
+      this.sim.drainTasks();
+      this.advance(5_000);
+      if (JSON.stringify(this.pools.pool(name).status) === before && queue.queued + queue.processing === 0) return;
+    }
+  }
+
+  /** Reconcile a site with a replica (Aegir's queue runs after), following requeues until Ready. */
+  async converge(name: string, replica = this.replica(), rounds = 40): Promise<number> {
+    for (let round = 1; round <= rounds; round++) {
+      const result = await replica.reconcile(this.site(name));
+      this.sim.drainTasks();
+      const ready = this.site(name).status?.conditions?.find((c) => c.type === "Ready");
+      if (ready?.status === "True" && ready.reason === "Available" && result.error === undefined) return round;
+      this.advance(result.error ? 1_000 : (result.requeueAfterMs ?? CONFIG.pollIntervalMs));
+    }
+    throw new Error(`${name} not converged: ${JSON.stringify(this.site(name).status?.conditions?.map((c) => `${c.type}=${c.status}/${c.reason}`))}`);
+  }
+
+  advance(ms: number): void {
+    this.now = new Date(this.now.getTime() + ms);
+  }
+
+  /** Live spare sites in Aegir, by domain. */
+  async liveSpares(): Promise<string[]> {
+    return (await this.driver.serverStatus()).sites.filter((s) => s.status !== "deleted" && s.uri.endsWith(".pool.invalid")).map((s) => s.uri);
+  }
+
+  private siteList(): HostedSite[] {
+    return [...this.sites.values()].filter((s) => !s.gone).map((s) => s.site);
+  }
+
+  private store(site: HostedSite): MemoryHostedSiteStore {
+    const store = this.sites.get(site.metadata.name);
+    if (store === undefined) throw new Error(`no HostedSite ${site.metadata.name}`);
+    return store;
+  }
+}
