@@ -175,7 +175,9 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
       const site = benchSite(i, `aegir-${serverIndex + 1}`);
       const domain = site.spec.domain;
       const node = sim.hostmaster.addSite({ uri: domain, status: SITE_ENABLED, platform: platformNid(sim), profile: t.node.profile, aliases: [], https: 0 }, domain);
-      Object.assign(node, { drupal: structuredClone(t.node.drupal), aliasSaved: true, verified: t.node.verified, applied: { aliases: [], https: 0 } });
+      // Converged includes a current backup: otherwise the backup controller rightly queues one.
+      const backups = [{ file: `${domain}-converged.tar.gz`, at: Math.floor(Date.now() / 1000), task: 1_000_000 + i }];
+      Object.assign(node, { drupal: structuredClone(t.node.drupal), aliasSaved: true, verified: t.node.verified, applied: { aliases: [], https: 0 }, backups });
       if (tracker) addUser(tracker, { name: trackerUsername(site.spec.owner.email), mail: site.spec.owner.email, roles: [trackerRole], now: Math.floor(Date.now() / 1000) });
       api.objects.create({
         apiVersion: API_VERSION,
