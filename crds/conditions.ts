@@ -42,6 +42,11 @@ export function timestamp(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
+/** The old conditions with `next` merged in (mergeConditions) in place of those of the same type, appended. */
+export function replaceConditions(previous: readonly Condition[], next: readonly ConditionInput[], generation: number, now: Date): Condition[] {
+  return [...previous.filter((c) => !next.some((n) => n.type === c.type)), ...mergeConditions(previous, next, generation, now)];
+}
+
 /** Merge new conditions into the old ones: lastTransitionTime changes only with the status. */
 export function mergeConditions(previous: readonly Condition[], next: readonly ConditionInput[], generation: number, now: Date): Condition[] {
   return next.map((c) => {

@@ -2,6 +2,7 @@
 // failure. Non-idempotent calls record their intent in Kubernetes first.
 import type { AegirDriver } from "../aegir/driver.ts";
 import { AegirError } from "../aegir/errors.ts";
+import { applyInOrder, type AppliedInOrder } from "../apply-in-order.ts";
 import type { Desired } from "./desired.ts";
 import { QUOTA_VARIABLE, type Operation } from "./plan.ts";
 
@@ -19,26 +20,14 @@ export interface ApplyContext {
   now: () => Date;
 }
 
-export interface ApplyResult {
-  applied: Operation[];
-  failed: { operation: Operation; error: AegirError } | undefined;
+export interface ApplyResult extends AppliedInOrder<Operation> {
   /** Set when the site confirmed the welcome mail in this run. */
   welcomed: { at: Date; state: "sending" | "sent" | "failed" } | undefined;
 }
 
 export async function applyPlan(operations: readonly Operation[], ctx: ApplyContext): Promise<ApplyResult> {
   const result: ApplyResult = { applied: [], failed: undefined, welcomed: undefined };
-  for (const operation of operations) {
-    try {
-      await applyOne(operation, ctx, result);
-      result.applied.push(operation);
-    } catch (error) {
-      if (!(error instanceof AegirError)) throw error;
-      result.failed = { operation, error };
-      break;
-    }
-  }
-  return result;
+  return applyInOrder(operations, result, (op, r) => applyOne(op, ctx, r));
 }
 
 async function applyOne(op: Operation, ctx: ApplyContext, result: ApplyResult): Promise<void> {

@@ -1,6 +1,6 @@
 // The HostedSite's status after a reconcile, from how it ended. Pure: the one place status is
 // computed, whatever path the reconcile took.
-import { type Condition, mergeConditions, timestamp } from "../../crds/conditions.ts";
+import { type Condition, mergeConditions, replaceConditions, timestamp } from "../../crds/conditions.ts";
 import type { HostedSiteStatus } from "../../crds/hostedsite.ts";
 import type { HostedSite } from "../../crds/kinds.ts";
 import type { AegirError } from "../aegir/errors.ts";
@@ -62,8 +62,7 @@ export function buildStatus(site: HostedSite, outcome: Outcome, now: Date): Host
     }
     case "unreachable": {
       const message = `Cannot read Aegir server ${outcome.server}: ${outcome.error.message}`;
-      const next = mergeConditions(conditions, [{ type: "Synced", status: "False", reason: outcome.error.reason, message }], generation, now);
-      return { ...previous, conditions: [...conditions.filter((c) => c.type !== "Synced"), ...next] };
+      return { ...previous, conditions: replaceConditions(conditions, [{ type: "Synced", status: "False", reason: outcome.error.reason, message }], generation, now) };
     }
     case "converged":
       return convergedStatus(site, outcome, now);

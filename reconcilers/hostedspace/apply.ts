@@ -2,14 +2,13 @@
 // first failure. Every space script is idempotent (by machine name, and the welcome mail by its
 // marker on the site), so no intent needs recording in Kubernetes first.
 import { AegirError } from "../aegir/errors.ts";
+import { applyInOrder, type AppliedInOrder } from "../apply-in-order.ts";
 import type { SpaceDriver } from "../aegir/spaces.ts";
 import type { SpaceDesired } from "./desired.ts";
 import type { SpaceOperation } from "./plan.ts";
 import type { SpaceWrites } from "./space-lists.ts";
 
-export interface SpaceApplyResult {
-  applied: SpaceOperation[];
-  failed: { operation: SpaceOperation; error: AegirError } | undefined;
+export interface SpaceApplyResult extends AppliedInOrder<SpaceOperation> {
   /** The owner's uid as the site confirmed it in this run. */
   ownerUid: number | undefined;
   /** Set when the site answered the welcome request in this run. */
@@ -26,17 +25,7 @@ interface ApplyContext {
 
 export async function applySpacePlan(operations: readonly SpaceOperation[], ctx: ApplyContext): Promise<SpaceApplyResult> {
   const result: SpaceApplyResult = { applied: [], failed: undefined, ownerUid: undefined, welcomed: undefined, written: {} };
-  for (const operation of operations) {
-    try {
-      await applyOne(operation, ctx, result);
-      result.applied.push(operation);
-    } catch (error) {
-      if (!(error instanceof AegirError)) throw error;
-      result.failed = { operation, error };
-      break;
-    }
-  }
-  return result;
+  return applyInOrder(operations, result, (op, r) => applyOne(op, ctx, r));
 }
 
 async function applyOne(op: SpaceOperation, ctx: ApplyContext, result: SpaceApplyResult): Promise<void> {

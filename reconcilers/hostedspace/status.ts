@@ -1,6 +1,6 @@
 // The HostedSpace's status after a reconcile, from how it ended. Pure: the one place status is
 // computed, whatever path the reconcile took.
-import { mergeConditions, timestamp } from "../../crds/conditions.ts";
+import { mergeConditions, replaceConditions, timestamp } from "../../crds/conditions.ts";
 import type { HostedSpaceStatus } from "../../crds/hostedspace.ts";
 import type { HostedSpace } from "../../crds/kinds.ts";
 import type { AegirError } from "../aegir/errors.ts";
@@ -34,7 +34,7 @@ export function buildSpaceStatus(space: HostedSpace, outcome: SpaceOutcome, now:
   switch (outcome.kind) {
     case "problem": {
       const { reason, message } = outcome;
-      const next = mergeConditions(
+      const conditionsNow = replaceConditions(
         conditions,
         [
           { type: "Synced", status: "False", reason: "ReconcileError", message },
@@ -43,12 +43,11 @@ export function buildSpaceStatus(space: HostedSpace, outcome: SpaceOutcome, now:
         generation,
         now,
       );
-      return { ...previous, observedGeneration: generation, conditions: [...conditions.filter((c) => !next.some((n) => n.type === c.type)), ...next] };
+      return { ...previous, observedGeneration: generation, conditions: conditionsNow };
     }
     case "unreachable": {
       const message = `Cannot read the spaces of ${outcome.uri}: ${outcome.error.message}`;
-      const next = mergeConditions(conditions, [{ type: "Synced", status: "False", reason: outcome.error.reason, message }], generation, now);
-      return { ...previous, conditions: [...conditions.filter((c) => c.type !== "Synced"), ...next] };
+      return { ...previous, conditions: replaceConditions(conditions, [{ type: "Synced", status: "False", reason: outcome.error.reason, message }], generation, now) };
     }
     case "converged":
       return convergedStatus(space, outcome, now);
