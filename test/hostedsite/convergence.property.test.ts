@@ -6,6 +6,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { HostedSiteSpecInput } from "../../crds/hostedsite.ts";
 import { AegirSimulator, openAtriumPlatform } from "../harness/aegir/index.ts";
+import { chaosRound, playChaos } from "../harness/chaos-rounds.ts";
 import { hostedSite } from "./fixtures.ts";
 import { Rig, TRACKER } from "./harness.ts";
 
@@ -32,15 +33,7 @@ const start = fc.record({
 });
 
 const COMMANDS = ["php-eval:server-status", "php-eval:site-state", "php-eval:create-site", "php-eval:queue-task", "php-eval:update-site", "php-eval:welcome-mail", "php-eval:find-account", "pm-enable", "pm-disable", "variable-set", "user-create", "user-add-role", "user-remove-role"];
-const fault = fc.record({
-  command: fc.constantFrom(...COMMANDS),
-  kind: fc.constantFrom("overload", "drop-applied", "drop-lost", "fail"),
-});
-const round = fc.record({
-  fault: fc.option(fault, { freq: 2, nil: undefined }),
-  crash: fc.constantFrom("none", "none", "none", "restart", "before-write"),
-  writeToCrashAt: fc.integer({ min: 0, max: 4 }),
-});
+const round = chaosRound(COMMANDS, 4);
 
 describe("reconcile convergence (property)", () => {
   it("converges, then stays quiet, and never does anything twice", async () => {
@@ -70,27 +63,7 @@ describe("reconcile convergence (property)", () => {
         const rig = new Rig(hostedSite(input), sim);
 
         // Chaos: faults and crashes, reconciling as the runtime would.
-        for (const r of chaos) {
-          if (r.fault) {
-            const match = { command: r.fault.command };
-            if (r.fault.kind === "overload") sim.faults.overload({ match });
-            else if (r.fault.kind === "fail") sim.faults.failNext({ match, exitCode: 255, stderr: "PHP Fatal error: MySQL server has gone away\n" });
-            else sim.faults.drop({ match, applied: r.fault.kind === "drop-applied" });
-          }
-          let writes = 0;
-          rig.store.beforeWrite = () => {
-            if (r.crash === "before-write" && writes++ === r.writeToCrashAt) throw new Error("controller killed");
-          };
-          try {
-            const result = await rig.reconcile();
-            rig.advance(result.error ? 2_000 : Math.min(result.requeueAfterMs ?? 60_000, 60_000));
-          } catch {
-            rig.advance(1_000);
-          }
-          rig.store.beforeWrite = () => {};
-          if (r.crash !== "none") rig.restart();
-        }
-        sim.faults.clear();
+        await playChaos(rig, sim.faults, chaos);
         // Faults have stopped: a create that may have been lost gets its settle time.
         rig.advance(600_000);
 

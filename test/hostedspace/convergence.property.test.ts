@@ -5,6 +5,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { AegirSimulator, openAtriumPlatform } from "../harness/aegir/index.ts";
+import { chaosRound, playChaos } from "../harness/chaos-rounds.ts";
 import { OG_ADMINISTRATOR_ROLE, openAtrium } from "../harness/aegir/spaces.ts";
 import { userByMail } from "../harness/aegir/drupal.ts";
 import { SHARED, SpaceRig, hostedSpace } from "./harness.ts";
@@ -19,12 +20,7 @@ const spec = fc.record({
   suspended: fc.boolean(),
   namedOwner: fc.boolean(),
 });
-const fault = fc.record({ command: fc.constantFrom(...COMMANDS), kind: fc.constantFrom("overload", "drop-applied", "drop-lost", "fail") });
-const round = fc.record({
-  fault: fc.option(fault, { freq: 2, nil: undefined }),
-  crash: fc.constantFrom("none", "none", "none", "restart", "before-write"),
-  writeToCrashAt: fc.integer({ min: 0, max: 2 }),
-});
+const round = chaosRound(COMMANDS, 2);
 
 describe("space convergence (property)", () => {
   it("converges, then stays quiet, and never creates or sends anything twice", async () => {
@@ -35,27 +31,8 @@ describe("space convergence (property)", () => {
           hostedSpace("acme", { memberQuota: s.memberQuota, visibility: s.visibility, blueprint: s.blueprint, suspended: s.suspended, owner: { email: MAIL, ...(s.namedOwner ? { name: "jane" } : {}) } }),
           sim,
         );
-        for (const r of chaos) {
-          if (r.fault) {
-            const match = { command: r.fault.command };
-            if (r.fault.kind === "overload") sim.faults.overload({ match });
-            else if (r.fault.kind === "fail") sim.faults.failNext({ match, exitCode: 255, stderr: "PHP Fatal error: MySQL server has gone away\n" });
-            else sim.faults.drop({ match, applied: r.fault.kind === "drop-applied" });
-          }
-          let writes = 0;
-          rig.store.beforeWrite = () => {
-            if (r.crash === "before-write" && writes++ === r.writeToCrashAt) throw new Error("controller killed");
-          };
-          try {
-            const result = await rig.reconcile();
-            rig.advance(result.error ? 2_000 : Math.min(result.requeueAfterMs ?? 60_000, 60_000));
-          } catch {
-            rig.advance(1_000);
-          }
-          rig.store.beforeWrite = () => {};
-          if (r.crash !== "none") rig.restart();
-        }
-        sim.faults.clear();
+        // Chaos: faults and crashes, reconciling as the runtime would.
+        await playChaos(rig, sim.faults, chaos);
 
         if (s.suspended) {
           for (let i = 0; i < 6; i++) {
