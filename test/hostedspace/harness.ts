@@ -3,7 +3,7 @@
 import type { EventRecorder } from "../../common/events.ts";
 import { createLogger } from "../../common/logger.ts";
 import type { Result } from "../../common/reconcile.ts";
-import type { HostedSpaceSpecInput, HostedSpaceStatus } from "../../crds/hostedspace.ts";
+import type { HostedSpaceSpecInput } from "../../crds/hostedspace.ts";
 import { HostedSpaceSpec } from "../../crds/hostedspace.ts";
 import { API_VERSION, type HostedSpace } from "../../crds/kinds.ts";
 import { AegirDriver } from "../../reconcilers/aegir/driver.ts";
@@ -12,6 +12,7 @@ import { spaceListCache, type SpaceListCache } from "../../reconcilers/hostedspa
 import { AegirSimulator, openAtriumPlatform } from "../harness/aegir/index.ts";
 import type { DrupalSite } from "../harness/aegir/drupal.ts";
 import { spaceByMachine } from "../harness/aegir/spaces.ts";
+import { MemoryObjectStore } from "../harness/memory-store.ts";
 
 export const SHARED = "demo.example.com";
 export const CONFIG = { pollIntervalMs: 60_000, progressPollMs: 5_000, retryBlockedMs: 1_800_000 };
@@ -42,61 +43,9 @@ export function spaceSimulator(seed = 1): AegirSimulator {
   });
 }
 
-export class MemoryHostedSpaceStore implements HostedSpaceStore {
-  private current: HostedSpace;
-  private version = 1;
-  readonly writes = { finalizer: 0, status: 0 };
-  /** The finalizer was removed while deleting: the API server would delete the object now. */
-  gone = false;
-  /** Called before each write; throw from it to simulate a crash at that point. */
-  beforeWrite: () => void = () => {};
-
-  constructor(space: HostedSpace) {
-    this.current = structuredClone({ ...space, metadata: { ...space.metadata, resourceVersion: "1" } });
-  }
-
+export class MemoryHostedSpaceStore extends MemoryObjectStore<HostedSpace> implements HostedSpaceStore {
   get space(): HostedSpace {
-    return structuredClone(this.current);
-  }
-
-  editSpec(edit: (spec: HostedSpace["spec"]) => void): void {
-    edit(this.current.spec);
-    this.current.metadata.generation = (this.current.metadata.generation ?? 1) + 1;
-    this.bump();
-  }
-
-  markDeleted(at: Date): void {
-    this.current.metadata.deletionTimestamp = at.toISOString();
-    this.bump();
-  }
-
-  addFinalizer(_space: HostedSpace, finalizer: string): Promise<HostedSpace> {
-    this.beforeWrite();
-    const list = this.current.metadata.finalizers ?? [];
-    if (!list.includes(finalizer)) this.current.metadata.finalizers = [...list, finalizer];
-    this.writes.finalizer++;
-    return Promise.resolve(this.bump());
-  }
-
-  removeFinalizer(_space: HostedSpace, finalizer: string): Promise<void> {
-    this.beforeWrite();
-    this.current.metadata.finalizers = (this.current.metadata.finalizers ?? []).filter((f) => f !== finalizer);
-    this.writes.finalizer++;
-    if (this.current.metadata.deletionTimestamp && this.current.metadata.finalizers.length === 0) this.gone = true;
-    this.bump();
-    return Promise.resolve();
-  }
-
-  updateStatus(_space: HostedSpace, status: HostedSpaceStatus): Promise<HostedSpace> {
-    this.beforeWrite();
-    this.current.status = structuredClone(status);
-    this.writes.status++;
-    return Promise.resolve(this.bump());
-  }
-
-  private bump(): HostedSpace {
-    this.current.metadata.resourceVersion = String(++this.version);
-    return this.space;
+    return this.object;
   }
 }
 
