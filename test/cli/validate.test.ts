@@ -105,7 +105,7 @@ describe("aegir-operator crds", () => {
     const r = await run(["crds"]);
     expect(r.code).toBe(0);
     const names = yaml.loadAll(r.out).map((d) => (d as { metadata: { name: string } }).metadata.name);
-    expect(names).toEqual(["hostedsites.hosting.openatria.com", "aegirservers.hosting.openatria.com", "hostedspaces.hosting.openatria.com", "hostedsiterestores.hosting.openatria.com", "sitepools.hosting.openatria.com"]);
+    expect(names).toEqual(["hostedsites.hosting.openatria.com", "aegirservers.hosting.openatria.com", "hostedspaces.hosting.openatria.com", "hostedsiterestores.hosting.openatria.com", "sitepools.hosting.openatria.com", "platformrollouts.hosting.openatria.com"]);
   });
 
   it("refuses arguments", async () => {
