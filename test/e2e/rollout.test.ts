@@ -125,7 +125,7 @@ describe.skipIf(noKubectl !== undefined)("platform rollout end to end", () => {
     expect(maxInFlight).toBeLessThanOrEqual(5);
   });
 
-  it("finishes with 19 on the new platform and the failed one reported on the old", async () => {
+  it("finishes with 19 on the new platform and the failed one reported on the old", () => {
     const moved = SITES.filter((n) => n !== FAILING);
     for (const n of moved) expect(platformOf(n), n).toBe(NEW);
     expect(platformOf(FAILING)).toBe(OLD);
