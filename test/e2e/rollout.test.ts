@@ -2,11 +2,14 @@
 // first; one injected migrate failure leaves its site on the old platform and is reported; the
 // rollout pauses and resumes; a site created meanwhile lands on the new platform, and a site
 // with its own spec.platform is left alone.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { API_VERSION } from "../../crds/group.ts";
 import { AegirSimulator } from "../harness/aegir/index.ts";
 import { openAtriumPlatform } from "../harness/aegir/platforms.ts";
 import { Kubectl, kubectlUnavailableReason } from "../harness/kube/index.ts";
+import { auditRequests, grantsOf } from "../harness/kube/rbac.ts";
 import { TRACKER } from "../hostedsite/harness.ts";
 import { Stack, eventually } from "./stack.ts";
 
@@ -154,5 +157,14 @@ describe.skipIf(noKubectl !== undefined)("platform rollout end to end", () => {
     const table = await kubectl.run(["get", "platformrollouts"]);
     expect(table.stdout).toMatch(/^NAME\s+FROM\s+TO\s+DONE\s+FAILED\s+REMAINING\s+PAUSED\s+COMPLETE\s+AGE/);
     expect(table.stdout).toMatch(new RegExp(`oa27\\s+${OLD}\\s+${NEW}\\s+20\\s+1\\s+0\\s+False\\s+True`));
+  });
+
+  it("made only API calls the chart's RBAC grants, rollouts' status included", () => {
+    const rbac = readFileSync(join(import.meta.dirname, "../../charts/aegir-operator/rbac.yaml"), "utf8");
+    const requests = stack.api.requests.all().filter((r) => !r.userAgent.startsWith("kubectl"));
+    const { denied, unused } = auditRequests(grantsOf(rbac, "aegir-operator-controller"), requests);
+    expect(denied).toEqual([]);
+    expect(unused).not.toContain("ClusterRole/aegir-operator-controller: patch hosting.openatria.com/platformrollouts/status");
+    expect(unused).not.toContain("ClusterRole/aegir-operator-controller: list hosting.openatria.com/platformrollouts");
   });
 });
