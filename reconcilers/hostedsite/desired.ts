@@ -62,7 +62,8 @@ export function resolveDesired(site: HostedSite, serverName: string, servers: re
   if (server === undefined) return { error: "UnknownServer", message: `AegirServer ${serverName} does not exist` };
   const spec = site.spec;
   const deleting = site.metadata.deletionTimestamp !== undefined;
-  const wanted = wantedPlatform(site);
+  const rollout = rolloutAnnotations(site);
+  const wanted = spec.platform ?? rollout.platform;
   const configured = server.spec.platforms.find((p) => (wanted ? p.name === wanted : p.profile === spec.profile));
   const problem = platformProblem(site, wanted, serverName, configured);
   // Deletion only queues tasks on the site as it is: a platform taken out of the server's spec
@@ -79,7 +80,7 @@ export function resolveDesired(site: HostedSite, serverName: string, servers: re
       server: serverName,
       createSettleMs: 2 * server.spec.commandTimeouts.writeSeconds * 1000,
       platform: platform.name,
-      migrateAfter: spec.platform === undefined ? migrateAfter(site) : undefined,
+      migrateAfter: spec.platform === undefined ? rollout.migrateAfter : undefined,
       profile: spec.profile,
       aliases: [...(spec.aliases ?? [])].sort(),
       https: spec.https,
@@ -99,14 +100,10 @@ export function resolveDesired(site: HostedSite, serverName: string, servers: re
   };
 }
 
-/** spec.platform, else the platform a rollout put the site on; undefined: the server's for the profile. */
-export function wantedPlatform(site: HostedSite): string | undefined {
-  return site.spec.platform ?? site.metadata.annotations?.[PLATFORM_ANNOTATION];
-}
-
-function migrateAfter(site: HostedSite): number | undefined {
-  const value = Number(site.metadata.annotations?.[MIGRATE_AFTER_ANNOTATION] ?? Number.NaN);
-  return Number.isInteger(value) && value >= 0 ? value : undefined;
+/** What a PlatformRollout wrote on the site: its platform (wanted when spec.platform is empty) and the migrate baseline. */
+export function rolloutAnnotations(site: HostedSite): { platform: string | undefined; migrateAfter: number | undefined } {
+  const after = Number(site.metadata.annotations?.[MIGRATE_AFTER_ANNOTATION] ?? Number.NaN);
+  return { platform: site.metadata.annotations?.[PLATFORM_ANNOTATION], migrateAfter: Number.isInteger(after) && after >= 0 ? after : undefined };
 }
 
 function platformProblem(site: HostedSite, wanted: string | undefined, serverName: string, platform: AegirServer["spec"]["platforms"][number] | undefined): { error: string; message: string } | undefined {

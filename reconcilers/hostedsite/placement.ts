@@ -68,13 +68,13 @@ export async function serverLoads(
 export function rolloutPlatform(site: HostedSite, server: AegirServer | undefined, rollouts: readonly PlatformRollout[]): string | undefined {
   if (site.spec.platform !== undefined || server === undefined) return undefined;
   const platforms = server.spec.platforms;
-  const initial = platforms.find((p) => p.profile === site.spec.profile)?.name;
+  const byDefault = platforms.find((p) => p.profile === site.spec.profile)?.name;
   const rollout = [...rollouts]
     .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
     .find(
       (r) =>
         r.metadata.deletionTimestamp === undefined &&
-        r.spec.fromPlatform === initial &&
+        r.spec.fromPlatform === byDefault &&
         platforms.some((p) => p.name === r.spec.toPlatform && p.profile === site.spec.profile) &&
         matchesSelector(r.spec.selector, site.metadata.labels),
     );

@@ -11,6 +11,7 @@ import type { PlatformRolloutStatus, SiteRollout } from "../../crds/platformroll
 import type { AegirDriver } from "../aegir/driver.ts";
 import { AegirError } from "../aegir/errors.ts";
 import type { ServerStatus } from "../aegir/state.ts";
+import { rolloutAnnotations } from "../hostedsite/desired.ts";
 import { MIGRATE_AFTER_ANNOTATION, PLATFORM_ANNOTATION } from "../hostedsite/names.ts";
 import { type RolloutAction, type RolloutPlan, type SelectedSite, planRollout } from "./plan.ts";
 import { matchesSelector } from "./selector.ts";
@@ -155,13 +156,12 @@ function progress({ counts }: RolloutPlan): string {
 }
 
 function selectedOf(site: HostedSite): SelectedSite {
-  const after = Number(site.metadata.annotations?.[MIGRATE_AFTER_ANNOTATION] ?? Number.NaN);
   return {
     namespace: site.metadata.namespace,
     name: site.metadata.name,
     uri: site.spec.domain,
     server: site.status?.server ?? site.spec.server,
     ownPlatform: site.spec.platform !== undefined,
-    annotation: { platform: site.metadata.annotations?.[PLATFORM_ANNOTATION], migrateAfter: Number.isInteger(after) ? after : undefined },
+    annotation: rolloutAnnotations(site),
   };
 }
