@@ -53,7 +53,7 @@ export const PlatformRolloutSpec = z
       .min(0, { error: "must be at least 0" })
       .max(10_000)
       .default(1)
-      .meta({ description: "The rollout pauses once this many sites failed (0: never); raise it to resume" }),
+      .meta({ description: "The rollout pauses once this many sites failed (0: never, up to 900, the failures status can list); raise it to resume" }),
     paused: z.boolean().default(false).meta({ description: "true: no further site is started; those in flight finish" }),
     backupBeforeMigrate: z.boolean().default(true).meta({ description: "Back each site up (Aegir backup task) before its migrate; a failed backup skips the migrate" }),
   })

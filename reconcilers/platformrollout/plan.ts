@@ -7,7 +7,7 @@
 // the platform differ and queues the migrate, once. Like the backup controller, the rollout asks
 // for a task on a server only while nothing is waiting in its queue, so at most one of its tasks
 // is ever ahead of a customer's install.
-import type { PlatformRolloutSpec, SiteRollout } from "../../crds/platformrollout.ts";
+import { MAX_BATCH_SIZE, MAX_REPORTED_SITES, type PlatformRolloutSpec, type SiteRollout } from "../../crds/platformrollout.ts";
 import { type ServerStatus, type SiteSummary, type Task, lastTask, pendingTask } from "../aegir/state.ts";
 
 /** A HostedSite the selector picks, as the plan needs it. */
@@ -125,7 +125,9 @@ export function planRollout(facts: RolloutFacts): RolloutPlan {
     }
   }
 
-  const paused = spec.paused ? "Paused" : spec.pauseAfterFailures > 0 && counts.failed >= spec.pauseAfterFailures ? "TooManyFailures" : undefined;
+  // Failed sites keep their entry (that is what stops a retry), so status must have room for them.
+  const full = counts.failed >= MAX_REPORTED_SITES - MAX_BATCH_SIZE;
+  const paused = spec.paused ? "Paused" : full || (spec.pauseAfterFailures > 0 && counts.failed >= spec.pauseAfterFailures) ? "TooManyFailures" : undefined;
   if (paused === undefined) {
     for (const { site, server, summary } of candidates) {
       if (counts.inFlight >= spec.batchSize) break;

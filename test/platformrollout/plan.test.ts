@@ -123,6 +123,15 @@ describe("planRollout", () => {
     expect(paused.entries.map((e) => e.name)).toEqual(["c"]);
   });
 
+  it("pauses, whatever pauseAfterFailures says, before the failures outgrow what status can list", () => {
+    const names = Array.from({ length: 901 }, (_, i) => `s${i}`);
+    const entries = names.slice(0, 900).map((n) => entry(n, "Failed", { reason: "MigrateFailed", task: 1 }));
+    const sites = names.map((n) => selected(n, "aegir-1", { annotation: { platform: OLD, migrateAfter: undefined } }));
+    const p = planRollout({ spec: spec({ pauseAfterFailures: 0 }), entries, sites, servers: one(server(names.map((n) => site(n)))), now: NOW });
+    expect(p.paused).toBe("TooManyFailures");
+    expect(p.actions).toEqual([]);
+  });
+
   it("skips sites with their own spec.platform, counts sites already on the new platform done, ignores other platforms", () => {
     const sites = [selected("own", "aegir-1", { ownPlatform: true }), selected("moved"), selected("other")];
     const servers = new Map([["aegir-1", server([site("own"), site("moved", NEW), site("other", "platform_else")])]]);
