@@ -8,7 +8,7 @@
 // for a task on a server only while nothing is waiting in its queue, so at most one of its tasks
 // is ever ahead of a customer's install.
 import { MAX_BATCH_SIZE, MAX_REPORTED_SITES, type PlatformRolloutSpec, type SiteRollout } from "../../crds/platformrollout.ts";
-import { type ServerStatus, type SiteSummary, type Task, lastTask, pendingTask } from "../aegir/state.ts";
+import { type ServerStatus, type SiteSummary, lastTask, pendingTask } from "../aegir/state.ts";
 
 /** A HostedSite the selector picks, as the plan needs it. */
 export interface SelectedSite {
@@ -66,7 +66,7 @@ export function planRollout(facts: RolloutFacts): RolloutPlan {
   const entries = new Map(facts.entries.map((e) => [keyOf(e), { ...e }]));
   const actions: RolloutAction[] = [];
   const finished: Finished[] = [];
-  /** Servers with a task of the rollout waiting (or about to be) in their queue this round. */
+  /** Servers with a task waiting in their queue, or about to be: asked for this round. */
   const busy = new Set<string>();
   for (const [server, status] of servers) if (status.queue.queued > 0) busy.add(server);
   const counts = { selected: facts.sites.length, done: 0, failed: 0, remaining: 0, inFlight: 0, skipped: 0 };
@@ -150,10 +150,9 @@ function advance(entry: SiteRollout, site: SelectedSite, summary: SiteSummary, s
     const task = entry.task ?? newerTask(summary, "backup", entry.baselineTask);
     if (task === undefined) {
       // Recorded, but no backup of the rollout's in Aegir: ask for it (again) when the queue has room.
-      if (!busy.has(entry.server) && pendingTask(summary) === undefined) {
-        busy.add(entry.server);
-        actions.push({ kind: "queueBackup", site, uri: site.uri, server: entry.server });
-      } else busy.add(entry.server);
+      const free = !busy.has(entry.server) && pendingTask(summary) === undefined;
+      busy.add(entry.server);
+      if (free) actions.push({ kind: "queueBackup", site, uri: site.uri, server: entry.server });
       return entry;
     }
     const state = taskState(summary, task);
@@ -202,7 +201,7 @@ function failed(entry: SiteRollout, reason: string, task: number, message: strin
 
 /** The site's newest task of the type, if newer than the baseline. */
 function newerTask(summary: SiteSummary, type: string, baseline: number | undefined): number | undefined {
-  const task: Task | undefined = lastTask(summary, type);
+  const task = lastTask(summary, type);
   return task !== undefined && task.nid > (baseline ?? 0) ? task.nid : undefined;
 }
 
