@@ -123,11 +123,13 @@ export class PlatformRolloutReconciler {
       conditions: mergeConditions(previous.conditions ?? [], conditionsOf(plan, complete), generation, now),
     };
     if (jsonEqual(status, rollout.status)) return rollout;
+    const written = await this.deps.store.updateStatus(rollout, status);
+    // Once per transition: only a write that succeeded announces it.
     if (complete && previous.completedAt === undefined) this.deps.events.record(regardingOf(rollout), "Normal", "RolloutComplete", "Rollout", progress(plan));
     if (plan.paused === "TooManyFailures" && !previous.conditions?.some((c) => c.type === "Paused" && c.reason === "TooManyFailures")) {
       this.deps.events.record(regardingOf(rollout), "Warning", "TooManyFailures", "Rollout", `${plan.counts.failed} site(s) failed: paused`);
     }
-    return this.deps.store.updateStatus(rollout, status);
+    return written;
   }
 }
 
