@@ -103,4 +103,3 @@ export type LabelSelector = z.infer<typeof LabelSelector>;
 export type PlatformRolloutSpec = z.infer<typeof PlatformRolloutSpec>;
 export type PlatformRolloutStatus = z.infer<typeof PlatformRolloutStatus>;
 export type SiteRollout = z.infer<typeof SiteRollout>;
-export type SiteRolloutPhase = z.infer<typeof SiteRolloutPhase>;
