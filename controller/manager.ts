@@ -6,7 +6,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { KubeRest } from "../common/kube/rest.ts";
 import type { Logger } from "../common/logger.ts";
 import { API_VERSION } from "../crds/group.ts";
-import type { AegirServer, HostedSite, SitePool } from "../crds/kinds.ts";
+import type { AegirServer, HostedSite, PlatformRollout, SitePool } from "../crds/kinds.ts";
 import { readSecretKey } from "../reconcilers/aegir/ssh/kube-secret.ts";
 import type { ReconcilerConfig } from "../reconcilers/hostedsite/reconciler.ts";
 import { ServerStatusCache } from "../reconcilers/hostedsite/server-status-cache.ts";
@@ -16,6 +16,7 @@ import { cacheParsers } from "./kube/cache-objects.ts";
 import { KubeEventRecorder } from "./kube/events.ts";
 import { Informer } from "./kube/informer.ts";
 import { LeaderElector } from "./kube/leader-election.ts";
+import { platformRolloutParser, platformRolloutPath } from "./kube/platformrollouts.ts";
 import { sitePoolPath } from "./kube/sitepool-store.ts";
 import { aegirServerPath } from "./kube/stores.ts";
 import { ControllerMetrics } from "./metrics.ts";
@@ -25,10 +26,11 @@ import { setupBackups } from "./setup/backups.ts";
 import { setupRestore } from "./setup/restore.ts";
 import { setupHostedSite } from "./setup/hostedsite.ts";
 import { setupHostedSpace } from "./setup/hostedspace.ts";
+import { setupPlatformRollout } from "./setup/platformrollout.ts";
 import { setupSitePool } from "./setup/sitepool.ts";
 
 /** Every controller this binary runs; a new kind adds its setup here. */
-const SETUPS: readonly Setup[] = [setupAegirServer, setupHostedSite, setupHostedSpace, setupBackups, setupRestore, setupSitePool];
+const SETUPS: readonly Setup[] = [setupAegirServer, setupHostedSite, setupHostedSpace, setupBackups, setupRestore, setupSitePool, setupPlatformRollout];
 
 export interface ManagerConfig {
   bindAddress: string;
@@ -80,10 +82,12 @@ export async function startManager(config: ManagerConfig, kc: KubeConfig, log: L
   const siteWatchers: Array<ChangeHandler<HostedSite>> = [];
   const serverWatchers: Array<ChangeHandler<AegirServer>> = [];
   const poolWatchers: Array<ChangeHandler<SitePool>> = [];
+  const rolloutWatchers: Array<ChangeHandler<PlatformRollout>> = [];
   const { parseSite, parseServer, parsePool } = cacheParsers();
   const sites = new Informer<HostedSite>({ rest, path: `/apis/${API_VERSION}/hostedsites`, parse: parseSite, onChange: (k, o) => siteWatchers.forEach((w) => w(k, o)), log });
   const servers: Informer<AegirServer> = new Informer<AegirServer>({ rest, path: aegirServerPath(), parse: parseServer, onChange: (k, o) => serverWatchers.forEach((w) => w(k, o)), log });
   const pools = new Informer<SitePool>({ rest, path: sitePoolPath(), parse: parsePool, onChange: (k, o) => poolWatchers.forEach((w) => w(k, o)), log });
+  const rollouts = new Informer<PlatformRollout>({ rest, path: platformRolloutPath(), parse: platformRolloutParser(), onChange: (k, o) => rolloutWatchers.forEach((w) => w(k, o)), log });
   const infra: Infrastructure = {
     rest,
     metrics,
@@ -95,14 +99,16 @@ export async function startManager(config: ManagerConfig, kc: KubeConfig, log: L
     sites,
     servers,
     pools,
+    rollouts,
     watchSites: (handler) => siteWatchers.push(handler),
     watchServers: (handler) => serverWatchers.push(handler),
     watchPools: (handler) => poolWatchers.push(handler),
+    watchRollouts: (handler) => rolloutWatchers.push(handler),
     maxConcurrentReconciles: config.maxConcurrentReconciles,
     reconciler: config.reconciler ?? {},
   };
   const runnables = SETUPS.map((setup) => setup(infra));
-  const informers = [servers, sites, pools, ...runnables.flatMap((r) => r.informers ?? [])];
+  const informers = [servers, sites, pools, rollouts, ...runnables.flatMap((r) => r.informers ?? [])];
 
   const metricsEndpoint: Endpoint = await serveMetrics(metrics.registry, config.bindAddress, config.metricsPort);
   const probes: Endpoint = await serveProbes(() => informers.every((i) => i.hasSynced), config.bindAddress, config.probePort);

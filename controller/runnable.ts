@@ -3,7 +3,7 @@
 // new kind is one more setup, not more wiring in the manager.
 import type { EventRecorder } from "../common/events.ts";
 import type { Logger } from "../common/logger.ts";
-import type { AegirServer, HostedSite, SitePool } from "../crds/kinds.ts";
+import type { AegirServer, HostedSite, PlatformRollout, SitePool } from "../crds/kinds.ts";
 import type { ReconcilerConfig } from "../reconcilers/hostedsite/reconciler.ts";
 import type { ServerStatusCache } from "../reconcilers/hostedsite/server-status-cache.ts";
 import type { DriverRegistry } from "./drivers.ts";
@@ -29,10 +29,12 @@ export interface Infrastructure {
   sites: Cache<HostedSite>;
   servers: Cache<AegirServer>;
   pools: Cache<SitePool>;
+  rollouts: Cache<PlatformRollout>;
   /** Called for every change the informer sees, from before leadership on (caches and gauges stay current). */
   watchSites(handler: ChangeHandler<HostedSite>): void;
   watchServers(handler: ChangeHandler<AegirServer>): void;
   watchPools(handler: ChangeHandler<SitePool>): void;
+  watchRollouts(handler: ChangeHandler<PlatformRollout>): void;
   maxConcurrentReconciles: number;
   reconciler: Partial<ReconcilerConfig>;
 }

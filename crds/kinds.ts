@@ -7,6 +7,7 @@ import { HostedSiteSpec, HostedSiteStatus } from "./hostedsite.ts";
 import { HostedSpaceSpec, HostedSpaceStatus } from "./hostedspace.ts";
 import { HostedSiteRestoreSpec, HostedSiteRestoreStatus } from "./hostedsiterestore.ts";
 import { ObjectMeta } from "./metadata.ts";
+import { PlatformRolloutSpec, PlatformRolloutStatus } from "./platformrollout.ts";
 import { SitePoolSpec, SitePoolStatus } from "./sitepool.ts";
 
 export interface PrinterColumn {
@@ -136,7 +137,31 @@ export const HostedSiteRestoreKind: KindDefinition<typeof HostedSiteRestoreSpec,
   ],
 };
 
-export const KINDS = [HostedSiteKind, AegirServerKind, HostedSpaceKind, HostedSiteRestoreKind, SitePoolKind] as const;
+export const PlatformRolloutKind: KindDefinition<typeof PlatformRolloutSpec, typeof PlatformRolloutStatus> = {
+  kind: "PlatformRollout",
+  plural: "platformrollouts",
+  singular: "platformrollout",
+  listKind: "PlatformRolloutList",
+  shortNames: ["pr"],
+  // Like the AegirServers whose platforms it names: one upgrade spans every customer namespace.
+  scope: "Cluster",
+  description: "Moves the selected HostedSites from one Aegir platform to another in rolling batches",
+  spec: PlatformRolloutSpec,
+  status: PlatformRolloutStatus,
+  printerColumns: [
+    { name: "From", type: "string", jsonPath: ".spec.fromPlatform" },
+    { name: "To", type: "string", jsonPath: ".spec.toPlatform" },
+    { name: "Done", type: "integer", jsonPath: ".status.done" },
+    { name: "Failed", type: "integer", jsonPath: ".status.failed" },
+    { name: "Remaining", type: "integer", jsonPath: ".status.remaining" },
+    { name: "Skipped", type: "integer", jsonPath: ".status.skipped", priority: 1 },
+    { name: "Paused", type: "string", jsonPath: '.status.conditions[?(@.type=="Paused")].status' },
+    { name: "Complete", type: "string", jsonPath: '.status.conditions[?(@.type=="Complete")].status' },
+    { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
+  ],
+};
+
+export const KINDS = [HostedSiteKind, AegirServerKind, HostedSpaceKind, HostedSiteRestoreKind, SitePoolKind, PlatformRolloutKind] as const;
 
 export { API_VERSION, CATEGORY, GROUP, VERSION };
 
@@ -202,6 +227,14 @@ export interface AegirServer {
   metadata: StoredMeta;
   spec: AegirServerSpec;
   status?: AegirServerStatus;
+}
+
+export interface PlatformRollout {
+  apiVersion: typeof API_VERSION;
+  kind: "PlatformRollout";
+  metadata: StoredMeta;
+  spec: PlatformRolloutSpec;
+  status?: PlatformRolloutStatus;
 }
 
 export interface SitePool {

@@ -6,7 +6,7 @@ import type { Catalog, CatalogItem } from "./catalog.ts";
 import type { PurchasedItem } from "./stripe-objects.ts";
 
 export type SpecParts = Required<Pick<HostedSiteSpecInput, "profile" | "features" | "https" | "userQuota" | "support">> &
-  Pick<HostedSiteSpecInput, "platform" | "theme">;
+  Pick<HostedSiteSpecInput, "platform" | "theme" | "backups">;
 
 export interface ChosenOptions {
   kit: string;
@@ -71,6 +71,8 @@ export function mapPurchase(catalog: Catalog, purchased: readonly PurchasedItem[
   if (kit.platform !== undefined) parts.platform = kit.platform;
   const theme = themes[0] ?? kit.theme;
   if (theme !== undefined) parts.theme = theme;
+  const backups = catalog.backups[parts.support.tier];
+  if (backups !== undefined) parts.backups = backups;
   return { ok: true, parts, chosen: { kit: kitName, items: chosen.map((c) => ({ item: c.key, quantity: c.quantity })) } };
 }
 

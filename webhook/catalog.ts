@@ -7,6 +7,7 @@ import { readFile } from "node:fs/promises";
 import * as yaml from "js-yaml";
 import { z } from "zod";
 import { formatPath } from "../crds/manifests.ts";
+import { BackupPolicy } from "../crds/backups.ts";
 import { HttpsMode, MAX_USER_QUOTA, Support } from "../crds/hostedsite.ts";
 import { dns1123Label, fqdn, machineName, uniqueList } from "../crds/primitives.ts";
 import { duration } from "./config.ts";
@@ -100,6 +101,16 @@ const Policies = z.strictObject({
     .prefault({}),
 });
 
+/**
+ * Backup schedule and retention per support tier, written into each ordered site's spec.backups
+ * (so a support upgrade changes the schedule too). A tier left out gets the controller's default.
+ */
+const TierBackups = z.strictObject({
+  Basic: BackupPolicy.optional(),
+  Standard: BackupPolicy.optional(),
+  Premium: BackupPolicy.optional(),
+});
+
 const fieldKey = z.string().regex(/^[a-zA-Z0-9_]{1,40}$/, { error: "must be a Checkout custom field / metadata key (letters, digits, _)" });
 
 export const Catalog = z
@@ -120,6 +131,7 @@ export const Catalog = z
     kits: z.record(dns1123Label(), Kit).refine((kits) => Object.keys(kits).length > 0, { error: "must define at least one kit" }),
     items: z.record(z.string().regex(ITEM_KEY, { error: "must be a Stripe lookup key or metadata value (A-Z a-z 0-9 _ . : -)" }), Item),
     policies: Policies.prefault({}),
+    backups: TierBackups.default({}),
   })
   .superRefine((catalog, ctx) => {
     for (const [key, item] of Object.entries(catalog.items)) {

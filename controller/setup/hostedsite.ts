@@ -24,6 +24,7 @@ export function setupHostedSite(infra: Infrastructure): Runnable {
     log,
     events: infra.events,
     config: infra.reconciler,
+    rollouts: () => infra.rollouts.list(),
     spares: new SpareClaims({
       pools: () => infra.pools.list(),
       store: new KubeSitePoolStore(infra.rest),

@@ -4,7 +4,7 @@
 import { type BackupPolicy, durationMs } from "../../crds/backups.ts";
 import type { HostedSiteSpec } from "../../crds/hostedsite.ts";
 
-/** What each support tier gets when spec.backups is empty. */
+/** What each support tier gets when spec.backups is empty: a site applied by hand (ordered sites carry the catalog's). */
 export const TIER_BACKUPS: Record<HostedSiteSpec["support"]["tier"], BackupPolicy> = {
   Basic: { every: "7d", retain: 4 },
   Standard: { every: "1d", retain: 7, windowStart: "01:00", window: "6h" },

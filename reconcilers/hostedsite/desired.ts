@@ -4,7 +4,7 @@
 import type { AegirServer, HostedSite } from "../../crds/kinds.ts";
 import type { HttpsMode } from "../aegir/state.ts";
 import { siteAlias } from "../aegir/driver.ts";
-import { ownerName, trackerUsername } from "./names.ts";
+import { MIGRATE_AFTER_ANNOTATION, PLATFORM_ANNOTATION, ownerName, trackerUsername } from "./names.ts";
 
 export interface SupportTarget {
   /** The AegirServer hosting the tracker, and the tracker's drush alias there. */
@@ -22,6 +22,8 @@ export interface Desired {
   alias: string;
   server: string;
   platform: string;
+  /** Set when a rollout asked for the platform: the site's newest migrate task before it did. */
+  migrateAfter: number | undefined;
   profile: string;
   aliases: string[];
   https: HttpsMode;
@@ -60,12 +62,14 @@ export function resolveDesired(site: HostedSite, serverName: string, servers: re
   if (server === undefined) return { error: "UnknownServer", message: `AegirServer ${serverName} does not exist` };
   const spec = site.spec;
   const deleting = site.metadata.deletionTimestamp !== undefined;
-  const configured = server.spec.platforms.find((p) => (spec.platform ? p.name === spec.platform : p.profile === spec.profile));
-  const problem = platformProblem(site, serverName, configured);
+  const rollout = rolloutAnnotations(site);
+  const wanted = spec.platform ?? rollout.platform;
+  const configured = server.spec.platforms.find((p) => (wanted ? p.name === wanted : p.profile === spec.profile));
+  const problem = platformProblem(site, wanted, serverName, configured);
   // Deletion only queues tasks on the site as it is: a platform taken out of the server's spec
   // since must not keep the finalizer, so the platform recorded at install stands in.
   if (problem !== undefined && !deleting) return problem;
-  const platform = problem === undefined && configured !== undefined ? configured : { name: site.status?.platform ?? spec.platform ?? "", ownerRole: spec.owner.role ?? "" };
+  const platform = problem === undefined && configured !== undefined ? configured : { name: site.status?.platform ?? wanted ?? "", ownerRole: spec.owner.role ?? "" };
   const expiresAt = spec.expiresAt === undefined ? undefined : new Date(spec.expiresAt);
   const expired = expiresAt !== undefined && expiresAt.getTime() <= now.getTime();
   const name = ownerName(spec);
@@ -76,6 +80,7 @@ export function resolveDesired(site: HostedSite, serverName: string, servers: re
       server: serverName,
       createSettleMs: 2 * server.spec.commandTimeouts.writeSeconds * 1000,
       platform: platform.name,
+      migrateAfter: spec.platform === undefined ? rollout.migrateAfter : undefined,
       profile: spec.profile,
       aliases: [...(spec.aliases ?? [])].sort(),
       https: spec.https,
@@ -95,13 +100,19 @@ export function resolveDesired(site: HostedSite, serverName: string, servers: re
   };
 }
 
-function platformProblem(site: HostedSite, serverName: string, platform: AegirServer["spec"]["platforms"][number] | undefined): { error: string; message: string } | undefined {
+/** What a PlatformRollout wrote on the site: its platform (wanted when spec.platform is empty) and the migrate baseline. */
+export function rolloutAnnotations(site: HostedSite): { platform: string | undefined; migrateAfter: number | undefined } {
+  const after = Number(site.metadata.annotations?.[MIGRATE_AFTER_ANNOTATION] ?? Number.NaN);
+  return { platform: site.metadata.annotations?.[PLATFORM_ANNOTATION], migrateAfter: Number.isInteger(after) && after >= 0 ? after : undefined };
+}
+
+function platformProblem(site: HostedSite, wanted: string | undefined, serverName: string, platform: AegirServer["spec"]["platforms"][number] | undefined): { error: string; message: string } | undefined {
   const spec = site.spec;
   if (platform === undefined) {
     return {
-      error: spec.platform ? "UnknownPlatform" : "NoPlatformForProfile",
-      message: spec.platform
-        ? `Platform ${spec.platform} is not configured on AegirServer ${serverName}`
+      error: wanted ? "UnknownPlatform" : "NoPlatformForProfile",
+      message: wanted
+        ? `Platform ${wanted} is not configured on AegirServer ${serverName}`
         : `AegirServer ${serverName} has no platform for the ${spec.profile} profile`,
     };
   }

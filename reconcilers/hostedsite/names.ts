@@ -6,6 +6,16 @@ import { RESERVED_USERNAMES, type HostedSiteSpec } from "../../crds/hostedsite.t
 export const FINALIZER = `${GROUP}/aegir-site`;
 /** Written before the non-idempotent site creation; its value is the time of the attempt. */
 export const CREATE_PENDING_ANNOTATION = `${GROUP}/create-pending`;
+/**
+ * The platform a PlatformRollout put the site on (or pinned it to), used when spec.platform is
+ * empty: where a new site was placed during a rollout, where a migrated site now lives.
+ */
+export const PLATFORM_ANNOTATION = `${GROUP}/platform`;
+/**
+ * The site's newest migrate task before the rollout asked for its migrate: a migrate newer than
+ * this one is the rollout's, and it is never queued a second time (the rollout decides after a failure).
+ */
+export const MIGRATE_AFTER_ANNOTATION = `${GROUP}/platform-migrate-after`;
 
 const MAX_USERNAME = 60;
 

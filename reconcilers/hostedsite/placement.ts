@@ -1,6 +1,8 @@
 // Where a new site goes when spec.server is empty: the reachable server with the most free
-// capacity that serves the profile. Pure; the caller supplies the site counts.
-import type { AegirServer, HostedSite } from "../../crds/kinds.ts";
+// capacity that serves the profile; and on which platform, while a PlatformRollout moves its
+// default platform's sites. Pure; the caller supplies the site counts and the rollouts.
+import type { AegirServer, HostedSite, PlatformRollout } from "../../crds/kinds.ts";
+import { matchesSelector } from "../platformrollout/selector.ts";
 import { AegirError } from "../aegir/errors.ts";
 import { hostedSites, type ServerStatus } from "../aegir/state.ts";
 
@@ -56,4 +58,25 @@ export async function serverLoads(
       }
     }),
   );
+}
+
+/**
+ * The platform a new site without spec.platform gets on its server when a rollout (running,
+ * paused or complete) moves the server's default platform for its profile elsewhere: the
+ * rollout's toPlatform, if the server serves the profile there. The first such rollout by name.
+ */
+export function rolloutPlatform(site: HostedSite, server: AegirServer | undefined, rollouts: readonly PlatformRollout[]): string | undefined {
+  if (site.spec.platform !== undefined || server === undefined) return undefined;
+  const platforms = server.spec.platforms;
+  const byDefault = platforms.find((p) => p.profile === site.spec.profile)?.name;
+  const rollout = [...rollouts]
+    .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
+    .find(
+      (r) =>
+        r.metadata.deletionTimestamp === undefined &&
+        r.spec.fromPlatform === byDefault &&
+        platforms.some((p) => p.name === r.spec.toPlatform && p.profile === site.spec.profile) &&
+        matchesSelector(r.spec.selector, site.metadata.labels),
+    );
+  return rollout?.spec.toPlatform;
 }

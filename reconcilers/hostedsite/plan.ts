@@ -2,7 +2,7 @@
 // is unit-tested without a server, and `aegir-operator plan` prints exactly what a reconcile
 // would do.
 import type { Account, SiteState, SiteSummary } from "../aegir/state.ts";
-import { pendingTask } from "../aegir/state.ts";
+import { lastTask, pendingTask } from "../aegir/state.ts";
 import type { Desired } from "./desired.ts";
 
 /** What an operation converges; each has a status condition. */
@@ -119,7 +119,9 @@ export function plan(desired: Desired, observed: Observed, ctx: PlanContext): Pl
 }
 
 function hostmasterOperation(desired: Desired, site: SiteSummary): Operation | undefined {
-  if (site.platform !== desired.platform) return { kind: "MigrateSite", aspect: "site", platform: desired.platform };
+  // A rollout's migrate is queued once: after it ran (failed: Aegir rolled back) the rollout decides.
+  const rolloutMigrated = desired.migrateAfter !== undefined && (lastTask(site, "migrate")?.nid ?? 0) > desired.migrateAfter;
+  if (site.platform !== desired.platform && !rolloutMigrated) return { kind: "MigrateSite", aspect: "site", platform: desired.platform };
   if (desired.enabled && site.status === "disabled") return { kind: "QueueTask", aspect: "site", task: "enable" };
   if (!desired.enabled && site.status === "enabled") return { kind: "QueueTask", aspect: "site", task: "disable" };
   const aliases = [...site.aliases].sort();

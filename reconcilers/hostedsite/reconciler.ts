@@ -7,14 +7,15 @@ import type { Logger } from "../../common/logger.ts";
 import type { Result } from "../../common/reconcile.ts";
 import type { HostedSiteStatus } from "../../crds/hostedsite.ts";
 import { jsonEqual } from "../../crds/json.ts";
-import type { AegirServer, HostedSite } from "../../crds/kinds.ts";
+import type { AegirServer, HostedSite, PlatformRollout } from "../../crds/kinds.ts";
 import type { AegirDriver } from "../aegir/driver.ts";
 import { REASONS } from "../aegir/errors.ts";
 import { tasksAhead } from "../aegir/state.ts";
 import { applyPlan, type ApplyResult } from "./apply.ts";
 import { ASPECT_CONDITION } from "./conditions.ts";
 import type { Desired } from "./desired.ts";
-import { CREATE_PENDING_ANNOTATION, FINALIZER } from "./names.ts";
+import { CREATE_PENDING_ANNOTATION, FINALIZER, PLATFORM_ANNOTATION } from "./names.ts";
+import { rolloutPlatform } from "./placement.ts";
 import type { Aspect, Plan } from "./plan.ts";
 import { locate, prepare, type World } from "./prepare.ts";
 import type { ServerStatusCache } from "./server-status-cache.ts";
@@ -62,6 +63,8 @@ export interface ReconcilerDeps {
   events: EventRecorder;
   config?: Partial<ReconcilerConfig>;
   spares?: SpareClaimer;
+  /** PlatformRollouts as the informer cache holds them: a new site lands on a rollout's toPlatform. */
+  rollouts?: () => readonly PlatformRollout[];
 }
 
 interface Memory {
@@ -113,12 +116,26 @@ export class HostedSiteReconciler {
     const location = await locate(site, this.world(this.deps.now()));
     if ("error" in location) return this.writeProblem(site, location.error, location.message);
     if (location.placed) site = await this.deps.store.updateStatus(site, { ...site.status, server: location.server });
+    if (site.status?.platform === undefined && site.metadata.annotations?.[PLATFORM_ANNOTATION] === undefined) site = await this.placeOnRolloutPlatform(site, location.server);
     const claim = await this.deps.spares?.step(site, location.server);
     if (claim?.kind === "waiting") {
       await this.writeStatus(site, { kind: "claiming", server: location.server, message: claim.message });
       return { requeueAfterMs: this.config.progressPollMs };
     }
     return this.converge(site, key, location.server);
+  }
+
+  /**
+   * A site never seen before (no platform recorded, not in Aegir) gets its rollout's platform
+   * once, before it is created; an installed site moves only through the rollout's migrate.
+   */
+  private async placeOnRolloutPlatform(site: HostedSite, serverName: string): Promise<HostedSite> {
+    const server = this.deps.servers().find((s) => s.metadata.name === serverName);
+    const platform = rolloutPlatform(site, server, this.deps.rollouts?.() ?? []);
+    if (platform === undefined) return site;
+    const status = await this.deps.statusCache.get(serverName).catch(() => undefined);
+    if (status === undefined || status.sites.some((s) => s.uri === site.spec.domain && s.status !== "deleted")) return site;
+    return this.deps.store.annotate(site, { [PLATFORM_ANNOTATION]: platform });
   }
 
   /**

@@ -250,7 +250,7 @@ describe.skipIf(HELM_VERSION === undefined)("helm template", () => {
   it("installs the project's CRDs from the chart's crds/ (--include-crds)", async () => {
     const { objects } = await template("--include-crds");
     const crds = find(objects, "CustomResourceDefinition").map((c) => c.metadata.name).sort();
-    expect(crds).toEqual(["aegirservers.hosting.openatria.com", "hostedsiterestores.hosting.openatria.com", "hostedsites.hosting.openatria.com", "hostedspaces.hosting.openatria.com", "sitepools.hosting.openatria.com"]);
+    expect(crds).toEqual(["aegirservers.hosting.openatria.com", "hostedsiterestores.hosting.openatria.com", "hostedsites.hosting.openatria.com", "hostedspaces.hosting.openatria.com", "platformrollouts.hosting.openatria.com", "sitepools.hosting.openatria.com"]);
     for (const file of readdirSync(join(chartDir, "crds"))) {
       expect(readFileSync(join(chartDir, "crds", file)), file).toEqual(readFileSync(join(root, "crds", file)));
     }

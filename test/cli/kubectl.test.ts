@@ -30,6 +30,7 @@ describe.skipIf(unavailable !== undefined)("kubectl", () => {
       "customresourcedefinition.apiextensions.k8s.io/hostedspaces.hosting.openatria.com",
       "customresourcedefinition.apiextensions.k8s.io/hostedsiterestores.hosting.openatria.com",
       "customresourcedefinition.apiextensions.k8s.io/sitepools.hosting.openatria.com",
+      "customresourcedefinition.apiextensions.k8s.io/platformrollouts.hosting.openatria.com",
     ]);
     expect(server.requests.find({ verb: "create" })).toEqual([]);
   });

@@ -38,9 +38,11 @@ function infrastructure(sites: HostedSite[], servers: AegirServer[]) {
     sites: cache(sites),
     servers: cache(servers),
     pools: cache([]),
+    rollouts: cache([]),
     watchSites: (handler) => watchers.sites.push(handler),
     watchServers: (handler) => watchers.servers.push(handler),
     watchPools: () => {},
+    watchRollouts: () => {},
     maxConcurrentReconciles: 1,
     reconciler: {},
   };

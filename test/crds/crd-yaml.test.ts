@@ -99,6 +99,7 @@ describe("HostedSite CRD names", () => {
       "hostedspaces.hosting.openatria.com",
       "hostedsiterestores.hosting.openatria.com",
       "sitepools.hosting.openatria.com",
+      "platformrollouts.hosting.openatria.com",
     ]);
   });
 });

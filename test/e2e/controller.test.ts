@@ -124,8 +124,8 @@ describe.skipIf(noKubectl !== undefined)("controller end to end", () => {
     expect(denied).toEqual([]);
     // Needed but not exercised in this run: the conflict-retry read and event aggregation
     // (both covered against the fake API server in test/controller/kube-runtime.test.ts), and
-    // restores' status (test/e2e/day2.test.ts), and the warm pool's claims (no SitePool here;
-    // test/e2e/sitepool.test.ts).
+    // restores' status (test/e2e/day2.test.ts), the warm pool's claims (no SitePool here;
+    // test/e2e/sitepool.test.ts), and rollouts' status (test/e2e/rollout.test.ts).
     const elsewhere = [
       "ClusterRole/aegir-operator-controller: get hosting.openatria.com/hostedsites",
       "ClusterRole/aegir-operator-controller: get hosting.openatria.com/hostedspaces",
@@ -133,6 +133,7 @@ describe.skipIf(noKubectl !== undefined)("controller end to end", () => {
       "ClusterRole/aegir-operator-controller: patch hosting.openatria.com/hostedsiterestores/status",
       "ClusterRole/aegir-operator-controller: get hosting.openatria.com/sitepools",
       "ClusterRole/aegir-operator-controller: patch hosting.openatria.com/sitepools/status",
+      "ClusterRole/aegir-operator-controller: patch hosting.openatria.com/platformrollouts/status",
     ];
     expect(unused.filter((u) => !elsewhere.includes(u))).toEqual([]);
   });

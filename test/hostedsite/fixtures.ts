@@ -45,6 +45,7 @@ export function desired(overrides: Partial<Desired> = {}): Desired {
     alias: "@acme.sites.example.com",
     server: "aegir-1",
     platform: "platform_oa",
+    migrateAfter: undefined,
     profile: "openatrium",
     aliases: [],
     https: "Disabled",

@@ -120,6 +120,8 @@ describe("fake API server over HTTP", () => {
         ["hostedsiterestores/status", true, "HostedSiteRestore"],
         ["sitepools", false, "SitePool"],
         ["sitepools/status", false, "SitePool"],
+        ["platformrollouts", false, "PlatformRollout"],
+        ["platformrollouts/status", false, "PlatformRollout"],
       ]);
       expect((await call("GET", "/api/v1")).body).toMatchObject({ kind: "APIResourceList", groupVersion: "v1" });
       expect((await call("GET", "/apis/nope.example.com/v1")).status).toBe(404);

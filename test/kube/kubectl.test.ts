@@ -181,6 +181,7 @@ describe.skipIf(unavailable !== undefined)("kubectl against the fake API server"
         "customresourcedefinition.apiextensions.k8s.io/hostedspaces.hosting.openatria.com created",
         "customresourcedefinition.apiextensions.k8s.io/hostedsiterestores.hosting.openatria.com created",
         "customresourcedefinition.apiextensions.k8s.io/sitepools.hosting.openatria.com created",
+        "customresourcedefinition.apiextensions.k8s.io/platformrollouts.hosting.openatria.com created",
       ]);
       const established = await bareKubectl.run(["wait", "--for=condition=Established", "crd/hostedsites.hosting.openatria.com", "--timeout=5s"]);
       expect(established.code).toBe(0);

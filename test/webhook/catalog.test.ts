@@ -31,6 +31,20 @@ describe("catalog file", () => {
     expect(catalog.managedZone).toBe("sites.openatria.com");
   });
 
+  it("sets the backup schedule per support tier: weekly keeping 4 for Basic, daily keeping 14 for Premium", () => {
+    expect(catalog.backups.Basic).toEqual({ every: "7d", retain: 4 });
+    expect(catalog.backups.Premium).toEqual({ every: "1d", retain: 14, windowStart: "01:00", window: "6h" });
+  });
+
+  it("names the field of a bad backup policy", () => {
+    const kits = "kits: { basic: { profile: p, userQuota: 1, support: { tier: Basic } } }\nitems: { x: { kit: basic } }";
+    expect(problems(`managedZone: a.example.com\n${kits}\nbackups: { Basic: { every: weekly, retain: 0 }, Gold: { every: 1d, retain: 1 } }`)).toEqual([
+      "backups.Basic.every: must be a duration like 30m, 24h or 7d",
+      "backups.Basic.retain: must be at least 1",
+      'backups: Unrecognized key: "Gold"',
+    ]);
+  });
+
   it("names the field of every problem", () => {
     const text = `
 managedZone: Sites.Example.COM
@@ -85,6 +99,8 @@ describe("mapPurchase", () => {
         userQuota: 17,
         support: { tier: "Standard", hours: "8x5", channels: ["email", "forum"] },
         theme: "oa_radix",
+        // The upgraded tier's schedule, not the Basic kit's.
+        backups: { every: "1d", retain: 7, windowStart: "01:00", window: "6h" },
       },
       chosen: {
         kit: "community",
@@ -104,6 +120,11 @@ describe("mapPurchase", () => {
   it("finds an item by product metadata when the price has no known lookup key", () => {
     const result = mapPurchase(catalog, [item(null, 1, { aegir_item: "enterprise_monthly" })]);
     expect(result.ok && result.chosen.kit).toBe("enterprise");
+  });
+
+  it("writes no backups for a tier the catalog leaves out, so the controller's default applies", () => {
+    const result = mapPurchase({ ...catalog, backups: { Premium: { every: "1d", retain: 14 } } }, [item("community_monthly")]);
+    expect(result.ok && result.parts.backups).toBeUndefined();
   });
 
   it("never lowers https below the kit's, and ignores items of quantity 0", () => {

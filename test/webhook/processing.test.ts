@@ -70,6 +70,7 @@ describe("a paid order", () => {
       https: "Required",
       userQuota: 55,
       support: { tier: "Premium", hours: "24x7", channels: ["email", "phone", "forum"] },
+      backups: { every: "1d", retain: 14, windowStart: "01:00", window: "6h" },
       owner: { email: "peter@initech.example.com", displayName: "Peter Gibbons" },
       suspended: false,
       order: { source: "stripe", subscription: subscription.id, customer: customerId, checkoutSession: session.id },
