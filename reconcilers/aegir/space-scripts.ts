@@ -133,12 +133,14 @@ $info = module_exists('${SPACE_MODULE}') ? system_get_info('module', '${SPACE_MO
 $out = _aegir_operator_space_rows(array_flip(array_map('intval', $spaces)));
 drush_print(json_encode(array('module' => isset($info['version']) ? $info['version'] : NULL, 'spaces' => $out)));`;
 
-/** Shared site: one space's owner, membership and welcome marker (the deep read). Input: {machine, owner: {name, mail}}. */
+/**
+ * Shared site: one space's owner, membership and welcome marker (the deep read). The owner is the
+ * account with her address: on a shared site a name may be another customer's. Input: {machine, owner: {mail}}.
+ */
 export const SPACE_STATE_PHP = `// aegir-operator:space-state v1
 ${READ_INPUT_PHP}
 ${spaceNid}
-$account = user_load_by_name($in['owner']['name']);
-if (!$account) { $account = user_load_by_mail($in['owner']['mail']); }
+$account = user_load_by_mail($in['owner']['mail']);
 $owner = NULL;
 $membership = NULL;
 $welcome = NULL;
@@ -214,19 +216,20 @@ ${thisRow}
 drush_print(json_encode(array('nid' => $nid, 'created' => $created, 'space' => $row)));`;
 
 /**
- * Shared site: the owner's account (created if absent, never uid 1 nor a site administrator),
- * an active member of the space with the OG administrator role, as oa_core_add_admin() does.
- * Input: {machine, name, mail}.
+ * Shared site: the owner's account (the one with her address, else created with \`name\`; never
+ * uid 1 nor a site administrator), an active member of the space with the OG administrator role,
+ * as oa_core_add_admin() does. A name taken by an account with another address is refused, never
+ * taken over. Input: {machine, name, mail}.
  */
 export const SPACE_OWNER_PHP = `// aegir-operator:space-owner v1
 ${READ_INPUT_PHP}
 ${spaceRows}
 ${spaceNid}
 if (!$nid) { return drush_set_error('AEGIR_OPERATOR_UNKNOWN_SPACE', dt('Space !machine does not exist.', array('!machine' => $in['machine']))); }
-$account = user_load_by_name($in['name']);
+$account = user_load_by_mail($in['mail']);
 $created = FALSE;
 if (!$account) {
-  if (user_load_by_mail($in['mail'])) { return drush_set_error('DRUSH_USER_ERROR', dt('There is already a user account with the email !mail', array('!mail' => $in['mail']))); }
+  if (user_load_by_name($in['name'])) { return drush_set_error('DRUSH_USER_ERROR', dt('There is already a user account with the name !name', array('!name' => $in['name']))); }
   $account = user_save(drupal_anonymous_user(), array('name' => $in['name'], 'mail' => $in['mail'], 'init' => $in['mail'], 'pass' => user_password(), 'status' => 1,
     'roles' => array(DRUPAL_AUTHENTICATED_RID => 'authenticated user')));
   if (!$account) { return drush_set_error('AEGIR_OPERATOR_SPACE_OWNER', dt('Could not create the account !name.', array('!name' => $in['name']))); }
@@ -253,7 +256,7 @@ drush_print(json_encode(array('uid' => (int) $account->uid, 'created' => $create
  * Shared site: the space's welcome mail with a one-time login link, once per space and account.
  * The account is resolved first and must be the owner's uid (never uid 1): \`drush user-login\`
  * for a missing name silently logs in uid 1. The marker is written before sending (a crash can
- * lose a mail but never send it twice); the link never leaves the server. Input: {machine, name, uid}.
+ * lose a mail but never send it twice); the link never leaves the server. Input: {machine, mail, uid}.
  */
 export const SPACE_WELCOME_PHP = `// aegir-operator:space-welcome v1
 ${READ_INPUT_PHP}
@@ -261,8 +264,8 @@ ${spaceRows}
 ${spaceNid}
 $node = $nid ? node_load($nid) : FALSE;
 if (!$node) { return drush_set_error('AEGIR_OPERATOR_UNKNOWN_SPACE', dt('Space !machine does not exist.', array('!machine' => $in['machine']))); }
-$account = user_load_by_name($in['name']);
-if (!$account) { return drush_set_error('DRUSH_USER_ERROR', 'Unable to find a matching user for ' . $in['name'] . '.'); }
+$account = user_load_by_mail($in['mail']);
+if (!$account) { return drush_set_error('DRUSH_USER_ERROR', 'Unable to find a matching user for ' . $in['mail'] . '.'); }
 if ($account->uid <= 1 || (int) $account->uid !== (int) $in['uid']) {
   return drush_set_error('AEGIR_OPERATOR_OWNER_IS_ADMIN', dt('Refusing a login link for uid !uid: the space owner is uid !owner.', array('!uid' => $account->uid, '!owner' => (int) $in['uid'])));
 }

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { AegirDriver } from "../../reconcilers/aegir/driver.ts";
 import { SPACE_MODULE_INSTALL_PHP, SPACE_MODULE_PHP, SPACE_MODULE_INFO } from "../../reconcilers/aegir/space-scripts.ts";
 import { SpaceDriver } from "../../reconcilers/aegir/spaces.ts";
+import { userByName } from "../harness/aegir/drupal.ts";
 import { SHARED, spaceSimulator } from "../hostedspace/harness.ts";
 
 const SETTINGS = { title: "Team", public: false, blueprint: "Default", published: true, quota: 2 };
@@ -21,7 +22,7 @@ describe("space driver", () => {
     expect(await spaces.ensure(SHARED, "team", SETTINGS)).toMatchObject({ nid: 100, created: true });
     expect(await spaces.ensure(SHARED, "team", { ...SETTINGS, title: "Team 2" })).toMatchObject({ nid: 100, created: false });
     const { uid } = await spaces.ensureOwner(SHARED, "team", { name: "ada", mail: "ada@example.com" });
-    const welcomed = await spaces.welcome(SHARED, "team", { name: "ada", uid });
+    const welcomed = await spaces.welcome(SHARED, "team", { mail: "ada@example.com", uid });
     const mark = sim.stats.records.length;
     const row = { machine: "team", nid: 100, title: "Team 2", published: true, public: false, blueprint: "Default", quota: 2, members: 1, admins: [uid], welcome: { [String(uid)]: "sent" } };
     expect(await spaces.list(SHARED)).toEqual({ module: "7.x-1.0", spaces: [row] });
@@ -44,11 +45,12 @@ describe("space driver", () => {
     await spaces.ensure(SHARED, "team", SETTINGS);
     const { uid } = await spaces.ensureOwner(SHARED, "team", { name: "ada", mail: "ada@example.com" });
     const before = sim.stats.records.length;
-    await expect(spaces.welcome(SHARED, "team", { name: "admin", uid: 1 })).rejects.toMatchObject({ reason: "OwnerIsSiteAdmin" });
+    const admin = sim.site(SHARED)!.drupal!.users.get(1)!.mail;
+    await expect(spaces.welcome(SHARED, "team", { mail: admin, uid: 1 })).rejects.toMatchObject({ reason: "OwnerIsSiteAdmin" });
     expect(sim.stats.records.length).toBe(before);
-    // A name that resolves to another account (here: the site's uid 1 `admin`) is refused by the site.
-    await expect(spaces.welcome(SHARED, "team", { name: "admin", uid })).rejects.toMatchObject({ reason: "OwnerIsSiteAdmin" });
-    await expect(spaces.welcome(SHARED, "team", { name: "nobody", uid })).rejects.toMatchObject({ reason: "UnknownUser" });
+    // An address that resolves to another account (here: the site's uid 1) is refused by the site.
+    await expect(spaces.welcome(SHARED, "team", { mail: admin, uid })).rejects.toMatchObject({ reason: "OwnerIsSiteAdmin" });
+    await expect(spaces.welcome(SHARED, "team", { mail: "nobody@example.com", uid })).rejects.toMatchObject({ reason: "UnknownUser" });
     expect(sim.site(SHARED)?.drupal?.outbox.filter((m) => m.kind === "space_welcome")).toEqual([]);
   });
 
@@ -58,7 +60,18 @@ describe("space driver", () => {
     await expect(spaces.ensureOwner(SHARED, "nope", { name: "ada", mail: "ada@example.com" })).rejects.toMatchObject({ reason: "UnknownSpace" });
     await spaces.ensure(SHARED, "team", SETTINGS);
     await expect(spaces.ensureOwner(SHARED, "team", { name: "boss", mail: "boss@example.com" })).rejects.toMatchObject({ reason: "OwnerIsSiteAdmin" });
-    await expect(spaces.ensureOwner(SHARED, "team", { name: "other", mail: "guest@example.com" })).rejects.toMatchObject({ reason: "UserExists" });
+    // A name taken by someone else's account is refused, never taken over.
+    await expect(spaces.ensureOwner(SHARED, "team", { name: "guest", mail: "ada@example.com" })).rejects.toMatchObject({ reason: "UserExists" });
+  });
+
+  it("finds the owner by her address, whatever the account's name, on the deep read and the writes", async () => {
+    const { sim, spaces } = rig();
+    await spaces.ensure(SHARED, "team", SETTINGS);
+    const guest = userByName(sim.site(SHARED)!.drupal!, "guest")!;
+    const owner = await spaces.ensureOwner(SHARED, "team", { name: "guest.example.com", mail: "guest@example.com" });
+    expect(owner).toMatchObject({ uid: guest.uid, created: false });
+    expect((await spaces.state(SHARED, "team", { mail: "guest@example.com" })).owner).toMatchObject({ uid: guest.uid, name: "guest" });
+    expect(await spaces.welcome(SHARED, "team", { mail: "guest@example.com", uid: guest.uid })).toMatchObject({ uid: guest.uid, sent: true });
   });
 
   it("validates every value before it reaches a command, naming the field", async () => {

@@ -158,7 +158,7 @@ function account(user: DrupalUser) {
 function spaceState(drupal: DrupalSite, oa: OpenAtriumState, input: Input): DrushResult {
   const owner = record(input["owner"]);
   const nid = spaceNid(drupal, str(input, "machine"));
-  const user = userByName(drupal, str(owner, "name")) ?? userByMail(drupal, str(owner, "mail"));
+  const user = userByMail(drupal, str(owner, "mail"));
   const member = user ? oa.spaces.get(nid)?.members.get(user.uid) : undefined;
   const markers = record(drupal.variables.get(WELCOMES_VARIABLE));
   const welcome = user ? (record(markers[String(nid)])[String(user.uid)] ?? null) : null;
@@ -198,10 +198,10 @@ function spaceOwner(env: ScriptEnv, drupal: DrupalSite, oa: OpenAtriumState, inp
   const machine = str(input, "machine");
   const space = oa.spaces.get(spaceNid(drupal, machine));
   if (space === undefined) return failed(`Space ${machine} does not exist.`);
-  let user = userByName(drupal, str(input, "name"));
+  let user = userByMail(drupal, str(input, "mail"));
   let created = false;
   if (user === undefined) {
-    if (userByMail(drupal, str(input, "mail"))) return failed(`There is already a user account with the email ${str(input, "mail")}`);
+    if (userByName(drupal, str(input, "name"))) return failed(`There is already a user account with the name ${str(input, "name")}`);
     user = addUser(drupal, { name: str(input, "name"), mail: str(input, "mail"), now: unixTime(env.clock) });
     created = true;
   }
@@ -220,8 +220,8 @@ function spaceWelcome(env: ScriptEnv, drupal: DrupalSite, oa: OpenAtriumState, i
   const nid = spaceNid(drupal, machine);
   const space = oa.spaces.get(nid);
   if (space === undefined) return failed(`Space ${machine} does not exist.`);
-  const user = userByName(drupal, str(input, "name"));
-  if (user === undefined) return failed(`Unable to find a matching user for ${str(input, "name")}.`);
+  const user = userByMail(drupal, str(input, "mail"));
+  if (user === undefined) return failed(`Unable to find a matching user for ${str(input, "mail")}.`);
   const expected = Number(input["uid"]);
   if (user.uid <= 1 || user.uid !== expected) return failed(`Refusing a login link for uid ${user.uid}: the space owner is uid ${expected}.`);
   const markers = record(drupal.variables.get(WELCOMES_VARIABLE)) as Markers;
