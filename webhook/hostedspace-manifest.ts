@@ -2,8 +2,8 @@
 // that was one. The decision always yields the HostedSite the order stands for; here a demo kit
 // turns it into the space, and after an upgrade to a paid kit the space is applied beside the
 // new site, superseded by it: the controller keeps it open until the site is Ready, then lets
-// the demo's expiry apply. A demo order parked without a mapped kit stays a demo. Same names (the
-// subscription's), so nothing is created twice.
+// the demo's expiry apply. A demo order parked stays a demo. Same names (the subscription's), so
+// nothing is created twice.
 import { API_VERSION } from "../crds/group.ts";
 import type { HostedSpaceSpecInput } from "../crds/hostedspace.ts";
 import type { CatalogKit } from "./catalog.ts";
@@ -40,6 +40,8 @@ export interface SpaceOrderInput {
   kit: CatalogKit | undefined;
   /** The HostedSpace the outbox last held for this subscription, if any. */
   previous: HostedSpaceManifest | undefined;
+  /** The decision parked the order: its site is the last spec, with payment applied. */
+  parked: boolean;
   now: Date;
 }
 
@@ -51,9 +53,9 @@ export function orderManifest(input: SpaceOrderInput): OrderManifest {
     return { apiVersion: "v1", kind: "List", items: [demoSpace(site, { hostedSite: demo.hostedSite }, demoEnds)] };
   }
   if (previous === undefined) return site;
-  // Parked without a mapped kit while still a demo: the space stays one, following payment.
+  // Parked while still a demo (whatever kit it asks for now): the space stays one, following payment.
   const demoEnds = demoEndsOf(previous);
-  if (kit === undefined && previous.spec.supersededBy === undefined && demoEnds !== undefined) {
+  if (input.parked && previous.spec.supersededBy === undefined && demoEnds !== undefined) {
     return { apiVersion: "v1", kind: "List", items: [demoSpace(site, previous.spec.site, demoEnds)] };
   }
   const kept: HostedSpaceManifest = { ...previous, spec: { ...previous.spec, supersededBy: { hostedSite: site.metadata.name } } };

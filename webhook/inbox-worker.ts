@@ -166,7 +166,7 @@ async function handleSubscription(client: pg.PoolClient, options: InboxWorkerOpt
   await saveCollectionPausedSince(client, subscriptionId, collectionPausedSince);
   // A demo kit orders a HostedSpace, and an upgrade from it keeps the space beside the new site.
   const kit = o.options === null ? undefined : options.catalog.kits[o.options.kit];
-  const manifest = decision.manifest && orderManifest({ site: decision.manifest, kit, previous: await loadLastSpace(client, subscriptionId), now });
+  const manifest = decision.manifest && orderManifest({ site: decision.manifest, kit, previous: await loadLastSpace(client, subscriptionId), parked: o.state === "parked", now });
   const wroteOutbox = manifest !== null && (await saveManifest(client, subscriptionId, manifest));
   if (manifest !== null) await saveDemoSpec(client, subscriptionId, isDemo(manifest) ? (decision.manifest?.spec ?? null) : null);
   if (decision.reviewAt !== null) await scheduleReview(client, subscriptionId, decision.reviewAt, o.wantedDomain === null ? "grace_period_ended" : "domain_released");

@@ -131,4 +131,14 @@ describe("a demo order", () => {
     expect(service.applier.site(subscription.id)).toBeUndefined();
     expect(service.applier.spaces.size).toBe(1);
   });
+
+  it("upgraded but parked (the customer's address became invalid), stays a demo: no HostedSite from the demo's spec", async () => {
+    const { subscription, customerId } = await buyDemo();
+    const demo = service.applier.space(subscription.id);
+    stub.customers.get(customerId)!.email = "not an address";
+    await change(subscription.id, (sub) => (sub.items = [{ price: ensurePrice(stub, "business_monthly"), quantity: 1 }]));
+    expect(await order(service, subscription.id)).toMatchObject({ state: "parked" });
+    expect(service.applier.site(subscription.id)).toBeUndefined();
+    expect(service.applier.space(subscription.id)?.spec).toEqual(demo?.spec);
+  });
 });
