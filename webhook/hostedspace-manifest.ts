@@ -2,7 +2,8 @@
 // that was one. The decision always yields the HostedSite the order stands for; here a demo kit
 // turns it into the space, and after an upgrade to a paid kit the space is applied beside the
 // new site, superseded by it: the controller keeps it open until the site is Ready, then lets
-// the demo's expiry apply. Same names (the subscription's), so nothing is created twice.
+// the demo's expiry apply. A demo order parked stays a demo. Same names (the subscription's), so
+// nothing is created twice.
 import { API_VERSION } from "../crds/group.ts";
 import type { HostedSpaceSpecInput } from "../crds/hostedspace.ts";
 import type { CatalogKit } from "./catalog.ts";
@@ -39,25 +40,41 @@ export interface SpaceOrderInput {
   kit: CatalogKit | undefined;
   /** The HostedSpace the outbox last held for this subscription, if any. */
   previous: HostedSpaceManifest | undefined;
+  /** The decision parked the order: its site is the last spec, with payment applied. */
+  parked: boolean;
   now: Date;
 }
 
 export function orderManifest(input: SpaceOrderInput): OrderManifest {
   const { site, kit, previous } = input;
   const demo = kit?.space;
-  if (demo !== undefined) return { apiVersion: "v1", kind: "List", items: [demoSpace(site, demo, previous, input.now)] };
+  if (demo !== undefined) {
+    const demoEnds = demoEndsOf(previous) ?? rfc3339(new Date(input.now.getTime() + demo.days * 86_400_000));
+    return { apiVersion: "v1", kind: "List", items: [demoSpace(site, { hostedSite: demo.hostedSite }, demoEnds)] };
+  }
   if (previous === undefined) return site;
+  // Parked while still a demo (whatever kit it asks for now): the space stays one, following payment.
+  const demoEnds = demoEndsOf(previous);
+  if (input.parked && previous.spec.supersededBy === undefined && demoEnds !== undefined) {
+    return { apiVersion: "v1", kind: "List", items: [demoSpace(site, previous.spec.site, demoEnds)] };
+  }
   const kept: HostedSpaceManifest = { ...previous, spec: { ...previous.spec, supersededBy: { hostedSite: site.metadata.name } } };
   return { apiVersion: "v1", kind: "List", items: [site, kept] };
 }
 
-function demoSpace(site: HostedSiteManifest, demo: NonNullable<CatalogKit["space"]>, previous: HostedSpaceManifest | undefined, now: Date): HostedSpaceManifest {
+/** The manifest is a demo's: a space and no HostedSite. */
+export function isDemo(manifest: OrderManifest): boolean {
+  return itemsOf(manifest).every((item) => item.kind === "HostedSpace");
+}
+
+const demoEndsOf = (previous: HostedSpaceManifest | undefined) => previous?.metadata.annotations[DEMO_ENDS_ANNOTATION];
+
+function demoSpace(site: HostedSiteManifest, shared: HostedSpaceSpecInput["site"], demoEnds: string): HostedSpaceManifest {
   const spec = site.spec;
-  const demoEnds = previous?.metadata.annotations[DEMO_ENDS_ANNOTATION] ?? rfc3339(new Date(now.getTime() + demo.days * 86_400_000));
   // A canceled subscription ends the demo sooner.
   const expiresAt = spec.expiresAt !== undefined && spec.expiresAt < demoEnds ? spec.expiresAt : demoEnds;
   const space: HostedSpaceSpecInput = {
-    site: { hostedSite: demo.hostedSite },
+    site: shared,
     title: spec.domain.split(".")[0] ?? spec.domain,
     machineName: site.metadata.name.replaceAll("-", "_"),
     memberQuota: spec.userQuota,

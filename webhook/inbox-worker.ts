@@ -7,11 +7,11 @@ import type { Logger } from "../common/logger.ts";
 import { backoffDelayMs, type BackoffPolicy } from "./backoff.ts";
 import type { Catalog } from "./catalog.ts";
 import { claimSubscription, fanOutCustomer, markFailed, markProcessed, pendingEvents, type PendingEvent } from "./db/inbox-events.ts";
-import { loadLastSpace } from "./db/order-spaces.ts";
+import { loadLastSpace, saveDemoSpec } from "./db/order-spaces.ts";
 import { loadOrder, releaseDomain, reviewDomainWaiters, saveManifest, saveOrder, scheduleReview, touchOrder } from "./db/orders.ts";
 import { loadPolicyFacts, saveCollectionPausedSince } from "./db/payment-aftermath.ts";
 import { syncCharge } from "./charge-sync.ts";
-import { orderManifest } from "./hostedspace-manifest.ts";
+import { isDemo, orderManifest } from "./hostedspace-manifest.ts";
 import type { LifecyclePolicy } from "./lifecycle.ts";
 import type { WebhookMetrics } from "./metrics.ts";
 import { decideOrder, isSessionRedelivery, subscriptionEnded, type OrderState } from "./order-decision.ts";
@@ -166,8 +166,9 @@ async function handleSubscription(client: pg.PoolClient, options: InboxWorkerOpt
   await saveCollectionPausedSince(client, subscriptionId, collectionPausedSince);
   // A demo kit orders a HostedSpace, and an upgrade from it keeps the space beside the new site.
   const kit = o.options === null ? undefined : options.catalog.kits[o.options.kit];
-  const manifest = decision.manifest && orderManifest({ site: decision.manifest, kit, previous: await loadLastSpace(client, subscriptionId), now });
+  const manifest = decision.manifest && orderManifest({ site: decision.manifest, kit, previous: await loadLastSpace(client, subscriptionId), parked: o.state === "parked", now });
   const wroteOutbox = manifest !== null && (await saveManifest(client, subscriptionId, manifest));
+  if (manifest !== null) await saveDemoSpec(client, subscriptionId, isDemo(manifest) ? (decision.manifest?.spec ?? null) : null);
   if (decision.reviewAt !== null) await scheduleReview(client, subscriptionId, decision.reviewAt, o.wantedDomain === null ? "grace_period_ended" : "domain_released");
   if (o.domain !== null && subscriptionEnded(o.subscriptionStatus)) await reviewDomainWaiters(client, o.domain, last);
   return { outcome: o.state === "parked" ? "parked" : "processed", state: o.state, reason: o.reason, site: o.siteName, wroteOutbox };

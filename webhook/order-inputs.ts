@@ -2,6 +2,7 @@
 // current state from Stripe (never from the event payloads), and who holds the domain it asks for.
 import type pg from "pg";
 import type { Catalog } from "./catalog.ts";
+import { loadDemoSpec } from "./db/order-spaces.ts";
 import { domainOwner, loadLastSpec } from "./db/orders.ts";
 import { requestedDomain, type DecisionInput, type StoredOrder } from "./order-decision.ts";
 import { PermanentError, type StripeReader } from "./stripe-reader.ts";
@@ -24,7 +25,8 @@ export async function loadOrderInputs(
     throw new PermanentError(`checkout session ${checkout.id} belongs to ${checkout.subscriptionId}, not ${subscriptionId}`);
   }
   const customer = await reader.customer(subscription.customerId);
-  const lastSpec = await loadLastSpec(client, subscriptionId);
+  // A demo's outbox holds only its space: the spec that space was made from stands in.
+  const lastSpec = (await loadLastSpec(client, subscriptionId)) ?? (await loadDemoSpec(client, subscriptionId));
   const domain = requestedDomain(catalog, subscription, checkout, existing);
   return { subscription, checkout, customer, lastSpec, domainOwner: domain === null ? null : await domainOwner(client, domain, subscriptionId) };
 }

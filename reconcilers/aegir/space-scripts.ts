@@ -2,18 +2,22 @@
 // code is constant, every value arrives as JSON on standard input, one JSON document on stdout,
 // failures through drush_set_error(). Open Atrium has no drush command for spaces and no member
 // limit, so both are ours: the site module below enforces each space's quota in
-// hook_og_membership_presave() and sends the space's welcome mail from hook_mail().
+// hook_og_membership_presave() and sends the space's welcome mail from hook_mail(). What the
+// operator keeps per space lives in the module's tables, one row per space and per welcome: as
+// array variables (7.x-1.0) every write rewrote all spaces' entries (122 bytes a space), every
+// request of the site loaded them, and two concurrent writes lost one's entry.
+import { MAX_MACHINE_NAME_LENGTH } from "../../crds/primitives.ts";
 import { READ_INPUT_PHP } from "./php-input.ts";
 
 export const SPACE_MODULE = "aegir_operator_spaces";
 /** Bumped with every change of the module source: the reconciler reinstalls an older one. */
-export const SPACE_MODULE_VERSION = "7.x-1.0";
-/** machine name => space nid, for the spaces the operator manages. */
-export const SPACES_VARIABLE = "aegir_operator_spaces";
-/** space nid => member quota, read by the module's hook. */
-export const QUOTAS_VARIABLE = "aegir_operator_space_quotas";
-/** space nid => uid => welcome marker. */
-export const WELCOMES_VARIABLE = "aegir_operator_space_welcome";
+export const SPACE_MODULE_VERSION = "7.x-1.1";
+/** Table: machine name => space nid and member quota (read by the module's hook), for the spaces the operator manages. */
+export const SPACES_TABLE = "aegir_operator_spaces";
+/** Table: space nid, uid => welcome marker. */
+export const WELCOMES_TABLE = "aegir_operator_space_welcomes";
+/** 7.x-1.0 kept the same as array variables; installing 7.x-1.1 moves them into the tables. */
+export const LEGACY_VARIABLES = { spaces: "aegir_operator_spaces", quotas: "aegir_operator_space_quotas", welcomes: "aegir_operator_space_welcome" } as const;
 
 export const SPACE_MODULE_INFO = `name = Aegir operator spaces
 description = Enforces the member quota of the spaces aegir-operator manages and sends their welcome mail.
@@ -49,8 +53,8 @@ function aegir_operator_spaces_og_membership_presave($membership) {
   if ($membership->entity_type != 'user' || $membership->group_type != 'node' || $membership->state != OG_STATE_ACTIVE) {
     return;
   }
-  $quotas = variable_get('${QUOTAS_VARIABLE}', array());
-  if (!isset($quotas[$membership->gid])) {
+  $quota = db_query('SELECT quota FROM {${SPACES_TABLE}} WHERE nid = :nid', array(':nid' => $membership->gid))->fetchField();
+  if ($quota === FALSE) {
     return;
   }
   if (!empty($membership->id)) {
@@ -59,8 +63,8 @@ function aegir_operator_spaces_og_membership_presave($membership) {
       return;
     }
   }
-  if (aegir_operator_spaces_active_members($membership->gid) >= $quotas[$membership->gid]) {
-    throw new OgException(t('This space has reached its limit of @quota members.', array('@quota' => $quotas[$membership->gid])));
+  if (aegir_operator_spaces_active_members($membership->gid) >= $quota) {
+    throw new OgException(t('This space has reached its limit of @quota members.', array('@quota' => $quota)));
   }
 }
 
@@ -79,9 +83,42 @@ function aegir_operator_spaces_mail($key, &$message, $params) {
 }
 `;
 
-/** The space's nid from the operator's map, or 0. */
-const spaceNid = `$spaces = variable_get('${SPACES_VARIABLE}', array());
-$nid = isset($spaces[$in['machine']]) ? (int) $spaces[$in['machine']] : 0;`;
+export const SPACE_MODULE_INSTALL_FILE = `<?php
+/**
+ * @file
+ * Installed and kept up to date by aegir-operator. Do not edit: it is overwritten.
+ */
+
+/**
+ * Implements hook_schema().
+ */
+function aegir_operator_spaces_schema() {
+  $schema['${SPACES_TABLE}'] = array(
+    'description' => 'The spaces aegir-operator manages.',
+    'fields' => array(
+      'machine' => array('type' => 'varchar', 'length' => ${MAX_MACHINE_NAME_LENGTH}, 'not null' => TRUE),
+      'nid' => array('type' => 'int', 'unsigned' => TRUE, 'not null' => TRUE),
+      'quota' => array('type' => 'int', 'unsigned' => TRUE, 'not null' => TRUE),
+    ),
+    'primary key' => array('machine'),
+    'unique keys' => array('nid' => array('nid')),
+  );
+  $schema['${WELCOMES_TABLE}'] = array(
+    'description' => 'The welcome mail of a space to an account, marked before it is sent.',
+    'fields' => array(
+      'nid' => array('type' => 'int', 'unsigned' => TRUE, 'not null' => TRUE),
+      'uid' => array('type' => 'int', 'unsigned' => TRUE, 'not null' => TRUE),
+      'state' => array('type' => 'varchar', 'length' => 16, 'not null' => TRUE),
+      'at' => array('type' => 'int', 'not null' => TRUE),
+    ),
+    'primary key' => array('nid', 'uid'),
+  );
+  return $schema;
+}
+`;
+
+/** The space's nid from the operator's table, or 0 (also before the module made its tables). */
+const spaceNid = `$nid = db_table_exists('${SPACES_TABLE}') ? (int) db_query('SELECT nid FROM {${SPACES_TABLE}} WHERE machine = :machine', array(':machine' => $in['machine']))->fetchField() : 0;`;
 
 /**
  * The list's rows for some managed spaces (nid => machine name): settings, member count, the
@@ -92,7 +129,7 @@ $nid = isset($spaces[$in['machine']]) ? (int) $spaces[$in['machine']] : 0;`;
 const spaceRows = `function _aegir_operator_space_rows($machines) {
   if (!$machines) { return array(); }
   $nids = array_keys($machines);
-  $quotas = variable_get('${QUOTAS_VARIABLE}', array());
+  $quotas = db_query('SELECT nid, quota FROM {${SPACES_TABLE}} WHERE nid IN (:nids)', array(':nids' => $nids))->fetchAllKeyed();
   $rows = db_query("SELECT n.nid, n.title, n.status, a.group_access_value AS access, t.name AS blueprint
     FROM {node} n
     LEFT JOIN {field_data_group_access} a ON a.entity_type = 'node' AND a.entity_id = n.nid
@@ -107,11 +144,13 @@ const spaceRows = `function _aegir_operator_space_rows($machines) {
     WHERE ur.group_type = 'node' AND r.name = :admin AND ur.gid IN (:nids) ORDER BY ur.uid", array(':admin' => OG_ADMINISTRATOR_ROLE, ':nids' => $nids)) as $r) {
     $admins[$r->gid][] = (int) $r->uid;
   }
-  $welcomes = variable_get('${WELCOMES_VARIABLE}', array());
+  $welcomes = array();
+  foreach (db_query('SELECT nid, uid, state FROM {${WELCOMES_TABLE}} WHERE nid IN (:nids)', array(':nids' => $nids)) as $w) {
+    $welcomes[$w->nid][$w->uid] = $w->state;
+  }
   $out = array();
   foreach ($rows as $r) {
-    $welcome = array();
-    foreach (isset($welcomes[$r->nid]) ? $welcomes[$r->nid] : array() as $uid => $marker) { $welcome[$uid] = $marker['state']; }
+    $welcome = isset($welcomes[$r->nid]) ? $welcomes[$r->nid] : array();
     $out[] = array('machine' => $machines[$r->nid], 'nid' => (int) $r->nid, 'title' => $r->title, 'published' => (int) $r->status === 1,
       'public' => empty($r->access), 'blueprint' => (string) $r->blueprint,
       'quota' => isset($quotas[$r->nid]) ? (int) $quotas[$r->nid] : NULL,
@@ -128,17 +167,19 @@ $row = $rows ? $rows[0] : NULL;`;
 /** Shared site: every managed space in one read (the cheap poll), and the quota module's version. */
 export const SPACE_LIST_PHP = `// aegir-operator:space-list v1
 ${spaceRows}
-$spaces = variable_get('${SPACES_VARIABLE}', array());
+$machines = db_table_exists('${SPACES_TABLE}') ? db_query('SELECT nid, machine FROM {${SPACES_TABLE}}')->fetchAllKeyed() : array();
 $info = module_exists('${SPACE_MODULE}') ? system_get_info('module', '${SPACE_MODULE}') : array();
-$out = _aegir_operator_space_rows(array_flip(array_map('intval', $spaces)));
+$out = _aegir_operator_space_rows($machines);
 drush_print(json_encode(array('module' => isset($info['version']) ? $info['version'] : NULL, 'spaces' => $out)));`;
 
-/** Shared site: one space's owner, membership and welcome marker (the deep read). Input: {machine, owner: {name, mail}}. */
+/**
+ * Shared site: one space's owner, membership and welcome marker (the deep read). The owner is the
+ * account with her address: on a shared site a name may be another customer's. Input: {machine, owner: {mail}}.
+ */
 export const SPACE_STATE_PHP = `// aegir-operator:space-state v1
 ${READ_INPUT_PHP}
 ${spaceNid}
-$account = user_load_by_name($in['owner']['name']);
-if (!$account) { $account = user_load_by_mail($in['owner']['mail']); }
+$account = user_load_by_mail($in['owner']['mail']);
 $owner = NULL;
 $membership = NULL;
 $welcome = NULL;
@@ -151,20 +192,26 @@ if ($account) {
     $roles = og_get_user_roles('node', $nid, $account->uid, FALSE);
     $membership = array('state' => (int) $m->state, 'admin' => in_array(OG_ADMINISTRATOR_ROLE, $roles));
   }
-  $markers = variable_get('${WELCOMES_VARIABLE}', array());
-  if (isset($markers[$nid][$account->uid])) { $welcome = $markers[$nid][$account->uid]; }
+  $marker = $nid ? db_query('SELECT state, at FROM {${WELCOMES_TABLE}} WHERE nid = :nid AND uid = :uid', array(':nid' => $nid, ':uid' => $account->uid))->fetchAssoc() : FALSE;
+  if ($marker) { $welcome = array('state' => $marker['state'], 'at' => (int) $marker['at']); }
 }
 drush_print(json_encode(array('nid' => $nid, 'owner' => $owner, 'membership' => $membership, 'welcome' => $welcome)));`;
 
-/** Shared site: write the quota module into the site's own modules directory and enable it. */
+/**
+ * Shared site: write the quota module into the site's own modules directory and enable it (which
+ * creates its tables). Over 7.x-1.0, already enabled, it creates the tables itself and moves the
+ * spaces, quotas and welcome markers out of the old array variables, in one transaction.
+ */
 export const SPACE_MODULE_INSTALL_PHP = `// aegir-operator:space-module v1
 $info = <<<'INFO'
 ${SPACE_MODULE_INFO}INFO;
 $module = <<<'MODULE'
 ${SPACE_MODULE_PHP}MODULE;
+$install = <<<'INSTALL'
+${SPACE_MODULE_INSTALL_FILE}INSTALL;
 $dir = conf_path() . '/modules/${SPACE_MODULE}';
 if (!is_dir($dir) && !drupal_mkdir($dir, NULL, TRUE)) { return drush_set_error('AEGIR_OPERATOR_SPACE_MODULE', dt('Cannot create !dir.', array('!dir' => $dir))); }
-foreach (array('${SPACE_MODULE}.info' => $info, '${SPACE_MODULE}.module' => $module) as $name => $content) {
+foreach (array('${SPACE_MODULE}.info' => $info, '${SPACE_MODULE}.module' => $module, '${SPACE_MODULE}.install' => $install) as $name => $content) {
   if (@file_get_contents("$dir/$name") !== $content && file_put_contents("$dir/$name", $content) === FALSE) {
     return drush_set_error('AEGIR_OPERATOR_SPACE_MODULE', dt('Cannot write !file.', array('!file' => "$dir/$name")));
   }
@@ -172,12 +219,27 @@ foreach (array('${SPACE_MODULE}.info' => $info, '${SPACE_MODULE}.module' => $mod
 // Reads the new .info (version) before enabling; an already enabled module runs the new code from the next request.
 system_rebuild_module_data();
 if (!module_enable(array('${SPACE_MODULE}'), TRUE)) { return drush_set_error('AEGIR_OPERATOR_SPACE_MODULE', dt('${SPACE_MODULE} could not be enabled: Organic Groups or oa_core is missing.')); }
+if (!db_table_exists('${SPACES_TABLE}')) {
+  $txn = db_transaction();
+  module_load_install('${SPACE_MODULE}');
+  drupal_install_schema('${SPACE_MODULE}');
+  $quotas = variable_get('${LEGACY_VARIABLES.quotas}', array());
+  foreach (variable_get('${LEGACY_VARIABLES.spaces}', array()) as $machine => $nid) {
+    db_insert('${SPACES_TABLE}')->fields(array('machine' => $machine, 'nid' => $nid, 'quota' => isset($quotas[$nid]) ? $quotas[$nid] : 1))->execute();
+  }
+  foreach (variable_get('${LEGACY_VARIABLES.welcomes}', array()) as $nid => $markers) {
+    foreach ($markers as $uid => $marker) {
+      db_insert('${WELCOMES_TABLE}')->fields(array('nid' => $nid, 'uid' => $uid, 'state' => $marker['state'], 'at' => $marker['at']))->execute();
+    }
+  }
+  foreach (array('${LEGACY_VARIABLES.spaces}', '${LEGACY_VARIABLES.quotas}', '${LEGACY_VARIABLES.welcomes}') as $name) { variable_del($name); }
+}
 $enabled = system_get_info('module', '${SPACE_MODULE}');
 drush_print(json_encode(array('version' => $enabled['version'])));`;
 
 /**
  * Shared site: create the space, or bring its title, visibility, blueprint, publication and
- * quota to the given values. Idempotent by machine name: the map entry is written right after
+ * quota to the given values. Idempotent by machine name: its row is written right after
  * the node, so a retry finds the space instead of creating a second one. Authored by uid 0 so
  * that Organic Groups makes nobody (not uid 1) a member on creation. Input: {machine, title,
  * public, blueprint, published, quota}.
@@ -204,29 +266,26 @@ $node->status = $in['published'] ? 1 : 0;
 $node->group_access[LANGUAGE_NONE][0]['value'] = $in['public'] ? 0 : 1;
 $node->field_oa_space_type[LANGUAGE_NONE][0]['tid'] = $term->tid;
 node_save($node);
-$spaces[$in['machine']] = (int) $node->nid;
-variable_set('${SPACES_VARIABLE}', $spaces);
-$quotas = variable_get('${QUOTAS_VARIABLE}', array());
-$quotas[$node->nid] = (int) $in['quota'];
-variable_set('${QUOTAS_VARIABLE}', $quotas);
+db_merge('${SPACES_TABLE}')->key(array('machine' => $in['machine']))->fields(array('nid' => $node->nid, 'quota' => (int) $in['quota']))->execute();
 $nid = (int) $node->nid;
 ${thisRow}
 drush_print(json_encode(array('nid' => $nid, 'created' => $created, 'space' => $row)));`;
 
 /**
- * Shared site: the owner's account (created if absent, never uid 1 nor a site administrator),
- * an active member of the space with the OG administrator role, as oa_core_add_admin() does.
- * Input: {machine, name, mail}.
+ * Shared site: the owner's account (the one with her address, else created with \`name\`; never
+ * uid 1 nor a site administrator), an active member of the space with the OG administrator role,
+ * as oa_core_add_admin() does. A name taken by an account with another address is refused, never
+ * taken over. Input: {machine, name, mail}.
  */
 export const SPACE_OWNER_PHP = `// aegir-operator:space-owner v1
 ${READ_INPUT_PHP}
 ${spaceRows}
 ${spaceNid}
 if (!$nid) { return drush_set_error('AEGIR_OPERATOR_UNKNOWN_SPACE', dt('Space !machine does not exist.', array('!machine' => $in['machine']))); }
-$account = user_load_by_name($in['name']);
+$account = user_load_by_mail($in['mail']);
 $created = FALSE;
 if (!$account) {
-  if (user_load_by_mail($in['mail'])) { return drush_set_error('DRUSH_USER_ERROR', dt('There is already a user account with the email !mail', array('!mail' => $in['mail']))); }
+  if (user_load_by_name($in['name'])) { return drush_set_error('DRUSH_USER_ERROR', dt('There is already a user account with the name !name', array('!name' => $in['name']))); }
   $account = user_save(drupal_anonymous_user(), array('name' => $in['name'], 'mail' => $in['mail'], 'init' => $in['mail'], 'pass' => user_password(), 'status' => 1,
     'roles' => array(DRUPAL_AUTHENTICATED_RID => 'authenticated user')));
   if (!$account) { return drush_set_error('AEGIR_OPERATOR_SPACE_OWNER', dt('Could not create the account !name.', array('!name' => $in['name']))); }
@@ -253,7 +312,7 @@ drush_print(json_encode(array('uid' => (int) $account->uid, 'created' => $create
  * Shared site: the space's welcome mail with a one-time login link, once per space and account.
  * The account is resolved first and must be the owner's uid (never uid 1): \`drush user-login\`
  * for a missing name silently logs in uid 1. The marker is written before sending (a crash can
- * lose a mail but never send it twice); the link never leaves the server. Input: {machine, name, uid}.
+ * lose a mail but never send it twice); the link never leaves the server. Input: {machine, mail, uid}.
  */
 export const SPACE_WELCOME_PHP = `// aegir-operator:space-welcome v1
 ${READ_INPUT_PHP}
@@ -261,41 +320,39 @@ ${spaceRows}
 ${spaceNid}
 $node = $nid ? node_load($nid) : FALSE;
 if (!$node) { return drush_set_error('AEGIR_OPERATOR_UNKNOWN_SPACE', dt('Space !machine does not exist.', array('!machine' => $in['machine']))); }
-$account = user_load_by_name($in['name']);
-if (!$account) { return drush_set_error('DRUSH_USER_ERROR', 'Unable to find a matching user for ' . $in['name'] . '.'); }
+$account = user_load_by_mail($in['mail']);
+if (!$account) { return drush_set_error('DRUSH_USER_ERROR', 'Unable to find a matching user for ' . $in['mail'] . '.'); }
 if ($account->uid <= 1 || (int) $account->uid !== (int) $in['uid']) {
   return drush_set_error('AEGIR_OPERATOR_OWNER_IS_ADMIN', dt('Refusing a login link for uid !uid: the space owner is uid !owner.', array('!uid' => $account->uid, '!owner' => (int) $in['uid'])));
 }
-$markers = variable_get('${WELCOMES_VARIABLE}', array());
-if (isset($markers[$nid][$account->uid])) {
+$key = array('nid' => $nid, 'uid' => (int) $account->uid);
+$marker = db_query('SELECT state, at FROM {${WELCOMES_TABLE}} WHERE nid = :nid AND uid = :uid', array(':nid' => $nid, ':uid' => $account->uid))->fetchAssoc();
+if ($marker) {
   ${thisRow}
-  drush_print(json_encode(array('uid' => (int) $account->uid, 'sent' => FALSE, 'marker' => $markers[$nid][$account->uid], 'space' => $row)));
+  drush_print(json_encode(array('uid' => (int) $account->uid, 'sent' => FALSE, 'marker' => array('state' => $marker['state'], 'at' => (int) $marker['at']), 'space' => $row)));
   return;
 }
 $link = user_pass_reset_url($account) . '/login';
 if (!preg_match('~/user/reset/(\\d+)/~', $link, $match) || (int) $match[1] !== (int) $account->uid) {
   return drush_set_error('AEGIR_OPERATOR_OWNER_IS_ADMIN', dt('Refusing a login link that is not for uid !uid.', array('!uid' => $account->uid)));
 }
-$markers[$nid][$account->uid] = array('state' => 'sending', 'at' => REQUEST_TIME);
-variable_set('${WELCOMES_VARIABLE}', $markers);
+// An insert, not a merge: of two concurrent runs only one gets to send.
+db_insert('${WELCOMES_TABLE}')->fields($key + array('state' => 'sending', 'at' => REQUEST_TIME))->execute();
 $message = drupal_mail('${SPACE_MODULE}', 'space_welcome', $account->mail, user_preferred_language($account),
   array('space' => $node->title, 'name' => $account->name, 'link' => $link), variable_get('site_mail', ''));
-$markers[$nid][$account->uid] = array('state' => empty($message['result']) ? 'failed' : 'sent', 'at' => REQUEST_TIME);
-variable_set('${WELCOMES_VARIABLE}', $markers);
+$marker = array('state' => empty($message['result']) ? 'failed' : 'sent', 'at' => REQUEST_TIME);
+db_update('${WELCOMES_TABLE}')->fields($marker)->condition('nid', $nid)->condition('uid', $account->uid)->execute();
 ${thisRow}
-drush_print(json_encode(array('uid' => (int) $account->uid, 'sent' => !empty($message['result']), 'marker' => $markers[$nid][$account->uid], 'space' => $row)));`;
+drush_print(json_encode(array('uid' => (int) $account->uid, 'sent' => !empty($message['result']), 'marker' => $marker, 'space' => $row)));`;
 
 /** Shared site: delete the space node (Organic Groups deletes its memberships) and forget it. Input: {machine}. */
 export const SPACE_DELETE_PHP = `// aegir-operator:space-delete v1
 ${READ_INPUT_PHP}
 ${spaceNid}
-if ($nid) { node_delete($nid); }
-unset($spaces[$in['machine']]);
-variable_set('${SPACES_VARIABLE}', $spaces);
-foreach (array('${QUOTAS_VARIABLE}', '${WELCOMES_VARIABLE}') as $name) {
-  $values = variable_get($name, array());
-  unset($values[$nid]);
-  variable_set($name, $values);
+if ($nid) {
+  node_delete($nid);
+  db_delete('${SPACES_TABLE}')->condition('machine', $in['machine'])->execute();
+  db_delete('${WELCOMES_TABLE}')->condition('nid', $nid)->execute();
 }
 drush_print(json_encode(array('deleted' => $nid > 0)));`;
 

@@ -77,8 +77,8 @@ export class SpaceDriver {
     return this.driver.script(uri, "space-list", {}, SpaceListWire, "read");
   }
 
-  async state(uri: string, machine: string, owner: { name: string; mail: string }): Promise<SpaceState> {
-    const input = { machine: valid(MACHINE, machine, "machine"), owner: { name: valid(USER, owner.name, "owner.name"), mail: valid(MAIL, owner.mail, "owner.mail") } };
+  async state(uri: string, machine: string, owner: { mail: string }): Promise<SpaceState> {
+    const input = { machine: valid(MACHINE, machine, "machine"), owner: { mail: valid(MAIL, owner.mail, "owner.mail") } };
     return this.driver.script(uri, "space-state", input, SpaceStateWire, "read");
   }
 
@@ -104,9 +104,9 @@ export class SpaceDriver {
   }
 
   /** The welcome mail, once; refused (OwnerIsSiteAdmin) for uid 1 or any account but `uid`. */
-  async welcome(uri: string, machine: string, owner: { name: string; uid: number }): Promise<z.infer<typeof WelcomeWire>> {
+  async welcome(uri: string, machine: string, owner: { mail: string; uid: number }): Promise<z.infer<typeof WelcomeWire>> {
     if (owner.uid <= 1) throw new AegirError("OwnerIsSiteAdmin", `Refusing a login link for uid ${owner.uid}`, { command: "php-eval:space-welcome" });
-    const input = { machine: valid(MACHINE, machine, "machine"), name: valid(USER, owner.name, "owner.name"), uid: owner.uid };
+    const input = { machine: valid(MACHINE, machine, "machine"), mail: valid(MAIL, owner.mail, "owner.mail"), uid: owner.uid };
     const result = await this.driver.script(uri, "space-welcome", input, WelcomeWire, "write");
     if (result.uid !== owner.uid) throw new AegirError("OwnerIsSiteAdmin", `The site answered for uid ${result.uid}, not the owner's uid ${owner.uid}`, { command: "php-eval:space-welcome" });
     return result;

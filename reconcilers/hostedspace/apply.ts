@@ -45,8 +45,8 @@ async function applyOne(op: SpaceOperation, ctx: ApplyContext, result: SpaceAppl
     }
     case "WelcomeOwner": {
       const uid = result.ownerUid ?? ctx.ownerUid;
-      if (uid === undefined) throw new AegirError("UnknownUser", `The account of ${op.name} is not known yet`, { command: "php-eval:space-welcome" });
-      const welcome = await driver.welcome(desired.uri, desired.machine, { name: op.name, uid });
+      if (uid === undefined) throw new AegirError("UnknownUser", `The account of ${op.mail} is not known yet`, { command: "php-eval:space-welcome" });
+      const welcome = await driver.welcome(desired.uri, desired.machine, { mail: op.mail, uid });
       result.welcomed = { at: new Date(welcome.marker.at * 1000), state: welcome.marker.state };
       result.written.row = welcome.space;
       return;

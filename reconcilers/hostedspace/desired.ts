@@ -2,7 +2,7 @@
 // server and site, the space's settings, the owner, whether the space should be published. Pure.
 import type { HostedSite, HostedSpace } from "../../crds/kinds.ts";
 import type { SpaceSettings } from "../aegir/spaces.ts";
-import { ownerName } from "../hostedsite/names.ts";
+import { spaceOwnerName } from "./names.ts";
 
 export interface SpaceDesired {
   server: string;
@@ -41,7 +41,7 @@ export function resolveSpace(space: HostedSpace, sites: readonly HostedSite[], n
       ...shared,
       machine: spec.machineName,
       settings: { title: spec.title, public: spec.visibility === "Public", blueprint: spec.blueprint, published: !archived, quota: spec.memberQuota },
-      owner: { name: ownerName(spec), mail: spec.owner.email },
+      owner: { name: spaceOwnerName(spec), mail: spec.owner.email },
       suspended: spec.suspended,
       expired,
       archived,

@@ -12,7 +12,7 @@ export type SpaceOperation =
   | { kind: "InstallQuotaModule"; aspect: "quota"; version: string }
   | { kind: "EnsureSpace"; aspect: "space"; create: boolean; settings: SpaceSettings }
   | { kind: "EnsureOwner"; aspect: "owner"; name: string; mail: string }
-  | { kind: "WelcomeOwner"; aspect: "owner"; name: string }
+  | { kind: "WelcomeOwner"; aspect: "owner"; mail: string }
   | { kind: "DeleteSpace"; aspect: "space" };
 
 export interface SpaceObserved {
@@ -70,7 +70,7 @@ export function planSpace(desired: SpaceDesired, observed: SpaceObserved, ctx: S
   const uid = deep?.owner?.uid ?? ctx.ownerUid;
   if (uid === undefined || space === undefined || !space.admins.includes(uid)) operations.push({ kind: "EnsureOwner", aspect: "owner", name: desired.owner.name, mail: desired.owner.mail });
   const marker = uid === undefined ? undefined : (space?.welcome[String(uid)] ?? deep?.welcome?.state);
-  if (!ctx.welcomed && marker === undefined) operations.push({ kind: "WelcomeOwner", aspect: "owner", name: desired.owner.name });
+  if (!ctx.welcomed && marker === undefined) operations.push({ kind: "WelcomeOwner", aspect: "owner", mail: desired.owner.mail });
   return { operations, problems, released: false };
 }
 
@@ -91,7 +91,7 @@ export function describeSpaceOperation(op: SpaceOperation): string {
     case "EnsureOwner":
       return `make ${op.name} <${op.mail}> the space's administrator (creating the account if absent)`;
     case "WelcomeOwner":
-      return `send ${op.name} the space's welcome mail with a one-time login link`;
+      return `send <${op.mail}> the space's welcome mail with a one-time login link`;
     case "DeleteSpace":
       return "delete the space and its memberships";
   }

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { CONFORMANCE_SCRIPTS } from "../../reconcilers/aegir/conformance/scripts.ts";
 import { ENFORCE_QUOTA_PHP } from "../../reconcilers/aegir/quota.ts";
 import { SCRIPTS } from "../../reconcilers/aegir/scripts.ts";
-import { SPACE_MODULE_PHP } from "../../reconcilers/aegir/space-scripts.ts";
+import { SPACE_MODULE_INSTALL_FILE, SPACE_MODULE_PHP } from "../../reconcilers/aegir/space-scripts.ts";
 
 function hasPhp(): boolean {
   try {
@@ -27,8 +27,11 @@ describe.skipIf(!php)("php-eval scripts", () => {
     expect(result.status).toBe(0);
   });
 
-  it("the space quota module parses as PHP", () => {
-    const result = spawnSync("php", ["-l"], { input: SPACE_MODULE_PHP, encoding: "utf8" });
+  it.each([
+    ["module", SPACE_MODULE_PHP],
+    ["install", SPACE_MODULE_INSTALL_FILE],
+  ])("the space quota module's .%s file parses as PHP", (_file, source) => {
+    const result = spawnSync("php", ["-l"], { input: source, encoding: "utf8" });
     expect(result.stdout + result.stderr).toContain("No syntax errors detected");
   });
 });

@@ -123,8 +123,8 @@ describe("aegir-operator plan", () => {
       expect(r.out).toContain("space:    not on the site yet");
       expect(r.out).toMatch(/1\. install the member-quota module .+\[quota\]/);
       expect(r.out).toMatch(/2\. create the space "Team" \(private, blueprint Default, quota 5\)\s+\[space\]/);
-      expect(r.out).toMatch(/3\. make ada <ada@team\.example\.com> the space's administrator .+\[owner\]/);
-      expect(r.out).toMatch(/4\. send ada the space's welcome mail .+\[owner\]/);
+      expect(r.out).toMatch(/3\. make ada\.team\.example\.com <ada@team\.example\.com> the space's administrator .+\[owner\]/);
+      expect(r.out).toMatch(/4\. send <ada@team\.example\.com> the space's welcome mail .+\[owner\]/);
       expect(sim.stats.counts().writes).toBe(0);
     });
 

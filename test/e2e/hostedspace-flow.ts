@@ -29,7 +29,7 @@ export async function hostedSpaceFlow(stack: Stack, kubectl: Kubectl): Promise<v
 
   const drupal = stack.sim.site(SHARED)!.drupal!;
   const space = spaceByMachine(drupal, "tinker")!;
-  const owner = userByName(drupal, "ada")!;
+  const owner = userByName(drupal, "ada.tinker.example.com")!;
   expect(owner.uid).toBeGreaterThan(1);
   expect(space.members.get(owner.uid)?.roles).toContain(OG_ADMINISTRATOR_ROLE);
   expect(drupal.outbox.filter((m) => m.kind === "space_welcome").map((m) => m.uid)).toEqual([owner.uid]);

@@ -1,8 +1,11 @@
 // The sandbox (what `npm start` runs): examples converge, and an order placed with
-// `aegir-operator sandbox order` goes through the real webhook and becomes a Ready HostedSite.
+// `aegir-operator sandbox order` goes through the real webhook and becomes a Ready HostedSite, or
+// for the demo kit a Ready HostedSpace in the shared demo site.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../controller/cli.ts";
 import { API_VERSION } from "../../crds/group.ts";
+import { OG_ADMINISTRATOR_ROLE, spaceByMachine } from "../harness/aegir/spaces.ts";
+import { userByMail } from "../harness/aegir/drupal.ts";
 import { DEV_COMMANDS } from "../harness/dev-commands.ts";
 import type { Sandbox } from "../harness/sandbox.ts";
 import { captureIO } from "../helpers/io.ts";
@@ -11,23 +14,30 @@ import { tempDir } from "../helpers/tmp.ts";
 import { eventually } from "./stack.ts";
 
 type Site = { metadata: { name: string; labels?: Record<string, string> }; spec: { domain: string }; status?: { conditions?: Array<{ type: string; status: string }> } };
-const ready = (s: Site) => s.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
+type Space = Omit<Site, "spec"> & { spec: { machineName: string; site: { hostedSite?: string } } };
+const ready = (s: Site | Space) => s.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
+const condition = (s: Site | Space | undefined, type: string) => s?.status?.conditions?.find((c) => c.type === type)?.status;
+const SUBSCRIPTION = "hosting.openatria.com/stripe-subscription";
 
 describe("sandbox", () => {
   const dir = tempDir();
   let sandbox: Sandbox;
   const sites = () => sandbox.api.objects.list(API_VERSION, "HostedSite", { namespace: "customers" }) as unknown as Site[];
+  const spaces = () => sandbox.api.objects.list(API_VERSION, "HostedSpace", { namespace: "customers" }) as unknown as Space[];
 
   beforeAll(async () => {
     sandbox = await startTestSandbox(dir);
   }, 60_000);
   afterAll(() => sandbox?.stop());
 
-  it("converges the four example sites", async () => {
-    await eventually(() => (sites().length === 4 && sites().every(ready) ? true : undefined), 40_000, "the examples to be Ready");
+  it("converges the five example sites, the shared demo site among them, and creates the example space in it", async () => {
+    await eventually(() => (sites().length === 5 && sites().every(ready) ? true : undefined), 40_000, "the examples to be Ready");
     const state = (await (await fetch(sandbox.info.aegirState)).json()) as { sites: Array<{ uri: string }> };
-    expect(state.sites.map((s) => s.uri)).toEqual(expect.arrayContaining(["acme.sites.openatria.com", "intranet.globex.example.com"]));
-  }, 45_000);
+    expect(state.sites.map((s) => s.uri)).toEqual(expect.arrayContaining(["acme.sites.openatria.com", "intranet.globex.example.com", "demo.sites.openatria.com"]));
+    // Its expiry is a fixed date: created (and Ready until then), whatever day the test runs.
+    const example = await eventually(() => spaces().find((s) => s.metadata.name === "acme-demo" && condition(s, "SpaceCreated") === "True"), 20_000, "the example space");
+    expect(spaceByMachine(sandbox.sim.site("demo.sites.openatria.com")!.drupal!, example.spec.machineName)).toBeDefined();
+  }, 65_000);
 
   it("reports the sandbox's AegirServer as passing check-server's checks", async () => {
     const server = () => (sandbox.api.objects.list(API_VERSION, "AegirServer") as unknown as Site[])[0];
@@ -47,6 +57,23 @@ describe("sandbox", () => {
     );
     expect(site.spec.domain).toBe("intranet.example.org");
     expect(sandbox.sim.site("intranet.example.org")?.drupal?.variables.get("theme_default")).toBe("oa_radix");
+  }, 45_000);
+
+  it("turns a demo order into a Ready HostedSpace in the shared demo site, its owner the space's administrator, welcomed once", async () => {
+    const io = captureIO();
+    expect(await main(["sandbox", "order", "--dir", dir, "--kit", "demo", "--subdomain", "tinker", "--email", "ada@tinker.example.com"], io, DEV_COMMANDS)).toBe(0);
+    const subscription = /subscription (sub_\w+)/.exec(io.out())?.[1];
+    const space = await eventually(() => spaces().find((s) => s.metadata.labels?.[SUBSCRIPTION] === subscription && ready(s)), 40_000, "the ordered space to be Ready");
+    expect(io.out()).toContain(`It becomes the HostedSpace customers/${space.metadata.name}, a space in the shared site demo, owned by ada@tinker.example.com`);
+    expect(io.out()).toContain("kubectl get hsp -l hosting.openatria.com/stripe-subscription=");
+    expect(space.spec.site).toEqual({ hostedSite: "demo" });
+    expect(sites().find((s) => s.metadata.labels?.[SUBSCRIPTION] === subscription)).toBeUndefined();
+
+    const drupal = sandbox.sim.site("demo.sites.openatria.com")!.drupal!;
+    const owner = userByMail(drupal, "ada@tinker.example.com")!;
+    expect(owner.uid).toBeGreaterThan(1);
+    expect(spaceByMachine(drupal, space.spec.machineName)?.members.get(owner.uid)?.roles).toContain(OG_ADMINISTRATOR_ROLE);
+    expect(drupal.outbox.filter((m) => m.kind === "space_welcome" && m.uid === owner.uid)).toHaveLength(1);
   }, 45_000);
 
   it("says when no sandbox runs", async () => {

@@ -45,9 +45,14 @@ export class Stack {
   readonly dir = mkdtempSync(join(tmpdir(), "aegir-e2e-"));
   api!: FakeApiServer;
   ssh!: TestSshServer;
-  readonly sim: AegirSimulator = simulator(1, true);
+  readonly sim: AegirSimulator;
   readonly kubeconfig = join(this.dir, "kubeconfig");
   readonly replicas: Replica[] = [];
+
+  /** `autoRunTasks: false`: Aegir tasks stay queued until the test drains them. */
+  constructor(options: { autoRunTasks?: boolean } = {}) {
+    this.sim = simulator(1, options.autoRunTasks ?? true);
+  }
 
   async start(): Promise<this> {
     const client = generateKeyPair();

@@ -9,6 +9,7 @@ import { API_VERSION } from "../../crds/group.ts";
 import { ConfigError, describeOptions, loadConfig, parseArgs, port } from "../../common/config.ts";
 import { createLogger } from "../../common/logger.ts";
 import { type Command, type CommandIO, USAGE_ERROR } from "../../controller/cli/command.ts";
+import type { OrderReceipt, SandboxInfo } from "./sandbox.ts";
 
 const OPTIONS = {
   dir: { flag: "dir", env: "SANDBOX_DIR", schema: z.string().default(".sandbox"), description: "where the kubeconfig, logs, keys and PostgreSQL data go" },
@@ -20,12 +21,12 @@ const OPTIONS = {
   controlPort: { flag: "control-port", env: "SANDBOX_CONTROL_PORT", schema: port(8098), description: "port `sandbox order` talks to" },
   drushLatency: { flag: "drush-latency", env: "SANDBOX_DRUSH_LATENCY_MS", schema: z.coerce.number().min(0).max(60_000).default(1_000), description: "simulated drush bootstrap per command, ms (before the time factor)" },
   timeFactor: { flag: "time-factor", env: "SANDBOX_TIME_FACTOR", schema: z.coerce.number().min(0).max(10).default(0.02), description: "scales every simulated duration (0.02: a 3-minute install takes 3.6 s)" },
-  examples: { flag: "examples", env: "SANDBOX_EXAMPLES", schema: z.enum(["true", "false"]).default("true").transform((v) => v === "true"), description: "apply the example HostedSites" },
+  examples: { flag: "examples", env: "SANDBOX_EXAMPLES", schema: z.enum(["true", "false"]).default("true").transform((v) => v === "true"), description: "apply the example HostedSites and HostedSpaces" },
 } as const;
 
 const ORDER_OPTIONS = {
   dir: OPTIONS.dir,
-  kit: { flag: "kit", schema: z.enum(["community", "business", "enterprise"]), description: "product kit" },
+  kit: { flag: "kit", schema: z.enum(["demo", "community", "business", "enterprise"]), description: "product kit (demo: a space in the shared demo site)" },
   domain: { flag: "domain", schema: z.string().optional(), description: "the customer's own domain" },
   subdomain: { flag: "subdomain", schema: z.string().optional(), description: "a subdomain of the managed zone (when no --domain)" },
   email: { flag: "email", schema: z.string().optional(), description: "the customer's e-mail" },
@@ -78,7 +79,9 @@ async function run(argv: readonly string[], io: CommandIO): Promise<number> {
     ["try", `KUBECONFIG=${i.kubeconfig} kubectl get hostedsites -w`],
     ["", `KUBECONFIG=${i.kubeconfig} kubectl describe hs initech`],
     ["", `KUBECONFIG=${i.kubeconfig} kubectl get aegirservers`],
+    ["", `KUBECONFIG=${i.kubeconfig} kubectl get hostedspaces`],
     ["order", "npx aegir-operator sandbox order --kit business --domain intranet.example.org"],
+    ["", "npx aegir-operator sandbox order --kit demo --subdomain tinker"],
     ["Stripe webhook", i.webhookUrl],
     ["signing secret", i.webhookSecret],
     ["metrics", `${i.metrics}  (webhook: ${i.webhookMetrics})`],
@@ -86,21 +89,12 @@ async function run(argv: readonly string[], io: CommandIO): Promise<number> {
     ["Aegir state", i.aegirState],
     ["logs", logFile],
   ];
-  io.stdout.write(`Ready in ${((Date.now() - started) / 1000).toFixed(1)} s.\n\n${rows.map(([k, v]) => `  ${k.padEnd(15)} ${v}`).join("\n")}\n\nSites converging (Ctrl-C stops everything):\n`);
+  io.stdout.write(`Ready in ${((Date.now() - started) / 1000).toFixed(1)} s.\n\n${rows.map(([k, v]) => `  ${k.padEnd(15)} ${v}`).join("\n")}\n\nSites and spaces converging (Ctrl-C stops everything):\n`);
 
-  // Live progress: one line whenever a site's Ready condition changes.
-  const seen = new Map<string, string>();
+  // Live progress: one line whenever a site's or a space's Ready condition changes or its owner is welcomed.
+  const progress = (await import("./sandbox-progress.ts")).progressLines();
   const unsubscribe = sandbox.api.objects.onChange((_type, object) => {
-    const o = object as { kind?: string; metadata?: { namespace?: string; name?: string; creationTimestamp?: string }; status?: { conditions?: Array<{ type: string; status: string; reason: string }> } };
-    if (o.kind !== "HostedSite") return;
-    const ready = o.status?.conditions?.find((c) => c.type === "Ready");
-    if (ready === undefined) return;
-    const key = `${o.metadata?.namespace}/${o.metadata?.name}`;
-    const line = `${ready.status} ${ready.reason}`;
-    if (seen.get(key) === line) return;
-    seen.set(key, line);
-    const age = ((Date.now() - Date.parse(o.metadata?.creationTimestamp ?? "")) / 1000).toFixed(1);
-    io.stdout.write(`  ${new Date().toISOString().slice(11, 19)}  ${key.padEnd(28)} Ready=${ready.status.padEnd(7)} ${ready.reason.padEnd(22)} ${age} s\n`);
+    for (const line of progress(object, new Date())) io.stdout.write(`${line}\n`);
   });
 
   await new Promise<void>((resolve) => {
@@ -117,9 +111,9 @@ async function run(argv: readonly string[], io: CommandIO): Promise<number> {
 
 async function order(argv: readonly string[], io: CommandIO): Promise<number> {
   const o = loadConfig(ORDER_OPTIONS, parseArgs(argv).flags, process.env);
-  let info: { control: string; kubeconfig: string };
+  let info: Pick<SandboxInfo, "control" | "kubeconfig" | "aegirState">;
   try {
-    info = JSON.parse(readFileSync(join(o.dir, "sandbox.json"), "utf8")) as { control: string; kubeconfig: string };
+    info = JSON.parse(readFileSync(join(o.dir, "sandbox.json"), "utf8")) as SandboxInfo;
   } catch {
     io.stderr.write(`sandbox order: no running sandbox found in ${o.dir} (start one with npm start)\n`);
     return 1;
@@ -130,14 +124,18 @@ async function order(argv: readonly string[], io: CommandIO): Promise<number> {
     io.stderr.write(`sandbox order: the sandbox at ${info.control} does not answer; is it running?\n`);
     return 1;
   }
-  const result = (await response.json()) as { subscription?: string; webhookStatus?: number; error?: string };
-  if (!response.ok) {
+  const result = (await response.json()) as Partial<OrderReceipt> & { error?: string };
+  if (!response.ok || result.object === undefined) {
     io.stderr.write(`sandbox order: ${result.error ?? `webhook answered ${result.webhookStatus}`}\n`);
     return 1;
   }
+  const { kind, namespace, name, sharedSite } = result.object;
+  const what = kind === "HostedSpace" ? `the HostedSpace ${namespace}/${name}, a space in the shared site ${sharedSite}` : `the HostedSite ${namespace}/${name}`;
   io.stdout.write(
     `Order placed: subscription ${result.subscription}, accepted by the webhook (${result.webhookStatus}).\n` +
-      `Watch it become a HostedSite:  KUBECONFIG=${info.kubeconfig} kubectl get hs -l ${API_VERSION.split("/")[0]}/stripe-subscription=${result.subscription} -w\n`,
+      `It becomes ${what}, owned by ${result.email}, who is welcomed once by mail with a one-time login link.\n` +
+      `Watch it:          KUBECONFIG=${info.kubeconfig} kubectl get ${kind === "HostedSpace" ? "hsp" : "hs"} -l ${API_VERSION.split("/")[0]}/stripe-subscription=${result.subscription} -w\n` +
+      `The welcome mail:  ${info.aegirState} (sites[].drupal.outbox)\n`,
   );
   return 0;
 }

@@ -2,8 +2,8 @@
 // CRDs, the simulated Aegir behind an SSH server (an AegirServer and its key Secret applied, a
 // support-tracker site), the controller, the Stripe webhook with an embedded PostgreSQL and a
 // local Stripe API stub (with the catalog's products and prices, and a hosted Checkout page that
-// delivers signed events to the webhook), the storefront, and the example HostedSites. What
-// `aegir-operator sandbox` runs.
+// delivers signed events to the webhook), the storefront, and the examples: the HostedSites (the
+// shared demo site among them) and the HostedSpace in it. What `aegir-operator sandbox` runs.
 import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -17,6 +17,7 @@ import { validateManifestText } from "../../crds/manifests.ts";
 import { planCatalogSync } from "../../webhook/catalog-sync.ts";
 import { applySyncAction, readRemoteCatalog } from "../../webhook/catalog-sync-stripe.ts";
 import { WEBHOOK_OPTIONS } from "../../webhook/config.ts";
+import { siteName } from "../../webhook/hostedsite-manifest.ts";
 import { kubeApplier } from "../../webhook/kube-applier.ts";
 import { startWebhookService, type WebhookService } from "../../webhook/service.ts";
 import { kubeSiteDirectory } from "../../webhook/storefront/site-directory.ts";
@@ -37,7 +38,7 @@ export interface SandboxOptions {
   ports: { api: number; webhook: number; metrics: number; probes: number; aegirState: number; control: number };
   /** Seconds per drush command and per Aegir task, before the time factor. */
   latency: { commandMs: number; timeFactor: number };
-  /** Apply the example HostedSites from crds/examples. */
+  /** Apply the example HostedSites and HostedSpaces from crds/examples. */
   examples: boolean;
   log: Logger;
 }
@@ -66,7 +67,7 @@ export interface Sandbox {
 export const TRACKER = "support.openatria.com";
 export const WEBHOOK_SECRET = "whsec_sandbox_test_signing_secret";
 const STRIPE_KEY = "sk_test_sandbox";
-const KITS = ["community", "business", "enterprise"] as const;
+const KITS = ["demo", "community", "business", "enterprise"] as const;
 export type Kit = (typeof KITS)[number];
 
 export async function startSandbox(o: SandboxOptions): Promise<Sandbox> {
@@ -147,7 +148,7 @@ export async function startSandbox(o: SandboxOptions): Promise<Sandbox> {
     for (const action of planCatalogSync(webhook.catalog, await readRemoteCatalog(stripeClient, webhook.catalog)).actions) await applySyncAction(stripeClient, action);
     stripe.checkout.deliverTo = { url: `${webhook.url}/stripe/webhook`, secret: WEBHOOK_SECRET };
 
-    const control = await serveControl(o.ports.control, stripe, webhook.url);
+    const control = await serveControl(o.ports.control, stripe, webhook);
     stops.push(() => new Promise<void>((r) => control.close(() => r())));
 
     if (o.examples) applyExamples(api);
@@ -195,7 +196,7 @@ function applyExamples(api: FakeApiServer): void {
   const examples = join(import.meta.dirname, "../../crds/examples");
   for (const file of readdirSync(examples).filter((f) => f.endsWith(".yaml")).sort()) {
     for (const manifest of validateManifestText(readFileSync(join(examples, file), "utf8")).valid) {
-      if (manifest.kind === "HostedSite") api.objects.create(manifest.object as unknown as KubeObject, { manager: "kubectl-client-side-apply" });
+      if (manifest.kind === "HostedSite" || manifest.kind === "HostedSpace") api.objects.create(manifest.object as unknown as KubeObject, { manager: "kubectl-client-side-apply" });
     }
   }
 }
@@ -208,12 +209,22 @@ export interface OrderRequest {
   users?: number;
 }
 
+/** What POST /orders answers: the order, and the object the webhook makes of it. */
+export interface OrderReceipt {
+  subscription: string;
+  checkoutSession: string;
+  webhookStatus: number;
+  email: string;
+  /** A HostedSite, or for a demo kit a HostedSpace in the shared site `sharedSite`. */
+  object: { kind: "HostedSite" | "HostedSpace"; namespace: string; name: string; sharedSite?: string };
+}
+
 /**
  * POST /orders: the sandbox's stand-in for a customer checking out. It creates the subscription
  * and checkout session in the Stripe stub, then delivers a signed checkout.session.completed
  * to the real webhook endpoint, as Stripe would.
  */
-function serveControl(port: number, stripe: StripeStub, webhookUrl: string): Promise<Server> {
+function serveControl(port: number, stripe: StripeStub, webhook: WebhookService): Promise<Server> {
   const server = createServer((req, res) => {
     const reply = (code: number, body: unknown) => res.writeHead(code, { "content-type": "application/json" }).end(`${JSON.stringify(body)}\n`);
     if (req.method !== "POST" || req.url !== "/orders") return reply(404, { error: "POST /orders" });
@@ -231,8 +242,16 @@ function serveControl(port: number, stripe: StripeStub, webhookUrl: string): Pro
           ...(order.subdomain ? { subdomain: order.subdomain } : {}),
         });
         const delivery = signedDelivery(checkoutEvent(stripe, "checkout.session.completed", seeded.session.id), WEBHOOK_SECRET);
-        const response = await fetch(`${webhookUrl}/stripe/webhook`, { method: "POST", headers: delivery.headers, body: delivery.payload });
-        reply(response.ok ? 200 : 502, { subscription: seeded.subscription.id, checkoutSession: seeded.session.id, webhookStatus: response.status });
+        const response = await fetch(`${webhook.url}/stripe/webhook`, { method: "POST", headers: delivery.headers, body: delivery.payload });
+        const space = webhook.catalog.kits[order.kit]?.space;
+        const receipt: OrderReceipt = {
+          subscription: seeded.subscription.id,
+          checkoutSession: seeded.session.id,
+          webhookStatus: response.status,
+          email: seeded.session.email ?? "",
+          object: { kind: space ? "HostedSpace" : "HostedSite", namespace: "customers", name: siteName(seeded.subscription.id), ...(space ? { sharedSite: space.hostedSite } : {}) },
+        };
+        reply(response.ok ? 200 : 502, receipt);
       })().catch((error: unknown) => reply(500, { error: String(error) }));
     });
   });

@@ -38,7 +38,7 @@ describe("planSpace", () => {
     const plan = planSpace(d, { module: SPACE_MODULE_VERSION, space: drifted, deep: undefined }, ctx);
     expect(plan.operations).toEqual([
       { kind: "EnsureSpace", aspect: "space", create: false, settings: d.settings },
-      { kind: "EnsureOwner", aspect: "owner", name: "owner", mail: "owner@acme.example.com" },
+      { kind: "EnsureOwner", aspect: "owner", name: "owner.acme.example.com", mail: "owner@acme.example.com" },
     ]);
   });
 
@@ -87,6 +87,13 @@ describe("resolveSpace", () => {
     expect(resolveSpace(space, [site], NOW)).toMatchObject({ error: "WaitingForSharedSite" });
     const installed = { ...(site as object), status: { server: "aegir-2", conditions: [{ type: "Installed", status: "True" }] } } as never;
     expect(resolveSpace(space, [installed], NOW)).toMatchObject({ desired: { server: "aegir-2", uri: "demo.example.com", https: true } });
+  });
+
+  it("gives owners whose addresses share a local part accounts of their own on the shared site", () => {
+    const owner = (email: string, name?: string) => desired({ owner: { email, ...(name ? { name } : {}) } }).owner;
+    expect(owner("ada@acme.example.com")).toEqual({ name: "ada.acme.example.com", mail: "ada@acme.example.com" });
+    expect(owner("ada@tinker.example.com").name).toBe("ada.tinker.example.com");
+    expect(owner("ada@tinker.example.com", "ada").name).toBe("ada");
   });
 
   it("holds the expiry of a space superseded by an upgrade until the new site is Ready", () => {

@@ -11,14 +11,14 @@ describe("HostedSpace reconciler", () => {
     await rig.converge();
     const node = rig.spaceNode()!;
     expect(node).toMatchObject({ title: "Acme Team", status: 1, groupAccess: 1 });
-    const owner = userByName(rig.drupal, "owner")!;
+    const owner = userByName(rig.drupal, "owner.acme.example.com")!;
     expect(owner.uid).toBeGreaterThan(1);
     expect(owner.roles).not.toContain("administrator");
     expect(node.members.get(owner.uid)).toEqual({ state: 1, roles: ["member", OG_ADMINISTRATOR_ROLE] });
     expect(node.members.has(1)).toBe(false);
     expect(rig.drupal.outbox.filter((m) => m.kind === "space_welcome")).toEqual([expect.objectContaining({ to: "owner@acme.example.com", uid: owner.uid })]);
     const status = rig.store.space.status!;
-    expect(status).toMatchObject({ server: "aegir-1", siteUri: SHARED, nid: node.nid, url: `http://${SHARED}/node/${node.nid}`, owner: { name: "owner", uid: owner.uid, welcome: "Sent" }, members: { active: 1, quota: 3 } });
+    expect(status).toMatchObject({ server: "aegir-1", siteUri: SHARED, nid: node.nid, url: `http://${SHARED}/node/${node.nid}`, owner: { name: "owner.acme.example.com", uid: owner.uid, welcome: "Sent" }, members: { active: 1, quota: 3 } });
     for (const type of ["SpaceCreated", "QuotaEnforced", "OwnerReady"]) expect(rig.condition(type)?.status, type).toBe("True");
     expect(rig.drupal.modules).toContain("aegir_operator_spaces");
 

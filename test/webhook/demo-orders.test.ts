@@ -1,7 +1,8 @@
 // The demo kit through the real webhook (signed events, embedded PostgreSQL, the Stripe stub):
 // a demo order becomes a HostedSpace in the shared demo site; upgrading the subscription to a
 // paid kit creates the customer's HostedSite and keeps the space, superseded by it, with the
-// demo's expiry; redeliveries and re-decisions create nothing twice.
+// demo's expiry; redeliveries and re-decisions create nothing twice; a parked demo order follows
+// payment as a parked site does.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { HostedSpaceSpec } from "../../crds/hostedspace.ts";
 import { siteName } from "../../webhook/hostedsite-manifest.ts";
@@ -109,5 +110,35 @@ describe("a demo order", () => {
     const space = service.applier.space(subscription.id);
     expect(Date.parse(space?.spec.expiresAt ?? "")).toBeLessThan(Date.parse(space?.metadata.annotations[DEMO_ENDS_ANNOTATION] ?? ""));
     expect(service.applier.site(subscription.id)).toBeUndefined();
+  });
+
+  it("parked, keeps its space and follows payment as a parked site does: suspended while unpaid, resumed when paid, no HostedSite", async () => {
+    const { subscription } = await buyDemo();
+    const demo = service.applier.space(subscription.id);
+    stub.prices.set("price_unknownTier", { id: "price_unknownTier", product: "prod_unknownTier", lookup_key: "support_platinum" });
+    await change(subscription.id, (sub) => sub.items.push({ price: "price_unknownTier", quantity: 1 }));
+    expect(await order(service, subscription.id)).toMatchObject({ state: "parked" });
+    expect(service.applier.space(subscription.id)?.spec).toEqual(demo?.spec);
+
+    await change(subscription.id, (sub) => (sub.status = "unpaid"));
+    expect(service.applier.space(subscription.id)?.spec).toEqual({ ...demo?.spec, suspended: true });
+    await change(subscription.id, (sub) => (sub.status = "active"));
+    expect(service.applier.space(subscription.id)?.spec).toEqual(demo?.spec);
+    // Canceled while still parked: the demo ends with the subscription, as a parked site expires.
+    const endedAt = Math.floor(Date.now() / 1000);
+    await change(subscription.id, (sub) => Object.assign(sub, { status: "canceled", canceled_at: endedAt, ended_at: endedAt }), "customer.subscription.deleted");
+    expect(Date.parse(service.applier.space(subscription.id)?.spec.expiresAt ?? "")).toBeLessThan(Date.parse(demo?.spec.expiresAt ?? ""));
+    expect(service.applier.site(subscription.id)).toBeUndefined();
+    expect(service.applier.spaces.size).toBe(1);
+  });
+
+  it("upgraded but parked (the customer's address became invalid), stays a demo: no HostedSite from the demo's spec", async () => {
+    const { subscription, customerId } = await buyDemo();
+    const demo = service.applier.space(subscription.id);
+    stub.customers.get(customerId)!.email = "not an address";
+    await change(subscription.id, (sub) => (sub.items = [{ price: ensurePrice(stub, "business_monthly"), quantity: 1 }]));
+    expect(await order(service, subscription.id)).toMatchObject({ state: "parked" });
+    expect(service.applier.site(subscription.id)).toBeUndefined();
+    expect(service.applier.space(subscription.id)?.spec).toEqual(demo?.spec);
   });
 });

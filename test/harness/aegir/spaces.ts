@@ -2,7 +2,7 @@
 // memberships and OG roles, the Space Blueprint terms, and the operator's space scripts
 // (reconcilers/aegir/space-scripts.ts) with the semantics of their PHP, the quota module's
 // hook_og_membership_presave() included.
-import { QUOTAS_VARIABLE, SPACE_MODULE, SPACE_MODULE_VERSION, SPACES_VARIABLE, WELCOMES_VARIABLE } from "../../../reconcilers/aegir/space-scripts.ts";
+import { LEGACY_VARIABLES, SPACE_MODULE, SPACE_MODULE_VERSION, SPACES_TABLE } from "../../../reconcilers/aegir/space-scripts.ts";
 import type { SPACE_SCRIPTS } from "../../../reconcilers/aegir/space-scripts.ts";
 import { unixTime } from "./clock.ts";
 import { type DrupalSite, type DrupalUser, addUser, userByMail, userByName } from "./drupal.ts";
@@ -38,6 +38,19 @@ export interface SpaceNode {
   members: Map<number, { state: number; roles: string[] }>;
 }
 
+export interface WelcomeMarker {
+  state: string;
+  at: number;
+}
+
+/** The quota module's tables, once it made them. */
+export interface SpaceTables {
+  /** aegir_operator_spaces: machine name => nid and quota. */
+  spaces: Map<string, { nid: number; quota: number }>;
+  /** aegir_operator_space_welcomes: nid => uid => marker. */
+  welcomes: Map<number, Map<number, WelcomeMarker>>;
+}
+
 export interface OpenAtriumState {
   /** space_type terms: tid => name. */
   blueprints: Map<number, string>;
@@ -45,6 +58,7 @@ export interface OpenAtriumState {
   nextNid: number;
   /** The .info version of the quota module written into the site's directory. */
   moduleVersion: string | undefined;
+  tables: SpaceTables | undefined;
 }
 
 const states = new WeakMap<DrupalSite, OpenAtriumState>();
@@ -53,7 +67,7 @@ const states = new WeakMap<DrupalSite, OpenAtriumState>();
 export function openAtrium(drupal: DrupalSite): OpenAtriumState {
   let state = states.get(drupal);
   if (state === undefined) {
-    state = { blueprints: new Map([[1, "Default"], [2, "Team Space"]]), spaces: new Map(), nextNid: 100, moduleVersion: undefined };
+    state = { blueprints: new Map([[1, "Default"], [2, "Team Space"]]), spaces: new Map(), nextNid: 100, moduleVersion: undefined, tables: undefined };
     states.set(drupal, state);
   }
   return state;
@@ -63,24 +77,11 @@ const isOpenAtrium = (drupal: DrupalSite) => drupal.modules.includes("og") && dr
 
 type Input = Record<string, unknown>;
 const str = (input: Input, key: string) => (typeof input[key] === "string" ? input[key] : "");
-// Array variables are read in place and written entry by entry: copying them per access made
-// every script cost as much as all the spaces on the site.
 const record = (value: unknown): Record<string, unknown> => (typeof value === "object" && value !== null ? (value as Record<string, unknown>) : {});
 
-/** variable_set() of one entry of an array variable (undefined: unset). */
-function setEntry(drupal: DrupalSite, name: string, key: string, value: unknown): void {
-  const values = record(drupal.variables.get(name));
-  if (value === undefined) delete values[key];
-  else values[key] = value;
-  drupal.variables.set(name, values);
-}
-
-function spaceMap(drupal: DrupalSite): Record<string, number> {
-  return record(drupal.variables.get(SPACES_VARIABLE)) as Record<string, number>;
-}
-
+/** The space's nid from the module's table, or 0 (also before the module made its tables). */
 function spaceNid(drupal: DrupalSite, machine: string): number {
-  return Number(spaceMap(drupal)[machine] ?? 0);
+  return openAtrium(drupal).tables?.spaces.get(machine)?.nid ?? 0;
 }
 
 /** A space's node by the operator's machine name. */
@@ -101,7 +102,7 @@ const isSiteAdmin = (user: DrupalUser) => user.uid === 1 || user.roles.includes(
 export function joinSpace(drupal: DrupalSite, space: SpaceNode, uid: number): { ok: true } | { ok: false; message: string } {
   const existing = space.members.get(uid);
   if (existing?.state === OG_STATE_ACTIVE) return { ok: true };
-  const quota = (record(drupal.variables.get(QUOTAS_VARIABLE)) as Record<string, number>)[String(space.nid)];
+  const quota = [...(openAtrium(drupal).tables?.spaces.values() ?? [])].find((row) => row.nid === space.nid)?.quota;
   if (drupal.modules.includes(SPACE_MODULE) && quota !== undefined && activeMembers(space) >= quota) {
     return { ok: false, message: `This space has reached its limit of ${quota} members.` };
   }
@@ -122,33 +123,52 @@ export function runSpaceScript(env: ScriptEnv, script: SpaceScriptName, site: Bo
     case "space-module":
       oa.moduleVersion = SPACE_MODULE_VERSION;
       if (!drupal.modules.includes(SPACE_MODULE)) drupal.modules.push(SPACE_MODULE);
+      oa.tables ??= legacyTables(drupal);
       return done(printed(phpJson({ version: oa.moduleVersion })));
+  }
+  // The writes need the module's tables.
+  const tables = oa.tables;
+  if (tables === undefined) return tableMissing(env.database, site, SPACES_TABLE);
+  switch (script) {
     case "space-ensure":
-      return spaceEnsure(drupal, oa, input);
+      return spaceEnsure(drupal, oa, tables, input);
     case "space-owner":
       return spaceOwner(env, drupal, oa, input);
     case "space-welcome":
-      return spaceWelcome(env, drupal, oa, input);
+      return spaceWelcome(env, drupal, oa, tables, input);
     case "space-delete":
-      return spaceDelete(drupal, oa, input);
+      return spaceDelete(drupal, oa, tables, input);
   }
 }
 
+/** The tables made over 7.x-1.0's array variables: their entries moved in, the variables deleted. */
+function legacyTables(drupal: DrupalSite): SpaceTables {
+  const tables: SpaceTables = { spaces: new Map(), welcomes: new Map() };
+  const quotas = record(drupal.variables.get(LEGACY_VARIABLES.quotas));
+  for (const [machine, nid] of Object.entries(record(drupal.variables.get(LEGACY_VARIABLES.spaces)))) {
+    tables.spaces.set(machine, { nid: Number(nid), quota: Number(quotas[String(nid)] ?? 1) });
+  }
+  for (const [nid, markers] of Object.entries(record(drupal.variables.get(LEGACY_VARIABLES.welcomes)))) {
+    tables.welcomes.set(Number(nid), new Map(Object.entries(record(markers)).map(([uid, m]) => [Number(uid), m as WelcomeMarker])));
+  }
+  for (const name of Object.values(LEGACY_VARIABLES)) drupal.variables.delete(name);
+  return tables;
+}
+
 function spaceList(drupal: DrupalSite, oa: OpenAtriumState): DrushResult {
-  const spaces = Object.entries(spaceMap(drupal)).flatMap(([machine, nid]) => spaceRow(drupal, oa, machine, Number(nid)) ?? []);
+  const spaces = [...(oa.tables?.spaces ?? [])].flatMap(([machine, row]) => spaceRow(oa, machine, row.nid) ?? []);
   const module = drupal.modules.includes(SPACE_MODULE) ? (oa.moduleVersion ?? null) : null;
   return done(printed(phpJson({ module, spaces })));
 }
 
 /** _aegir_operator_space_rows() for one space: null when its node is gone. */
-function spaceRow(drupal: DrupalSite, oa: OpenAtriumState, machine: string, nid: number) {
+function spaceRow(oa: OpenAtriumState, machine: string, nid: number) {
   const space = oa.spaces.get(nid);
   if (space === undefined) return null;
-  const quota = record(drupal.variables.get(QUOTAS_VARIABLE))[String(space.nid)];
+  const quota = oa.tables?.spaces.get(machine)?.quota;
   const admins = [...space.members].filter(([, m]) => m.state === OG_STATE_ACTIVE && m.roles.includes(OG_ADMINISTRATOR_ROLE)).map(([uid]) => uid).sort((a, b) => a - b);
-  const markers = record((record(drupal.variables.get(WELCOMES_VARIABLE)) as Markers)[String(space.nid)]) as Record<string, { state: string }>;
-  const welcome = Object.fromEntries(Object.entries(markers).map(([uid, m]) => [uid, m.state]));
-  return { machine, nid: space.nid, title: space.title, published: space.status === 1, public: space.groupAccess === 0, blueprint: oa.blueprints.get(space.blueprintTid) ?? "", quota: typeof quota === "number" ? quota : null, members: activeMembers(space), admins, welcome };
+  const welcome = Object.fromEntries([...(oa.tables?.welcomes.get(nid) ?? [])].map(([uid, m]) => [String(uid), m.state]));
+  return { machine, nid: space.nid, title: space.title, published: space.status === 1, public: space.groupAccess === 0, blueprint: oa.blueprints.get(space.blueprintTid) ?? "", quota: quota ?? null, members: activeMembers(space), admins, welcome };
 }
 
 function account(user: DrupalUser) {
@@ -158,10 +178,9 @@ function account(user: DrupalUser) {
 function spaceState(drupal: DrupalSite, oa: OpenAtriumState, input: Input): DrushResult {
   const owner = record(input["owner"]);
   const nid = spaceNid(drupal, str(input, "machine"));
-  const user = userByName(drupal, str(owner, "name")) ?? userByMail(drupal, str(owner, "mail"));
+  const user = userByMail(drupal, str(owner, "mail"));
   const member = user ? oa.spaces.get(nid)?.members.get(user.uid) : undefined;
-  const markers = record(drupal.variables.get(WELCOMES_VARIABLE));
-  const welcome = user ? (record(markers[String(nid)])[String(user.uid)] ?? null) : null;
+  const welcome = user ? (oa.tables?.welcomes.get(nid)?.get(user.uid) ?? null) : null;
   return done(
     printed(
       phpJson({
@@ -174,7 +193,7 @@ function spaceState(drupal: DrupalSite, oa: OpenAtriumState, input: Input): Drus
   );
 }
 
-function spaceEnsure(drupal: DrupalSite, oa: OpenAtriumState, input: Input): DrushResult {
+function spaceEnsure(drupal: DrupalSite, oa: OpenAtriumState, tables: SpaceTables, input: Input): DrushResult {
   const machine = str(input, "machine");
   const blueprint = [...oa.blueprints].find(([, name]) => name === str(input, "blueprint"));
   if (blueprint === undefined) return failed(`Blueprint ${str(input, "blueprint")} is not a space type on this site.`);
@@ -189,19 +208,18 @@ function spaceEnsure(drupal: DrupalSite, oa: OpenAtriumState, input: Input): Dru
   space.status = input["published"] === true ? 1 : 0;
   space.groupAccess = input["public"] === true ? 0 : 1;
   space.blueprintTid = blueprint[0];
-  setEntry(drupal, SPACES_VARIABLE, machine, space.nid);
-  setEntry(drupal, QUOTAS_VARIABLE, String(space.nid), Number(input["quota"]));
-  return done(printed(phpJson({ nid: space.nid, created, space: spaceRow(drupal, oa, machine, space.nid) })));
+  tables.spaces.set(machine, { nid: space.nid, quota: Number(input["quota"]) });
+  return done(printed(phpJson({ nid: space.nid, created, space: spaceRow(oa, machine, space.nid) })));
 }
 
 function spaceOwner(env: ScriptEnv, drupal: DrupalSite, oa: OpenAtriumState, input: Input): DrushResult {
   const machine = str(input, "machine");
   const space = oa.spaces.get(spaceNid(drupal, machine));
   if (space === undefined) return failed(`Space ${machine} does not exist.`);
-  let user = userByName(drupal, str(input, "name"));
+  let user = userByMail(drupal, str(input, "mail"));
   let created = false;
   if (user === undefined) {
-    if (userByMail(drupal, str(input, "mail"))) return failed(`There is already a user account with the email ${str(input, "mail")}`);
+    if (userByName(drupal, str(input, "name"))) return failed(`There is already a user account with the name ${str(input, "name")}`);
     user = addUser(drupal, { name: str(input, "name"), mail: str(input, "mail"), now: unixTime(env.clock) });
     created = true;
   }
@@ -210,36 +228,38 @@ function spaceOwner(env: ScriptEnv, drupal: DrupalSite, oa: OpenAtriumState, inp
   if (!joined.ok) return failed(`Space ${machine} is full: ${joined.message}`);
   const member = space.members.get(user.uid);
   if (member && !member.roles.includes(OG_ADMINISTRATOR_ROLE)) member.roles.push(OG_ADMINISTRATOR_ROLE);
-  return done(printed(phpJson({ uid: user.uid, created, space: spaceRow(drupal, oa, machine, space.nid) })));
+  return done(printed(phpJson({ uid: user.uid, created, space: spaceRow(oa, machine, space.nid) })));
 }
 
-type Markers = Record<string, Record<string, { state: string; at: number }>>;
-
-function spaceWelcome(env: ScriptEnv, drupal: DrupalSite, oa: OpenAtriumState, input: Input): DrushResult {
+function spaceWelcome(env: ScriptEnv, drupal: DrupalSite, oa: OpenAtriumState, tables: SpaceTables, input: Input): DrushResult {
   const machine = str(input, "machine");
   const nid = spaceNid(drupal, machine);
   const space = oa.spaces.get(nid);
   if (space === undefined) return failed(`Space ${machine} does not exist.`);
-  const user = userByName(drupal, str(input, "name"));
-  if (user === undefined) return failed(`Unable to find a matching user for ${str(input, "name")}.`);
+  const user = userByMail(drupal, str(input, "mail"));
+  if (user === undefined) return failed(`Unable to find a matching user for ${str(input, "mail")}.`);
   const expected = Number(input["uid"]);
   if (user.uid <= 1 || user.uid !== expected) return failed(`Refusing a login link for uid ${user.uid}: the space owner is uid ${expected}.`);
-  const markers = record(drupal.variables.get(WELCOMES_VARIABLE)) as Markers;
-  const existing = markers[String(nid)]?.[String(user.uid)];
-  if (existing) return done(printed(phpJson({ uid: user.uid, sent: false, marker: existing, space: spaceRow(drupal, oa, machine, nid) })));
+  const markers = tables.welcomes.get(nid) ?? new Map<number, WelcomeMarker>();
+  tables.welcomes.set(nid, markers);
+  const existing = markers.get(user.uid);
+  if (existing) return done(printed(phpJson({ uid: user.uid, sent: false, marker: existing, space: spaceRow(oa, machine, nid) })));
   const now = unixTime(env.clock);
-  const set = (state: string) => setEntry(drupal, WELCOMES_VARIABLE, String(nid), { ...markers[String(nid)], [String(user.uid)]: { state, at: now } });
+  const set = (state: string) => markers.set(user.uid, { state, at: now });
   set("sending");
   const sent = !env.faults.takeMail();
   if (sent) drupal.outbox.push({ to: user.mail, uid: user.uid, kind: "space_welcome", subject: `Your space ${space.title}`, at: now });
   set(sent ? "sent" : "failed");
-  return done(printed(phpJson({ uid: user.uid, sent, marker: { state: sent ? "sent" : "failed", at: now }, space: spaceRow(drupal, oa, machine, nid) })));
+  return done(printed(phpJson({ uid: user.uid, sent, marker: { state: sent ? "sent" : "failed", at: now }, space: spaceRow(oa, machine, nid) })));
 }
 
-function spaceDelete(drupal: DrupalSite, oa: OpenAtriumState, input: Input): DrushResult {
+function spaceDelete(drupal: DrupalSite, oa: OpenAtriumState, tables: SpaceTables, input: Input): DrushResult {
   const machine = str(input, "machine");
   const nid = spaceNid(drupal, machine);
-  oa.spaces.delete(nid);
-  for (const [name, key] of [[SPACES_VARIABLE, machine], [QUOTAS_VARIABLE, String(nid)], [WELCOMES_VARIABLE, String(nid)]] as const) setEntry(drupal, name, key, undefined);
+  if (nid > 0) {
+    oa.spaces.delete(nid);
+    tables.spaces.delete(machine);
+    tables.welcomes.delete(nid);
+  }
   return done(printed(phpJson({ deleted: nid > 0 })));
 }
