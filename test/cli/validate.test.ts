@@ -33,7 +33,7 @@ describe("aegir-operator validate", () => {
   it("accepts the shipped examples with exit 0", async () => {
     const r = await run(["validate", "-f", join(root, "crds/examples")]);
     expect(r.out).toBe("");
-    expect(r.err).toBe("validate: 8 objects valid in 8 files\n");
+    expect(r.err).toBe("validate: 9 objects valid in 9 files\n");
     expect(r.code).toBe(0);
   });
 
@@ -91,7 +91,7 @@ describe("aegir-operator validate", () => {
   it("works as the installed binary through npx", async () => {
     const exec = promisify(execFile);
     const ok = await exec("npx", ["--no-install", "aegir-operator", "validate", "-f", "crds/examples"], { cwd: root });
-    expect(ok.stderr).toContain("validate: 8 objects valid in 8 files");
+    expect(ok.stderr).toContain("validate: 9 objects valid in 9 files");
     const failed = await exec("npx", ["--no-install", "aegir-operator", "validate", "-f", join(dir, "mixed.yaml")], { cwd: root }).catch(
       (e: { code: number; stdout: string }) => e,
     );
