@@ -95,6 +95,21 @@ describe("a returning customer", () => {
 });
 
 describe("another customer", () => {
+  it("gets an ended demo's subdomain once its space has expired (the demo's manifest is a List)", async () => {
+    const demo = await buy({ items: { demo_monthly: 1 }, subdomain: "initech" });
+    await cancel(demo.subscription.id);
+    const other = await buy({ items: { community_monthly: 1 }, subdomain: "initech" });
+    expect((await order(service, other.subscription.id))?.reason).toMatch(
+      new RegExp(`^domain initech\\.sites\\.openatria\\.com is already taken by subscription ${demo.subscription.id} until its site expires at `),
+    );
+
+    // No event: the release timer fires when the demo's space expires.
+    await clock.advance(EXPIRE_AFTER);
+    await eventually(async () => (await order(service, other.subscription.id))?.state === "active", 5_000, "the domain to be released");
+    await settled(service);
+    expect(service.applier.site(other.subscription.id)?.spec.domain).toBe("initech.sites.openatria.com");
+  });
+
   it("gets the domain only once the ended order's site has expired", async () => {
     const first = await buy({ items: { community_monthly: 1 }, subdomain: "globex" });
     await cancel(first.subscription.id);

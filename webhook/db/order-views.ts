@@ -3,6 +3,7 @@
 // of an order's processing (`aegir-operator orders retry`).
 import type pg from "pg";
 import { deadKind, parkKind } from "../order-reasons.ts";
+import { manifestSpecField } from "./manifest-fields.ts";
 
 type Db = pg.Pool | pg.PoolClient;
 
@@ -128,8 +129,8 @@ export async function showOrder(db: Db, subscriptionId: string, eventLimit = 20)
   ).rows[0];
   const outbox = (
     await db.query<{ version: string; applied_version: string; attempts: number; last_error: string | null; applied_at: Date | null; suspended: boolean | null; expires_at: string | null }>(
-      `SELECT version, applied_version, attempts, last_error, applied_at, (manifest->'spec'->>'suspended')::boolean AS suspended, manifest->'spec'->>'expiresAt' AS expires_at
-         FROM outbox WHERE subscription_id = $1`,
+      `SELECT version, applied_version, attempts, last_error, applied_at, (${manifestSpecField("x", "suspended")})::boolean AS suspended, ${manifestSpecField("x", "expiresAt")} AS expires_at
+         FROM outbox x WHERE subscription_id = $1`,
       [subscriptionId],
     )
   ).rows[0];

@@ -3,6 +3,7 @@
 import type pg from "pg";
 import type { HostedSiteSpecInput } from "../../crds/hostedsite.ts";
 import type { OrderManifest } from "../hostedspace-manifest.ts";
+import { manifestSpecField } from "./manifest-fields.ts";
 import type { DomainHolder, DomainRelease, OrderRecord, OrderState, StoredOrder } from "../order-decision.ts";
 
 interface OrderRow {
@@ -63,7 +64,7 @@ interface HolderRow {
 export async function domainOwner(client: pg.PoolClient, domain: string, subscriptionId: string): Promise<DomainHolder | null> {
   const r = await client.query<HolderRow>(
     `SELECT o.subscription_id, o.customer_id, o.subscription_status, o.site_name,
-            x.manifest->'spec'->>'expiresAt' AS expires_at, x.subscription_id IS NOT NULL AS has_site
+            ${manifestSpecField("x", "expiresAt")} AS expires_at, x.subscription_id IS NOT NULL AS has_site
        FROM orders o LEFT JOIN outbox x USING (subscription_id)
       WHERE o.domain = $1 AND o.subscription_id <> $2
         FOR UPDATE OF o`,
