@@ -7,13 +7,15 @@
 //   resync.ts       a re-sync pass with Stripe over many orders: requests, peak req/s, duration
 //   spaces.ts       many HostedSpaces on one shared site: commands per converged space per poll
 //   backups.ts      a night of daily backups: a new order's install waits behind one backup at most
-//   node test/bench/run.ts [--quick] [--sites 1000] [--scale-sites 10000] [--time-factor 0.002] [--skip burst,scale,webhook,resync,spaces,backups]
+//   sitepool.ts     the warm pool: paid to welcome mail, pool on vs off (discrete-event model, calibrated)
+//   node test/bench/run.ts [--quick] [--sites 1000] [--scale-sites 10000] [--time-factor 0.002] [--skip burst,scale,webhook,resync,spaces,backups,sitepool]
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { runBackupBench } from "./backups.ts";
 import { runBurst } from "./convergence.ts";
 import { runResyncBench } from "./resync.ts";
 import { runScale } from "./scale.ts";
+import { sitePoolRows } from "./sitepool.ts";
 import { runSpacesBench } from "./spaces.ts";
 import { runWebhookBench } from "./webhook-throughput.ts";
 
@@ -207,6 +209,10 @@ export async function runSuite(o: SuiteOptions): Promise<Row[]> {
       },
       { scenario: "7 backups: sites backed up in the night", measured: b.backups, unit: "", reference: b.sites, target: { kind: "equal" }, note: `last backup queued at ${b.lastBackupAt} (window 01:00-07:00 UTC)` },
     );
+  }
+  if (!o.skip.has("sitepool")) {
+    say("sitepool: warm pool on vs off, Poisson orders and a burst, virtual time ...");
+    rows.push(...sitePoolRows());
   }
   return rows;
 }
