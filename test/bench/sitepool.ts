@@ -13,7 +13,7 @@
 // part of that wait during which a pool task held the queue (the delay refills cause).
 import { DEFAULT_RECONCILER_CONFIG } from "../../reconcilers/hostedsite/reconciler.ts";
 import { poolTarget } from "../../reconcilers/sitepool/size.ts";
-import { CLONE_RANGE_MS, INSTALL_MS, type Installer } from "../harness/aegir/durations.ts";
+import { CLONE_RANGE_MS, FRESH_SPARE_MIGRATE_MS, INSTALL_MS, type Installer } from "../harness/aegir/durations.ts";
 import { BENCHMARK_LATENCY, Latency } from "../harness/aegir/index.ts";
 import { Random } from "../harness/aegir/random.ts";
 import type { Row } from "./run.ts";
@@ -50,13 +50,13 @@ export interface SitePoolBenchOptions {
   seed: number;
   /** A fresh spare's migrate, ms: one figure, or a range drawn uniformly. */
   spareMigrateMs: number | readonly [number, number];
-  /** Fresh-spare migrate figures of the sensitivity rows (10/h, 120 s installs). */
-  sensitivityMs: readonly number[];
+  /** Fresh-spare migrate figures of the sensitivity rows (10/h, 120 s installs); a range is drawn uniformly. */
+  sensitivityMs: ReadonlyArray<number | readonly [number, number]>;
   /** The refill rule also waits for orders not yet placed and claims whose rename is not queued. */
   seesPendingOrders: boolean;
 }
 
-export const SITEPOOL_BENCH: SitePoolBenchOptions = { orders: 400, burst: 50, seed: 17, spareMigrateMs: CLONE_RANGE_MS, sensitivityMs: [45_000, 90_000, 150_000], seesPendingOrders: false };
+export const SITEPOOL_BENCH: SitePoolBenchOptions = { orders: 400, burst: 50, seed: 17, spareMigrateMs: FRESH_SPARE_MIGRATE_MS, sensitivityMs: [45_000, 90_000, 150_000, CLONE_RANGE_MS], seesPendingOrders: false };
 
 export function desTimes(installer: Installer, spareMigrateMs: number | readonly [number, number]): DesModelTimes {
   const latency = new Latency(BENCHMARK_LATENCY);
@@ -185,7 +185,7 @@ export function sitePoolRows(o: SitePoolBenchOptions = SITEPOOL_BENCH): Row[] {
   for (const ms of o.sensitivityMs) {
     const c = comparePool(10, "fast", o, ms);
     rows.push({
-      scenario: `8 pool sensitivity: fresh-spare migrate ${ms / 1000} s, 10/h, 120 s installs: p50 on vs off`,
+      scenario: `8 pool sensitivity: spare migrate ${typeof ms === "number" ? ms / 1000 : `${ms[0] / 1000}-${ms[1] / 1000}`} s, 10/h, 120 s installs: p50 on vs off`,
       measured: c.on.p50,
       unit: "s",
       reference: c.off.p50,
