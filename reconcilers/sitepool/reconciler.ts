@@ -11,11 +11,11 @@ import type { SitePoolStatus } from "../../crds/sitepool.ts";
 import type { AegirDriver } from "../aegir/driver.ts";
 import { AegirError } from "../aegir/errors.ts";
 import { lastTask, type ServerStatus } from "../aegir/state.ts";
-import { liveSite } from "../hostedsite/observe.ts";
 import type { ServerStatusCache } from "../hostedsite/server-status-cache.ts";
 import { planPool, type PoolAction, type PoolPlan } from "./plan.ts";
 import { orderRate, poolTarget } from "./size.ts";
 import { platformProblem, spareDomain, type SpareView, viewSpares } from "./spares.ts";
+import { customersWaiting } from "./waiting.ts";
 
 /** Writes to the SitePool's status, guarded by the resourceVersion of the object passed (409 when stale). */
 export interface SitePoolStore {
@@ -90,7 +90,7 @@ export class SitePoolReconciler {
       features: pool.spec.features,
       platformUsable: problem === undefined,
       queueBusy: status.queue.queued + status.queue.processing > 0,
-      customersWaiting: customersWaiting(pool, sites, status, views),
+      customersWaiting: customersWaiting(pool, sites, server, status),
       nextDomain: spareDomain(pool, this.deps.nonce?.() ?? randomUUID()),
       now,
     });
@@ -154,18 +154,6 @@ export class SitePoolReconciler {
 function observedInstallSeconds(views: readonly SpareView[]): number | undefined {
   const installs = views.flatMap((v) => (v.site ? [lastTask(v.site, "install")] : [])).filter((t) => t !== undefined && t.status === "succeeded" && t.delta > 0);
   return installs.sort((a, b) => (b?.nid ?? 0) - (a?.nid ?? 0))[0]?.delta;
-}
-
-/** HostedSites placed on the server, not in Aegir yet and not claiming a spare: each is about to queue a task. */
-function customersWaiting(pool: SitePool, sites: readonly HostedSite[], status: ServerStatus, views: readonly SpareView[]): number {
-  const claiming = new Set(views.flatMap((v) => (v.record.claimedBy ? [v.record.claimedBy] : [])));
-  return sites.filter(
-    (s) =>
-      (s.spec.server ?? s.status?.server) === pool.spec.server &&
-      s.metadata.deletionTimestamp === undefined &&
-      !claiming.has(`${s.metadata.namespace}/${s.metadata.name}`) &&
-      liveSite(status, s.spec.domain) === undefined,
-  ).length;
 }
 
 function readyCondition(plan: PoolPlan, target: number, problem: string | undefined): ConditionInput {

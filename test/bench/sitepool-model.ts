@@ -48,6 +48,8 @@ export interface DesPolicy {
   refillsUntilMs?: number;
   /** The pool counts unplaced new orders and recorded claims whose rename is not queued yet as waiting customers. */
   seesPendingOrders: boolean;
+  /** An order finding no ready spare claims one whose install is in the queue, and renames it when that is done. */
+  claimsInstallingSpares: boolean;
   /** Spares ready at time 0 (a pool already filled). */
   initialSpares?: number;
 }
@@ -85,13 +87,17 @@ interface SpareState {
   createdAt: number;
   /** `enabling`: the baseline's php-eval is running (not a queue task). */
   state: "installing" | "installed" | "enabling" | "ready" | "claimed" | "discarding" | "gone";
+  /** Its install task, once queued, and whether it finished. */
+  task?: Task;
+  installed: boolean;
+  claimer?: OrderState;
 }
 
 interface OrderState {
   arrivedMs: number;
   /** The HostedSite's status names the server (after its first status read). */
   placed: boolean;
-  /** Claimed a spare; its rename not yet queued. */
+  /** Claimed a spare; its rename not yet queued (waiting for its install, or for the queue-task). */
   claimPending: boolean;
   claimed: boolean;
   spare?: SpareState;
@@ -194,9 +200,10 @@ class DesModel {
   /** The first status read is done: the order is placed on the server and claims a spare if one is ready. */
   private claim(order: OrderState): void {
     order.placed = true;
-    const spare = this.policy.poolOff ? undefined : this.spares.find((s) => s.state === "ready");
+    const spare = this.policy.poolOff ? undefined : (this.liveSpare((s) => s.state === "ready") ?? (this.policy.claimsInstallingSpares ? this.liveSpare((s) => s.state !== "claimed" && s.state !== "discarding" && s.task !== undefined) : undefined));
     if (spare === undefined) return;
     spare.state = "claimed";
+    spare.claimer = order;
     order.spare = spare;
     order.claimed = true;
     order.claimPending = true;
@@ -205,6 +212,8 @@ class DesModel {
 
   /** The create-site or the rename's queue-task returns: the order's task is in the queue. */
   private place(order: OrderState): void {
+    // A claimed spare still installing: the rename is queued once the claimer sees the install done.
+    if (order.spare !== undefined && !order.spare.installed) return;
     order.claimPending = false;
     const durationMs = order.claimed ? this.times.spareMigrateMs(this.random()) : this.times.installMs;
     const task = this.enqueue({ kind: "order", order: this.orders.indexOf(order) }, durationMs);
@@ -260,10 +269,19 @@ class DesModel {
       });
     } else if (owner.kind === "spare") {
       const spare = this.spares[owner.spare] as SpareState;
-      this.at(noticed, () => {
-        spare.state = "installed";
-        this.poolStep();
-      });
+      spare.installed = true;
+      const claimer = spare.claimer;
+      if (claimer !== undefined) {
+        // The claimer polls from its placement; its queue-task returns a command later.
+        const placed = claimer.arrivedMs + this.times.placeMs;
+        const seen = placed + Math.ceil((this.now - placed) / this.times.progressPollMs) * this.times.progressPollMs;
+        this.at(seen + this.times.spareCreateMs, () => this.place(claimer));
+      } else {
+        this.at(noticed, () => {
+          spare.state = "installed";
+          this.poolStep();
+        });
+      }
     } else {
       this.dropSpare(this.spares[owner.spare] as SpareState);
     }
@@ -271,8 +289,13 @@ class DesModel {
     this.poolStep();
   }
 
+  private liveSpare(match: (spare: SpareState) => boolean): SpareState | undefined {
+    for (const spare of this.live) if (match(spare)) return spare;
+    return undefined;
+  }
+
   private addSpare(state: SpareState["state"]): number {
-    const spare: SpareState = { domain: `spare-${this.spares.length}`, createdAt: this.now, state };
+    const spare: SpareState = { domain: `spare-${this.spares.length}`, createdAt: this.now, state, installed: state === "ready" };
     this.live.add(spare);
     return this.spares.push(spare) - 1;
   }
@@ -336,6 +359,8 @@ class DesModel {
     }
     const index = this.addSpare("installing");
     this.refills++;
-    this.at(this.now + this.times.spareCreateMs, () => this.enqueue({ kind: "spare", spare: index }, this.times.installMs));
+    this.at(this.now + this.times.spareCreateMs, () => {
+      (this.spares[index] as SpareState).task = this.enqueue({ kind: "spare", spare: index }, this.times.installMs);
+    });
   }
 }

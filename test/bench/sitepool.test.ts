@@ -5,7 +5,7 @@ import { desTimes, sitePoolRows, SITEPOOL_BENCH } from "./sitepool.ts";
 import { type DesPolicy, runDesModel } from "./sitepool-model.ts";
 
 const times = desTimes("fast", 45_000);
-const policy: DesPolicy = { bounds: { min: 1, max: 1 }, rateWindowMinutes: 60, seesPendingOrders: true };
+const policy: DesPolicy = { bounds: { min: 1, max: 1 }, rateWindowMinutes: 60, seesPendingOrders: true, claimsInstallingSpares: false };
 const run = (arrivals: number[], p: Partial<DesPolicy> = {}) => runDesModel(arrivals, times, { ...policy, ...p }, () => 0.5);
 /** The first progress poll at or after `ms` past the task's queueing. */
 const poll = (ms: number) => Math.ceil(ms / times.progressPollMs) * times.progressPollMs;
@@ -47,7 +47,7 @@ describe("the warm-pool model", () => {
 
 it("prints the scenario's rows with references and notes", () => {
   const rows = sitePoolRows({ ...SITEPOOL_BENCH, orders: 60, burst: 6, sensitivityMs: [45_000] });
-  expect(rows.length).toBe(6 * 3 + 2 + 2 + 1);
+  expect(rows.length).toBe(6 * 3 + 2 + 2 + 4 + 1);
   for (const row of rows) {
     expect(row.scenario).toMatch(/^8 pool/);
     expect(Number.isFinite(row.measured) && Number.isFinite(row.reference)).toBe(true);

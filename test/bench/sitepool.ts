@@ -50,13 +50,23 @@ export interface SitePoolBenchOptions {
   seed: number;
   /** A fresh spare's migrate, ms: one figure, or a range drawn uniformly. */
   spareMigrateMs: number | readonly [number, number];
-  /** Fresh-spare migrate figures of the sensitivity rows (10/h, 120 s installs); a range is drawn uniformly. */
-  sensitivityMs: ReadonlyArray<number | readonly [number, number]>;
+  /** Fresh-spare migrate figures of the sensitivity rows (10/h, 120 s installs). */
+  sensitivityMs: readonly number[];
   /** The refill rule also waits for orders not yet placed and claims whose rename is not queued. */
   seesPendingOrders: boolean;
+  /** Orders claim a spare whose install is queued or running when none is ready. */
+  claimsInstallingSpares: boolean;
 }
 
-export const SITEPOOL_BENCH: SitePoolBenchOptions = { orders: 400, burst: 50, seed: 17, spareMigrateMs: FRESH_SPARE_MIGRATE_MS, sensitivityMs: [45_000, 90_000, 150_000, CLONE_RANGE_MS], seesPendingOrders: false };
+export const SITEPOOL_BENCH: SitePoolBenchOptions = { orders: 400, burst: 50, seed: 17, spareMigrateMs: FRESH_SPARE_MIGRATE_MS, sensitivityMs: [45_000, 90_000, 150_000], seesPendingOrders: true, claimsInstallingSpares: true };
+
+/** The changes that made the pool pay, one at a time (10 orders/h, 120 s installs). */
+const STEPS: ReadonlyArray<{ name: string; options: Partial<SitePoolBenchOptions> }> = [
+  { name: "spare migrate 1-5 min (as a complex site), refills blind to orders on their way", options: { spareMigrateMs: CLONE_RANGE_MS, seesPendingOrders: false, claimsInstallingSpares: false } },
+  { name: "fresh-spare migrate 45 s", options: { seesPendingOrders: false, claimsInstallingSpares: false } },
+  { name: "+ refills wait for unplaced orders and unqueued renames", options: { claimsInstallingSpares: false } },
+  { name: "+ an order claims a spare still installing", options: {} },
+];
 
 export function desTimes(installer: Installer, spareMigrateMs: number | readonly [number, number]): DesModelTimes {
   const latency = new Latency(BENCHMARK_LATENCY);
@@ -111,7 +121,7 @@ export function comparePool(rate: number | "burst", installer: Installer, o: Sit
   // The burst hits a pool sized for 10 orders/h.
   const nominal = rate === "burst" ? 10 : rate;
   const target = poolTarget(nominal, times.installMs / 1000, BOUNDS);
-  const base: DesPolicy = { bounds: BOUNDS, rateWindowMinutes: RATE_WINDOW_MINUTES, seesPendingOrders: o.seesPendingOrders, initialSpares: target };
+  const base: DesPolicy = { bounds: BOUNDS, rateWindowMinutes: RATE_WINDOW_MINUTES, seesPendingOrders: o.seesPendingOrders, claimsInstallingSpares: o.claimsInstallingSpares, initialSpares: target };
   const off = run(arrivals, times, { ...base, poolOff: true }, o.seed);
   const on = run(arrivals, times, base, o.seed);
   const suppressed = run(arrivals, times, { ...base, refillsUntilMs: 0 }, o.seed);
@@ -182,10 +192,21 @@ export function sitePoolRows(o: SitePoolBenchOptions = SITEPOOL_BENCH): Row[] {
       note: `pool of ${b.target}; per order, the most one waits longer with the pool than without: ${s(b.worstExtraSeconds)} s (target <= 0); p50 ${s(b.on.p50)} vs ${s(b.off.p50)} s`,
     });
   }
+  for (const step of STEPS) {
+    const c = comparePool(10, "fast", { ...o, ...step.options });
+    rows.push({
+      scenario: `8 pool step: ${step.name}: p50 on vs off`,
+      measured: c.on.p50,
+      unit: "s",
+      reference: c.off.p50,
+      target: { kind: "max", limit: 1 },
+      note: `p99 ${s(c.on.p99)} vs ${s(c.off.p99)} s; wait behind pool tasks mean ${s(c.poolDelay.mean)} s, ${(100 * c.poolDelay.share).toFixed(1)} % of orders`,
+    });
+  }
   for (const ms of o.sensitivityMs) {
     const c = comparePool(10, "fast", o, ms);
     rows.push({
-      scenario: `8 pool sensitivity: spare migrate ${typeof ms === "number" ? ms / 1000 : `${ms[0] / 1000}-${ms[1] / 1000}`} s, 10/h, 120 s installs: p50 on vs off`,
+      scenario: `8 pool sensitivity: fresh-spare migrate ${ms / 1000} s, 10/h, 120 s installs: p50 on vs off`,
       measured: c.on.p50,
       unit: "s",
       reference: c.off.p50,

@@ -56,6 +56,31 @@ describe("SitePool reconciler", () => {
     expect(rig.pools.pool("aegir-1-openatrium").status?.conditions?.[0]?.message).toMatch(/1 order\(s\) about to queue a task/);
   });
 
+  it("does not refill in front of an order not placed yet, nor of a claim whose rename is not queued yet", async () => {
+    const rig = new PoolRig([sitePool({ size: { min: 1, max: 1 } })]);
+    // Just created: no server in its spec or status yet, but this server serves its profile.
+    rig.order("acme");
+    await rig.pool.reconcile(rig.pools.pool("aegir-1-openatrium"));
+    expect(rig.spares()).toEqual([]);
+    expect(rig.pools.pool("aegir-1-openatrium").status?.conditions?.[0]?.message).toMatch(/1 order\(s\) about to queue a task/);
+    // An order for a profile the server does not serve is not waiting for it.
+    rig.sites.delete("acme");
+    rig.order("other", { profile: "standard" });
+    await rig.pool.reconcile(rig.pools.pool("aegir-1-openatrium"));
+    expect(rig.spares()).toHaveLength(1);
+    rig.sites.delete("other");
+    await rig.fillPool();
+
+    // A claim written, the spare's rename not queued: its queue-task comes next, not a refill.
+    const [spare] = rig.spares();
+    rig.order("globex", { server: "aegir-1" });
+    const pool = rig.pools.pool("aegir-1-openatrium");
+    await rig.pools.updateStatus(pool, { ...pool.status, spares: [{ ...spare!, state: "Claimed", claimedBy: "customers/globex", claimedAt: rig.now.toISOString() }] });
+    await rig.pool.reconcile(rig.pools.pool("aegir-1-openatrium"));
+    expect(rig.spares().map((s) => s.domain)).toEqual([spare!.domain]);
+    expect(rig.pools.pool("aegir-1-openatrium").status?.conditions?.[0]?.message).toMatch(/1 order\(s\) about to queue a task/);
+  });
+
   it("sizes the pool to the order rate within max", async () => {
     const rig = new PoolRig([sitePool({ size: { min: 0, max: 3 }, installSeconds: 900 })]);
     for (let i = 0; i < 10; i++) {
