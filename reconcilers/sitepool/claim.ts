@@ -1,9 +1,8 @@
 // A new HostedSite takes a spare instead of waiting for an install. The claim is written into the
 // pool's spare list (guarded by the pool's resourceVersion: of two racing writers one gets 409)
 // before anything changes in Aegir; from then on every reconcile, on any replica, resumes it from
-// that record: wait for the spare's install if it was claimed while installing, rename it
-// (migrate to the same platform with new_uri), scrub what the placeholder left on the site,
-// drop the record. A rename Aegir refuses or fails marks the spare
+// that record: rename the spare (migrate to the same platform with new_uri), scrub what the
+// placeholder left on the site, drop the record. A rename Aegir refuses or fails marks the spare
 // for discarding and the site is installed the usual way: a spare is never handed out dirty.
 import type { Logger } from "../../common/logger.ts";
 import { isConflict } from "../../common/kube/rest.ts";
@@ -78,17 +77,14 @@ export class SpareClaims {
         const mine = spares.find((s) => s.claimedBy === key);
         if (mine !== undefined) return { pool, spare: mine };
         const status = await this.deps.statusCache.get(pool.spec.server);
-        // A ready spare, else one whose install is already in the queue: it finishes before any
-        // install this order could queue, and a rename is shorter than an install.
-        const free = spares.filter((s) => s.claimedBy === undefined);
-        const spare = free.find((s) => s.state === "Ready" && usable(liveSite(status, s.domain), pool)) ?? free.find((s) => s.state === "Installing" && installing(liveSite(status, s.domain), pool));
+        const spare = spares.find((s) => s.state === "Ready" && s.claimedBy === undefined && usable(liveSite(status, s.domain), pool));
         if (spare === undefined) break;
         const claimed: Spare = { ...spare, state: "Claimed", claimedBy: key, claimedAt: this.deps.now().toISOString() };
         try {
           const written = await this.deps.store.updateStatus(pool, {
             ...pool.status,
             spares: spares.map((s) => (s.domain === spare.domain ? claimed : s)),
-            ready: Math.max(0, (pool.status?.ready ?? 1) - (spare.state === "Ready" ? 1 : 0)),
+            ready: Math.max(0, (pool.status?.ready ?? 1) - 1),
             claimed: (pool.status?.claimed ?? 0) + 1,
           });
           this.deps.log.info({ hostedsite: key, sitepool: pool.metadata.name, spare: spare.domain }, "spare claimed");
@@ -118,8 +114,6 @@ export class SpareClaims {
       if (pending !== undefined) return { kind: "waiting", message: `Renaming spare ${spare.domain}: Aegir is running its ${pending.type} task` };
       // Only a claim migrates a spare: a failed migrate is this claim's rename.
       if (lastTask(placeholder, "migrate")?.status === "failed") return this.discard(pool, spare, "Aegir's rename (migrate) task failed");
-      // A spare claimed while installing whose install failed.
-      if (placeholder.status !== "enabled") return this.discard(pool, spare, `the spare's install ended ${placeholder.status}`);
       try {
         await this.deps.driver(server).queueTask(spare.domain, "migrate", { targetPlatform: pool.spec.platform, newUri: domain });
       } catch (error) {
@@ -188,11 +182,6 @@ function heldBy(pools: readonly SitePool[], key: string): Held | undefined {
 function isNew(site: HostedSite): boolean {
   if (site.metadata.annotations?.[CREATE_PENDING_ANNOTATION] !== undefined) return false;
   return site.status?.conditions?.find((c) => c.type === "Installed")?.status !== "True";
-}
-
-/** A spare whose install is queued or running on the pool's platform. */
-function installing(site: SiteSummary | undefined, pool: SitePool): boolean {
-  return site !== undefined && site.platform === pool.spec.platform && pendingTask(site)?.type === "install";
 }
 
 /** A spare that can be handed out now: enabled, idle, on the pool's platform. */

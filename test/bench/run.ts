@@ -15,7 +15,7 @@ import { runBackupBench } from "./backups.ts";
 import { runBurst } from "./convergence.ts";
 import { runResyncBench } from "./resync.ts";
 import { runScale } from "./scale.ts";
-import { sitePoolRows } from "./sitepool.ts";
+import { calibrationRows, SITEPOOL_BENCH, sitePoolRows } from "./sitepool.ts";
 import { runSpacesBench } from "./spaces.ts";
 import { runWebhookBench } from "./webhook-throughput.ts";
 
@@ -212,7 +212,7 @@ export async function runSuite(o: SuiteOptions): Promise<Row[]> {
   }
   if (!o.skip.has("sitepool")) {
     say("sitepool: warm pool on vs off, Poisson orders and a burst, virtual time ...");
-    rows.push(...sitePoolRows());
+    rows.push(...sitePoolRows(), ...(await calibrationRows(SITEPOOL_BENCH, { timeFactor: 0.01, timeoutMs: 120_000 })));
   }
   return rows;
 }

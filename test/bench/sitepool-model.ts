@@ -26,12 +26,18 @@ export interface DesModelTimes {
   placeMs: number;
   /** HostedSite created to placed on the server and its claim written: the status read. */
   claimMs: number;
-  /** A finished task noticed (next progress poll) to the welcome mail: the convergence commands. */
+  /** A finished task noticed (see statusCacheMaxAgeMs) to the welcome mail: the convergence commands. */
   convergeAfterInstallMs: number;
   /** The same after a rename: the scrub and a second status read come first. */
   convergeAfterRenameMs: number;
   /** The HostedSite and SitePool reconcilers look again this often while a task runs. */
   progressPollMs: number;
+  /**
+   * They read the server's status through a shared cache of this age (half the poll interval),
+   * dropped after a write of their own: a finished task is seen at the first progress poll after
+   * the first read of the server at or after its end.
+   */
+  statusCacheMaxAgeMs: number;
   /** The pool's create-site command (an install is queued when it returns). */
   spareCreateMs: number;
   /** Enabling the baseline on an installed spare (one php-eval). */
@@ -48,8 +54,6 @@ export interface DesPolicy {
   refillsUntilMs?: number;
   /** The pool counts unplaced new orders and recorded claims whose rename is not queued yet as waiting customers. */
   seesPendingOrders: boolean;
-  /** An order finding no ready spare claims one whose install is in the queue, and renames it when that is done. */
-  claimsInstallingSpares: boolean;
   /** Spares ready at time 0 (a pool already filled). */
   initialSpares?: number;
 }
@@ -87,17 +91,14 @@ interface SpareState {
   createdAt: number;
   /** `enabling`: the baseline's php-eval is running (not a queue task). */
   state: "installing" | "installed" | "enabling" | "ready" | "claimed" | "discarding" | "gone";
-  /** Its install task, once queued, and whether it finished. */
-  task?: Task;
-  installed: boolean;
-  claimer?: OrderState;
+
 }
 
 interface OrderState {
   arrivedMs: number;
   /** The HostedSite's status names the server (after its first status read). */
   placed: boolean;
-  /** Claimed a spare; its rename not yet queued (waiting for its install, or for the queue-task). */
+  /** Claimed a spare; its rename not yet queued. */
   claimPending: boolean;
   claimed: boolean;
   spare?: SpareState;
@@ -139,6 +140,10 @@ class DesModel {
   private refills = 0;
   /** A delete decided, its queue-task not returned yet. */
   private spareInFlight = false;
+  /** Finished tasks waiting for the next read of the server's status. */
+  private readonly unseen: Array<(fetchedAt: number) => void> = [];
+  private fetchToken = 0;
+  private welcomed = 0;
   private readonly pool: SitePool;
   private readonly servers: AegirServer[] = [benchServer(SERVER, 8, false)];
   private readonly epoch = Date.parse("2027-03-01T00:00:00Z");
@@ -166,6 +171,7 @@ class DesModel {
     for (let i = 0; i < (this.policy.poolOff ? 0 : (this.policy.initialSpares ?? 0)); i++) this.addSpare("ready");
     this.arrivals.forEach((at, i) => this.at(at, () => this.arrive(i)));
     if (!this.policy.poolOff) this.at(0, () => this.poolStep());
+    this.scheduleFetch(0);
     for (let event = this.events.shift(); event !== undefined; event = this.events.shift()) {
       this.now = event.at;
       event.run();
@@ -200,10 +206,9 @@ class DesModel {
   /** The first status read is done: the order is placed on the server and claims a spare if one is ready. */
   private claim(order: OrderState): void {
     order.placed = true;
-    const spare = this.policy.poolOff ? undefined : (this.liveSpare((s) => s.state === "ready") ?? (this.policy.claimsInstallingSpares ? this.liveSpare((s) => s.state !== "claimed" && s.state !== "discarding" && s.task !== undefined) : undefined));
+    const spare = this.policy.poolOff ? undefined : this.liveSpare((s) => s.state === "ready");
     if (spare === undefined) return;
     spare.state = "claimed";
-    spare.claimer = order;
     order.spare = spare;
     order.claimed = true;
     order.claimPending = true;
@@ -212,8 +217,6 @@ class DesModel {
 
   /** The create-site or the rename's queue-task returns: the order's task is in the queue. */
   private place(order: OrderState): void {
-    // A claimed spare still installing: the rename is queued once the claimer sees the install done.
-    if (order.spare !== undefined && !order.spare.installed) return;
     order.claimPending = false;
     const durationMs = order.claimed ? this.times.spareMigrateMs(this.random()) : this.times.installMs;
     const task = this.enqueue({ kind: "order", order: this.orders.indexOf(order) }, durationMs);
@@ -224,6 +227,7 @@ class DesModel {
   private enqueue(owner: TaskOwner, durationMs: number): Task {
     const task: Task = { id: this.taskIds++, owner, durationMs, queuedAt: this.now };
     this.queue.push(task);
+    this.scheduleFetch(this.now + this.times.claimMs);
     this.pump();
     return task;
   }
@@ -256,37 +260,46 @@ class DesModel {
   private finish(task: Task): void {
     this.running = undefined;
     const owner = task.owner;
-    // Each waiter notices at its next progress poll, counted from when it queued the task.
-    const noticed = task.queuedAt + Math.ceil((this.now - task.queuedAt) / this.times.progressPollMs) * this.times.progressPollMs;
     if (owner.kind === "order") {
       const order = this.orders[owner.order] as OrderState;
       const converge = order.claimed ? this.times.convergeAfterRenameMs : this.times.convergeAfterInstallMs;
-      // The scrub done, the claim record is dropped (the first convergence command follows it).
-      if (order.spare !== undefined) this.at(noticed + this.times.convergeAfterRenameMs - this.times.convergeAfterInstallMs, () => this.dropSpare(order.spare as SpareState));
-      this.at(noticed + converge, () => {
-        order.welcomeMs = this.now;
-        this.poolStep();
+      this.whenSeen(task.queuedAt, () => {
+        // The scrub done, the claim record is dropped (the first convergence command follows it).
+        if (order.spare !== undefined) this.at(this.now + this.times.convergeAfterRenameMs - this.times.convergeAfterInstallMs, () => this.dropSpare(order.spare as SpareState));
+        this.at(this.now + converge, () => {
+          order.welcomeMs = this.now;
+          this.welcomed++;
+          this.poolStep();
+        });
       });
     } else if (owner.kind === "spare") {
       const spare = this.spares[owner.spare] as SpareState;
-      spare.installed = true;
-      const claimer = spare.claimer;
-      if (claimer !== undefined) {
-        // The claimer polls from its placement; its queue-task returns a command later.
-        const placed = claimer.arrivedMs + this.times.placeMs;
-        const seen = placed + Math.ceil((this.now - placed) / this.times.progressPollMs) * this.times.progressPollMs;
-        this.at(seen + this.times.spareCreateMs, () => this.place(claimer));
-      } else {
-        this.at(noticed, () => {
-          spare.state = "installed";
-          this.poolStep();
-        });
-      }
+      this.whenSeen(task.queuedAt, () => {
+        spare.state = "installed";
+        this.poolStep();
+      });
     } else {
       this.dropSpare(this.spares[owner.spare] as SpareState);
     }
     this.pump();
     this.poolStep();
+  }
+
+  /** `run` at the waiter's first progress poll (counted from `origin`) after the next read of the server. */
+  private whenSeen(origin: number, run: () => void): void {
+    const poll = this.times.progressPollMs;
+    this.unseen.push((fetched) => this.at(origin + Math.ceil((fetched - origin) / poll) * poll, run));
+  }
+
+  /** A write drops the cached status: the next read, a command later, fetches it. */
+  private scheduleFetch(at: number): void {
+    const token = ++this.fetchToken;
+    if (this.welcomed === this.orders.length) return;
+    this.at(at, () => {
+      if (token !== this.fetchToken) return;
+      for (const seen of this.unseen.splice(0)) seen(this.now);
+      this.scheduleFetch(this.now + this.times.statusCacheMaxAgeMs);
+    });
   }
 
   private liveSpare(match: (spare: SpareState) => boolean): SpareState | undefined {
@@ -295,7 +308,7 @@ class DesModel {
   }
 
   private addSpare(state: SpareState["state"]): number {
-    const spare: SpareState = { domain: `spare-${this.spares.length}`, createdAt: this.now, state, installed: state === "ready" };
+    const spare: SpareState = { domain: `spare-${this.spares.length}`, createdAt: this.now, state };
     this.live.add(spare);
     return this.spares.push(spare) - 1;
   }
@@ -359,8 +372,6 @@ class DesModel {
     }
     const index = this.addSpare("installing");
     this.refills++;
-    this.at(this.now + this.times.spareCreateMs, () => {
-      (this.spares[index] as SpareState).task = this.enqueue({ kind: "spare", spare: index }, this.times.installMs);
-    });
+    this.at(this.now + this.times.spareCreateMs, () => this.enqueue({ kind: "spare", spare: index }, this.times.installMs));
   }
 }

@@ -3,7 +3,8 @@
 // Latency model: the simulated Aegir's warm-pool durations (test/harness/aegir/durations.ts:
 // installs of 120 s or 15 min, a spare's migrate) and BENCHMARK_LATENCY's command costs (1 s of
 // drush bootstrap per command, the welcome mail 1.5 s, hosting-queued's 1 s pause before each
-// task), the reconcilers' default progress poll (5 s). One server, one serial task queue.
+// task), the reconcilers' default progress poll (5 s) through the server-status cache (30 s, half
+// the poll interval: a finished task is seen up to that late). One server, one serial task queue.
 //
 // The matrix runs in the discrete-event model (sitepool-model.ts: the product's pool-size rule,
 // refill step and claim order on a virtual clock, seeded): Poisson orders at 2, 10 and 30 per
@@ -18,7 +19,8 @@ import { BENCHMARK_LATENCY, Latency } from "../harness/aegir/index.ts";
 import { Random } from "../harness/aegir/random.ts";
 import type { Row } from "./run.ts";
 import { type DesModelTimes, type DesPolicy, type DesResult, runDesModel } from "./sitepool-model.ts";
-import { percentile, poissonArrivals, summarize, type Summary } from "./stats.ts";
+import { runCalibration } from "./sitepool-calibration.ts";
+import { mean, percentile, poissonArrivals, summarize, type Summary } from "./stats.ts";
 
 /** What a HostedSite runs from noticing its finished install to the welcome mail (recorded from the simulator). */
 export const CONVERGE_AFTER_INSTALL = [
@@ -54,18 +56,15 @@ export interface SitePoolBenchOptions {
   sensitivityMs: readonly number[];
   /** The refill rule also waits for orders not yet placed and claims whose rename is not queued. */
   seesPendingOrders: boolean;
-  /** Orders claim a spare whose install is queued or running when none is ready. */
-  claimsInstallingSpares: boolean;
 }
 
-export const SITEPOOL_BENCH: SitePoolBenchOptions = { orders: 400, burst: 50, seed: 17, spareMigrateMs: FRESH_SPARE_MIGRATE_MS, sensitivityMs: [45_000, 90_000, 150_000], seesPendingOrders: true, claimsInstallingSpares: true };
+export const SITEPOOL_BENCH: SitePoolBenchOptions = { orders: 400, burst: 50, seed: 17, spareMigrateMs: FRESH_SPARE_MIGRATE_MS, sensitivityMs: [45_000, 90_000, 150_000], seesPendingOrders: true };
 
 /** The changes that made the pool pay, one at a time (10 orders/h, 120 s installs). */
 const STEPS: ReadonlyArray<{ name: string; options: Partial<SitePoolBenchOptions> }> = [
-  { name: "spare migrate 1-5 min (as a complex site), refills blind to orders on their way", options: { spareMigrateMs: CLONE_RANGE_MS, seesPendingOrders: false, claimsInstallingSpares: false } },
-  { name: "fresh-spare migrate 45 s", options: { seesPendingOrders: false, claimsInstallingSpares: false } },
-  { name: "+ refills wait for unplaced orders and unqueued renames", options: { claimsInstallingSpares: false } },
-  { name: "+ an order claims a spare still installing", options: {} },
+  { name: "spare migrate 1-5 min (as a complex site), refills blind to orders on their way", options: { spareMigrateMs: CLONE_RANGE_MS, seesPendingOrders: false } },
+  { name: "fresh-spare migrate 45 s", options: { seesPendingOrders: false } },
+  { name: "+ refills wait for unplaced orders and unqueued renames", options: {} },
 ];
 
 export function desTimes(installer: Installer, spareMigrateMs: number | readonly [number, number]): DesModelTimes {
@@ -81,6 +80,7 @@ export function desTimes(installer: Installer, spareMigrateMs: number | readonly
     convergeAfterInstallMs: commands(CONVERGE_AFTER_INSTALL),
     convergeAfterRenameMs: commands(CONVERGE_AFTER_RENAME),
     progressPollMs: DEFAULT_RECONCILER_CONFIG.progressPollMs,
+    statusCacheMaxAgeMs: DEFAULT_RECONCILER_CONFIG.pollIntervalMs / 2,
     spareCreateMs: command,
     spareEnableMs: command,
     deleteMs: latency.task("delete"),
@@ -121,7 +121,7 @@ export function comparePool(rate: number | "burst", installer: Installer, o: Sit
   // The burst hits a pool sized for 10 orders/h.
   const nominal = rate === "burst" ? 10 : rate;
   const target = poolTarget(nominal, times.installMs / 1000, BOUNDS);
-  const base: DesPolicy = { bounds: BOUNDS, rateWindowMinutes: RATE_WINDOW_MINUTES, seesPendingOrders: o.seesPendingOrders, claimsInstallingSpares: o.claimsInstallingSpares, initialSpares: target };
+  const base: DesPolicy = { bounds: BOUNDS, rateWindowMinutes: RATE_WINDOW_MINUTES, seesPendingOrders: o.seesPendingOrders, initialSpares: target };
   const off = run(arrivals, times, { ...base, poolOff: true }, o.seed);
   const on = run(arrivals, times, base, o.seed);
   const suppressed = run(arrivals, times, { ...base, refillsUntilMs: 0 }, o.seed);
@@ -149,6 +149,40 @@ export function comparePool(rate: number | "burst", installer: Installer, o: Sit
 
 const label = (installer: Installer) => (installer === "fast" ? "120 s installs" : "15 min installs");
 const s = (n: number) => (Number.isNaN(n) ? "n/a" : n >= 100 ? n.toFixed(0) : n.toFixed(1));
+
+/** The calibration workload: arrivals (s) that give claims, installs behind a rename and a refill, and a burst. */
+export const CALIBRATION_ARRIVALS_MS = [0, 30, 400, 430, 440, 900].map((s) => s * 1000);
+/** How far the model's mean may be from the real controllers' (a fraction). */
+export const CALIBRATION_TOLERANCE = 0.15;
+
+export interface CalibrationRowOptions {
+  timeFactor: number;
+  timeoutMs: number;
+}
+
+/** The model against the real controllers on the simulated Aegir, one workload, pool on and off. */
+export async function calibrationRows(o: SitePoolBenchOptions, c: CalibrationRowOptions): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const pool of [{ min: 1, max: 1 }, undefined]) {
+    const started = performance.now();
+    const real = await runCalibration({ arrivals: CALIBRATION_ARRIVALS_MS, timeFactor: c.timeFactor, pool, seed: o.seed, timeoutMs: c.timeoutMs });
+    const wall = (performance.now() - started) / 1000;
+    const policy: DesPolicy = { bounds: pool ?? { min: 0, max: 0 }, rateWindowMinutes: RATE_WINDOW_MINUTES, poolOff: pool === undefined, seesPendingOrders: o.seesPendingOrders, initialSpares: real.initialSpares };
+    const model = run(CALIBRATION_ARRIVALS_MS, desTimes("fast", o.spareMigrateMs), policy, o.seed).orders.map((x) => x.welcomeMs);
+    const realMean = mean(real.welcomeMs) / 1000;
+    const modelMean = mean(model) / 1000;
+    const worst = Math.max(...model.map((m, i) => Math.abs(m - (real.welcomeMs[i] as number)) / 1000));
+    rows.push({
+      scenario: `8 pool calibration: model vs real controllers, pool ${pool ? "on" : "off"}: |mean difference| / real mean`,
+      measured: Math.abs(modelMean - realMean) / realMean,
+      unit: "",
+      reference: CALIBRATION_TOLERANCE,
+      target: { kind: "max", limit: 1 },
+      note: `paid to welcome mail, ${CALIBRATION_ARRIVALS_MS.length} orders at ${CALIBRATION_ARRIVALS_MS.map((a) => a / 1000).join("/")} s, 120 s installs: real mean ${s(realMean)} s, model ${s(modelMean)} s; per order at most ${s(worst)} s apart (the status cache's 30 s phase); time factor ${c.timeFactor}, ${wall.toFixed(1)} s wall`,
+    });
+  }
+  return rows;
+}
 
 export function sitePoolRows(o: SitePoolBenchOptions = SITEPOOL_BENCH): Row[] {
   const rows: Row[] = [];

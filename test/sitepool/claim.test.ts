@@ -127,34 +127,6 @@ describe("claiming a spare", () => {
     expect(rig.spares()[0]?.domain).not.toBe(spare!.domain);
   });
 
-  it("with no spare ready, claims one whose install is in the queue and renames it when done instead of queueing an install behind it", async () => {
-    const rig = new PoolRig([sitePool({ size: { min: 1, max: 1 } })]);
-    await rig.pool.reconcile(rig.pools.pool("aegir-1-openatrium"));
-    const [spare] = rig.spares();
-    expect(spare?.state).toBe("Installing");
-    const nid = rig.sim.site(spare!.domain)?.nid;
-    rig.order("acme");
-    await rig.converge("acme");
-    const node = rig.sim.site("acme.sites.example.com");
-    expect(node?.nid).toBe(nid);
-    expect([...rig.sim.hostmaster.tasks.values()].filter((t) => t.rid === nid).map((t) => t.type)).toEqual(["install", "migrate"]);
-    expect(traces(rig, "acme.sites.example.com", spare!.domain)).toEqual([]);
-    expect(node?.drupal?.modules).toEqual(expect.arrayContaining(["oa_wiki"]));
-    expect(rig.claims).toHaveLength(1);
-  });
-
-  it("a spare claimed while installing whose install fails is discarded, and the site installs as usual", async () => {
-    const rig = new PoolRig([sitePool({ size: { min: 1, max: 1 } })]);
-    rig.sim.faults.failTask({ type: "install" });
-    await rig.pool.reconcile(rig.pools.pool("aegir-1-openatrium"));
-    const [spare] = rig.spares();
-    rig.order("acme");
-    await rig.converge("acme");
-    expect(rig.spares()).toEqual([expect.objectContaining({ domain: spare!.domain, state: "Discarding" })]);
-    expect(rig.sim.site("acme.sites.example.com")?.nid).not.toBe(rig.sim.site(spare!.domain)?.nid);
-    expect(rig.claims).toEqual([]);
-  });
-
   it("takes no spare for a site already created, another platform or another profile", async () => {
     const rig = await filled();
     rig.order("std", { profile: "standard" });
