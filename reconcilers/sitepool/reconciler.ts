@@ -15,6 +15,7 @@ import type { ServerStatusCache } from "../hostedsite/server-status-cache.ts";
 import { planPool, type PoolAction, type PoolPlan } from "./plan.ts";
 import { orderRate, poolTarget } from "./size.ts";
 import { platformProblem, spareDomain, type SpareView, viewSpares } from "./spares.ts";
+import { serverPoolSummary, type ServerPoolSummary } from "./server-summary.ts";
 import { customersWaiting } from "./waiting.ts";
 
 /** Writes to the SitePool's status, guarded by the resourceVersion of the object passed (409 when stale). */
@@ -31,6 +32,17 @@ export interface PoolObserver {
   claimed(pool: string, seconds: number): void;
 }
 
+/**
+ * Writes the summary into AegirServer status.pool: a merge patch of that field alone, without a
+ * resourceVersion precondition, so it never conflicts with the server's probe writes (which keep
+ * the field, merging from the stored status).
+ */
+export interface ServerPoolWriter {
+  /** SitePools as the informer cache holds them. */
+  pools: () => readonly SitePool[];
+  write(server: string, summary: ServerPoolSummary): Promise<void>;
+}
+
 export interface SitePoolDeps {
   store: SitePoolStore;
   servers: () => readonly AegirServer[];
@@ -43,6 +55,7 @@ export interface SitePoolDeps {
   /** How soon to look again while something is in progress, and otherwise. */
   progressPollMs?: number;
   pollIntervalMs?: number;
+  serverPool?: ServerPoolWriter;
   /** Makes spare domains unique (random by default). */
   nonce?: () => string;
 }
@@ -107,6 +120,7 @@ export class SitePoolReconciler {
       spares: plan.spares,
     };
     pool = await this.write(pool, next, [readyCondition(plan, target, problem)]);
+    await this.publish(pool, server);
     if (plan.action === undefined) return { requeueAfterMs: plan.counts.installing > 0 || plan.waiting ? this.progressPollMs : this.pollIntervalMs };
 
     await this.act(pool, plan.action, server);
@@ -136,6 +150,14 @@ export class SitePoolReconciler {
         return;
       }
     }
+  }
+
+  /** The server's pool summary, written when it changed (only on claims, refills and target changes). */
+  private async publish(pool: SitePool, server: AegirServer | undefined): Promise<void> {
+    const writer = this.deps.serverPool;
+    if (writer === undefined || server === undefined) return;
+    const summary = serverPoolSummary(pool.spec.server, writer.pools(), pool);
+    if (summary !== undefined && !jsonEqual(summary, server.status?.pool)) await writer.write(pool.spec.server, summary);
   }
 
   /** The status, written only when it changed; conditions merged into the existing ones. */
