@@ -73,13 +73,13 @@ export class PoolRig {
     });
   }
 
-  /** A HostedSite reconciler with its own claimer: one controller replica. */
-  replica(): HostedSiteReconciler {
+  /** A HostedSite reconciler with its own claimer: one controller replica (with its own status cache, if given). */
+  replica(cache = this.cache): HostedSiteReconciler {
     const claims = new SpareClaims({
       pools: () => this.pools.list(),
       store: this.pools,
       servers: () => this.servers,
-      statusCache: this.cache,
+      statusCache: cache,
       driver: () => this.driver,
       now: () => this.now,
       log: silent,
@@ -90,7 +90,7 @@ export class PoolRig {
       servers: () => this.servers,
       sites: () => this.siteList(),
       driver: () => this.driver,
-      statusCache: this.cache,
+      statusCache: cache,
       now: () => this.now,
       random: () => 0.5,
       log: silent,
