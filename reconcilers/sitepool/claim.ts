@@ -111,7 +111,12 @@ export class SpareClaims {
     }
     if (placeholder !== undefined) {
       const pending = pendingTask(placeholder);
-      if (pending !== undefined) return { kind: "waiting", message: `Renaming spare ${spare.domain}: Aegir is running its ${pending.type} task` };
+      if (pending !== undefined) {
+        // The customer waits on this task alone: the next look reads the server afresh instead
+        // of a status up to half a poll old (one status read per progress poll while a rename runs).
+        this.deps.statusCache.invalidate(server);
+        return { kind: "waiting", message: `Renaming spare ${spare.domain}: Aegir is running its ${pending.type} task` };
+      }
       // Only a claim migrates a spare: a failed migrate is this claim's rename.
       if (lastTask(placeholder, "migrate")?.status === "failed") return this.discard(pool, spare, "Aegir's rename (migrate) task failed");
       try {

@@ -54,6 +54,8 @@ export interface DesPolicy {
   refillsUntilMs?: number;
   /** The pool counts unplaced new orders and recorded claims whose rename is not queued yet as waiting customers. */
   seesPendingOrders: boolean;
+  /** A claimer waiting on its rename reads the server afresh at each progress poll (not through the cache). */
+  claimReadsFresh: boolean;
   /** Spares ready at time 0 (a pool already filled). */
   initialSpares?: number;
 }
@@ -263,7 +265,7 @@ class DesModel {
     if (owner.kind === "order") {
       const order = this.orders[owner.order] as OrderState;
       const converge = order.claimed ? this.times.convergeAfterRenameMs : this.times.convergeAfterInstallMs;
-      this.whenSeen(task.queuedAt, () => {
+      this.whenSeen(task.queuedAt, order.claimed && this.policy.claimReadsFresh, () => {
         // The scrub done, the claim record is dropped (the first convergence command follows it).
         if (order.spare !== undefined) this.at(this.now + this.times.convergeAfterRenameMs - this.times.convergeAfterInstallMs, () => this.dropSpare(order.spare as SpareState));
         this.at(this.now + converge, () => {
@@ -274,7 +276,7 @@ class DesModel {
       });
     } else if (owner.kind === "spare") {
       const spare = this.spares[owner.spare] as SpareState;
-      this.whenSeen(task.queuedAt, () => {
+      this.whenSeen(task.queuedAt, false, () => {
         spare.state = "installed";
         this.poolStep();
       });
@@ -285,9 +287,10 @@ class DesModel {
     this.poolStep();
   }
 
-  /** `run` at the waiter's first progress poll (counted from `origin`) after the next read of the server. */
-  private whenSeen(origin: number, run: () => void): void {
+  /** `run` at the waiter's first progress poll (counted from `origin`) after the next read of the server, or at once if it reads afresh. */
+  private whenSeen(origin: number, fresh: boolean, run: () => void): void {
     const poll = this.times.progressPollMs;
+    if (fresh) return this.at(origin + Math.ceil((this.now - origin) / poll) * poll, run);
     this.unseen.push((fetched) => this.at(origin + Math.ceil((fetched - origin) / poll) * poll, run));
   }
 

@@ -5,7 +5,7 @@ import { calibrationRows, desTimes, sitePoolRows, SITEPOOL_BENCH } from "./sitep
 import { type DesPolicy, runDesModel } from "./sitepool-model.ts";
 
 const times = desTimes("fast", 45_000);
-const policy: DesPolicy = { bounds: { min: 1, max: 1 }, rateWindowMinutes: 60, seesPendingOrders: true };
+const policy: DesPolicy = { bounds: { min: 1, max: 1 }, rateWindowMinutes: 60, seesPendingOrders: true, claimReadsFresh: false };
 const run = (arrivals: number[], p: Partial<DesPolicy> = {}) => runDesModel(arrivals, times, { ...policy, ...p }, () => 0.5);
 /**
  * When a lone order's task, queued at `queuedAt` and done at `done`, is seen: the status is read a
@@ -63,7 +63,7 @@ it("calibrates the model against the real controllers on the simulated Aegir", a
 
 it("prints the scenario's rows with references and notes", () => {
   const rows = sitePoolRows({ ...SITEPOOL_BENCH, orders: 60, burst: 6, sensitivityMs: [45_000] });
-  expect(rows.length).toBe(6 * 3 + 2 + 2 + 3 + 1);
+  expect(rows.length).toBe(6 * 3 + 2 + 2 + 4 + 1);
   for (const row of rows) {
     expect(row.scenario).toMatch(/^8 pool/);
     expect(Number.isFinite(row.measured) && Number.isFinite(row.reference)).toBe(true);

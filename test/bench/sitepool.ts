@@ -56,15 +56,18 @@ export interface SitePoolBenchOptions {
   sensitivityMs: readonly number[];
   /** The refill rule also waits for orders not yet placed and claims whose rename is not queued. */
   seesPendingOrders: boolean;
+  /** A claim waiting on its rename reads the server afresh at each progress poll. */
+  claimReadsFresh: boolean;
 }
 
-export const SITEPOOL_BENCH: SitePoolBenchOptions = { orders: 400, burst: 50, seed: 17, spareMigrateMs: FRESH_SPARE_MIGRATE_MS, sensitivityMs: [45_000, 90_000, 150_000], seesPendingOrders: true };
+export const SITEPOOL_BENCH: SitePoolBenchOptions = { orders: 400, burst: 50, seed: 17, spareMigrateMs: FRESH_SPARE_MIGRATE_MS, sensitivityMs: [45_000, 90_000, 150_000], seesPendingOrders: true, claimReadsFresh: true };
 
 /** The changes that made the pool pay, one at a time (10 orders/h, 120 s installs). */
 const STEPS: ReadonlyArray<{ name: string; options: Partial<SitePoolBenchOptions> }> = [
-  { name: "spare migrate 1-5 min (as a complex site), refills blind to orders on their way", options: { spareMigrateMs: CLONE_RANGE_MS, seesPendingOrders: false } },
-  { name: "fresh-spare migrate 45 s", options: { seesPendingOrders: false } },
-  { name: "+ refills wait for unplaced orders and unqueued renames", options: {} },
+  { name: "spare migrate 1-5 min (as a complex site), refills blind to orders on their way", options: { spareMigrateMs: CLONE_RANGE_MS, seesPendingOrders: false, claimReadsFresh: false } },
+  { name: "fresh-spare migrate 45 s", options: { seesPendingOrders: false, claimReadsFresh: false } },
+  { name: "+ refills wait for unplaced orders and unqueued renames", options: { claimReadsFresh: false } },
+  { name: "+ a rename's end seen at the next progress poll, not through the status cache", options: {} },
 ];
 
 export function desTimes(installer: Installer, spareMigrateMs: number | readonly [number, number]): DesModelTimes {
@@ -121,7 +124,7 @@ export function comparePool(rate: number | "burst", installer: Installer, o: Sit
   // The burst hits a pool sized for 10 orders/h.
   const nominal = rate === "burst" ? 10 : rate;
   const target = poolTarget(nominal, times.installMs / 1000, BOUNDS);
-  const base: DesPolicy = { bounds: BOUNDS, rateWindowMinutes: RATE_WINDOW_MINUTES, seesPendingOrders: o.seesPendingOrders, initialSpares: target };
+  const base: DesPolicy = { bounds: BOUNDS, rateWindowMinutes: RATE_WINDOW_MINUTES, seesPendingOrders: o.seesPendingOrders, claimReadsFresh: o.claimReadsFresh, initialSpares: target };
   const off = run(arrivals, times, { ...base, poolOff: true }, o.seed);
   const on = run(arrivals, times, base, o.seed);
   const suppressed = run(arrivals, times, { ...base, refillsUntilMs: 0 }, o.seed);
@@ -167,7 +170,7 @@ export async function calibrationRows(o: SitePoolBenchOptions, c: CalibrationRow
     const started = performance.now();
     const real = await runCalibration({ arrivals: CALIBRATION_ARRIVALS_MS, timeFactor: c.timeFactor, pool, seed: o.seed, timeoutMs: c.timeoutMs });
     const wall = (performance.now() - started) / 1000;
-    const policy: DesPolicy = { bounds: pool ?? { min: 0, max: 0 }, rateWindowMinutes: RATE_WINDOW_MINUTES, poolOff: pool === undefined, seesPendingOrders: o.seesPendingOrders, initialSpares: real.initialSpares };
+    const policy: DesPolicy = { bounds: pool ?? { min: 0, max: 0 }, rateWindowMinutes: RATE_WINDOW_MINUTES, poolOff: pool === undefined, seesPendingOrders: o.seesPendingOrders, claimReadsFresh: o.claimReadsFresh, initialSpares: real.initialSpares };
     const model = run(CALIBRATION_ARRIVALS_MS, desTimes("fast", o.spareMigrateMs), policy, o.seed).orders.map((x) => x.welcomeMs);
     const realMean = mean(real.welcomeMs) / 1000;
     const modelMean = mean(model) / 1000;

@@ -113,6 +113,22 @@ describe("claiming a spare", () => {
     expect(rig.sim.site("acme.sites.example.com")?.drupal?.users.get(owner!.uid)).toBeDefined();
   });
 
+  it("while its rename runs, a claim reads the server afresh at each look instead of a cached status", async () => {
+    const rig = await filled();
+    rig.order("acme");
+    let reads = 0;
+    const cache = new ServerStatusCache({ fetch: () => (reads++, rig.driver.serverStatus()), now: () => rig.now.getTime(), maxAgeMs: 3_600_000 });
+    const claim = new SpareClaims({ pools: () => rig.pools.list(), store: rig.pools, servers: () => rig.servers, statusCache: cache, driver: () => rig.driver, now: () => rig.now, log: createLogger({ name: "test", level: "silent" }) });
+    expect((await claim.step(rig.site("acme"), "aegir-1")).kind).toBe("waiting");
+    expect(await claim.step(rig.site("acme"), "aegir-1")).toMatchObject({ kind: "waiting", message: expect.stringMatching(/running its migrate task/) });
+    const before = reads;
+    // The rename ends: the next look sees it at once, not when the cached status expires.
+    rig.sim.drainTasks();
+    expect(await claim.step(rig.site("acme"), "aegir-1")).toEqual({ kind: "none" });
+    expect(reads).toBe(before + 1);
+    expect(rig.sim.site("acme.sites.example.com")).toBeDefined();
+  });
+
   it("a crash after the claim was recorded: a new replica resumes it and no other order gets that spare", async () => {
     const rig = await filled();
     const [spare] = rig.spares();
