@@ -120,7 +120,8 @@ describe("claiming a spare", () => {
     const cache = new ServerStatusCache({ fetch: () => (reads++, rig.driver.serverStatus()), now: () => rig.now.getTime(), maxAgeMs: 3_600_000 });
     const claim = new SpareClaims({ pools: () => rig.pools.list(), store: rig.pools, servers: () => rig.servers, statusCache: cache, driver: () => rig.driver, now: () => rig.now, log: createLogger({ name: "test", level: "silent" }) });
     expect((await claim.step(rig.site("acme"), "aegir-1")).kind).toBe("waiting");
-    expect(await claim.step(rig.site("acme"), "aegir-1")).toMatchObject({ kind: "waiting", message: expect.stringMatching(/running its migrate task/) });
+    const waiting = await claim.step(rig.site("acme"), "aegir-1");
+    expect(waiting.kind === "waiting" ? waiting.message : "").toMatch(/running its migrate task/);
     const before = reads;
     // The rename ends: the next look sees it at once, not when the cached status expires.
     rig.sim.drainTasks();
