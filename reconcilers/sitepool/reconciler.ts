@@ -34,8 +34,9 @@ export interface PoolObserver {
 
 /**
  * Writes the summary into AegirServer status.pool: a merge patch of that field alone, without a
- * resourceVersion precondition, so it never conflicts with the server's probe writes (which keep
- * the field, merging from the stored status).
+ * resourceVersion precondition, so it never fails on the server's probe writes; those keep the
+ * field (they patch what changed), and one right after a pool change may get a 409 and is redone
+ * at its next reconcile. Written only when the figures change.
  */
 export interface ServerPoolWriter {
   /** SitePools as the informer cache holds them. */

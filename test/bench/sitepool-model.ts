@@ -5,8 +5,8 @@
 // same queue and waiting counts the SitePool reconciler computes) and the claim order (the first
 // ready spare of the record, to the order placed first, as claim.ts does). What is modelled
 // instead of run: the drush commands' durations (DesModelTimes, from the simulator's benchmark
-// latency) and the controllers' polling. bench/sitepool.ts checks the model against the real
-// controllers on the simulated Aegir (the calibration row).
+// latency) and the controllers' polling through the shared server-status cache. sitepool.ts
+// checks the model against the real controllers on the simulated Aegir (the calibration rows).
 import type { AegirServer, HostedSite, SitePool } from "../../crds/kinds.ts";
 import { SitePoolSpec, type Spare } from "../../crds/sitepool.ts";
 import { planPool } from "../../reconcilers/sitepool/plan.ts";
@@ -26,6 +26,8 @@ export interface DesModelTimes {
   placeMs: number;
   /** HostedSite created to placed on the server and its claim written: the status read. */
   claimMs: number;
+  /** One status read: after a write drops the cached status, the next reader's fetch takes this long. */
+  statusReadMs: number;
   /** A finished task noticed (see statusCacheMaxAgeMs) to the welcome mail: the convergence commands. */
   convergeAfterInstallMs: number;
   /** The same after a rename: the scrub and a second status read come first. */
@@ -81,7 +83,6 @@ export interface DesResult {
 type TaskOwner = { kind: "order"; order: number } | { kind: "spare"; spare: number } | { kind: "delete"; spare: number };
 
 interface Task {
-  id: number;
   owner: TaskOwner;
   durationMs: number;
   queuedAt: number;
@@ -93,7 +94,6 @@ interface SpareState {
   createdAt: number;
   /** `enabling`: the baseline's php-eval is running (not a queue task). */
   state: "installing" | "installed" | "enabling" | "ready" | "claimed" | "discarding" | "gone";
-
 }
 
 interface OrderState {
@@ -128,7 +128,6 @@ class DesModel {
   private now = 0;
   private readonly queue: Task[] = [];
   private running: Task | undefined;
-  private taskIds = 0;
   /** Every spare ever (task owners point into it), and those not gone. */
   private readonly spares: SpareState[] = [];
   private readonly live = new Set<SpareState>();
@@ -227,9 +226,9 @@ class DesModel {
   }
 
   private enqueue(owner: TaskOwner, durationMs: number): Task {
-    const task: Task = { id: this.taskIds++, owner, durationMs, queuedAt: this.now };
+    const task: Task = { owner, durationMs, queuedAt: this.now };
     this.queue.push(task);
-    this.scheduleFetch(this.now + this.times.claimMs);
+    this.scheduleFetch(this.now + this.times.statusReadMs);
     this.pump();
     return task;
   }

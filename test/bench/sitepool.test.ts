@@ -12,7 +12,7 @@ const run = (arrivals: number[], p: Partial<DesPolicy> = {}) => runDesModel(arri
  * command after the queueing write, then every cache age; the waiter looks at its next poll after.
  */
 function seen(queuedAt: number, done: number): number {
-  let fetch = queuedAt + times.claimMs;
+  let fetch = queuedAt + times.statusReadMs;
   while (fetch < done) fetch += times.statusCacheMaxAgeMs;
   return queuedAt + Math.ceil((fetch - queuedAt) / times.progressPollMs) * times.progressPollMs;
 }

@@ -11,7 +11,10 @@
 // hour, and a burst of 50, each with the pool off, on, and on with refills suppressed (the pool
 // starts full in both "on" runs, at the target the rule chooses for the nominal rate). Measured
 // per order: paid to welcome mail, the customer task's queue wait (queued to started) and the
-// part of that wait during which a pool task held the queue (the delay refills cause).
+// part of that wait during which a pool task held the queue (the delay refills cause). Step rows
+// switch the changes that made the pool pay on one at a time; sensitivity rows vary the
+// fresh-spare migrate (an unconfirmed estimate). The calibration rows run the real controllers on
+// the simulated Aegir (sitepool-calibration.ts, time-scaled) against the model, and a small burst.
 import { DEFAULT_RECONCILER_CONFIG } from "../../reconcilers/hostedsite/reconciler.ts";
 import { poolTarget } from "../../reconcilers/sitepool/size.ts";
 import { CLONE_RANGE_MS, FRESH_SPARE_MIGRATE_MS, INSTALL_MS, type Installer } from "../harness/aegir/durations.ts";
@@ -80,6 +83,7 @@ export function desTimes(installer: Installer, spareMigrateMs: number | readonly
     taskStartDelayMs: latency.taskStartDelay(),
     placeMs: 2 * command,
     claimMs: command,
+    statusReadMs: command,
     convergeAfterInstallMs: commands(CONVERGE_AFTER_INSTALL),
     convergeAfterRenameMs: commands(CONVERGE_AFTER_RENAME),
     progressPollMs: DEFAULT_RECONCILER_CONFIG.progressPollMs,
