@@ -133,6 +133,14 @@ export const AegirServerStatus = z
         disabled: z.int().min(0),
       })
       .optional(),
+    pool: z
+      .strictObject({
+        ready: z.int().min(0),
+        target: z.int().min(0),
+        spares: z.string().regex(/^[0-9]{1,4}\/[0-9]{1,4}$/).meta({ description: "ready/target, for kubectl get" }),
+      })
+      .optional()
+      .meta({ description: "Spare sites ready and targeted, summed over the server's SitePools (written by the SitePool controller)" }),
     lastProbeTime: rfc3339()
       .optional()
       .meta({ description: "When a probe result was last recorded: on every change, else at least every 5 minutes" }),

@@ -70,6 +70,7 @@ export const AegirServerKind: KindDefinition<typeof AegirServerSpec, typeof Aegi
     { name: "Host", type: "string", jsonPath: ".spec.host" },
     { name: "Sites", type: "integer", jsonPath: ".status.sites.total" },
     { name: "Max", type: "integer", jsonPath: ".spec.capacity.maxSites" },
+    { name: "Spares", type: "string", jsonPath: ".status.pool.spares" },
     { name: "Reachable", type: "string", jsonPath: '.status.conditions[?(@.type=="Reachable")].status' },
     { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
   ],

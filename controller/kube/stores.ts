@@ -104,4 +104,9 @@ export class KubeAegirServerStore implements AegirServerStore {
   updateStatus(server: AegirServer, status: AegirServerStatus): Promise<AegirServer> {
     return patchStatus(this.rest, aegirServerPath(server.metadata.name), server, status);
   }
+
+  /** status.pool alone, unconditionally: the SitePool controller's field, not the probe's. */
+  async patchPool(name: string, pool: NonNullable<AegirServerStatus["pool"]>): Promise<void> {
+    await this.rest.request<AegirServer>("PATCH", `${aegirServerPath(name)}/status`, { body: { status: { pool } }, contentType: "application/merge-patch+json" });
+  }
 }

@@ -4,11 +4,13 @@ import { assignedServer } from "../../reconcilers/hostedsite/desired.ts";
 import { SitePoolReconciler } from "../../reconcilers/sitepool/reconciler.ts";
 import { Controller } from "../controller.ts";
 import { KubeSitePoolStore } from "../kube/sitepool-store.ts";
+import { KubeAegirServerStore } from "../kube/stores.ts";
 import type { Infrastructure, Runnable } from "../runnable.ts";
 import { sitePoolMetrics } from "../sitepool-metrics.ts";
 
 export function setupSitePool(infra: Infrastructure): Runnable {
   const { pools } = infra;
+  const servers = new KubeAegirServerStore(infra.rest);
   const reconciler = new SitePoolReconciler({
     store: new KubeSitePoolStore(infra.rest),
     servers: () => infra.servers.list(),
@@ -18,6 +20,7 @@ export function setupSitePool(infra: Infrastructure): Runnable {
     now: infra.now,
     log: infra.log,
     observer: sitePoolMetrics(infra.metrics.registry),
+    serverPool: { pools: () => pools.list(), write: (server, summary) => servers.patchPool(server, summary) },
     ...(infra.reconciler.progressPollMs ? { progressPollMs: infra.reconciler.progressPollMs } : {}),
     ...(infra.reconciler.pollIntervalMs ? { pollIntervalMs: infra.reconciler.pollIntervalMs } : {}),
   });

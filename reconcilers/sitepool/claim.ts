@@ -111,13 +111,24 @@ export class SpareClaims {
     }
     if (placeholder !== undefined) {
       const pending = pendingTask(placeholder);
-      if (pending !== undefined) return { kind: "waiting", message: `Renaming spare ${spare.domain}: Aegir is running its ${pending.type} task` };
+      if (pending !== undefined) {
+        // The customer waits on this task alone: the next look reads the server afresh instead
+        // of a status up to half a poll old (one status read per progress poll while a rename runs).
+        this.deps.statusCache.invalidate(server);
+        return { kind: "waiting", message: `Renaming spare ${spare.domain}: Aegir is running its ${pending.type} task` };
+      }
       // Only a claim migrates a spare: a failed migrate is this claim's rename.
       if (lastTask(placeholder, "migrate")?.status === "failed") return this.discard(pool, spare, "Aegir's rename (migrate) task failed");
       try {
         await this.deps.driver(server).queueTask(spare.domain, "migrate", { targetPlatform: pool.spec.platform, newUri: domain });
       } catch (error) {
-        if (error instanceof AegirError && error.kind === "permanent") return this.discard(pool, spare, `Aegir refused the rename: ${error.message}`);
+        if (error instanceof AegirError && error.kind === "permanent") {
+          // Seen through a stale status: another replica may have renamed it a moment ago. Only
+          // a refusal of the spare as Aegir has it now discards it.
+          this.deps.statusCache.invalidate(server);
+          if (liveSite(await this.deps.statusCache.get(server), spare.domain) === undefined) return { kind: "waiting", message: `Spare ${spare.domain} was renamed or removed meanwhile` };
+          return this.discard(pool, spare, `Aegir refused the rename: ${error.message}`);
+        }
         // Another replica queued it a moment ago.
         if (error instanceof AegirError && error.reason === "TaskPending") return { kind: "waiting", message: `Renaming spare ${spare.domain} to ${domain}` };
         throw error;
@@ -132,6 +143,10 @@ export class SpareClaims {
     }
     const pending = pendingTask(renamed);
     if (pending !== undefined) return { kind: "waiting", message: `Renaming spare ${spare.domain} to ${domain}: Aegir is running its ${pending.type} task` };
+    // Another replica may have finished the claim since our copy of the pool: its scrub is done and
+    // the owner may exist already, so scrubbing again would drop that account.
+    const current = await this.deps.store.get(pool.metadata.name);
+    if (!current.status?.spares?.some((s) => s.domain === spare.domain && s.claimedBy === spare.claimedBy)) return NONE;
     const scrub = await this.deps.driver(server).scrubPlaceholder(domain, spare.domain);
     if (scrub.remaining.length > 0) {
       throw new AegirError("DrushFailed", `The site still names its placeholder ${spare.domain} in ${scrub.remaining.join(", ")}`);

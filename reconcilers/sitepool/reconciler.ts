@@ -11,11 +11,12 @@ import type { SitePoolStatus } from "../../crds/sitepool.ts";
 import type { AegirDriver } from "../aegir/driver.ts";
 import { AegirError } from "../aegir/errors.ts";
 import { lastTask, type ServerStatus } from "../aegir/state.ts";
-import { liveSite } from "../hostedsite/observe.ts";
 import type { ServerStatusCache } from "../hostedsite/server-status-cache.ts";
 import { planPool, type PoolAction, type PoolPlan } from "./plan.ts";
 import { orderRate, poolTarget } from "./size.ts";
 import { platformProblem, spareDomain, type SpareView, viewSpares } from "./spares.ts";
+import { serverPoolSummary, type ServerPoolSummary } from "./server-summary.ts";
+import { customersWaiting } from "./waiting.ts";
 
 /** Writes to the SitePool's status, guarded by the resourceVersion of the object passed (409 when stale). */
 export interface SitePoolStore {
@@ -31,6 +32,18 @@ export interface PoolObserver {
   claimed(pool: string, seconds: number): void;
 }
 
+/**
+ * Writes the summary into AegirServer status.pool: a merge patch of that field alone, without a
+ * resourceVersion precondition, so it never fails on the server's probe writes; those keep the
+ * field (they patch what changed), and one right after a pool change may get a 409 and is redone
+ * at its next reconcile. Written only when the figures change.
+ */
+export interface ServerPoolWriter {
+  /** SitePools as the informer cache holds them. */
+  pools: () => readonly SitePool[];
+  write(server: string, summary: ServerPoolSummary): Promise<void>;
+}
+
 export interface SitePoolDeps {
   store: SitePoolStore;
   servers: () => readonly AegirServer[];
@@ -43,6 +56,7 @@ export interface SitePoolDeps {
   /** How soon to look again while something is in progress, and otherwise. */
   progressPollMs?: number;
   pollIntervalMs?: number;
+  serverPool?: ServerPoolWriter;
   /** Makes spare domains unique (random by default). */
   nonce?: () => string;
 }
@@ -90,7 +104,7 @@ export class SitePoolReconciler {
       features: pool.spec.features,
       platformUsable: problem === undefined,
       queueBusy: status.queue.queued + status.queue.processing > 0,
-      customersWaiting: customersWaiting(pool, sites, status, views),
+      customersWaiting: customersWaiting(pool, sites, server, status),
       nextDomain: spareDomain(pool, this.deps.nonce?.() ?? randomUUID()),
       now,
     });
@@ -107,6 +121,7 @@ export class SitePoolReconciler {
       spares: plan.spares,
     };
     pool = await this.write(pool, next, [readyCondition(plan, target, problem)]);
+    await this.publish(pool, server);
     if (plan.action === undefined) return { requeueAfterMs: plan.counts.installing > 0 || plan.waiting ? this.progressPollMs : this.pollIntervalMs };
 
     await this.act(pool, plan.action, server);
@@ -138,6 +153,14 @@ export class SitePoolReconciler {
     }
   }
 
+  /** The server's pool summary, written when it changed (only on claims, refills and target changes). */
+  private async publish(pool: SitePool, server: AegirServer | undefined): Promise<void> {
+    const writer = this.deps.serverPool;
+    if (writer === undefined || server === undefined) return;
+    const summary = serverPoolSummary(pool.spec.server, writer.pools(), pool);
+    if (summary !== undefined && !jsonEqual(summary, server.status?.pool)) await writer.write(pool.spec.server, summary);
+  }
+
   /** The status, written only when it changed; conditions merged into the existing ones. */
   private async write(pool: SitePool, status: SitePoolStatus, conditions: ConditionInput[]): Promise<SitePool> {
     const previous = pool.status?.conditions ?? [];
@@ -154,18 +177,6 @@ export class SitePoolReconciler {
 function observedInstallSeconds(views: readonly SpareView[]): number | undefined {
   const installs = views.flatMap((v) => (v.site ? [lastTask(v.site, "install")] : [])).filter((t) => t !== undefined && t.status === "succeeded" && t.delta > 0);
   return installs.sort((a, b) => (b?.nid ?? 0) - (a?.nid ?? 0))[0]?.delta;
-}
-
-/** HostedSites placed on the server, not in Aegir yet and not claiming a spare: each is about to queue a task. */
-function customersWaiting(pool: SitePool, sites: readonly HostedSite[], status: ServerStatus, views: readonly SpareView[]): number {
-  const claiming = new Set(views.flatMap((v) => (v.record.claimedBy ? [v.record.claimedBy] : [])));
-  return sites.filter(
-    (s) =>
-      (s.spec.server ?? s.status?.server) === pool.spec.server &&
-      s.metadata.deletionTimestamp === undefined &&
-      !claiming.has(`${s.metadata.namespace}/${s.metadata.name}`) &&
-      liveSite(status, s.spec.domain) === undefined,
-  ).length;
 }
 
 function readyCondition(plan: PoolPlan, target: number, problem: string | undefined): ConditionInput {

@@ -7,8 +7,9 @@
 //   resync.ts       a re-sync pass with Stripe over many orders: requests, peak req/s, duration
 //   spaces.ts       many HostedSpaces on one shared site: commands per converged space per poll
 //   backups.ts      a night of daily backups: a new order's install waits behind one backup at most
+//   sitepool.ts     the warm pool: paid to welcome mail, pool on vs off (discrete-event model, calibrated)
 //   rollout.ts      a platform rollout: its duration against the busiest server's serial-queue bound
-//   node test/bench/run.ts [--quick] [--sites 1000] [--scale-sites 10000] [--time-factor 0.002] [--skip burst,scale,webhook,resync,spaces,backups,rollout]
+//   node test/bench/run.ts [--quick] [--sites 1000] [--scale-sites 10000] [--time-factor 0.002] [--skip burst,scale,webhook,resync,spaces,backups,sitepool,rollout]
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { runBackupBench } from "./backups.ts";
@@ -16,6 +17,7 @@ import { runBurst } from "./convergence.ts";
 import { runResyncBench } from "./resync.ts";
 import { runRolloutBench } from "./rollout.ts";
 import { runScale } from "./scale.ts";
+import { calibrationRows, SITEPOOL_BENCH, sitePoolRows } from "./sitepool.ts";
 import { runSpacesBench } from "./spaces.ts";
 import { runWebhookBench } from "./webhook-throughput.ts";
 
@@ -210,20 +212,24 @@ export async function runSuite(o: SuiteOptions): Promise<Row[]> {
       { scenario: "7 backups: sites backed up in the night", measured: b.backups, unit: "", reference: b.sites, target: { kind: "equal" }, note: `last backup queued at ${b.lastBackupAt} (window 01:00-07:00 UTC)` },
     );
   }
+  if (!o.skip.has("sitepool")) {
+    say("sitepool: warm pool on vs off, Poisson orders and a burst, virtual time ...");
+    rows.push(...sitePoolRows(), ...(await calibrationRows(SITEPOOL_BENCH, { timeFactor: 0.01, timeoutMs: 120_000 })));
+  }
   if (!o.skip.has("rollout")) {
     say(`rollout: ${o.sites} sites on ${o.servers} servers to a new platform, a backup before each migrate, virtual time ...`);
     const r = await runRolloutBench({ sites: o.sites, servers: o.servers });
     say(`  ${JSON.stringify(r)}`);
     rows.push(
       {
-        scenario: `8 rollout: duration of a ${r.sites}-site platform rollout`,
+        scenario: `9 rollout: duration of a ${r.sites}-site platform rollout`,
         measured: r.durationSeconds,
         unit: "s",
         reference: r.boundSeconds,
         target: { kind: "max", limit: 1.05 },
         note: `reference: the busiest server's backups and migrates back to back (serial queue); ${r.migrated} migrated, ${r.failed} failed; hosting-queued's 1 s before each task is the gap`,
       },
-      { scenario: "8 rollout: tasks waiting in one server's queue", measured: r.maxQueued, unit: "", reference: 1, target: { kind: "max", limit: 1 }, note: "most ever queued and not started on one server: the queue kept busy, never flooded" },
+      { scenario: "9 rollout: tasks waiting in one server's queue", measured: r.maxQueued, unit: "", reference: 1, target: { kind: "max", limit: 1 }, note: "most ever queued and not started on one server: the queue kept busy, never flooded" },
     );
   }
   return rows;

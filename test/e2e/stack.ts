@@ -64,9 +64,9 @@ export class Stack {
     return this;
   }
 
-  /** Start a controller replica (`aegir-operator controller`) with fast polls and a short lease. */
-  controller(identity: string): Replica {
-    const child = spawn(process.execPath, controllerArgs(this.kubeconfig, identity), { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  /** Start a controller replica (`aegir-operator controller`) with fast polls and a short lease; `extra` flags last. */
+  controller(identity: string, extra: readonly string[] = []): Replica {
+    const child = spawn(process.execPath, [...controllerArgs(this.kubeconfig, identity), ...extra], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     const lines: string[] = [];
     child.stdout.on("data", (c: Buffer) => lines.push(...c.toString().split("\n").filter(Boolean)));
     child.stderr.on("data", (c: Buffer) => lines.push(...c.toString().split("\n").filter(Boolean)));

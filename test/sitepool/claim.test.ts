@@ -1,7 +1,10 @@
 // Claiming: a new HostedSite takes a ready spare exactly once, renamed and scrubbed before the
 // usual convergence, through racing replicas, crashes and failed renames.
 import { describe, expect, it } from "vitest";
+import { createLogger } from "../../common/logger.ts";
 import { liveSite } from "../../reconcilers/hostedsite/observe.ts";
+import { ServerStatusCache } from "../../reconcilers/hostedsite/server-status-cache.ts";
+import { SpareClaims } from "../../reconcilers/sitepool/claim.ts";
 import { PLATFORM, PoolRig, sitePool } from "./rig.ts";
 
 async function filled(spares = 1): Promise<PoolRig> {
@@ -86,6 +89,45 @@ describe("claiming a spare", () => {
     await rig.converge("acme", two);
     expect(rig.spares()).toEqual([expect.objectContaining({ state: "Ready" })]);
     expect(await rig.liveSpares()).toEqual([rig.spares()[0]!.domain]);
+  });
+
+  it("a replica that saw the spare before another renamed it neither discards it nor scrubs the finished site again", async () => {
+    const rig = await filled();
+    const [spare] = rig.spares();
+    rig.order("acme");
+    // The second replica's status is read before the rename and kept (a cache not yet expired).
+    const stale = new ServerStatusCache({ fetch: () => rig.driver.serverStatus(), now: () => rig.now.getTime(), maxAgeMs: 3_600_000 });
+    await stale.get("aegir-1");
+    const late = rig.replica(stale);
+    const first = rig.replica();
+    await rig.converge("acme", first);
+    const owner = [...(rig.sim.site("acme.sites.example.com")?.drupal?.users.values() ?? [])].find((u) => u.uid > 1);
+    expect(owner).toBeDefined();
+    // The late replica resumes the claim it still holds in its copy of the pool: the rename is refused
+    // (the placeholder is gone), which is no reason to discard; nor is the owner scrubbed away.
+    const claim = new SpareClaims({ pools: () => [{ ...rig.pools.pool("aegir-1-openatrium"), status: { spares: [{ ...spare!, state: "Claimed", claimedBy: "customers/acme", claimedAt: rig.now.toISOString() }] } }], store: rig.pools, servers: () => rig.servers, statusCache: stale, driver: () => rig.driver, now: () => rig.now, log: createLogger({ name: "test", level: "silent" }) });
+    expect(await claim.step(rig.site("acme"), "aegir-1")).toEqual({ kind: "waiting", message: `Spare ${spare!.domain} was renamed or removed meanwhile` });
+    expect(await claim.step(rig.site("acme"), "aegir-1")).toEqual({ kind: "none" });
+    await late.reconcile(rig.site("acme"));
+    expect(rig.spares().filter((s) => s.state === "Discarding")).toEqual([]);
+    expect(rig.sim.site("acme.sites.example.com")?.drupal?.users.get(owner!.uid)).toBeDefined();
+  });
+
+  it("while its rename runs, a claim reads the server afresh at each look instead of a cached status", async () => {
+    const rig = await filled();
+    rig.order("acme");
+    let reads = 0;
+    const cache = new ServerStatusCache({ fetch: () => (reads++, rig.driver.serverStatus()), now: () => rig.now.getTime(), maxAgeMs: 3_600_000 });
+    const claim = new SpareClaims({ pools: () => rig.pools.list(), store: rig.pools, servers: () => rig.servers, statusCache: cache, driver: () => rig.driver, now: () => rig.now, log: createLogger({ name: "test", level: "silent" }) });
+    expect((await claim.step(rig.site("acme"), "aegir-1")).kind).toBe("waiting");
+    const waiting = await claim.step(rig.site("acme"), "aegir-1");
+    expect(waiting.kind === "waiting" ? waiting.message : "").toMatch(/running its migrate task/);
+    const before = reads;
+    // The rename ends: the next look sees it at once, not when the cached status expires.
+    rig.sim.drainTasks();
+    expect(await claim.step(rig.site("acme"), "aegir-1")).toEqual({ kind: "none" });
+    expect(reads).toBe(before + 1);
+    expect(rig.sim.site("acme.sites.example.com")).toBeDefined();
   });
 
   it("a crash after the claim was recorded: a new replica resumes it and no other order gets that spare", async () => {

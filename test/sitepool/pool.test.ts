@@ -1,5 +1,6 @@
 // The pool controller: the size rule, refills one at a time and only on an idle queue, recycling.
 import { describe, expect, it } from "vitest";
+import { serverPoolSummary } from "../../reconcilers/sitepool/server-summary.ts";
 import { poolTarget } from "../../reconcilers/sitepool/size.ts";
 import { openAtriumPlatform } from "../harness/aegir/index.ts";
 import { PLATFORM, PoolRig, sitePool } from "./rig.ts";
@@ -54,6 +55,49 @@ describe("SitePool reconciler", () => {
     await rig.pool.reconcile(rig.pools.pool("aegir-1-openatrium"));
     expect(rig.spares()).toEqual([]);
     expect(rig.pools.pool("aegir-1-openatrium").status?.conditions?.[0]?.message).toMatch(/1 order\(s\) about to queue a task/);
+  });
+
+  it("does not refill in front of an order not placed yet, nor of a claim whose rename is not queued yet", async () => {
+    const rig = new PoolRig([sitePool({ size: { min: 1, max: 1 } })]);
+    // Just created: no server in its spec or status yet, but this server serves its profile.
+    rig.order("acme");
+    await rig.pool.reconcile(rig.pools.pool("aegir-1-openatrium"));
+    expect(rig.spares()).toEqual([]);
+    expect(rig.pools.pool("aegir-1-openatrium").status?.conditions?.[0]?.message).toMatch(/1 order\(s\) about to queue a task/);
+    // An order for a profile the server does not serve is not waiting for it.
+    rig.sites.delete("acme");
+    rig.order("other", { profile: "standard" });
+    await rig.pool.reconcile(rig.pools.pool("aegir-1-openatrium"));
+    expect(rig.spares()).toHaveLength(1);
+    rig.sites.delete("other");
+    await rig.fillPool();
+
+    // A claim written, the spare's rename not queued: its queue-task comes next, not a refill.
+    const [spare] = rig.spares();
+    rig.order("globex", { server: "aegir-1" });
+    const pool = rig.pools.pool("aegir-1-openatrium");
+    await rig.pools.updateStatus(pool, { ...pool.status, spares: [{ ...spare!, state: "Claimed", claimedBy: "customers/globex", claimedAt: rig.now.toISOString() }] });
+    await rig.pool.reconcile(rig.pools.pool("aegir-1-openatrium"));
+    expect(rig.spares().map((s) => s.domain)).toEqual([spare!.domain]);
+    expect(rig.pools.pool("aegir-1-openatrium").status?.conditions?.[0]?.message).toMatch(/1 order\(s\) about to queue a task/);
+  });
+
+  it("writes spares ready/target into the AegirServer's status.pool, summed over its pools, only when it changes", async () => {
+    const rig = new PoolRig([sitePool({ size: { min: 2, max: 2 } }), sitePool({ size: { min: 1, max: 1 }, server: "aegir-2" }, "elsewhere")]);
+    await rig.fillPool();
+    expect(rig.serverPoolWrites.at(-1)).toEqual({ ready: 2, target: 2, spares: "2/2" });
+    expect(rig.servers[0]?.status?.pool?.spares).toBe("2/2");
+    const writes = rig.serverPoolWrites.length;
+    await rig.pool.reconcile(rig.pools.pool("aegir-1-openatrium"));
+    expect(rig.serverPoolWrites).toHaveLength(writes);
+    // A claim takes one: 1/2 until the refill.
+    rig.order("acme");
+    await rig.replica().reconcile(rig.site("acme"));
+    await rig.pool.reconcile(rig.pools.pool("aegir-1-openatrium"));
+    expect(rig.servers[0]?.status?.pool).toEqual({ ready: 1, target: 2, spares: "1/2" });
+    // Another server's pool does not count, and a server that does not exist gets nothing.
+    expect(serverPoolSummary("aegir-1", rig.pools.list(), rig.pools.pool("elsewhere"))?.target).toBe(2);
+    expect(serverPoolSummary("aegir-9", rig.pools.list(), rig.pools.pool("elsewhere"))).toBeUndefined();
   });
 
   it("sizes the pool to the order rate within max", async () => {

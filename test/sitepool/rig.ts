@@ -9,6 +9,7 @@ import { HostedSiteReconciler } from "../../reconcilers/hostedsite/reconciler.ts
 import { ServerStatusCache } from "../../reconcilers/hostedsite/server-status-cache.ts";
 import { SpareClaims } from "../../reconcilers/sitepool/claim.ts";
 import { type PoolObserver, SitePoolReconciler } from "../../reconcilers/sitepool/reconciler.ts";
+import type { ServerPoolSummary } from "../../reconcilers/sitepool/server-summary.ts";
 import { MemoryHostedSiteStore } from "../harness/memory-store.ts";
 import { MemorySitePoolStore } from "../harness/memory-sitepool-store.ts";
 import { CONFIG, PLATFORM, server, simulator } from "../hostedsite/harness.ts";
@@ -36,6 +37,8 @@ export class PoolRig {
   servers = [server()];
   now = new Date("2027-03-01T09:00:00Z");
   readonly claims: number[] = [];
+  /** What the pool reconciler wrote into the AegirServer's status.pool (applied to `servers`). */
+  readonly serverPoolWrites: ServerPoolSummary[] = [];
   refills = 0;
   readonly driver = new AegirDriver({ runner: this.sim.runner() });
   readonly cache = new ServerStatusCache({ fetch: () => this.driver.serverStatus(), now: () => this.now.getTime(), maxAgeMs: 0 });
@@ -59,16 +62,24 @@ export class PoolRig {
       log: silent,
       observer: this.observer,
       nonce: () => String(this.nonce++),
+      serverPool: {
+        pools: () => this.pools.list(),
+        write: (name, summary) => {
+          this.serverPoolWrites.push(summary);
+          this.servers = this.servers.map((s) => (s.metadata.name === name ? { ...s, status: { ...s.status, pool: summary } } : s));
+          return Promise.resolve();
+        },
+      },
     });
   }
 
-  /** A HostedSite reconciler with its own claimer: one controller replica. */
-  replica(): HostedSiteReconciler {
+  /** A HostedSite reconciler with its own claimer: one controller replica (with its own status cache, if given). */
+  replica(cache = this.cache): HostedSiteReconciler {
     const claims = new SpareClaims({
       pools: () => this.pools.list(),
       store: this.pools,
       servers: () => this.servers,
-      statusCache: this.cache,
+      statusCache: cache,
       driver: () => this.driver,
       now: () => this.now,
       log: silent,
@@ -79,7 +90,7 @@ export class PoolRig {
       servers: () => this.servers,
       sites: () => this.siteList(),
       driver: () => this.driver,
-      statusCache: this.cache,
+      statusCache: cache,
       now: () => this.now,
       random: () => 0.5,
       log: silent,

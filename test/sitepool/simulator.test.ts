@@ -1,10 +1,11 @@
 // The simulated Aegir's part in the warm pool: a migrate to the same platform with a new_uri
 // renames the site, and install, clone and migrate take their own (benchmark) durations.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { AegirError } from "../../reconcilers/aegir/errors.ts";
 import { liveSite } from "../../reconcilers/hostedsite/observe.ts";
-import { CLONE_RANGE_MS, INSTALL_MS, poolLatency } from "../harness/aegir/durations.ts";
+import { CLONE_RANGE_MS, FRESH_SPARE_MIGRATE_MS, INSTALL_MS, poolLatency, VERIFY_MS } from "../harness/aegir/durations.ts";
 import { Latency } from "../harness/aegir/latency.ts";
+import { isFreshSite } from "../harness/aegir/site-size.ts";
 import { installedSite, OWNER, simulated } from "../aegir/setup.ts";
 
 const PLATFORM = "platform_openatrium2652";
@@ -76,6 +77,41 @@ describe("task durations", () => {
     expect(fast.task("verify")).toBeLessThan(30_000);
     expect(new Latency(poolLatency("fast", 0.01)).task("install")).toBe(1_200);
     expect(CLONE_RANGE_MS).toEqual([60_000, 300_000]);
+  });
+
+  it("a fresh spare's copy takes the verify and a fresh site's copy (about 45 s, overridable); a site in use's 1-5 minutes", async () => {
+    expect(FRESH_SPARE_MIGRATE_MS).toBe(VERIFY_MS + 20_000);
+    const latency = new Latency(poolLatency("fast"), () => 0.5);
+    expect([latency.task("migrate", true), latency.task("clone", true)]).toEqual([45_000, 45_000]);
+    expect(latency.task("migrate", false)).toBe(180_000);
+    // Only copies depend on the site: an install takes the installer's time either way.
+    expect(latency.task("install", true)).toBe(INSTALL_MS.fast);
+    expect(new Latency(poolLatency("fast", 0.01, 90_000)).task("migrate", true)).toBe(900);
+
+    const { sim, driver } = simulated();
+    await installedSite(sim, driver, SPARE);
+    expect(isFreshSite(sim.site(SPARE))).toBe(true);
+    await driver.createUser(`@${SPARE}`, OWNER.name, OWNER.mail);
+    expect(isFreshSite(sim.site(SPARE))).toBe(false);
+    expect(isFreshSite(undefined)).toBe(false);
+  });
+
+  it("the queue times a spare's migrate as a fresh copy", async () => {
+    vi.useFakeTimers();
+    onTestFinished(() => void vi.useRealTimers());
+    const { sim, driver } = simulated({ latency: { ...poolLatency("fast"), commandMs: 0, commands: {} } });
+    const created = driver.createSite({ uri: SPARE, platform: PLATFORM, profile: "openatrium", aliases: [], https: "Disabled" });
+    await vi.advanceTimersByTimeAsync(0);
+    await created;
+    await vi.advanceTimersByTimeAsync(1_000 + INSTALL_MS.fast);
+    const queued = driver.queueTask(SPARE, "migrate", { targetPlatform: PLATFORM, newUri: "acme.example.com" });
+    await vi.advanceTimersByTimeAsync(0);
+    const { nid } = await queued;
+    // hosting-queued's pause, then the fresh copy: done at 46 s, not a second before.
+    await vi.advanceTimersByTimeAsync(1_000 + FRESH_SPARE_MIGRATE_MS - 1);
+    expect(sim.hostmaster.tasks.get(nid)?.status).not.toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(sim.hostmaster.tasks.get(nid)?.status).toBe(1);
   });
 
   it("the simulator draws them from its seed: the same seed, the same durations", () => {

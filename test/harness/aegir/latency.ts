@@ -14,6 +14,8 @@ export interface LatencyOptions {
   defaultTaskMs?: number;
   /** Task durations drawn uniformly from [min, max] ms (seeded), overriding `tasks`: clones and migrates vary with the site. */
   taskRanges?: Partial<Record<TaskType, readonly [number, number]>>;
+  /** Durations of copying tasks (migrate, clone) on a freshly installed site (site-size.ts), overriding the two above. */
+  freshSiteTasks?: Partial<Record<TaskType, number>>;
   /** hosting-queued sleeps this long before it starts each task. */
   taskStartDelayMs?: number;
   /** Multiplies every duration: 0.01 runs a benchmark-shaped load a hundred times faster. */
@@ -26,6 +28,7 @@ export const UNIT_LATENCY: Required<LatencyOptions> = {
   tasks: {},
   defaultTaskMs: 0,
   taskRanges: {},
+  freshSiteTasks: {},
   taskStartDelayMs: 0,
   timeFactor: 1,
 };
@@ -37,6 +40,7 @@ export const BENCHMARK_LATENCY: Required<LatencyOptions> = {
   tasks: { install: 180_000, verify: 30_000, backup: 20_000, delete: 45_000, disable: 15_000, enable: 15_000, migrate: 120_000 },
   defaultTaskMs: 30_000,
   taskRanges: {},
+  freshSiteTasks: {},
   taskStartDelayMs: 1_000,
   timeFactor: 1,
 };
@@ -57,6 +61,7 @@ export class Latency {
       commands: { ...base.commands, ...custom.commands },
       tasks: { ...base.tasks, ...custom.tasks },
       taskRanges: { ...base.taskRanges, ...custom.taskRanges },
+      freshSiteTasks: { ...base.freshSiteTasks, ...custom.freshSiteTasks },
     };
     if (!(this.options.timeFactor >= 0)) throw new RangeError("timeFactor must be a number >= 0");
   }
@@ -65,7 +70,10 @@ export class Latency {
     return this.scale(this.options.commands[name] ?? this.options.commandMs);
   }
 
-  task(type: string): number {
+  /** A task's duration; `fresh`: the task's site is freshly installed (a copy of it is the smallest there is). */
+  task(type: string, fresh = false): number {
+    const small = fresh ? this.options.freshSiteTasks[type as TaskType] : undefined;
+    if (small !== undefined) return this.scale(small);
     const range = this.options.taskRanges[type as TaskType];
     if (range !== undefined) return this.scale(range[0] + (range[1] - range[0]) * this.random());
     return this.scale(this.options.tasks[type as TaskType] ?? this.options.defaultTaskMs);

@@ -3,6 +3,7 @@
 import { DAY2_TASK_EFFECTS } from "./backups.ts";
 import { type Clock, unixTime } from "./clock.ts";
 import type { Latency } from "./latency.ts";
+import { isFreshSite } from "./site-size.ts";
 import { type Hostmaster, type TaskNode, SITE_DISABLED, TASK_FAILED, TASK_PROCESSING, TASK_QUEUED, TASK_SUCCESS } from "./model.ts";
 import { TASK_EFFECTS, TaskFailure } from "./task-effects.ts";
 
@@ -91,7 +92,7 @@ export class TaskQueue {
         this.current = undefined;
         this.finish(task);
         this.pump();
-      }, latency.task(task.type));
+      }, latency.task(task.type, isFreshSite(this.options.hostmaster.sites.get(task.rid))));
     }, latency.taskStartDelay());
   }
 

@@ -1,0 +1,379 @@
+// A discrete-event model of one Aegir server's serial task queue with a warm pool, on a virtual
+// clock (no sleeps, seeded): orders arrive, are placed, claim a spare or queue an install; the
+// pool refills. The decisions are the product's own code: the pool size (poolTarget and
+// orderRate, reconcilers/sitepool/size.ts), the refill/discard step (planPool, plan.ts, fed the
+// same queue and waiting counts the SitePool reconciler computes) and the claim order (the first
+// ready spare of the record, to the order placed first, as claim.ts does). What is modelled
+// instead of run: the drush commands' durations (DesModelTimes, from the simulator's benchmark
+// latency) and the controllers' polling through the shared server-status cache. sitepool.ts
+// checks the model against the real controllers on the simulated Aegir (the calibration rows).
+import type { AegirServer, HostedSite, SitePool } from "../../crds/kinds.ts";
+import { SitePoolSpec, type Spare } from "../../crds/sitepool.ts";
+import { planPool } from "../../reconcilers/sitepool/plan.ts";
+import { orderRate, poolTarget } from "../../reconcilers/sitepool/size.ts";
+import type { SpareView } from "../../reconcilers/sitepool/spares.ts";
+import { hostedSite } from "../hostedsite/fixtures.ts";
+import { benchServer, PLATFORM } from "./convergence.ts";
+
+/** Virtual milliseconds of the steps the model does not run, from BENCHMARK_LATENCY's command costs. */
+export interface DesModelTimes {
+  installMs: number;
+  /** A fresh spare's migrate (the rename). */
+  spareMigrateMs: (draw: number) => number;
+  /** hosting-queued's pause before each task. */
+  taskStartDelayMs: number;
+  /** HostedSite created to its task queued: the status read and the create-site or queue-task command. */
+  placeMs: number;
+  /** HostedSite created to placed on the server and its claim written: the status read. */
+  claimMs: number;
+  /** One status read: after a write drops the cached status, the next reader's fetch takes this long. */
+  statusReadMs: number;
+  /** A finished task noticed (see statusCacheMaxAgeMs) to the welcome mail: the convergence commands. */
+  convergeAfterInstallMs: number;
+  /** The same after a rename: the scrub and a second status read come first. */
+  convergeAfterRenameMs: number;
+  /** The HostedSite and SitePool reconcilers look again this often while a task runs. */
+  progressPollMs: number;
+  /**
+   * They read the server's status through a shared cache of this age (half the poll interval),
+   * dropped after a write of their own: a finished task is seen at the first progress poll after
+   * the first read of the server at or after its end.
+   */
+  statusCacheMaxAgeMs: number;
+  /** The pool's create-site command (an install is queued when it returns). */
+  spareCreateMs: number;
+  /** Enabling the baseline on an installed spare (one php-eval). */
+  spareEnableMs: number;
+  deleteMs: number;
+}
+
+export interface DesPolicy {
+  bounds: { min: number; max: number };
+  rateWindowMinutes: number;
+  /** No pool at all: every order installs. */
+  poolOff?: boolean;
+  /** Refills only until `refillsUntilMs` (the initial fill); none after. */
+  refillsUntilMs?: number;
+  /** The pool counts unplaced new orders and recorded claims whose rename is not queued yet as waiting customers. */
+  seesPendingOrders: boolean;
+  /** A claimer waiting on its rename reads the server afresh at each progress poll (not through the cache). */
+  claimReadsFresh: boolean;
+  /** Spares ready at time 0 (a pool already filled). */
+  initialSpares?: number;
+}
+
+export interface OrderOutcome {
+  arrivedMs: number;
+  claimed: boolean;
+  /** Paid (HostedSite created) to welcome mail sent. */
+  welcomeMs: number;
+  /** The customer's own task: queued to started. */
+  queueWaitMs: number;
+  /** Of that wait, the time pool tasks (spare installs, deletes) ran while it was queued. */
+  poolDelayMs: number;
+}
+
+export interface DesResult {
+  orders: OrderOutcome[];
+  /** The pool target at each order's arrival. */
+  targets: number[];
+  refills: number;
+}
+
+type TaskOwner = { kind: "order"; order: number } | { kind: "spare"; spare: number } | { kind: "delete"; spare: number };
+
+interface Task {
+  owner: TaskOwner;
+  durationMs: number;
+  queuedAt: number;
+  startedAt?: number;
+}
+
+interface SpareState {
+  domain: string;
+  createdAt: number;
+  /** `enabling`: the baseline's php-eval is running (not a queue task). */
+  state: "installing" | "installed" | "enabling" | "ready" | "claimed" | "discarding" | "gone";
+}
+
+interface OrderState {
+  arrivedMs: number;
+  /** The HostedSite's status names the server (after its first status read). */
+  placed: boolean;
+  /** Claimed a spare; its rename not yet queued. */
+  claimPending: boolean;
+  claimed: boolean;
+  spare?: SpareState;
+  task?: Task;
+  poolDelayMs: number;
+  welcomeMs?: number;
+}
+
+interface Event {
+  at: number;
+  seq: number;
+  run: () => void;
+}
+
+const SERVER = "aegir-1";
+
+/** Runs the model over the given arrival times; `random` draws migrate durations. */
+export function runDesModel(arrivals: readonly number[], times: DesModelTimes, policy: DesPolicy, random: () => number): DesResult {
+  return new DesModel(arrivals, times, policy, random).run();
+}
+
+class DesModel {
+  private readonly events: Event[] = [];
+  private seq = 0;
+  private now = 0;
+  private readonly queue: Task[] = [];
+  private running: Task | undefined;
+  /** Every spare ever (task owners point into it), and those not gone. */
+  private readonly spares: SpareState[] = [];
+  private readonly live = new Set<SpareState>();
+  private readonly orders: OrderState[];
+  /** The orders' HostedSites, oldest first, and the first one still inside the rate window. */
+  private readonly sites: HostedSite[] = [];
+  private windowStart = 0;
+  /** When each pool task held the queue (its start pause included). */
+  private readonly poolRuns: Array<[number, number]> = [];
+  private readonly targets: number[] = [];
+  private refills = 0;
+  /** A delete decided, its queue-task not returned yet. */
+  private spareInFlight = false;
+  /** Finished tasks waiting for the next read of the server's status. */
+  private readonly unseen: Array<(fetchedAt: number) => void> = [];
+  private fetchToken = 0;
+  private welcomed = 0;
+  private readonly pool: SitePool;
+  private readonly servers: AegirServer[] = [benchServer(SERVER, 8, false)];
+  private readonly epoch = Date.parse("2027-03-01T00:00:00Z");
+
+  private readonly arrivals: readonly number[];
+  private readonly times: DesModelTimes;
+  private readonly policy: DesPolicy;
+  private readonly random: () => number;
+
+  constructor(arrivals: readonly number[], times: DesModelTimes, policy: DesPolicy, random: () => number) {
+    this.arrivals = arrivals;
+    this.times = times;
+    this.policy = policy;
+    this.random = random;
+    this.orders = arrivals.map((arrivedMs) => ({ arrivedMs, placed: false, claimPending: false, claimed: false, poolDelayMs: 0 }));
+    this.pool = {
+      apiVersion: "hosting.openatria.com/v1alpha1",
+      kind: "SitePool",
+      metadata: { name: "pool", generation: 1 },
+      spec: SitePoolSpec.parse({ server: SERVER, platform: PLATFORM, size: policy.bounds, rateWindowMinutes: policy.rateWindowMinutes }),
+    };
+  }
+
+  run(): DesResult {
+    for (let i = 0; i < (this.policy.poolOff ? 0 : (this.policy.initialSpares ?? 0)); i++) this.addSpare("ready");
+    this.arrivals.forEach((at, i) => this.at(at, () => this.arrive(i)));
+    if (!this.policy.poolOff) this.at(0, () => this.poolStep());
+    this.scheduleFetch(0);
+    for (let event = this.events.shift(); event !== undefined; event = this.events.shift()) {
+      this.now = event.at;
+      event.run();
+    }
+    const orders = this.orders.map((o): OrderOutcome => {
+      const task = o.task as Task;
+      return { arrivedMs: o.arrivedMs, claimed: o.claimed, welcomeMs: (o.welcomeMs as number) - o.arrivedMs, queueWaitMs: (task.startedAt as number) - task.queuedAt, poolDelayMs: o.poolDelayMs };
+    });
+    return { orders, targets: this.targets, refills: this.refills };
+  }
+
+  private at(at: number, run: () => void): void {
+    const event = { at, seq: this.seq++, run };
+    let i = this.events.length;
+    while (i > 0 && ((this.events[i - 1] as Event).at > at || ((this.events[i - 1] as Event).at === at && (this.events[i - 1] as Event).seq > event.seq))) i--;
+    this.events.splice(i, 0, event);
+  }
+
+  private arrive(i: number): void {
+    const order = this.orders[i] as OrderState;
+    const created = new Date(this.epoch + this.now).toISOString();
+    this.sites.push(hostedSite({ domain: `order-${i}.sites.example.com`, server: SERVER }, { name: `order-${i}`, creationTimestamp: created }));
+    if (!this.policy.poolOff) {
+      this.targets.push(this.target());
+      // The pool's watch sees the new HostedSite at once: it may decide before the order is placed.
+      this.poolStep();
+    }
+    this.at(this.now + this.times.claimMs, () => this.claim(order));
+    this.at(this.now + this.times.placeMs, () => this.place(order));
+  }
+
+  /** The first status read is done: the order is placed on the server and claims a spare if one is ready. */
+  private claim(order: OrderState): void {
+    order.placed = true;
+    const spare = this.policy.poolOff ? undefined : this.liveSpare((s) => s.state === "ready");
+    if (spare === undefined) return;
+    spare.state = "claimed";
+    order.spare = spare;
+    order.claimed = true;
+    order.claimPending = true;
+    this.poolStep();
+  }
+
+  /** The create-site or the rename's queue-task returns: the order's task is in the queue. */
+  private place(order: OrderState): void {
+    order.claimPending = false;
+    const durationMs = order.claimed ? this.times.spareMigrateMs(this.random()) : this.times.installMs;
+    const task = this.enqueue({ kind: "order", order: this.orders.indexOf(order) }, durationMs);
+    order.task = task;
+    this.poolStep();
+  }
+
+  private enqueue(owner: TaskOwner, durationMs: number): Task {
+    const task: Task = { owner, durationMs, queuedAt: this.now };
+    this.queue.push(task);
+    this.scheduleFetch(this.now + this.times.statusReadMs);
+    this.pump();
+    return task;
+  }
+
+  /** hosting-queued: one task at a time, oldest first, a pause before each. */
+  private pump(): void {
+    if (this.running !== undefined) return;
+    const task = this.queue.shift();
+    if (task === undefined) return;
+    this.running = task;
+    const held = this.now;
+    this.at(this.now + this.times.taskStartDelayMs, () => {
+      task.startedAt = this.now;
+      if (task.owner.kind === "order") this.chargePoolRuns(task);
+      else this.poolRuns.push([held, this.now + task.durationMs]);
+      this.at(this.now + task.durationMs, () => this.finish(task));
+    });
+  }
+
+  /** The part of a customer task's wait during which pool tasks held the queue. */
+  private chargePoolRuns(task: Task): void {
+    if (task.owner.kind !== "order") return;
+    const order = this.orders[task.owner.order] as OrderState;
+    const started = task.startedAt as number;
+    for (const [from, to] of this.poolRuns) order.poolDelayMs += Math.max(0, Math.min(to, started) - Math.max(from, task.queuedAt));
+    // Runs that ended before this task was queued cannot delay later ones either.
+    while (this.poolRuns.length > 0 && (this.poolRuns[0] as [number, number])[1] <= task.queuedAt) this.poolRuns.shift();
+  }
+
+  private finish(task: Task): void {
+    this.running = undefined;
+    const owner = task.owner;
+    if (owner.kind === "order") {
+      const order = this.orders[owner.order] as OrderState;
+      const converge = order.claimed ? this.times.convergeAfterRenameMs : this.times.convergeAfterInstallMs;
+      this.whenSeen(task.queuedAt, order.claimed && this.policy.claimReadsFresh, () => {
+        // The scrub done, the claim record is dropped (the first convergence command follows it).
+        if (order.spare !== undefined) this.at(this.now + this.times.convergeAfterRenameMs - this.times.convergeAfterInstallMs, () => this.dropSpare(order.spare as SpareState));
+        this.at(this.now + converge, () => {
+          order.welcomeMs = this.now;
+          this.welcomed++;
+          this.poolStep();
+        });
+      });
+    } else if (owner.kind === "spare") {
+      const spare = this.spares[owner.spare] as SpareState;
+      this.whenSeen(task.queuedAt, false, () => {
+        spare.state = "installed";
+        this.poolStep();
+      });
+    } else {
+      this.dropSpare(this.spares[owner.spare] as SpareState);
+    }
+    this.pump();
+    this.poolStep();
+  }
+
+  /** `run` at the waiter's first progress poll (counted from `origin`) after the next read of the server, or at once if it reads afresh. */
+  private whenSeen(origin: number, fresh: boolean, run: () => void): void {
+    const poll = this.times.progressPollMs;
+    if (fresh) return this.at(origin + Math.ceil((this.now - origin) / poll) * poll, run);
+    this.unseen.push((fetched) => this.at(origin + Math.ceil((fetched - origin) / poll) * poll, run));
+  }
+
+  /** A write drops the cached status: the next read, a command later, fetches it. */
+  private scheduleFetch(at: number): void {
+    const token = ++this.fetchToken;
+    if (this.welcomed === this.orders.length) return;
+    this.at(at, () => {
+      if (token !== this.fetchToken) return;
+      for (const seen of this.unseen.splice(0)) seen(this.now);
+      this.scheduleFetch(this.now + this.times.statusCacheMaxAgeMs);
+    });
+  }
+
+  private liveSpare(match: (spare: SpareState) => boolean): SpareState | undefined {
+    for (const spare of this.live) if (match(spare)) return spare;
+    return undefined;
+  }
+
+  private addSpare(state: SpareState["state"]): number {
+    const spare: SpareState = { domain: `spare-${this.spares.length}`, createdAt: this.now, state };
+    this.live.add(spare);
+    return this.spares.push(spare) - 1;
+  }
+
+  private dropSpare(spare: SpareState): void {
+    spare.state = "gone";
+    this.live.delete(spare);
+    this.poolStep();
+  }
+
+  private target(): number {
+    // Orders older than the window no longer count: only the others are passed (orderRate checks again).
+    const since = this.now - this.policy.rateWindowMinutes * 60_000;
+    while (this.windowStart < this.sites.length && (this.arrivals[this.windowStart] as number) <= since) this.windowStart++;
+    const rate = orderRate(this.pool, this.sites.slice(this.windowStart), this.servers, new Date(this.epoch + this.now));
+    return poolTarget(rate, this.times.installMs / 1000, this.policy.bounds);
+  }
+
+  /** One SitePool reconcile: the product's planPool on the model's state, its action applied. */
+  private poolStep(): void {
+    if (this.policy.poolOff) return;
+    const views = [...this.live].map((s): SpareView => {
+      const record: Spare = { domain: s.domain, state: s.state === "ready" ? "Ready" : s.state === "claimed" ? "Claimed" : s.state === "discarding" ? "Discarding" : "Installing", createdAt: new Date(this.epoch + s.createdAt).toISOString() };
+      const condition = s.state === "discarding" ? "discard" : s.state === "enabling" ? "installing" : s.state;
+      return { record, site: undefined, condition };
+    });
+    const refillsAllowed = this.policy.refillsUntilMs === undefined || this.now < this.policy.refillsUntilMs;
+    const target = refillsAllowed ? this.target() : Math.min(this.target(), views.filter((v) => v.condition === "ready" || v.condition === "installing").length);
+    const placedWaiting = this.orders.filter((o) => o.arrivedMs <= this.now && o.task === undefined && !o.claimed && o.placed).length;
+    const unseen = this.orders.filter((o) => o.arrivedMs <= this.now && o.task === undefined && (!o.placed || o.claimPending)).length;
+    const plan = planPool({
+      views,
+      target,
+      features: [],
+      platformUsable: true,
+      queueBusy: this.running !== undefined || this.queue.length > 0 || this.spareInFlight,
+      customersWaiting: placedWaiting + (this.policy.seesPendingOrders ? unseen : 0),
+      nextDomain: "next",
+      now: new Date(this.epoch + this.now),
+    });
+    const action = plan.action;
+    if (action === undefined) return;
+    if (action.kind === "EnableFeatures") {
+      const spare = this.spares.find((s) => s.domain === action.domain) as SpareState;
+      spare.state = "enabling";
+      this.at(this.now + this.times.spareEnableMs, () => {
+        spare.state = "ready";
+        this.poolStep();
+      });
+      return;
+    }
+    if (action.kind === "Delete") {
+      const index = this.spares.findIndex((s) => s.domain === action.domain);
+      (this.spares[index] as SpareState).state = "discarding";
+      this.spareInFlight = true;
+      this.at(this.now + this.times.spareCreateMs, () => {
+        this.spareInFlight = false;
+        this.enqueue({ kind: "delete", spare: index }, this.times.deleteMs);
+      });
+      return;
+    }
+    const index = this.addSpare("installing");
+    this.refills++;
+    this.at(this.now + this.times.spareCreateMs, () => this.enqueue({ kind: "spare", spare: index }, this.times.installMs));
+  }
+}

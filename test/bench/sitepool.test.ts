@@ -1,0 +1,72 @@
+// The warm-pool model by hand: single orders whose times are sums of the documented steps, the
+// serial queue's order, the delay charged to refills, and the scenario's rows.
+import { describe, expect, it } from "vitest";
+import { calibrationRows, desTimes, sitePoolRows, SITEPOOL_BENCH } from "./sitepool.ts";
+import { type DesPolicy, runDesModel } from "./sitepool-model.ts";
+
+const times = desTimes("fast", 45_000);
+const policy: DesPolicy = { bounds: { min: 1, max: 1 }, rateWindowMinutes: 60, seesPendingOrders: true, claimReadsFresh: false };
+const run = (arrivals: number[], p: Partial<DesPolicy> = {}) => runDesModel(arrivals, times, { ...policy, ...p }, () => 0.5);
+/**
+ * When a lone order's task, queued at `queuedAt` and done at `done`, is seen: the status is read a
+ * command after the queueing write, then every cache age; the waiter looks at its next poll after.
+ */
+function seen(queuedAt: number, done: number): number {
+  let fetch = queuedAt + times.statusReadMs;
+  while (fetch < done) fetch += times.statusCacheMaxAgeMs;
+  return queuedAt + Math.ceil((fetch - queuedAt) / times.progressPollMs) * times.progressPollMs;
+}
+
+describe("the warm-pool model", () => {
+  it("times a lone order as the sum of its steps, with and without a spare", () => {
+    const [off] = run([0], { poolOff: true }).orders;
+    expect(off?.queueWaitMs).toBe(times.taskStartDelayMs);
+    expect(off?.welcomeMs).toBe(seen(times.placeMs, times.placeMs + times.taskStartDelayMs + times.installMs) + times.convergeAfterInstallMs);
+    // Seen at the read of 123 s (3 s + 4 x 30 s), at the poll of 127 s.
+    expect(seen(times.placeMs, times.placeMs + times.taskStartDelayMs + times.installMs)).toBe(127_000);
+    const [on] = run([0], { initialSpares: 1, refillsUntilMs: 0 }).orders;
+    expect(on?.claimed).toBe(true);
+    expect(on?.welcomeMs).toBe(seen(times.placeMs, times.placeMs + times.taskStartDelayMs + 45_000) + times.convergeAfterRenameMs);
+    expect(on?.poolDelayMs).toBe(0);
+  });
+
+  it("runs one task at a time, oldest first: the n-th order of a burst waits n-1 installs", () => {
+    const orders = run([0, 0, 0], { poolOff: true }).orders;
+    const step = times.taskStartDelayMs + times.installMs;
+    expect(orders.map((o) => o.queueWaitMs)).toEqual([1, 2, 3].map((n) => (n - 1) * step + times.taskStartDelayMs));
+  });
+
+  it("charges an order the time a refill held the queue ahead of it", () => {
+    // The pool refills at once (empty, target 1); an order arriving 10 s later waits out that install.
+    const result = run([10_000], { initialSpares: 0 });
+    const [order] = result.orders;
+    expect(result.refills).toBeGreaterThanOrEqual(1);
+    expect(order?.claimed).toBe(false);
+    const refillEnds = times.spareCreateMs + times.taskStartDelayMs + times.installMs;
+    expect(order?.poolDelayMs).toBe(refillEnds - (10_000 + times.placeMs));
+    expect(order?.queueWaitMs).toBe(order!.poolDelayMs + times.taskStartDelayMs);
+  });
+
+  it("with refills suppressed, spends the initial spares and refills nothing", () => {
+    const result = run([0, 600_000, 1_200_000], { initialSpares: 1, refillsUntilMs: 0 });
+    expect(result.refills).toBe(0);
+    expect(result.orders.map((o) => o.claimed)).toEqual([true, false, false]);
+  });
+});
+
+it("calibrates the model against the real controllers on the simulated Aegir", async () => {
+  const rows = await calibrationRows(SITEPOOL_BENCH, { timeFactor: 0.01, timeoutMs: 60_000 });
+  expect(rows.map((r) => r.scenario)).toEqual([expect.stringMatching(/calibration.*pool on/), expect.stringMatching(/calibration.*pool off/), expect.stringMatching(/burst, real controllers/)]);
+  // Loose here (a loaded machine stretches the real run); the bench holds it to the tolerance.
+  for (const row of rows.slice(0, 2)) expect(row.measured).toBeLessThan(0.5);
+  expect(rows[2]?.measured).toBeGreaterThan(0);
+}, 120_000);
+
+it("prints the scenario's rows with references and notes", () => {
+  const rows = sitePoolRows({ ...SITEPOOL_BENCH, orders: 60, burst: 6, sensitivityMs: [45_000] });
+  expect(rows.length).toBe(6 * 3 + 2 + 2 + 4 + 1);
+  for (const row of rows) {
+    expect(row.scenario).toMatch(/^8 pool/);
+    expect(Number.isFinite(row.measured) && Number.isFinite(row.reference)).toBe(true);
+  }
+}, 20_000);

@@ -1,0 +1,273 @@
+// Scenario 8: the warm pool, paid (HostedSite created) to welcome mail sent, pool on against off.
+//
+// Latency model: the simulated Aegir's warm-pool durations (test/harness/aegir/durations.ts:
+// installs of 120 s or 15 min, a spare's migrate) and BENCHMARK_LATENCY's command costs (1 s of
+// drush bootstrap per command, the welcome mail 1.5 s, hosting-queued's 1 s pause before each
+// task), the reconcilers' default progress poll (5 s) through the server-status cache (30 s, half
+// the poll interval: a finished task is seen up to that late). One server, one serial task queue.
+//
+// The matrix runs in the discrete-event model (sitepool-model.ts: the product's pool-size rule,
+// refill step and claim order on a virtual clock, seeded): Poisson orders at 2, 10 and 30 per
+// hour, and a burst of 50, each with the pool off, on, and on with refills suppressed (the pool
+// starts full in both "on" runs, at the target the rule chooses for the nominal rate). Measured
+// per order: paid to welcome mail, the customer task's queue wait (queued to started) and the
+// part of that wait during which a pool task held the queue (the delay refills cause). Step rows
+// switch the changes that made the pool pay on one at a time; sensitivity rows vary the
+// fresh-spare migrate (an unconfirmed estimate). The calibration rows run the real controllers on
+// the simulated Aegir (sitepool-calibration.ts, time-scaled) against the model, and a small burst.
+import { DEFAULT_RECONCILER_CONFIG } from "../../reconcilers/hostedsite/reconciler.ts";
+import { poolTarget } from "../../reconcilers/sitepool/size.ts";
+import { CLONE_RANGE_MS, FRESH_SPARE_MIGRATE_MS, INSTALL_MS, type Installer } from "../harness/aegir/durations.ts";
+import { BENCHMARK_LATENCY, Latency } from "../harness/aegir/index.ts";
+import { Random } from "../harness/aegir/random.ts";
+import type { Row } from "./run.ts";
+import { type DesModelTimes, type DesPolicy, type DesResult, runDesModel } from "./sitepool-model.ts";
+import { type CalibrationResult, runCalibration } from "./sitepool-calibration.ts";
+import { mean, percentile, poissonArrivals, summarize, type Summary } from "./stats.ts";
+
+/** What a HostedSite runs from noticing its finished install to the welcome mail (recorded from the simulator). */
+export const CONVERGE_AFTER_INSTALL = [
+  "php-eval:server-status",
+  "php-eval:site-state",
+  "php-eval:find-account",
+  "php-eval:enable-modules",
+  "variable-set",
+  "php-eval:enforce-quota",
+  "user-create",
+  "user-create",
+  "php-eval:server-status",
+  "php-eval:site-state",
+  "php-eval:find-account",
+  "user-add-role",
+  "php-eval:welcome-mail",
+];
+/** A renamed spare first has its placeholder scrubbed. */
+export const CONVERGE_AFTER_RENAME = ["php-eval:server-status", "php-eval:scrub-placeholder", ...CONVERGE_AFTER_INSTALL];
+
+export const RATES = [2, 10, 30] as const;
+export const BOUNDS = { min: 1, max: 20 };
+const RATE_WINDOW_MINUTES = 60;
+
+export interface SitePoolBenchOptions {
+  /** Orders per Poisson run (those in the first rate window are not counted: the rate is still unknown). */
+  orders: number;
+  burst: number;
+  seed: number;
+  /** A fresh spare's migrate, ms: one figure, or a range drawn uniformly. */
+  spareMigrateMs: number | readonly [number, number];
+  /** Fresh-spare migrate figures of the sensitivity rows (10/h, 120 s installs). */
+  sensitivityMs: readonly number[];
+  /** The refill rule also waits for orders not yet placed and claims whose rename is not queued. */
+  seesPendingOrders: boolean;
+  /** A claim waiting on its rename reads the server afresh at each progress poll. */
+  claimReadsFresh: boolean;
+}
+
+export const SITEPOOL_BENCH: SitePoolBenchOptions = { orders: 400, burst: 50, seed: 17, spareMigrateMs: FRESH_SPARE_MIGRATE_MS, sensitivityMs: [45_000, 90_000, 150_000], seesPendingOrders: true, claimReadsFresh: true };
+
+/** The changes that made the pool pay, one at a time (10 orders/h, 120 s installs). */
+const STEPS: ReadonlyArray<{ name: string; options: Partial<SitePoolBenchOptions> }> = [
+  { name: "spare migrate 1-5 min (as a complex site), refills blind to orders on their way", options: { spareMigrateMs: CLONE_RANGE_MS, seesPendingOrders: false, claimReadsFresh: false } },
+  { name: "fresh-spare migrate 45 s", options: { seesPendingOrders: false, claimReadsFresh: false } },
+  { name: "+ refills wait for unplaced orders and unqueued renames", options: { claimReadsFresh: false } },
+  { name: "+ a rename's end seen at the next progress poll, not through the status cache", options: {} },
+];
+
+export function desTimes(installer: Installer, spareMigrateMs: number | readonly [number, number]): DesModelTimes {
+  const latency = new Latency(BENCHMARK_LATENCY);
+  const commands = (names: readonly string[]) => names.reduce((sum, name) => sum + latency.command(name), 0);
+  const command = latency.command("php-eval:server-status");
+  return {
+    installMs: INSTALL_MS[installer],
+    spareMigrateMs: typeof spareMigrateMs === "number" ? () => spareMigrateMs : (draw) => spareMigrateMs[0] + (spareMigrateMs[1] - spareMigrateMs[0]) * draw,
+    taskStartDelayMs: latency.taskStartDelay(),
+    placeMs: 2 * command,
+    claimMs: command,
+    statusReadMs: command,
+    convergeAfterInstallMs: commands(CONVERGE_AFTER_INSTALL),
+    convergeAfterRenameMs: commands(CONVERGE_AFTER_RENAME),
+    progressPollMs: DEFAULT_RECONCILER_CONFIG.progressPollMs,
+    statusCacheMaxAgeMs: DEFAULT_RECONCILER_CONFIG.pollIntervalMs / 2,
+    spareCreateMs: command,
+    spareEnableMs: command,
+    deleteMs: latency.task("delete"),
+  };
+}
+
+export interface PoolComparison {
+  rate: number | "burst";
+  installer: Installer;
+  target: number;
+  /** Server utilisation by customers' tasks without the pool (installs × rate). */
+  utilisation: number;
+  off: Summary;
+  on: Summary;
+  suppressed: Summary;
+  /** Customer task queue wait, s. */
+  waitOn: Summary;
+  waitSuppressed: Summary;
+  /** Per order, the wait during which a pool task held the queue, s. */
+  poolDelay: Summary & { share: number };
+  claimedShare: number;
+  refills: number;
+  /** Burst: the largest (with pool − without) of one order's time to welcome mail, s. */
+  worstExtraSeconds: number;
+  /** Seconds to one fresh spare's migrate (the median of the model's draws). */
+  migrateSeconds: number;
+}
+
+function run(arrivals: readonly number[], times: DesModelTimes, policy: DesPolicy, seed: number): DesResult {
+  const random = new Random(seed);
+  return runDesModel(arrivals, times, policy, () => random.next());
+}
+
+export function comparePool(rate: number | "burst", installer: Installer, o: SitePoolBenchOptions, spareMigrateMs = o.spareMigrateMs): PoolComparison {
+  const times = desTimes(installer, spareMigrateMs);
+  const random = new Random(o.seed);
+  const arrivals = rate === "burst" ? Array.from({ length: o.burst }, () => 0) : poissonArrivals(rate, o.orders, () => random.next());
+  // The burst hits a pool sized for 10 orders/h.
+  const nominal = rate === "burst" ? 10 : rate;
+  const target = poolTarget(nominal, times.installMs / 1000, BOUNDS);
+  const base: DesPolicy = { bounds: BOUNDS, rateWindowMinutes: RATE_WINDOW_MINUTES, seesPendingOrders: o.seesPendingOrders, claimReadsFresh: o.claimReadsFresh, initialSpares: target };
+  const off = run(arrivals, times, { ...base, poolOff: true }, o.seed);
+  const on = run(arrivals, times, base, o.seed);
+  const suppressed = run(arrivals, times, { ...base, refillsUntilMs: 0 }, o.seed);
+  const counted = (r: DesResult) => r.orders.filter((x) => rate === "burst" || x.arrivedMs > RATE_WINDOW_MINUTES * 60_000);
+  const seconds = (r: DesResult, pick: (x: DesResult["orders"][number]) => number) => counted(r).map((x) => pick(x) / 1000);
+  const delays = seconds(on, (x) => x.poolDelayMs);
+  const migrateDraws = Array.from({ length: 101 }, (_, i) => times.spareMigrateMs(i / 100));
+  return {
+    rate,
+    installer,
+    target,
+    utilisation: rate === "burst" ? Number.NaN : (rate * (times.installMs + times.taskStartDelayMs)) / 3_600_000,
+    off: summarize(seconds(off, (x) => x.welcomeMs)),
+    on: summarize(seconds(on, (x) => x.welcomeMs)),
+    suppressed: summarize(seconds(suppressed, (x) => x.welcomeMs)),
+    waitOn: summarize(seconds(on, (x) => x.queueWaitMs)),
+    waitSuppressed: summarize(seconds(suppressed, (x) => x.queueWaitMs)),
+    poolDelay: { ...summarize(delays), share: delays.filter((d) => d > 0).length / delays.length },
+    claimedShare: counted(on).filter((x) => x.claimed).length / counted(on).length,
+    refills: on.refills,
+    worstExtraSeconds: Math.max(...on.orders.map((x, i) => (x.welcomeMs - (off.orders[i] as DesResult["orders"][number]).welcomeMs) / 1000)),
+    migrateSeconds: percentile(migrateDraws, 50) / 1000,
+  };
+}
+
+const label = (installer: Installer) => (installer === "fast" ? "120 s installs" : "15 min installs");
+const s = (n: number) => (Number.isNaN(n) ? "n/a" : n >= 100 ? n.toFixed(0) : n.toFixed(1));
+
+/** The calibration workload: arrivals (s) that give claims, installs behind a rename and a refill, and a burst. */
+export const CALIBRATION_ARRIVALS_MS = [0, 30, 400, 430, 440, 900].map((s) => s * 1000);
+/** Orders of the real controllers' burst. */
+const REAL_BURST = 6;
+/** How far the model's mean may be from the real controllers' (a fraction). */
+export const CALIBRATION_TOLERANCE = 0.15;
+
+export interface CalibrationRowOptions {
+  timeFactor: number;
+  timeoutMs: number;
+}
+
+/** The model against the real controllers on the simulated Aegir, one workload, pool on and off; and a small burst on the real controllers. */
+export async function calibrationRows(o: SitePoolBenchOptions, c: CalibrationRowOptions): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const pool of [{ min: 1, max: 1 }, undefined]) {
+    const started = performance.now();
+    const real = await runCalibration({ arrivals: CALIBRATION_ARRIVALS_MS, timeFactor: c.timeFactor, pool, seed: o.seed, timeoutMs: c.timeoutMs });
+    const wall = (performance.now() - started) / 1000;
+    const policy: DesPolicy = { bounds: pool ?? { min: 0, max: 0 }, rateWindowMinutes: RATE_WINDOW_MINUTES, poolOff: pool === undefined, seesPendingOrders: o.seesPendingOrders, claimReadsFresh: o.claimReadsFresh, initialSpares: real.initialSpares };
+    const model = run(CALIBRATION_ARRIVALS_MS, desTimes("fast", o.spareMigrateMs), policy, o.seed).orders.map((x) => x.welcomeMs);
+    const realMean = mean(real.welcomeMs) / 1000;
+    const modelMean = mean(model) / 1000;
+    const worst = Math.max(...model.map((m, i) => Math.abs(m - (real.welcomeMs[i] as number)) / 1000));
+    rows.push({
+      scenario: `8 pool calibration: model vs real controllers, pool ${pool ? "on" : "off"}: |mean difference| / real mean`,
+      measured: Math.abs(modelMean - realMean) / realMean,
+      unit: "",
+      reference: CALIBRATION_TOLERANCE,
+      target: { kind: "max", limit: 1 },
+      note: `paid to welcome mail, ${CALIBRATION_ARRIVALS_MS.length} orders at ${CALIBRATION_ARRIVALS_MS.map((a) => a / 1000).join("/")} s, 120 s installs: real mean ${s(realMean)} s, model ${s(modelMean)} s; per order at most ${s(worst)} s apart (the status cache's 30 s phase); time factor ${c.timeFactor}, ${wall.toFixed(1)} s wall`,
+    });
+  }
+  // The burst with the real controllers: do the renames of simultaneous orders go first?
+  const burst = Array.from({ length: REAL_BURST }, () => 0);
+  const [on, off] = [await runCalibration({ arrivals: burst, timeFactor: c.timeFactor, pool: { min: 2, max: 2 }, seed: o.seed, timeoutMs: c.timeoutMs }), await runCalibration({ arrivals: burst, timeFactor: c.timeFactor, pool: undefined, seed: o.seed, timeoutMs: c.timeoutMs })];
+  const sorted = (r: CalibrationResult) => [...r.welcomeMs].sort((a, b) => a - b).map((ms) => ms / 1000);
+  rows.push({
+    scenario: `8 pool burst, real controllers: ${REAL_BURST} orders at once, pool of 2: longest wait, on vs off`,
+    measured: Math.max(...sorted(on)),
+    unit: "s",
+    reference: Math.max(...sorted(off)),
+    target: { kind: "max", limit: 1 },
+    note: `paid to welcome mail in order of completion: ${sorted(on).map((x) => x.toFixed(0)).join("/")} s with the pool, ${sorted(off).map((x) => x.toFixed(0)).join("/")} s without`,
+  });
+  return rows;
+}
+
+export function sitePoolRows(o: SitePoolBenchOptions = SITEPOOL_BENCH): Row[] {
+  const rows: Row[] = [];
+  const comparisons: PoolComparison[] = [];
+  for (const installer of ["fast", "classic"] as const) for (const rate of RATES) comparisons.push(comparePool(rate, installer, o));
+  for (const c of comparisons) {
+    const overloaded = c.utilisation >= 1 ? `; OVERLOADED (utilisation ${c.utilisation.toFixed(2)}): the queue grows without bound, figures depend on the ${o.orders} orders run` : "";
+    rows.push(
+      {
+        scenario: `8 pool: ${c.rate}/h, ${label(c.installer)}: paid to welcome mail p50, on vs off`,
+        measured: c.on.p50,
+        unit: "s",
+        reference: c.off.p50,
+        target: { kind: "max", limit: 1 },
+        note: `target ${c.target} spare(s) (rule: 95 % of one install's orders, bounds ${BOUNDS.min}-${BOUNDS.max}); ${(100 * c.claimedShare).toFixed(0)} % of orders got a spare; ${c.refills} refills${overloaded}`,
+      },
+      { scenario: `8 pool: ${c.rate}/h, ${label(c.installer)}: paid to welcome mail p99, on vs off`, measured: c.on.p99, unit: "s", reference: c.off.p99, target: { kind: "max", limit: 1 }, note: `refills suppressed after the initial fill: p50 ${s(c.suppressed.p50)} s, p99 ${s(c.suppressed.p99)} s` },
+      {
+        scenario: `8 pool: ${c.rate}/h, ${label(c.installer)}: customer task queue wait p99, refills vs none`,
+        measured: c.waitOn.p99,
+        unit: "s",
+        reference: c.waitSuppressed.p99,
+        target: { kind: "max", limit: 1 },
+        note: `mean ${s(c.waitOn.mean)} vs ${s(c.waitSuppressed.mean)} s; wait behind pool tasks: mean ${s(c.poolDelay.mean)} s, p99 ${s(c.poolDelay.p99)} s, max ${s(c.poolDelay.max)} s, ${(100 * c.poolDelay.share).toFixed(1)} % of orders (bound: one install + 1 s)`,
+      },
+    );
+  }
+  const ten = comparisons.find((c) => c.rate === 10 && c.installer === "fast") as PoolComparison;
+  rows.push(
+    { scenario: "8 pool: target p50 <= 60 s at 10/h, 120 s installs", measured: ten.on.p50, unit: "s", reference: 60, target: { kind: "max", limit: 1 } },
+    { scenario: "8 pool: target p99 <= 3 x one migrate at 10/h", measured: ten.on.p99, unit: "s", reference: 3 * ten.migrateSeconds, target: { kind: "max", limit: 1 }, note: `one spare migrate: ${s(ten.migrateSeconds)} s (median of the model's draws)` },
+  );
+  for (const installer of ["fast", "classic"] as const) {
+    const b = comparePool("burst", installer, o);
+    rows.push({
+      scenario: `8 pool: burst of ${o.burst}, ${label(installer)}: longest wait of an order, on vs off`,
+      measured: b.on.max,
+      unit: "s",
+      reference: b.off.max,
+      target: { kind: "max", limit: 1 },
+      note: `pool of ${b.target}; per order, the most one waits longer with the pool than without: ${s(b.worstExtraSeconds)} s (target <= 0); p50 ${s(b.on.p50)} vs ${s(b.off.p50)} s`,
+    });
+  }
+  for (const step of STEPS) {
+    const c = comparePool(10, "fast", { ...o, ...step.options });
+    rows.push({
+      scenario: `8 pool step: ${step.name}: p50 on vs off`,
+      measured: c.on.p50,
+      unit: "s",
+      reference: c.off.p50,
+      target: { kind: "max", limit: 1 },
+      note: `p99 ${s(c.on.p99)} vs ${s(c.off.p99)} s; wait behind pool tasks mean ${s(c.poolDelay.mean)} s, ${(100 * c.poolDelay.share).toFixed(1)} % of orders`,
+    });
+  }
+  for (const ms of o.sensitivityMs) {
+    const c = comparePool(10, "fast", o, ms);
+    rows.push({
+      scenario: `8 pool sensitivity: fresh-spare migrate ${ms / 1000} s, 10/h, 120 s installs: p50 on vs off`,
+      measured: c.on.p50,
+      unit: "s",
+      reference: c.off.p50,
+      target: { kind: "max", limit: 1 },
+      note: `p99 ${s(c.on.p99)} vs ${s(c.off.p99)} s; queue wait behind pool tasks mean ${s(c.poolDelay.mean)} s`,
+    });
+  }
+  return rows;
+}
