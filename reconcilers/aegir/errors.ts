@@ -24,6 +24,7 @@ export const REASONS = {
   DomainTaken: "permanent",
   NotAHostmaster: "permanent",
   UserExists: "permanent",
+  AccountCreatedMeanwhile: "transient",
   UnknownUser: "permanent",
   UnknownBlueprint: "permanent",
   UnknownSpace: "permanent",

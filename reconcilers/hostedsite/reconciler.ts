@@ -9,14 +9,14 @@ import type { HostedSiteStatus } from "../../crds/hostedsite.ts";
 import { jsonEqual } from "../../crds/json.ts";
 import type { AegirServer, HostedSite, PlatformRollout } from "../../crds/kinds.ts";
 import type { AegirDriver } from "../aegir/driver.ts";
-import { REASONS } from "../aegir/errors.ts";
+import { AegirError, REASONS } from "../aegir/errors.ts";
 import { tasksAhead } from "../aegir/state.ts";
 import { applyPlan, type ApplyResult } from "./apply.ts";
 import { ASPECT_CONDITION } from "./conditions.ts";
 import type { Desired } from "./desired.ts";
 import { CREATE_PENDING_ANNOTATION, FINALIZER, PLATFORM_ANNOTATION } from "./names.ts";
 import { rolloutPlatform } from "./placement.ts";
-import type { Aspect, Plan } from "./plan.ts";
+import type { Aspect, Operation, Plan } from "./plan.ts";
 import { locate, prepare, type World } from "./prepare.ts";
 import type { ServerStatusCache } from "./server-status-cache.ts";
 import { buildStatus, type Outcome } from "./status.ts";
@@ -201,6 +201,7 @@ export class HostedSiteReconciler {
       if ([...applied.applied, ...(applied.failed ? [applied.failed.operation] : [])].some((op) => op.aspect === "site")) this.deps.statusCache.invalidate(desired.server);
       memory.dirty = true;
     }
+    if (applied.failed) applied.failed = { ...applied.failed, error: ownerRaced(applied.failed) };
     const error = applied.failed?.error;
     if (error !== undefined) {
       this.deps.log.warn({ hostedsite: key, operation: applied.failed?.operation.kind, reason: error.reason, transient: error.transient }, "operation failed");
@@ -280,3 +281,13 @@ export class HostedSiteReconciler {
   }
 }
 
+
+/**
+ * The deep read found no owner, so an account refused as existing was made meanwhile (by another
+ * replica, or the reply to our own create was lost): retried, and the next deep read finds it.
+ */
+function ownerRaced(failed: { operation: Operation; error: AegirError }): AegirError {
+  const { operation, error } = failed;
+  if (operation.kind !== "CreateOwner" || error.reason !== "UserExists") return error;
+  return new AegirError("AccountCreatedMeanwhile", `${error.message}; reading the site again to take that account`, { ...(error.command ? { command: error.command } : {}), cause: error });
+}

@@ -34,7 +34,8 @@ describe.skipIf(noKubectl !== undefined)("warm pool, two replicas racing for one
     const manifest = { apiVersion: API_VERSION, kind: "SitePool", metadata: { name: "aegir-1-openatrium" }, spec: { server: "aegir-1", platform: PLATFORM, features: ["oa_wiki"], size: { min: 1, max: 1 } } };
     expect((await kubectl.run(["apply", "-f", "-"], JSON.stringify(manifest))).stderr).toBe("");
     await eventually(() => (pool()?.status?.ready === 1 ? true : undefined), 60_000, "one ready spare");
-    const [spare] = pool()?.status?.spares ?? [];
+    // Both replicas may have started a refill; the one ready is the one to race for.
+    const spare = pool()?.status?.spares?.find((s) => s.state === "Ready");
     const spareNid = stack.sim.site(spare!.domain)?.nid;
     const servers = await eventually(async () => {
       const out = (await kubectl.run(["get", "aegirservers"])).stdout;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CREATE_PENDING_ANNOTATION, FINALIZER } from "../../reconcilers/hostedsite/names.ts";
+import { addUser } from "../harness/aegir/drupal.ts";
 import { hostedSite } from "./fixtures.ts";
 import { PLATFORM, Rig, TRACKER } from "./harness.ts";
 
@@ -227,6 +228,22 @@ describe("HostedSite reconciler against the simulated Aegir", () => {
     const drupal = rig.sim.site("acme.sites.example.com")!.drupal!;
     expect(drupal.outbox.filter((m) => m.kind === "register_admin_created")).toHaveLength(1);
     expect(rig.sim.stats.count("php-eval:welcome-mail")).toBe(1);
+  });
+
+  it("adopts the owner account another run created first instead of blocking on UserExists", async () => {
+    const rig = new Rig(order());
+    rig.sim.faults.failNext({ match: { command: "user-create" }, exitCode: 1, stderr: "There is already a user account with the email jane@acme.example.com [error]\n" });
+    for (let i = 0; i < 40 && rig.sim.stats.count("user-create") === 0; i++) {
+      await rig.reconcile();
+      rig.advance(5_000);
+    }
+    expect(rig.condition("OwnerReady")).toMatchObject({ status: "False", reason: "Applying" }); // retried, not blocked
+    // What that error meant: a second controller (or a reply lost on the way) created the account.
+    addUser(rig.sim.site("acme.sites.example.com")!.drupal!, { name: "jane", mail: "jane@acme.example.com", now: rig.now.getTime() });
+    const before = rig.now.getTime();
+    await rig.converge();
+    expect(rig.now.getTime() - before).toBeLessThan(60_000);
+    expect([...rig.sim.site("acme.sites.example.com")!.drupal!.users.values()].filter((u) => u.mail === "jane@acme.example.com")).toHaveLength(1);
   });
 
   it("refuses to change the server a site lives on", async () => {
