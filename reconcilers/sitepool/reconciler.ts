@@ -13,7 +13,7 @@ import { AegirError } from "../aegir/errors.ts";
 import { lastTask, type ServerStatus } from "../aegir/state.ts";
 import type { ServerStatusCache } from "../hostedsite/server-status-cache.ts";
 import { planPool, type PoolAction, type PoolPlan } from "./plan.ts";
-import { orderRate, poolTarget } from "./size.ts";
+import { orderRate, poolSize, type PoolSize } from "./size.ts";
 import { platformProblem, spareDomain, type SpareView, viewSpares } from "./spares.ts";
 import { serverPoolSummary, type ServerPoolSummary } from "./server-summary.ts";
 import { customersWaiting } from "./waiting.ts";
@@ -96,8 +96,12 @@ export class SitePoolReconciler {
       createSettleMs: 2 * (server?.spec.commandTimeouts.writeSeconds ?? 300) * 1000,
     });
     const rate = orderRate(pool, sites, this.deps.servers(), now);
-    const installSeconds = observedInstallSeconds(views) ?? pool.status?.installSeconds ?? pool.spec.installSeconds;
-    const target = problem === undefined ? poolTarget(rate, installSeconds, pool.spec.size) : 0;
+    const cycle = {
+      refillSeconds: observedInstallSeconds(views) ?? pool.status?.installSeconds ?? pool.spec.installSeconds,
+      renameSeconds: pool.status?.renameSeconds ?? pool.spec.renameSeconds,
+    };
+    const size = problem === undefined ? poolSize(rate, cycle, pool.spec.size) : undefined;
+    const target = size?.target ?? 0;
     const plan = planPool({
       views,
       target,
@@ -115,12 +119,13 @@ export class SitePoolReconciler {
       observedGeneration: pool.metadata.generation ?? 0,
       target,
       orderRatePerHour: Math.round(rate * 100) / 100,
-      installSeconds,
+      installSeconds: cycle.refillSeconds,
+      renameSeconds: cycle.renameSeconds,
       ...plan.counts,
       refills,
       spares: plan.spares,
     };
-    pool = await this.write(pool, next, [readyCondition(plan, target, problem)]);
+    pool = await this.write(pool, next, [readyCondition(plan, size, problem)]);
     await this.publish(pool, server);
     if (plan.action === undefined) return { requeueAfterMs: plan.counts.installing > 0 || plan.waiting ? this.progressPollMs : this.pollIntervalMs };
 
@@ -179,8 +184,13 @@ function observedInstallSeconds(views: readonly SpareView[]): number | undefined
   return installs.sort((a, b) => (b?.nid ?? 0) - (a?.nid ?? 0))[0]?.delta;
 }
 
-function readyCondition(plan: PoolPlan, target: number, problem: string | undefined): ConditionInput {
-  if (problem !== undefined) return { type: "Ready", status: "False", reason: "PlatformUnavailable", message: `${problem}; its spares are recycled` };
+function readyCondition(plan: PoolPlan, size: PoolSize | undefined, problem: string | undefined): ConditionInput {
+  if (problem !== undefined || size === undefined) return { type: "Ready", status: "False", reason: "PlatformUnavailable", message: `${problem}; its spares are recycled` };
+  const target = size.target;
+  if (size.reason === "Overloaded") {
+    const message = `Orders keep the task queue busy ${(100 * size.load).toFixed(0)} % of the time with a rename and a refill each: spares would only add work, pool kept at ${target}`;
+    return { type: "Ready", status: plan.counts.ready >= target ? "True" : "False", reason: "Overloaded", message };
+  }
   if (plan.counts.ready >= target) return { type: "Ready", status: "True", reason: "Full", message: `${plan.counts.ready} spare(s) ready, target ${target}` };
   return { type: "Ready", status: "False", reason: plan.waiting ? "RefillWaiting" : "Refilling", message: plan.waiting ?? `${plan.counts.ready} of ${target} spare(s) ready` };
 }

@@ -10,7 +10,7 @@
 import type { AegirServer, HostedSite, SitePool } from "../../crds/kinds.ts";
 import { SitePoolSpec, type Spare } from "../../crds/sitepool.ts";
 import { planPool } from "../../reconcilers/sitepool/plan.ts";
-import { orderRate, poolTarget } from "../../reconcilers/sitepool/size.ts";
+import { orderRate, poolSize } from "../../reconcilers/sitepool/size.ts";
 import type { SpareView } from "../../reconcilers/sitepool/spares.ts";
 import { hostedSite } from "../hostedsite/fixtures.ts";
 import { benchServer, PLATFORM } from "./convergence.ts";
@@ -326,7 +326,7 @@ class DesModel {
     const since = this.now - this.policy.rateWindowMinutes * 60_000;
     while (this.windowStart < this.sites.length && (this.arrivals[this.windowStart] as number) <= since) this.windowStart++;
     const rate = orderRate(this.pool, this.sites.slice(this.windowStart), this.servers, new Date(this.epoch + this.now));
-    return poolTarget(rate, this.times.installMs / 1000, this.policy.bounds);
+    return poolSize(rate, cycleSeconds(this.times), this.policy.bounds).target;
   }
 
   /** One SitePool reconcile: the product's planPool on the model's state, its action applied. */
@@ -376,4 +376,9 @@ class DesModel {
     this.refills++;
     this.at(this.now + this.times.spareCreateMs, () => this.enqueue({ kind: "spare", spare: index }, this.times.installMs));
   }
+}
+
+/** What the pool controller observes of one claim → ready-again cycle: a rename (the median draw) and an install. */
+export function cycleSeconds(times: DesModelTimes): { renameSeconds: number; refillSeconds: number } {
+  return { renameSeconds: times.spareMigrateMs(0.5) / 1000, refillSeconds: times.installMs / 1000 };
 }

@@ -16,12 +16,12 @@
 // fresh-spare migrate (an unconfirmed estimate). The calibration rows run the real controllers on
 // the simulated Aegir (sitepool-calibration.ts, time-scaled) against the model, and a small burst.
 import { DEFAULT_RECONCILER_CONFIG } from "../../reconcilers/hostedsite/reconciler.ts";
-import { poolTarget } from "../../reconcilers/sitepool/size.ts";
+import { COVERAGE, poolSize } from "../../reconcilers/sitepool/size.ts";
 import { CLONE_RANGE_MS, FRESH_SPARE_MIGRATE_MS, INSTALL_MS, type Installer } from "../harness/aegir/durations.ts";
 import { BENCHMARK_LATENCY, Latency } from "../harness/aegir/index.ts";
 import { Random } from "../harness/aegir/random.ts";
 import type { Row } from "./run.ts";
-import { type DesModelTimes, type DesPolicy, type DesResult, runDesModel } from "./sitepool-model.ts";
+import { cycleSeconds, type DesModelTimes, type DesPolicy, type DesResult, runDesModel } from "./sitepool-model.ts";
 import { type CalibrationResult, runCalibration } from "./sitepool-calibration.ts";
 import { mean, percentile, poissonArrivals, summarize, type Summary } from "./stats.ts";
 
@@ -127,7 +127,7 @@ export function comparePool(rate: number | "burst", installer: Installer, o: Sit
   const arrivals = rate === "burst" ? Array.from({ length: o.burst }, () => 0) : poissonArrivals(rate, o.orders, () => random.next());
   // The burst hits a pool sized for 10 orders/h.
   const nominal = rate === "burst" ? 10 : rate;
-  const target = poolTarget(nominal, times.installMs / 1000, BOUNDS);
+  const target = poolSize(nominal, cycleSeconds(times), BOUNDS).target;
   const base: DesPolicy = { bounds: BOUNDS, rateWindowMinutes: RATE_WINDOW_MINUTES, seesPendingOrders: o.seesPendingOrders, claimReadsFresh: o.claimReadsFresh, initialSpares: target };
   const off = run(arrivals, times, { ...base, poolOff: true }, o.seed);
   const on = run(arrivals, times, base, o.seed);
@@ -218,7 +218,7 @@ export function sitePoolRows(o: SitePoolBenchOptions = SITEPOOL_BENCH): Row[] {
         unit: "s",
         reference: c.off.p50,
         target: { kind: "max", limit: 1 },
-        note: `target ${c.target} spare(s) (rule: 95 % of one install's orders, bounds ${BOUNDS.min}-${BOUNDS.max}); ${(100 * c.claimedShare).toFixed(0)} % of orders got a spare; ${c.refills} refills${overloaded}`,
+        note: `target ${c.target} spare(s) (rule: ${100 * COVERAGE} % of orders find a spare, holes refilled one rename + install each; bounds ${BOUNDS.min}-${BOUNDS.max}); ${(100 * c.claimedShare).toFixed(0)} % of orders got a spare; ${c.refills} refills${overloaded}`,
       },
       { scenario: `8 pool: ${c.rate}/h, ${label(c.installer)}: paid to welcome mail p99, on vs off`, measured: c.on.p99, unit: "s", reference: c.off.p99, target: { kind: "max", limit: 1 }, note: `refills suppressed after the initial fill: p50 ${s(c.suppressed.p50)} s, p99 ${s(c.suppressed.p99)} s` },
       {
