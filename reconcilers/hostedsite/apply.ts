@@ -68,7 +68,7 @@ async function applyOne(op: Operation, ctx: ApplyContext, result: ApplyResult): 
       await site.addRole(desired.alias, op.role, op.name);
       return;
     case "SendWelcome": {
-      const welcome = await site.sendWelcomeMail(desired.uri, op.name);
+      const welcome = await site.sendWelcomeMail(desired.uri, op.name, op.role);
       result.welcomed = { at: new Date(welcome.marker.at * 1000), state: welcome.marker.state };
       return;
     }

@@ -24,7 +24,7 @@ export type Operation =
   | { kind: "EnforceUserQuota"; aspect: "quota"; limit: number; keep: string[] }
   | { kind: "CreateOwner"; aspect: "owner"; name: string; mail: string }
   | { kind: "AddOwnerRole"; aspect: "owner"; role: string; name: string }
-  | { kind: "SendWelcome"; aspect: "owner"; name: string }
+  | { kind: "SendWelcome"; aspect: "owner"; name: string; role: string }
   | { kind: "CreateTrackerAccount"; aspect: "support"; name: string; mail: string }
   | { kind: "AddTrackerRole"; aspect: "support"; role: string; name: string }
   | { kind: "RemoveTrackerRole"; aspect: "support"; role: string; name: string };
@@ -175,13 +175,20 @@ function ownerOperations(desired: Desired, deep: SiteState, ctx: PlanContext): O
   const { name, mail, role } = desired.owner;
   const owner = deep.owner;
   if (owner === null) {
-    // Role and welcome follow in the next reconcile, once the account is seen.
-    return [{ kind: "CreateOwner", aspect: "owner", name, mail }];
+    // Role and welcome in the same pass: the operations stop at the first failure, and the welcome
+    // script itself sends only to an account other than uid 1 holding the role. A new account has
+    // no marker yet (uids are never reused).
+    const ops: Operation[] = [
+      { kind: "CreateOwner", aspect: "owner", name, mail },
+      { kind: "AddOwnerRole", aspect: "owner", role, name },
+    ];
+    if (!ctx.welcomed) ops.push({ kind: "SendWelcome", aspect: "owner", name, role });
+    return ops;
   }
   const ops: Operation[] = [];
   if (!owner.roles.includes(role)) ops.push({ kind: "AddOwnerRole", aspect: "owner", role, name: owner.name });
   // The site's own marker is what prevents a second mail; status only saves a command.
-  if (!ctx.welcomed && deep.welcome[String(owner.uid)] === undefined) ops.push({ kind: "SendWelcome", aspect: "owner", name: owner.name });
+  if (!ctx.welcomed && deep.welcome[String(owner.uid)] === undefined) ops.push({ kind: "SendWelcome", aspect: "owner", name: owner.name, role });
   return ops;
 }
 
@@ -191,7 +198,13 @@ function trackerOperations(desired: Desired, account: Account | null): Operation
   // Support ends with the site: expired or deleted sites keep the account but lose the role.
   const grant = !desired.expired && !desired.deleting;
   if (account === null) {
-    return grant ? [{ kind: "CreateTrackerAccount", aspect: "support", name: support.account, mail: support.mail }] : [];
+    // The role in the same pass, by the name just created (the operations stop at a failure).
+    return grant
+      ? [
+          { kind: "CreateTrackerAccount", aspect: "support", name: support.account, mail: support.mail },
+          { kind: "AddTrackerRole", aspect: "support", role: support.role, name: support.account },
+        ]
+      : [];
   }
   const ops: Operation[] = [];
   for (const role of support.tierRoles) {

@@ -75,7 +75,7 @@ describe("aegir-operator plan", () => {
     expect(r.out).toMatch(/create the owner account jane <jane@acme.example.com>\s+\[owner\]/);
     const json = await run(["-f", files.installed, "-f", files.server, "--ssh-key-file", files.key, "-o", "json"]);
     const parsed = JSON.parse(json.out) as { operations: Array<{ kind: string }> };
-    expect(parsed.operations.map((o) => o.kind)).toEqual(["EnableModules", "SetTheme", "SetUserLimit", "EnforceUserQuota", "CreateOwner"]);
+    expect(parsed.operations.map((o) => o.kind)).toEqual(["EnableModules", "SetTheme", "SetUserLimit", "EnforceUserQuota", "CreateOwner", "AddOwnerRole", "SendWelcome"]);
     expect(sim.stats.counts().writes).toBe(0);
   });
 

@@ -117,15 +117,24 @@ describe("plan", () => {
   });
 
   describe("owner", () => {
-    it("creates the owner first, then role and welcome mail once it is seen", () => {
+    it("creates the owner, grants the role and sends the welcome mail in one pass (the mail checked against the role on the site)", () => {
       expect(plan(desired(), converged({ deep: deepState({ owner: null, welcome: {} }) }), ctx({ welcomed: false })).operations).toEqual([
         { kind: "CreateOwner", aspect: "owner", name: "jane", mail: "jane@acme.example.com" },
+        { kind: "AddOwnerRole", aspect: "owner", role: "manager", name: "jane" },
+        { kind: "SendWelcome", aspect: "owner", name: "jane", role: "manager" },
       ]);
+      // An owner account re-created after the welcome (deleted by hand) gets its role, no second mail.
+      expect(kinds(plan(desired(), converged({ deep: deepState({ owner: null, welcome: {} }) }), ctx({ welcomed: true })))).toEqual(["CreateOwner", "AddOwnerRole"]);
+    });
+
+    it("completes an owner seen half way (created, no role or no mail yet)", () => {
       const fresh = deepState({ owner: { uid: 5, name: "jane", mail: "jane@acme.example.com", status: "active", roles: [] }, welcome: {} });
       expect(plan(desired(), converged({ deep: fresh }), ctx({ welcomed: false })).operations).toEqual([
         { kind: "AddOwnerRole", aspect: "owner", role: "manager", name: "jane" },
-        { kind: "SendWelcome", aspect: "owner", name: "jane" },
+        { kind: "SendWelcome", aspect: "owner", name: "jane", role: "manager" },
       ]);
+      const withRole = deepState({ owner: { uid: 5, name: "jane", mail: "jane@acme.example.com", status: "active", roles: ["manager"] }, welcome: {} });
+      expect(plan(desired(), converged({ deep: withRole }), ctx({ welcomed: false })).operations).toEqual([{ kind: "SendWelcome", aspect: "owner", name: "jane", role: "manager" }]);
     });
 
     it("never sends the welcome mail again once the site has a marker, whatever the status says", () => {
@@ -140,9 +149,10 @@ describe("plan", () => {
   });
 
   describe("support tracker", () => {
-    it("creates the account, then grants the tier's role", () => {
+    it("creates the account and grants the tier's role in one pass; grants a role missing", () => {
       expect(plan(desired(), converged({ tracker: null }), ctx()).operations).toEqual([
         { kind: "CreateTrackerAccount", aspect: "support", name: "jane.acme.example.com", mail: "jane@acme.example.com" },
+        { kind: "AddTrackerRole", aspect: "support", role: "customer standard", name: "jane.acme.example.com" },
       ]);
       expect(plan(desired(), converged({ tracker: { ...account, roles: [] } }), ctx()).operations).toEqual([
         { kind: "AddTrackerRole", aspect: "support", role: "customer standard", name: "jane.acme.example.com" },
