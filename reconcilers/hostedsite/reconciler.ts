@@ -289,11 +289,12 @@ export class HostedSiteReconciler {
 
 
 /**
- * The deep read found no owner, so an account refused as existing was made meanwhile (by another
- * replica, or the reply to our own create was lost): retried, and the next deep read finds it.
+ * The deep read (or the tracker read) found no such account by name or mail, so an account
+ * refused as existing was made meanwhile (by another replica, or the reply to our own create was
+ * lost): retried, and the next read finds it.
  */
 function ownerRaced(failed: { operation: Operation; error: AegirError }): AegirError {
   const { operation, error } = failed;
-  if (operation.kind !== "CreateOwner" || error.reason !== "UserExists") return error;
+  if ((operation.kind !== "CreateOwner" && operation.kind !== "CreateTrackerAccount") || error.reason !== "UserExists") return error;
   return new AegirError("AccountCreatedMeanwhile", `${error.message}; reading the site again to take that account`, { ...(error.command ? { command: error.command } : {}), cause: error });
 }
