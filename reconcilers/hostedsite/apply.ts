@@ -4,7 +4,7 @@ import type { AegirDriver } from "../aegir/driver.ts";
 import { AegirError } from "../aegir/errors.ts";
 import { applyInOrder, type AppliedInOrder } from "../apply-in-order.ts";
 import type { Desired } from "./desired.ts";
-import { QUOTA_VARIABLE, type Operation } from "./plan.ts";
+import type { Operation } from "./plan.ts";
 
 /** Durable notes written to the HostedSite before a call that must not run twice. */
 export interface IntentRecorder {
@@ -54,9 +54,6 @@ async function applyOne(op: Operation, ctx: ApplyContext, result: ApplyResult): 
       return;
     case "SetTheme":
       await site.setDefaultTheme(desired.uri, op.theme);
-      return;
-    case "SetUserLimit":
-      await site.setVariable(desired.uri, QUOTA_VARIABLE, op.limit);
       return;
     case "EnforceUserQuota":
       await site.enforceUserQuota(desired.uri, op.limit, op.keep);

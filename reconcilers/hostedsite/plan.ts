@@ -10,7 +10,6 @@ export type Aspect = "site" | "features" | "theme" | "quota" | "owner" | "suppor
 
 /** The module that makes a Drupal 7 site refuse users beyond `user_limit`. */
 export const QUOTA_MODULE = "user_limit";
-export const QUOTA_VARIABLE = "user_limit";
 
 export type Operation =
   | { kind: "CreateSite"; aspect: "site" }
@@ -20,7 +19,6 @@ export type Operation =
   | { kind: "EnableModules"; aspect: "features" | "quota"; modules: string[] }
   | { kind: "DisableModules"; aspect: "features"; modules: string[] }
   | { kind: "SetTheme"; aspect: "theme"; theme: string }
-  | { kind: "SetUserLimit"; aspect: "quota"; limit: number }
   | { kind: "EnforceUserQuota"; aspect: "quota"; limit: number; keep: string[] }
   | { kind: "CreateOwner"; aspect: "owner"; name: string; mail: string }
   | { kind: "AddOwnerRole"; aspect: "owner"; role: string; name: string }
@@ -155,10 +153,10 @@ function siteOperations(desired: Desired, deep: SiteState, ctx: PlanContext, pro
     if (!enabled.has(QUOTA_MODULE) && !deep.available.includes(QUOTA_MODULE)) {
       problems.push({ aspect: "quota", reason: "ModuleNotOnPlatform", message: `The platform lacks the ${QUOTA_MODULE} module that enforces the user quota` });
     } else if (!enabled.has(QUOTA_MODULE)) ops.push({ kind: "EnableModules", aspect: "quota", modules: [QUOTA_MODULE] });
-    if (deep.userLimit !== desired.userQuota) ops.push({ kind: "SetUserLimit", aspect: "quota", limit: desired.userQuota });
     // The operator enforces the quota itself (nothing shows that user_limit stops user_save()):
-    // when it is set, to record its start on the site, and when accounts beyond it appeared
-    // (accounts older than the quota stay active, so over quota alone would repeat it forever).
+    // when it is set, to set the module's limit and record its start on the site (one script),
+    // and when accounts beyond it appeared (accounts older than the quota stay active, so over
+    // quota alone would repeat it forever).
     if (deep.userLimit !== desired.userQuota || (deep.activeUsers > desired.userQuota && deep.activeUsers > ctx.activeUsersSeen)) {
       ops.push({ kind: "EnforceUserQuota", aspect: "quota", limit: desired.userQuota, keep: [desired.owner.name] });
     }
@@ -262,10 +260,8 @@ export function describeOperation(op: Operation): string {
       return `disable ${op.modules.join(", ")}`;
     case "SetTheme":
       return `make ${op.theme} the default theme`;
-    case "SetUserLimit":
-      return `set the user limit to ${op.limit}`;
     case "EnforceUserQuota":
-      return `enforce the quota of ${op.limit} users: block accounts created beyond it (never ${op.keep.join(", ")})`;
+      return `set the user limit to ${op.limit} and enforce it: block accounts created beyond it (never ${op.keep.join(", ")})`;
     case "CreateOwner":
       return `create the owner account ${op.name} <${op.mail}>`;
     case "AddOwnerRole":

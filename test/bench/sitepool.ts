@@ -31,14 +31,14 @@ export type Step = string | readonly string[];
 /**
  * What a HostedSite runs from the look that sees its finished install to the welcome mail, in
  * order (test/bench/sitepool.test.ts checks it against what the simulator records): the status
- * read, the deep read and the support tracker's account at once, then one pass of writes that
- * ends with the owner's role and mail (the tracker's account and role follow the mail).
+ * read, the deep read and the support tracker's account at once, then one pass of writes (the
+ * quota module, its limit and enforcement, the owner's account, role and mail; the tracker's
+ * account and role follow the mail).
  */
 export const CONVERGE_AFTER_INSTALL: readonly Step[] = [
   "php-eval:server-status",
   ["php-eval:site-state", "php-eval:find-account"],
   "php-eval:enable-modules",
-  "variable-set",
   "php-eval:enforce-quota",
   "user-create",
   "user-add-role",

@@ -98,11 +98,10 @@ describe("plan", () => {
       expect(plan(desired({ theme: "oa_radix" }), converged(), ctx()).operations).toEqual([{ kind: "SetTheme", aspect: "theme", theme: "oa_radix" }]);
     });
 
-    it("enables the quota module, sets the limit and records on the site when the quota started", () => {
+    it("enables the quota module, then sets the limit and records on the site when the quota started (one script)", () => {
       const p = plan(desired({ userQuota: 25 }), converged({ deep: deepState({ modules: ["oa_wiki"], userLimit: null }) }), ctx());
       expect(p.operations).toEqual([
         { kind: "EnableModules", aspect: "quota", modules: ["user_limit"] },
-        { kind: "SetUserLimit", aspect: "quota", limit: 25 },
         { kind: "EnforceUserQuota", aspect: "quota", limit: 25, keep: ["jane"] },
       ]);
     });
