@@ -2,7 +2,7 @@
 // commands run through a CommandRunner (SSH in production, the simulator in tests).
 import { z } from "zod";
 import { BACKUP_FILE_PATTERN } from "../../crds/hostedsiterestore.ts";
-import { fqdn, machineName } from "../../crds/primitives.ts";
+import { DRUPAL_ROLE_PATTERN, DRUPAL_USERNAME_PATTERN, fqdn, machineName } from "../../crds/primitives.ts";
 import { Commands, type Command, validated } from "./commands.ts";
 import { AegirError } from "./errors.ts";
 import { classifyFailure, hasJsonOutput, parseJsonOutput } from "./output.ts";
@@ -65,6 +65,8 @@ const HTTPS_CODE: Record<HttpsMode, number> = { Disabled: 0, Enabled: 1, Require
 /** Built once: building a zod schema costs more than using it, and every reconcile validates a domain. */
 const FQDN = fqdn();
 const MACHINE_NAME = machineName();
+const DRUPAL_USERNAME = z.string().max(60).regex(new RegExp(DRUPAL_USERNAME_PATTERN), { error: "must be a Drupal user name" });
+const ROLE_NAME = z.string().max(64).regex(new RegExp(DRUPAL_ROLE_PATTERN), { error: "must be a Drupal role name" });
 const BACKUP_FILE = z.string().max(1024).regex(new RegExp(BACKUP_FILE_PATTERN), { error: "must be a backup file path ending in .tar.gz" });
 
 /** Drush alias of a customer site: `@` and its domain, validated. */
@@ -211,10 +213,15 @@ export class AegirDriver {
     return this.json(enforceQuotaCommand(this.commands.drush, siteAlias(uri), limit, keep), QuotaWire, this.writeMs);
   }
 
-  /** Send the site's own welcome mail to the account, at most once (the site keeps a marker). */
-  async sendWelcomeMail(uri: string, name: string): Promise<WelcomeResult> {
+  /**
+   * Send the site's own welcome mail to the account, at most once (the site keeps a marker), and
+   * only if it is not uid 1 and holds `role` (checked in the same bootstrap, so a plan that
+   * created the account and granted the role a moment ago needs no read in between).
+   */
+  async sendWelcomeMail(uri: string, name: string, role: string): Promise<WelcomeResult> {
+    const input = { name: validated(DRUPAL_USERNAME, name, "name"), role: validated(ROLE_NAME, role, "role") };
     // A failed mail is logged as an error, so drush exits 1 after the script printed its marker.
-    return this.json(this.commands.php(siteAlias(uri), "welcome-mail", { name }), WelcomeWire, this.writeMs, { jsonOnFailure: true });
+    return this.json(this.commands.php(siteAlias(uri), "welcome-mail", input), WelcomeWire, this.writeMs, { jsonOnFailure: true });
   }
 
   /** One of the operator's php-eval scripts on a site (the space driver's entry point). */

@@ -11,12 +11,14 @@ import { DRUPAL_USERNAME_PATTERN } from "../../crds/primitives.ts";
 import type { Command } from "./commands.ts";
 
 /**
- * Site: record the quota's start, then block the newest active accounts (uid > 1) created since
+ * Site: set the user_limit module's variable and record the quota's start (in this bootstrap, not
+ * a drush variable-set of its own), then block the newest active accounts (uid > 1) created since
  * then while more than `limit` are active, skipping `keep`. Input: {limit, keep}.
  */
 export const ENFORCE_QUOTA_PHP = `// aegir-operator:enforce-quota v1
 $in = json_decode(stream_get_contents(STDIN), TRUE);
 if (!is_array($in)) { return drush_set_error('AEGIR_OPERATOR_INPUT', 'Standard input is not a JSON object.'); }
+if (variable_get('user_limit', NULL) !== (int) $in['limit']) { variable_set('user_limit', (int) $in['limit']); }
 $quota = variable_get('aegir_operator_quota', array());
 if (!isset($quota['limit']) || $quota['limit'] != $in['limit']) {
   $quota = array('limit' => (int) $in['limit'], 'since' => REQUEST_TIME);

@@ -244,14 +244,20 @@ drush_print(json_encode(array('account' => _aegir_operator_account($in['name'], 
 
 /**
  * Site: send the site's own "account created for you" mail (with a one-time login link) to
- * an account, once. The marker is written before sending: a crash can lose a mail but never
- * send it twice. A failing mail server makes drush exit 1 (Drupal logs the error) after the
- * JSON is printed. Input: {name}.
+ * an account, once, and only to an owner: not uid 1, holding the owner role (checked here, in
+ * the bootstrap that sends, so the account need not be read again after it was created). The
+ * marker is written before sending: a crash can lose a mail but never send it twice. A failing
+ * mail server makes drush exit 1 (Drupal logs the error) after the JSON is printed. Input:
+ * {name, role}.
  */
 export const WELCOME_MAIL_PHP = `// aegir-operator:welcome-mail v1
 ${readInput}
 $account = user_load_by_name($in['name']);
 if (!$account) { return drush_set_error('DRUSH_USER_ERROR', 'Unable to find a matching user for ' . $in['name'] . '.'); }
+// The driver always names the role; input without one (recorded before it did) checks uid 1 only.
+if ($account->uid <= 1 || (isset($in['role']) && !in_array($in['role'], $account->roles, TRUE))) {
+  return drush_set_error('AEGIR_OPERATOR_NOT_OWNER', dt('!name is not an owner account with the !role role.', array('!name' => $account->name, '!role' => $in['role'])));
+}
 $welcome = variable_get('aegir_operator_welcome', array());
 if (isset($welcome[$account->uid])) {
   drush_print(json_encode(array('uid' => (int) $account->uid, 'sent' => FALSE, 'marker' => $welcome[$account->uid])));

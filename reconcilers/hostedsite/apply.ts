@@ -4,7 +4,7 @@ import type { AegirDriver } from "../aegir/driver.ts";
 import { AegirError } from "../aegir/errors.ts";
 import { applyInOrder, type AppliedInOrder } from "../apply-in-order.ts";
 import type { Desired } from "./desired.ts";
-import { QUOTA_VARIABLE, type Operation } from "./plan.ts";
+import type { Operation } from "./plan.ts";
 
 /** Durable notes written to the HostedSite before a call that must not run twice. */
 export interface IntentRecorder {
@@ -55,9 +55,6 @@ async function applyOne(op: Operation, ctx: ApplyContext, result: ApplyResult): 
     case "SetTheme":
       await site.setDefaultTheme(desired.uri, op.theme);
       return;
-    case "SetUserLimit":
-      await site.setVariable(desired.uri, QUOTA_VARIABLE, op.limit);
-      return;
     case "EnforceUserQuota":
       await site.enforceUserQuota(desired.uri, op.limit, op.keep);
       return;
@@ -68,7 +65,7 @@ async function applyOne(op: Operation, ctx: ApplyContext, result: ApplyResult): 
       await site.addRole(desired.alias, op.role, op.name);
       return;
     case "SendWelcome": {
-      const welcome = await site.sendWelcomeMail(desired.uri, op.name);
+      const welcome = await site.sendWelcomeMail(desired.uri, op.name, op.role);
       result.welcomed = { at: new Date(welcome.marker.at * 1000), state: welcome.marker.state };
       return;
     }

@@ -1,7 +1,7 @@
 // Observe one site, in tiers: the server's batched status always (shared by every site on the
 // server), the deep per-site read and the support-tracker read only when asked.
 import type { AegirDriver } from "../aegir/driver.ts";
-import type { Account, ServerStatus, SiteState, SiteSummary } from "../aegir/state.ts";
+import type { ServerStatus, SiteSummary } from "../aegir/state.ts";
 import type { Desired } from "./desired.ts";
 import type { Observed } from "./plan.ts";
 
@@ -19,14 +19,16 @@ export async function observeSite(options: ObserveOptions): Promise<Observed> {
   const { desired, driver, tracker } = options;
   const site = liveSite(await options.status(), desired.uri);
   const installed = site !== undefined && (site.status === "enabled" || site.status === "disabled");
-  let deep: SiteState | undefined;
-  if (installed && options.deep && !desired.deleting) deep = await driver.siteState(desired.uri, { name: desired.owner.name, mail: desired.owner.mail });
+  const deepDue = installed && options.deep && !desired.deleting;
   // The tracker changes with the site's own convergence (deep read) and at its end of life.
-  let account: Account | null | undefined;
-  const trackerDue = deep !== undefined || desired.deleting || (options.deep && desired.expired);
-  if (tracker !== undefined && desired.support !== undefined && trackerDue) {
-    account = await tracker.findAccount(desired.support.site, { name: desired.support.account, mail: desired.support.mail });
-  }
+  const trackerDue = deepDue || desired.deleting || (options.deep && desired.expired);
+  const support = trackerDue ? desired.support : undefined;
+  // Two sites (often two servers), neither read depending on the other: read at once, so the
+  // customer's wait holds one of them, not both.
+  const [deep, account] = await Promise.all([
+    deepDue ? driver.siteState(desired.uri, { name: desired.owner.name, mail: desired.owner.mail }) : undefined,
+    support === undefined || tracker === undefined ? undefined : tracker.findAccount(support.site, { name: support.account, mail: support.mail }),
+  ]);
   return { site, deep, tracker: account };
 }
 

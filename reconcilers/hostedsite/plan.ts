@@ -10,7 +10,6 @@ export type Aspect = "site" | "features" | "theme" | "quota" | "owner" | "suppor
 
 /** The module that makes a Drupal 7 site refuse users beyond `user_limit`. */
 export const QUOTA_MODULE = "user_limit";
-export const QUOTA_VARIABLE = "user_limit";
 
 export type Operation =
   | { kind: "CreateSite"; aspect: "site" }
@@ -20,11 +19,10 @@ export type Operation =
   | { kind: "EnableModules"; aspect: "features" | "quota"; modules: string[] }
   | { kind: "DisableModules"; aspect: "features"; modules: string[] }
   | { kind: "SetTheme"; aspect: "theme"; theme: string }
-  | { kind: "SetUserLimit"; aspect: "quota"; limit: number }
   | { kind: "EnforceUserQuota"; aspect: "quota"; limit: number; keep: string[] }
   | { kind: "CreateOwner"; aspect: "owner"; name: string; mail: string }
   | { kind: "AddOwnerRole"; aspect: "owner"; role: string; name: string }
-  | { kind: "SendWelcome"; aspect: "owner"; name: string }
+  | { kind: "SendWelcome"; aspect: "owner"; name: string; role: string }
   | { kind: "CreateTrackerAccount"; aspect: "support"; name: string; mail: string }
   | { kind: "AddTrackerRole"; aspect: "support"; role: string; name: string }
   | { kind: "RemoveTrackerRole"; aspect: "support"; role: string; name: string };
@@ -155,10 +153,10 @@ function siteOperations(desired: Desired, deep: SiteState, ctx: PlanContext, pro
     if (!enabled.has(QUOTA_MODULE) && !deep.available.includes(QUOTA_MODULE)) {
       problems.push({ aspect: "quota", reason: "ModuleNotOnPlatform", message: `The platform lacks the ${QUOTA_MODULE} module that enforces the user quota` });
     } else if (!enabled.has(QUOTA_MODULE)) ops.push({ kind: "EnableModules", aspect: "quota", modules: [QUOTA_MODULE] });
-    if (deep.userLimit !== desired.userQuota) ops.push({ kind: "SetUserLimit", aspect: "quota", limit: desired.userQuota });
     // The operator enforces the quota itself (nothing shows that user_limit stops user_save()):
-    // when it is set, to record its start on the site, and when accounts beyond it appeared
-    // (accounts older than the quota stay active, so over quota alone would repeat it forever).
+    // when it is set, to set the module's limit and record its start on the site (one script),
+    // and when accounts beyond it appeared (accounts older than the quota stay active, so over
+    // quota alone would repeat it forever).
     if (deep.userLimit !== desired.userQuota || (deep.activeUsers > desired.userQuota && deep.activeUsers > ctx.activeUsersSeen)) {
       ops.push({ kind: "EnforceUserQuota", aspect: "quota", limit: desired.userQuota, keep: [desired.owner.name] });
     }
@@ -175,13 +173,20 @@ function ownerOperations(desired: Desired, deep: SiteState, ctx: PlanContext): O
   const { name, mail, role } = desired.owner;
   const owner = deep.owner;
   if (owner === null) {
-    // Role and welcome follow in the next reconcile, once the account is seen.
-    return [{ kind: "CreateOwner", aspect: "owner", name, mail }];
+    // Role and welcome in the same pass: the operations stop at the first failure, and the welcome
+    // script itself sends only to an account other than uid 1 holding the role. A new account has
+    // no marker yet (uids are never reused).
+    const ops: Operation[] = [
+      { kind: "CreateOwner", aspect: "owner", name, mail },
+      { kind: "AddOwnerRole", aspect: "owner", role, name },
+    ];
+    if (!ctx.welcomed) ops.push({ kind: "SendWelcome", aspect: "owner", name, role });
+    return ops;
   }
   const ops: Operation[] = [];
   if (!owner.roles.includes(role)) ops.push({ kind: "AddOwnerRole", aspect: "owner", role, name: owner.name });
   // The site's own marker is what prevents a second mail; status only saves a command.
-  if (!ctx.welcomed && deep.welcome[String(owner.uid)] === undefined) ops.push({ kind: "SendWelcome", aspect: "owner", name: owner.name });
+  if (!ctx.welcomed && deep.welcome[String(owner.uid)] === undefined) ops.push({ kind: "SendWelcome", aspect: "owner", name: owner.name, role });
   return ops;
 }
 
@@ -191,7 +196,13 @@ function trackerOperations(desired: Desired, account: Account | null): Operation
   // Support ends with the site: expired or deleted sites keep the account but lose the role.
   const grant = !desired.expired && !desired.deleting;
   if (account === null) {
-    return grant ? [{ kind: "CreateTrackerAccount", aspect: "support", name: support.account, mail: support.mail }] : [];
+    // The role in the same pass, by the name just created (the operations stop at a failure).
+    return grant
+      ? [
+          { kind: "CreateTrackerAccount", aspect: "support", name: support.account, mail: support.mail },
+          { kind: "AddTrackerRole", aspect: "support", role: support.role, name: support.account },
+        ]
+      : [];
   }
   const ops: Operation[] = [];
   for (const role of support.tierRoles) {
@@ -249,10 +260,8 @@ export function describeOperation(op: Operation): string {
       return `disable ${op.modules.join(", ")}`;
     case "SetTheme":
       return `make ${op.theme} the default theme`;
-    case "SetUserLimit":
-      return `set the user limit to ${op.limit}`;
     case "EnforceUserQuota":
-      return `enforce the quota of ${op.limit} users: block accounts created beyond it (never ${op.keep.join(", ")})`;
+      return `set the user limit to ${op.limit} and enforce it: block accounts created beyond it (never ${op.keep.join(", ")})`;
     case "CreateOwner":
       return `create the owner account ${op.name} <${op.mail}>`;
     case "AddOwnerRole":

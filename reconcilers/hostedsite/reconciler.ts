@@ -10,7 +10,7 @@ import { jsonEqual } from "../../crds/json.ts";
 import type { AegirServer, HostedSite, PlatformRollout } from "../../crds/kinds.ts";
 import type { AegirDriver } from "../aegir/driver.ts";
 import { AegirError, REASONS } from "../aegir/errors.ts";
-import { tasksAhead } from "../aegir/state.ts";
+import { type ServerStatus, tasksAhead } from "../aegir/state.ts";
 import { applyPlan, type ApplyResult } from "./apply.ts";
 import { ASPECT_CONDITION } from "./conditions.ts";
 import type { Desired } from "./desired.ts";
@@ -30,9 +30,13 @@ export interface HostedSiteStore {
   updateStatus(site: HostedSite, status: HostedSiteStatus): Promise<HostedSite>;
 }
 
-/** Turns a ready spare into a new site (reconcilers/sitepool/claim.ts); `waiting` while it does. */
+/**
+ * Turns a ready spare into a new site (reconcilers/sitepool/claim.ts); `waiting` while it does
+ * (look again in retryAfterMs, if sooner than the progress poll); `none` with the server's status
+ * it read last, when that is the one convergence should start from.
+ */
 export interface SpareClaimer {
-  step(site: HostedSite, server: string): Promise<{ kind: "none" } | { kind: "waiting"; message: string }>;
+  step(site: HostedSite, server: string): Promise<{ kind: "none"; status?: ServerStatus } | { kind: "waiting"; message: string; retryAfterMs?: number }>;
 }
 
 export interface ReconcilerConfig {
@@ -120,9 +124,9 @@ export class HostedSiteReconciler {
     const claim = await this.deps.spares?.step(site, location.server);
     if (claim?.kind === "waiting") {
       await this.writeStatus(site, { kind: "claiming", server: location.server, message: claim.message });
-      return { requeueAfterMs: this.config.progressPollMs };
+      return { requeueAfterMs: Math.min(this.config.progressPollMs, claim.retryAfterMs ?? Number.POSITIVE_INFINITY) };
     }
-    return this.converge(site, key, location.server);
+    return this.converge(site, key, location.server, claim?.status);
   }
 
   /**
@@ -164,7 +168,7 @@ export class HostedSiteReconciler {
   }
 
   /** Observe → plan → apply → status on the site's server; removes the finalizer once deletion is done. */
-  private async converge(input: HostedSite, key: string, server: string): Promise<Result> {
+  private async converge(input: HostedSite, key: string, server: string, fresh?: ServerStatus): Promise<Result> {
     let site = input;
     const now = this.deps.now();
     const memory = this.memoryOf(key, now);
@@ -173,7 +177,7 @@ export class HostedSiteReconciler {
     const deep = memory.dirty || memory.deepGeneration !== generation || driftDue;
     // A permanent failure is retried only at the drift check (the platform may have changed).
     const blocked = driftDue ? new Map<Aspect, { reason: string; message: string }>() : this.blockedAspects(site, generation);
-    const prepared = await prepare(site, server, this.world(now), { deep, blocked: new Set(blocked.keys()) });
+    const prepared = await prepare(site, server, this.world(now, fresh === undefined ? undefined : { server, status: fresh }), { deep, blocked: new Set(blocked.keys()) });
     if (prepared.kind === "problem") return this.writeProblem(site, prepared.reason, prepared.message);
     if (prepared.kind === "unreachable") {
       await this.writeStatus(site, prepared);
@@ -232,8 +236,10 @@ export class HostedSiteReconciler {
     return {};
   }
 
-  private world(now: Date): World {
-    return { servers: this.deps.servers(), sites: this.deps.sites(), status: (name) => this.deps.statusCache.get(name), driver: this.deps.driver, now };
+  /** `fresh`: a status of that server this reconcile already read, used instead of the shared one. */
+  private world(now: Date, fresh?: { server: string; status: ServerStatus }): World {
+    const status = (name: string) => (fresh !== undefined && name === fresh.server ? Promise.resolve(fresh.status) : this.deps.statusCache.get(name));
+    return { servers: this.deps.servers(), sites: this.deps.sites(), status, driver: this.deps.driver, now };
   }
 
   /** The status for this outcome, written only when it changed. */
@@ -283,11 +289,12 @@ export class HostedSiteReconciler {
 
 
 /**
- * The deep read found no owner, so an account refused as existing was made meanwhile (by another
- * replica, or the reply to our own create was lost): retried, and the next deep read finds it.
+ * The deep read (or the tracker read) found no such account by name or mail, so an account
+ * refused as existing was made meanwhile (by another replica, or the reply to our own create was
+ * lost): retried, and the next read finds it.
  */
 function ownerRaced(failed: { operation: Operation; error: AegirError }): AegirError {
   const { operation, error } = failed;
-  if (operation.kind !== "CreateOwner" || error.reason !== "UserExists") return error;
+  if ((operation.kind !== "CreateOwner" && operation.kind !== "CreateTrackerAccount") || error.reason !== "UserExists") return error;
   return new AegirError("AccountCreatedMeanwhile", `${error.message}; reading the site again to take that account`, { ...(error.command ? { command: error.command } : {}), cause: error });
 }

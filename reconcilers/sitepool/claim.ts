@@ -10,14 +10,19 @@ import type { AegirServer, HostedSite, SitePool } from "../../crds/kinds.ts";
 import type { SitePoolStatus, Spare } from "../../crds/sitepool.ts";
 import type { AegirDriver } from "../aegir/driver.ts";
 import { AegirError } from "../aegir/errors.ts";
-import { lastTask, pendingTask, type SiteSummary } from "../aegir/state.ts";
+import { lastTask, pendingTask, type ServerStatus, type SiteSummary } from "../aegir/state.ts";
 import { CREATE_PENDING_ANNOTATION } from "../hostedsite/names.ts";
 import { liveSite } from "../hostedsite/observe.ts";
 import type { ServerStatusCache } from "../hostedsite/server-status-cache.ts";
 import type { PoolObserver, SitePoolStore } from "./reconciler.ts";
+import { DEFAULT_RENAME_TIMING, nextRenameLook, RenameDurations, type RenameTiming } from "./rename-timing.ts";
 
-/** `none`: nothing to claim or the claim is done, converge as usual; `waiting`: the claim is under way. */
-export type ClaimStep = { kind: "none" } | { kind: "waiting"; message: string };
+/**
+ * `none`: nothing to claim or the claim is done, converge as usual (with the server's status the
+ * claim read last, when it saw the rename finished); `waiting`: the claim is under way, look
+ * again in `retryAfterMs` if given.
+ */
+export type ClaimStep = { kind: "none"; status?: ServerStatus } | { kind: "waiting"; message: string; retryAfterMs?: number };
 
 export interface SpareClaimsDeps {
   /** SitePools as the informer cache holds them (fresh copies are read before every claim write). */
@@ -29,6 +34,8 @@ export interface SpareClaimsDeps {
   now: () => Date;
   log: Logger;
   observer?: PoolObserver;
+  /** When a claim looks again at its rename (default DEFAULT_RENAME_TIMING). */
+  renameTiming?: RenameTiming;
 }
 
 const NONE: ClaimStep = { kind: "none" };
@@ -41,9 +48,15 @@ interface Held {
 
 export class SpareClaims {
   private readonly deps: SpareClaimsDeps;
+  private readonly timing: RenameTiming;
+  private readonly durations: RenameDurations;
+  /** Per claim (spare domain), when its rename was last known not to have started (this replica's memory). */
+  private readonly renameQueuedAt = new Map<string, number>();
 
   constructor(deps: SpareClaimsDeps) {
     this.deps = deps;
+    this.timing = deps.renameTiming ?? DEFAULT_RENAME_TIMING;
+    this.durations = new RenameDurations(this.timing);
   }
 
   async step(site: HostedSite, server: string): Promise<ClaimStep> {
@@ -101,6 +114,7 @@ export class SpareClaims {
   private async advance(site: HostedSite, server: string, held: Held): Promise<ClaimStep> {
     const { pool, spare } = held;
     const domain = site.spec.domain;
+    const lookedAt = this.deps.now().getTime();
     const status = await this.deps.statusCache.get(server);
     const placeholder = liveSite(status, spare.domain);
     const renamed = liveSite(status, domain);
@@ -113,9 +127,11 @@ export class SpareClaims {
       const pending = pendingTask(placeholder);
       if (pending !== undefined) {
         // The customer waits on this task alone: the next look reads the server afresh instead
-        // of a status up to half a poll old (one status read per progress poll while a rename runs).
+        // of a status up to half a poll old (one status read per look while a rename runs).
         this.deps.statusCache.invalidate(server);
-        return { kind: "waiting", message: `Renaming spare ${spare.domain}: Aegir is running its ${pending.type} task` };
+        // Not started yet (behind other tasks), or queued by another replica: counted from now.
+        if (pending.status === "queued" || !this.renameQueuedAt.has(spare.domain)) this.renameQueuedAt.set(spare.domain, lookedAt);
+        return { kind: "waiting", message: `Renaming spare ${spare.domain}: Aegir is running its ${pending.type} task`, ...this.lookAgain(server, spare.domain) };
       }
       // Only a claim migrates a spare: a failed migrate is this claim's rename.
       if (lastTask(placeholder, "migrate")?.status === "failed") return this.discard(pool, spare, "Aegir's rename (migrate) task failed");
@@ -133,13 +149,20 @@ export class SpareClaims {
         if (error instanceof AegirError && error.reason === "TaskPending") return { kind: "waiting", message: `Renaming spare ${spare.domain} to ${domain}` };
         throw error;
       }
+      this.renameQueuedAt.set(spare.domain, this.deps.now().getTime());
       this.deps.statusCache.invalidate(server);
-      return { kind: "waiting", message: `Renaming spare ${spare.domain} to ${domain}` };
+      return { kind: "waiting", message: `Renaming spare ${spare.domain} to ${domain}`, ...this.lookAgain(server, spare.domain) };
     }
     if (renamed === undefined) {
       // The spare went away (deleted by hand): the claim is void, the site is installed as usual.
+      this.renameQueuedAt.delete(spare.domain);
       await this.settle(pool, spare.domain, () => undefined);
       return NONE;
+    }
+    const queuedAt = this.renameQueuedAt.get(spare.domain);
+    if (queuedAt !== undefined) {
+      this.renameQueuedAt.delete(spare.domain);
+      this.durations.observe(server, lookedAt - queuedAt);
     }
     const pending = pendingTask(renamed);
     if (pending !== undefined) return { kind: "waiting", message: `Renaming spare ${spare.domain} to ${domain}: Aegir is running its ${pending.type} task` };
@@ -157,10 +180,20 @@ export class SpareClaims {
     const seconds = (this.deps.now().getTime() - Date.parse(spare.claimedAt ?? "")) / 1000;
     if (Number.isFinite(seconds)) this.deps.observer?.claimed(pool.metadata.name, seconds);
     this.deps.log.info({ hostedsite: `${site.metadata.namespace}/${site.metadata.name}`, spare: spare.domain, seconds }, "spare renamed into the site");
-    return NONE;
+    // The read that saw the rename finished is the convergence's too: the scrub changed nothing it shows.
+    return { kind: "none", status };
+  }
+
+  /** The next look at a waiting rename, when sooner than the progress poll may be. */
+  private lookAgain(server: string, spareDomain: string): { retryAfterMs?: number } {
+    const queuedAt = this.renameQueuedAt.get(spareDomain);
+    if (queuedAt === undefined) return {};
+    const ms = nextRenameLook(this.deps.now().getTime(), queuedAt, this.durations.estimate(server), this.timing);
+    return ms === undefined ? {} : { retryAfterMs: ms };
   }
 
   private async discard(pool: SitePool, spare: Spare, why: string): Promise<ClaimStep> {
+    this.renameQueuedAt.delete(spare.domain);
     this.deps.log.warn({ sitepool: pool.metadata.name, spare: spare.domain, why }, "claim abandoned, spare discarded");
     await this.settle(pool, spare.domain, (s) => ({ domain: s.domain, state: "Discarding", createdAt: s.createdAt }));
     return NONE;

@@ -342,8 +342,9 @@ describe("site writes", () => {
     const { sim, driver } = simulated();
     const uri = await installedSite(sim, driver);
     await driver.createUser(`@${uri}`, "jane", "jane@example.com");
-    const first = await driver.sendWelcomeMail(uri, "jane");
-    const second = await driver.sendWelcomeMail(uri, "jane");
+    await driver.addRole(`@${uri}`, "editor", "jane");
+    const first = await driver.sendWelcomeMail(uri, "jane", "editor");
+    const second = await driver.sendWelcomeMail(uri, "jane", "editor");
     expect(first).toMatchObject({ uid: 2, sent: true, marker: { state: "sent" } });
     expect(second).toEqual({ uid: 2, sent: false, marker: first.marker });
     const welcome = sim.site(uri)?.drupal?.outbox.filter((m) => m.to === "jane@example.com");
@@ -355,12 +356,30 @@ describe("site writes", () => {
     const { sim, driver } = simulated();
     const uri = await installedSite(sim, driver);
     await driver.createUser(`@${uri}`, "jane", "jane@example.com");
+    await driver.addRole(`@${uri}`, "editor", "jane");
     sim.faults.failMail();
     // drush exits 1 (Drupal logged the mail error) after the script printed its marker.
-    expect(await driver.sendWelcomeMail(uri, "jane")).toMatchObject({ sent: false, marker: { state: "failed" } });
+    expect(await driver.sendWelcomeMail(uri, "jane", "editor")).toMatchObject({ sent: false, marker: { state: "failed" } });
     expect(sim.stats.records.at(-1)?.code).toBe(1);
-    expect(await driver.sendWelcomeMail(uri, "jane")).toMatchObject({ sent: false, marker: { state: "failed" } });
+    expect(await driver.sendWelcomeMail(uri, "jane", "editor")).toMatchObject({ sent: false, marker: { state: "failed" } });
     expect(sim.site(uri)?.drupal?.outbox.filter((m) => m.to === "jane@example.com")).toEqual([]);
+  });
+
+  it("sendWelcomeMail refuses uid 1 and an account without the owner role: no mail, no marker", async () => {
+    const { sim, driver } = simulated();
+    const uri = await installedSite(sim, driver);
+    await driver.createUser(`@${uri}`, "jane", "jane@example.com");
+    expect(await rejection(driver.sendWelcomeMail(uri, "jane", "editor"))).toMatchObject({ command: "php-eval:welcome-mail" });
+    expect(await rejection(driver.sendWelcomeMail(uri, "admin", "administrator"))).toMatchObject({ command: "php-eval:welcome-mail" });
+    expect(sim.site(uri)?.drupal?.outbox.filter((m) => m.kind === "register_admin_created")).toEqual([]);
+    expect((await driver.siteState(uri, OWNER)).welcome).toEqual({});
+    await driver.addRole(`@${uri}`, "editor", "jane");
+    expect(await driver.sendWelcomeMail(uri, "jane", "editor")).toMatchObject({ sent: true });
+  });
+
+  it("sendWelcomeMail validates the role it checks", async () => {
+    const { driver } = simulated();
+    await expect(driver.sendWelcomeMail("acme.example.com", "jane", "x'; drop")).rejects.toThrow(/^role: /);
   });
 });
 

@@ -15,8 +15,10 @@ import { DEFAULT_RECONCILER_CONFIG, HostedSiteReconciler } from "../../reconcile
 import { ServerStatusCache } from "../../reconcilers/hostedsite/server-status-cache.ts";
 import { SpareClaims } from "../../reconcilers/sitepool/claim.ts";
 import { SitePoolReconciler, type SitePoolStore } from "../../reconcilers/sitepool/reconciler.ts";
+import { DEFAULT_RENAME_TIMING } from "../../reconcilers/sitepool/rename-timing.ts";
 import { poolLatency } from "../harness/aegir/durations.ts";
 import { AegirSimulator, openAtriumPlatform } from "../harness/aegir/index.ts";
+import { TASK_SUCCESS } from "../harness/aegir/model.ts";
 import { MemorySitePoolStore } from "../harness/memory-sitepool-store.ts";
 import { MemoryHostedSiteStore } from "../harness/memory-store.ts";
 import { hostedSite } from "../hostedsite/fixtures.ts";
@@ -36,6 +38,10 @@ export interface CalibrationResult {
   welcomeMs: number[];
   /** Spares ready when the first order came. */
   initialSpares: number;
+  /** Every command the simulated Aegir ran after the first order came, unscaled ms from then. */
+  commands: Array<{ at: number; name: string; alias: string | undefined }>;
+  /** Per order, when its own task (install or rename) ended, unscaled ms from its arrival. */
+  taskEndMs: number[];
 }
 
 const POOL = "aegir-1-openatrium";
@@ -78,7 +84,8 @@ export async function runCalibration(o: CalibrationOptions): Promise<Calibration
   };
   const now = () => new Date();
   const sitePools = new SitePoolReconciler({ store: poolStore, servers: () => servers, sites: siteList, driver: () => driver, statusCache, now, log, progressPollMs: config.progressPollMs, pollIntervalMs: config.pollIntervalMs });
-  const claims = new SpareClaims({ pools: () => pools.list(), store: poolStore, servers: () => servers, statusCache, driver: () => driver, now, log });
+  const renameTiming = { ...DEFAULT_RENAME_TIMING, defaultEstimateMs: DEFAULT_RENAME_TIMING.defaultEstimateMs * f, tightPollMs: DEFAULT_RENAME_TIMING.tightPollMs * f };
+  const claims = new SpareClaims({ pools: () => pools.list(), store: poolStore, servers: () => servers, statusCache, driver: () => driver, now, log, renameTiming });
   const write =
     <A extends unknown[], R>(fn: (store: MemoryHostedSiteStore, site: HostedSite, ...args: A) => Promise<R>) =>
     async (site: HostedSite, ...args: A): Promise<R> => {
@@ -133,7 +140,10 @@ export async function runCalibration(o: CalibrationOptions): Promise<Calibration
     const initialSpares = pools.list()[0]?.status?.ready ?? 0;
     const created: number[] = [];
     const welcomed: number[] = [];
+    const taskEnded: number[] = [];
     const start = performance.now();
+    const commands: CalibrationResult["commands"] = [];
+    sim.stats.onCommand((r) => commands.push({ at: (performance.now() - start) / f, name: r.name, alias: r.alias }));
     o.arrivals.forEach((at, i) => {
       timers.push(
         setTimeout(() => {
@@ -151,12 +161,14 @@ export async function runCalibration(o: CalibrationOptions): Promise<Calibration
           if (welcomed[i] !== undefined || created[i] === undefined) return;
           const mail = sim.site(`order-${i}.sites.example.com`)?.drupal?.outbox.some((m) => m.kind === "register_admin_created");
           if (mail) welcomed[i] = performance.now();
+          if (taskEnded[i] === undefined && created[i] !== undefined && ownTaskEnded(sim, `order-${i}.sites.example.com`)) taskEnded[i] = performance.now();
         });
         if (o.arrivals.every((_, i) => welcomed[i] !== undefined)) resolve();
         else if (performance.now() - start > o.timeoutMs) reject(new Error(`calibration: ${welcomed.filter((w) => w !== undefined).length} of ${o.arrivals.length} welcomed in time`));
       }, 2);
     });
-    return { welcomeMs: welcomed.map((w, i) => (w - (created[i] as number)) / f), initialSpares };
+    const since = (at: number[]) => at.map((w, i) => (w - (created[i] as number)) / f);
+    return { welcomeMs: since(welcomed), initialSpares, commands, taskEndMs: since(taskEnded) };
   } finally {
     clearInterval(sampler.timer);
     timers.forEach(clearTimeout);
@@ -167,4 +179,12 @@ export async function runCalibration(o: CalibrationOptions): Promise<Calibration
 
 function sitePool(size: { min: number; max: number }): SitePool {
   return { apiVersion: "hosting.openatria.com/v1alpha1", kind: "SitePool", metadata: { name: POOL, generation: 1 }, spec: SitePoolSpec.parse({ server: "aegir-1", platform: PLATFORM, features: ["oa_wiki"], size }) };
+}
+
+/** The order's site exists under its domain and its install or rename (migrate) task has finished. */
+function ownTaskEnded(sim: AegirSimulator, domain: string): boolean {
+  const node = sim.site(domain);
+  if (node === undefined) return false;
+  const own = [...sim.hostmaster.tasks.values()].filter((t) => t.rid === node.nid && (t.type === "install" || t.type === "migrate")).sort((a, b) => b.nid - a.nid)[0];
+  return own !== undefined && own.status === TASK_SUCCESS;
 }

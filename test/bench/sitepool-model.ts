@@ -10,6 +10,7 @@
 import type { AegirServer, HostedSite, SitePool } from "../../crds/kinds.ts";
 import { SitePoolSpec, type Spare } from "../../crds/sitepool.ts";
 import { planPool } from "../../reconcilers/sitepool/plan.ts";
+import { DEFAULT_RENAME_TIMING, nextRenameLook, RenameDurations } from "../../reconcilers/sitepool/rename-timing.ts";
 import { orderRate, poolSize } from "../../reconcilers/sitepool/size.ts";
 import type { SpareView } from "../../reconcilers/sitepool/spares.ts";
 import { hostedSite } from "../hostedsite/fixtures.ts";
@@ -30,8 +31,10 @@ export interface DesModelTimes {
   statusReadMs: number;
   /** A finished task noticed (see statusCacheMaxAgeMs) to the welcome mail: the convergence commands. */
   convergeAfterInstallMs: number;
-  /** The same after a rename: the scrub and a second status read come first. */
+  /** The same after a rename: the scrub comes first. */
   convergeAfterRenameMs: number;
+  /** A look that sees the rename ended to the claim record dropped: its status read and the scrub. */
+  claimSettledMs: number;
   /** The HostedSite and SitePool reconcilers look again this often while a task runs. */
   progressPollMs: number;
   /**
@@ -58,6 +61,12 @@ export interface DesPolicy {
   seesPendingOrders: boolean;
   /** A claimer waiting on its rename reads the server afresh at each progress poll (not through the cache). */
   claimReadsFresh: boolean;
+  /**
+   * It also looks when the rename is due (queued plus the renames observed so far, or the default)
+   * and then every second (nextRenameLook, rename-timing.ts), each look a status read that ends
+   * before the next is timed; otherwise every progress poll from the rename's queueing.
+   */
+  claimLooksWhenDue?: boolean;
   /** Spares ready at time 0 (a pool already filled). */
   initialSpares?: number;
 }
@@ -78,6 +87,10 @@ export interface DesResult {
   /** The pool target at each order's arrival. */
   targets: number[];
   refills: number;
+  /** Per claimed order, the status reads of its claimer from the rename's queueing to seeing it end. */
+  renameReads: number[];
+  /** The same looks had the claimer looked at every progress poll only. */
+  renameReadsEveryPoll: number[];
 }
 
 type TaskOwner = { kind: "order"; order: number } | { kind: "spare"; spare: number } | { kind: "delete"; spare: number };
@@ -145,6 +158,9 @@ class DesModel {
   private readonly unseen: Array<(fetchedAt: number) => void> = [];
   private fetchToken = 0;
   private welcomed = 0;
+  private readonly renames = new RenameDurations();
+  private readonly renameReads: number[] = [];
+  private readonly renameReadsEveryPoll: number[] = [];
   private readonly pool: SitePool;
   private readonly servers: AegirServer[] = [benchServer(SERVER, 8, false)];
   private readonly epoch = Date.parse("2027-03-01T00:00:00Z");
@@ -181,7 +197,7 @@ class DesModel {
       const task = o.task as Task;
       return { arrivedMs: o.arrivedMs, claimed: o.claimed, welcomeMs: (o.welcomeMs as number) - o.arrivedMs, queueWaitMs: (task.startedAt as number) - task.queuedAt, poolDelayMs: o.poolDelayMs };
     });
-    return { orders, targets: this.targets, refills: this.refills };
+    return { orders, targets: this.targets, refills: this.refills, renameReads: this.renameReads, renameReadsEveryPoll: this.renameReadsEveryPoll };
   }
 
   private at(at: number, run: () => void): void {
@@ -264,15 +280,19 @@ class DesModel {
     if (owner.kind === "order") {
       const order = this.orders[owner.order] as OrderState;
       const converge = order.claimed ? this.times.convergeAfterRenameMs : this.times.convergeAfterInstallMs;
-      this.whenSeen(task.queuedAt, order.claimed && this.policy.claimReadsFresh, () => {
-        // The scrub done, the claim record is dropped (the first convergence command follows it).
-        if (order.spare !== undefined) this.at(this.now + this.times.convergeAfterRenameMs - this.times.convergeAfterInstallMs, () => this.dropSpare(order.spare as SpareState));
-        this.at(this.now + converge, () => {
+      // `look`: when the look that sees it ended began (its status read is the convergence's first command).
+      const converged = (look: number) => {
+        // The scrub done, the claim record is dropped.
+        if (order.spare !== undefined) this.at(look + this.times.claimSettledMs, () => this.dropSpare(order.spare as SpareState));
+        this.at(look + converge, () => {
           order.welcomeMs = this.now;
           this.welcomed++;
           this.poolStep();
         });
-      });
+      };
+      // A look that began before the end may see it (its read ends after): that is decided now.
+      if (order.claimed && this.policy.claimLooksWhenDue === true) converged(this.renameSeen(task));
+      else this.whenSeen(task.queuedAt, order.claimed && this.policy.claimReadsFresh, () => converged(this.now));
     } else if (owner.kind === "spare") {
       const spare = this.spares[owner.spare] as SpareState;
       this.whenSeen(task.queuedAt, false, () => {
@@ -284,6 +304,32 @@ class DesModel {
     }
     this.pump();
     this.poolStep();
+  }
+
+  /**
+   * The look of a claimer that sees its finished rename (the task ended now): from the rename's
+   * queueing, looks as nextRenameLook times them, each a status read (statusReadMs) seeing the
+   * task as it is when the read ends; one that sees it not yet started counts from itself.
+   */
+  private renameSeen(task: Task): number {
+    const read = this.times.statusReadMs;
+    const estimate = this.renames.estimate(SERVER);
+    const looks = (rule: (after: number, queuedAt: number) => number): { seen: number; queuedAt: number; reads: number } => {
+      let queuedAt = task.queuedAt;
+      let after = task.queuedAt;
+      for (let reads = 1; ; reads++) {
+        const look = after + rule(after, queuedAt);
+        if (look + read >= this.now) return { seen: look, queuedAt, reads };
+        if (look + read < (task.startedAt as number)) queuedAt = look;
+        after = look + read;
+      }
+    };
+    const poll = this.times.progressPollMs;
+    const due = looks((after, queuedAt) => Math.min(poll, nextRenameLook(after, queuedAt, estimate, DEFAULT_RENAME_TIMING) ?? poll));
+    this.renames.observe(SERVER, due.seen - due.queuedAt);
+    this.renameReads.push(due.reads);
+    this.renameReadsEveryPoll.push(looks(() => poll).reads);
+    return due.seen;
   }
 
   /** `run` at the waiter's first progress poll (counted from `origin`) after the next read of the server, or at once if it reads afresh. */

@@ -1,7 +1,11 @@
 // The warm-pool model by hand: single orders whose times are sums of the documented steps, the
 // serial queue's order, the delay charged to refills, and the scenario's rows.
 import { describe, expect, it } from "vitest";
-import { calibrationRows, desTimes, sitePoolRows, SITEPOOL_BENCH } from "./sitepool.ts";
+import { ServerStatusCache } from "../../reconcilers/hostedsite/server-status-cache.ts";
+import type { AegirSimulator } from "../harness/aegir/index.ts";
+import type { CommandRecord } from "../harness/aegir/stats.ts";
+import { PoolRig, sitePool } from "../sitepool/rig.ts";
+import { calibrationRows, CONVERGE_AFTER_INSTALL, CONVERGE_AFTER_RENAME, desTimes, sitePoolRows, SITEPOOL_BENCH, type Step } from "./sitepool.ts";
 import { type DesPolicy, runDesModel } from "./sitepool-model.ts";
 
 const times = desTimes("fast", 45_000);
@@ -30,6 +34,21 @@ describe("the warm-pool model", () => {
     expect(on?.poolDelayMs).toBe(0);
   });
 
+  it("a claim that looks when its rename is due sees it at that look, or a second-by-second look after", () => {
+    // Queued at 2 s (placed), started after the 1 s pause: looks at 7, 13, ..., 43 s (each a 1 s
+    // read, the next look timed from its end), then at the due time 2 + 46 s, whose read sees the end at 48 s.
+    const due = runDesModel([0], times, { ...policy, claimLooksWhenDue: true, initialSpares: 1, refillsUntilMs: 0 }, () => 0.5);
+    expect(due.orders[0]?.welcomeMs).toBe(48_000 + times.convergeAfterRenameMs);
+    expect(due.renameReads).toEqual([8]);
+    expect(due.renameReadsEveryPoll).toEqual([8]);
+    // A 50 s rename ends at 53 s: after the due look, looks at 50 and 52 s (a read each) and the
+    // second sees it; looking every poll only, 43 s, 49 s and 55 s.
+    const slow = runDesModel([0], desTimes("fast", 50_000), { ...policy, claimLooksWhenDue: true, initialSpares: 1, refillsUntilMs: 0 }, () => 0.5);
+    expect(slow.orders[0]?.welcomeMs).toBe(52_000 + times.convergeAfterRenameMs);
+    expect(slow.renameReads).toEqual([10]);
+    expect(slow.renameReadsEveryPoll).toEqual([9]);
+  });
+
   it("runs one task at a time, oldest first: the n-th order of a burst waits n-1 installs", () => {
     const orders = run([0, 0, 0], { poolOff: true }).orders;
     const step = times.taskStartDelayMs + times.installMs;
@@ -54,6 +73,58 @@ describe("the warm-pool model", () => {
   });
 });
 
+/** The commands the simulator runs from now on, as steps: a command that starts while the step's last is still running joins it. */
+function recordSteps(sim: AegirSimulator): () => Step[] {
+  const groups: CommandRecord[][] = [];
+  const stop = sim.stats.onCommand((record) => {
+    const current = groups.at(-1);
+    if (current !== undefined && current.some((r) => r.outcome === "running")) current.push(record);
+    else groups.push([record]);
+  });
+  return () => {
+    stop();
+    return groups.map((g) => (g.length === 1 ? (g[0] as CommandRecord).name : g.map((r) => r.name)));
+  };
+}
+
+/** Steps up to and including the welcome mail. */
+const untilWelcome = (steps: Step[]) => steps.slice(0, steps.indexOf("php-eval:welcome-mail") + 1);
+
+describe("the convergence lists the model sums are what the controllers run", () => {
+  // The order of the calibration, on the controllers with the manager's 30 s status cache; the
+  // rig runs Aegir's tasks when told, so the look after the task ended is the one that sees it.
+  const order = { owner: { email: "owner@order-0.sites.example.com", name: "owner" }, features: ["oa_wiki"] };
+
+  it("after an install: the status read, the deep and tracker reads at once, one pass to the welcome mail", async () => {
+    const rig = new PoolRig([]);
+    const cache = new ServerStatusCache({ fetch: () => rig.driver.serverStatus(), now: () => rig.now.getTime(), maxAgeMs: 30_000 });
+    const replica = rig.replica(cache);
+    rig.order("order-0", order);
+    await replica.reconcile(rig.site("order-0"));
+    expect(rig.sim.stats.count("php-eval:create-site")).toBe(1);
+    rig.sim.drainTasks();
+    rig.advance(5_000);
+    const steps = recordSteps(rig.sim);
+    await replica.reconcile(rig.site("order-0"));
+    expect(untilWelcome(steps())).toEqual(CONVERGE_AFTER_INSTALL);
+  });
+
+  it("after a rename: the claim's status read (handed on), the scrub, then the same", async () => {
+    const rig = new PoolRig([sitePool({ size: { min: 1, max: 1 } })]);
+    await rig.fillPool();
+    const cache = new ServerStatusCache({ fetch: () => rig.driver.serverStatus(), now: () => rig.now.getTime(), maxAgeMs: 30_000 });
+    const replica = rig.replica(cache);
+    rig.order("order-0", order);
+    await replica.reconcile(rig.site("order-0"));
+    expect(rig.spares()[0]?.claimedBy).toBe("customers/order-0");
+    rig.sim.drainTasks();
+    rig.advance(5_000);
+    const steps = recordSteps(rig.sim);
+    await replica.reconcile(rig.site("order-0"));
+    expect(untilWelcome(steps())).toEqual(CONVERGE_AFTER_RENAME);
+  });
+});
+
 it("calibrates the model against the real controllers on the simulated Aegir", async () => {
   const rows = await calibrationRows(SITEPOOL_BENCH, { timeFactor: 0.01, timeoutMs: 60_000 });
   expect(rows.map((r) => r.scenario)).toEqual([expect.stringMatching(/calibration.*pool on/), expect.stringMatching(/calibration.*pool off/), expect.stringMatching(/burst, real controllers/)]);
@@ -64,7 +135,7 @@ it("calibrates the model against the real controllers on the simulated Aegir", a
 
 it("prints the scenario's rows with references and notes", () => {
   const rows = sitePoolRows({ ...SITEPOOL_BENCH, orders: 60, burst: 6, sensitivityMs: [45_000] });
-  expect(rows.length).toBe(6 * 3 + 2 + 2 + 4 + 1);
+  expect(rows.length).toBe(6 * 3 + 2 + 1 + 2 + 5 + 1);
   for (const row of rows) {
     expect(row.scenario).toMatch(/^8 pool/);
     expect(Number.isFinite(row.measured) && Number.isFinite(row.reference)).toBe(true);

@@ -71,11 +71,11 @@ describe("aegir-operator plan", () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/enable oa_markdown\s+\[features\]/);
     expect(r.out).toMatch(/make oa_radix the default theme\s+\[theme\]/);
-    expect(r.out).toMatch(/set the user limit to 30\s+\[quota\]/);
+    expect(r.out).toMatch(/set the user limit to 30 and enforce it: .*\s+\[quota\]/);
     expect(r.out).toMatch(/create the owner account jane <jane@acme.example.com>\s+\[owner\]/);
     const json = await run(["-f", files.installed, "-f", files.server, "--ssh-key-file", files.key, "-o", "json"]);
     const parsed = JSON.parse(json.out) as { operations: Array<{ kind: string }> };
-    expect(parsed.operations.map((o) => o.kind)).toEqual(["EnableModules", "SetTheme", "SetUserLimit", "EnforceUserQuota", "CreateOwner"]);
+    expect(parsed.operations.map((o) => o.kind)).toEqual(["EnableModules", "SetTheme", "EnforceUserQuota", "CreateOwner", "AddOwnerRole", "SendWelcome"]);
     expect(sim.stats.counts().writes).toBe(0);
   });
 

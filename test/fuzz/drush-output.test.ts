@@ -110,7 +110,7 @@ const OPERATIONS: Operation[] = [
   { name: "addRole", call: (d) => d.addRole(`@${SITE}`, "manager", OWNER.name), check: nothing },
   { name: "addRole (no role)", call: (d) => d.addRole(`@${SITE}`, "nonexistent", OWNER.name), check: nothing },
   { name: "removeRole", call: (d) => d.removeRole(`@${SITE}`, "editor", OWNER.name), check: nothing },
-  { name: "sendWelcomeMail", call: (d) => d.sendWelcomeMail(SITE, OWNER.name), check: fromWire(WelcomeWire) },
+  { name: "sendWelcomeMail", call: (d) => d.sendWelcomeMail(SITE, OWNER.name, "manager"), check: fromWire(WelcomeWire) },
   { name: "siteState (unknown site)", call: (d) => d.siteState("gone.example.com", OWNER), check: fromWire(SiteStateWire) },
 ];
 
@@ -139,7 +139,8 @@ beforeAll(async () => {
   await driver.createSite({ uri: SITE, platform: "platform_openatrium2652", profile: "openatrium", aliases: [], https: "Disabled" });
   sim.drainTasks();
   await driver.createUser(`@${SITE}`, OWNER.name, OWNER.mail);
-  await driver.sendWelcomeMail(SITE, OWNER.name);
+  await driver.addRole(`@${SITE}`, "manager", OWNER.name);
+  await driver.sendWelcomeMail(SITE, OWNER.name, "manager");
   // A task in the queue, so server-status shows one pending.
   await driver.queueTask(SITE, "verify");
   for (const op of OPERATIONS) {

@@ -98,11 +98,10 @@ describe("plan", () => {
       expect(plan(desired({ theme: "oa_radix" }), converged(), ctx()).operations).toEqual([{ kind: "SetTheme", aspect: "theme", theme: "oa_radix" }]);
     });
 
-    it("enables the quota module, sets the limit and records on the site when the quota started", () => {
+    it("enables the quota module, then sets the limit and records on the site when the quota started (one script)", () => {
       const p = plan(desired({ userQuota: 25 }), converged({ deep: deepState({ modules: ["oa_wiki"], userLimit: null }) }), ctx());
       expect(p.operations).toEqual([
         { kind: "EnableModules", aspect: "quota", modules: ["user_limit"] },
-        { kind: "SetUserLimit", aspect: "quota", limit: 25 },
         { kind: "EnforceUserQuota", aspect: "quota", limit: 25, keep: ["jane"] },
       ]);
     });
@@ -117,15 +116,24 @@ describe("plan", () => {
   });
 
   describe("owner", () => {
-    it("creates the owner first, then role and welcome mail once it is seen", () => {
+    it("creates the owner, grants the role and sends the welcome mail in one pass (the mail checked against the role on the site)", () => {
       expect(plan(desired(), converged({ deep: deepState({ owner: null, welcome: {} }) }), ctx({ welcomed: false })).operations).toEqual([
         { kind: "CreateOwner", aspect: "owner", name: "jane", mail: "jane@acme.example.com" },
+        { kind: "AddOwnerRole", aspect: "owner", role: "manager", name: "jane" },
+        { kind: "SendWelcome", aspect: "owner", name: "jane", role: "manager" },
       ]);
+      // An owner account re-created after the welcome (deleted by hand) gets its role, no second mail.
+      expect(kinds(plan(desired(), converged({ deep: deepState({ owner: null, welcome: {} }) }), ctx({ welcomed: true })))).toEqual(["CreateOwner", "AddOwnerRole"]);
+    });
+
+    it("completes an owner seen half way (created, no role or no mail yet)", () => {
       const fresh = deepState({ owner: { uid: 5, name: "jane", mail: "jane@acme.example.com", status: "active", roles: [] }, welcome: {} });
       expect(plan(desired(), converged({ deep: fresh }), ctx({ welcomed: false })).operations).toEqual([
         { kind: "AddOwnerRole", aspect: "owner", role: "manager", name: "jane" },
-        { kind: "SendWelcome", aspect: "owner", name: "jane" },
+        { kind: "SendWelcome", aspect: "owner", name: "jane", role: "manager" },
       ]);
+      const withRole = deepState({ owner: { uid: 5, name: "jane", mail: "jane@acme.example.com", status: "active", roles: ["manager"] }, welcome: {} });
+      expect(plan(desired(), converged({ deep: withRole }), ctx({ welcomed: false })).operations).toEqual([{ kind: "SendWelcome", aspect: "owner", name: "jane", role: "manager" }]);
     });
 
     it("never sends the welcome mail again once the site has a marker, whatever the status says", () => {
@@ -140,9 +148,10 @@ describe("plan", () => {
   });
 
   describe("support tracker", () => {
-    it("creates the account, then grants the tier's role", () => {
+    it("creates the account and grants the tier's role in one pass; grants a role missing", () => {
       expect(plan(desired(), converged({ tracker: null }), ctx()).operations).toEqual([
         { kind: "CreateTrackerAccount", aspect: "support", name: "jane.acme.example.com", mail: "jane@acme.example.com" },
+        { kind: "AddTrackerRole", aspect: "support", role: "customer standard", name: "jane.acme.example.com" },
       ]);
       expect(plan(desired(), converged({ tracker: { ...account, roles: [] } }), ctx()).operations).toEqual([
         { kind: "AddTrackerRole", aspect: "support", role: "customer standard", name: "jane.acme.example.com" },

@@ -246,6 +246,22 @@ describe("HostedSite reconciler against the simulated Aegir", () => {
     expect([...rig.sim.site("acme.sites.example.com")!.drupal!.users.values()].filter((u) => u.mail === "jane@acme.example.com")).toHaveLength(1);
   });
 
+  it("adopts the support account another replica created first instead of blocking on UserExists", async () => {
+    const rig = new Rig(order());
+    const tracker = { command: "user-create", alias: "@support.example.com" };
+    rig.sim.faults.failNext({ match: tracker, exitCode: 1, stderr: "There is already a user account with the email jane@acme.example.com [error]\n" });
+    for (let i = 0; i < 40 && !rig.sim.stats.records.some((r) => r.name === "user-create" && r.alias === tracker.alias); i++) {
+      await rig.reconcile();
+      rig.advance(5_000);
+    }
+    expect(rig.condition("SupportAccessReady")).toMatchObject({ status: "False", reason: "Applying" }); // retried, not blocked
+    addUser(rig.sim.site("support.example.com")!.drupal!, { name: "jane.acme.example.com", mail: "jane@acme.example.com", now: rig.now.getTime() });
+    const before = rig.now.getTime();
+    await rig.converge();
+    expect(rig.now.getTime() - before).toBeLessThan(60_000);
+    expect([...rig.sim.site("support.example.com")!.drupal!.users.values()].filter((u) => u.mail === "jane@acme.example.com")).toHaveLength(1);
+  });
+
   it("refuses to change the server a site lives on", async () => {
     const rig = new Rig(order());
     await rig.converge();

@@ -133,8 +133,11 @@ describe("claiming a spare", () => {
     const before = reads;
     // The rename ends: the next look sees it at once, not when the cached status expires.
     rig.sim.drainTasks();
-    expect(await claim.step(rig.site("acme"), "aegir-1")).toEqual({ kind: "none" });
+    const done = await claim.step(rig.site("acme"), "aegir-1");
+    expect(done.kind).toBe("none");
     expect(reads).toBe(before + 1);
+    // That read is handed on: the convergence starts from it instead of reading the server again.
+    expect(done.kind === "none" ? done.status?.sites.some((s) => s.uri === "acme.sites.example.com") : false).toBe(true);
     expect(rig.sim.site("acme.sites.example.com")).toBeDefined();
   });
 

@@ -340,6 +340,8 @@ function welcomeMail(env: ScriptEnv, drupal: DrupalSite, input: Input): DrushRes
   const name = str(input, "name");
   const user = userByName(drupal, name);
   if (!user) return failed(`Unable to find a matching user for ${name}.`);
+  const role = input["role"];
+  if (user.uid <= 1 || (role !== undefined && !(typeof role === "string" && user.roles.includes(role)))) return failed(`${user.name} is not an owner account with the ${String(role)} role.`);
   const markers = { ...((drupal.variables.get("aegir_operator_welcome") ?? {}) as WelcomeMarkers) };
   const existing = markers[String(user.uid)];
   if (existing) return done(printed(phpJson({ uid: user.uid, sent: false, marker: existing })));

@@ -13,6 +13,7 @@ export function enforceQuota(drupal: DrupalSite, stdin: string, now: number): Dr
     return failed("Standard input is not a JSON object.");
   }
   const limit = typeof input.limit === "number" ? Math.trunc(input.limit) : 0;
+  drupal.variables.set("user_limit", limit);
   let quota = drupal.variables.get("aegir_operator_quota") as { limit: number; since: number } | undefined;
   if (quota?.limit !== limit) drupal.variables.set("aegir_operator_quota", (quota = { limit, since: now }));
   const keep = new Set((Array.isArray(input.keep) ? input.keep : []).filter((k): k is string => typeof k === "string").map((k) => k.toLowerCase()));
