@@ -139,10 +139,18 @@ export class SpareClaims {
         await this.deps.driver(server).queueTask(spare.domain, "migrate", { targetPlatform: pool.spec.platform, newUri: domain });
       } catch (error) {
         if (error instanceof AegirError && error.kind === "permanent") {
-          // Seen through a stale status: another replica may have renamed it a moment ago. Only
-          // a refusal of the spare as Aegir has it now discards it.
+          // Seen through a stale status: another replica may have renamed it a moment ago, or be
+          // renaming it; or the site was installed meanwhile by a replica that found no spare
+          // (the spare is untouched and goes back). Only a refusal of the idle spare discards it.
           this.deps.statusCache.invalidate(server);
-          if (liveSite(await this.deps.statusCache.get(server), spare.domain) === undefined) return { kind: "waiting", message: `Spare ${spare.domain} was renamed or removed meanwhile` };
+          const fresh = await this.deps.statusCache.get(server);
+          const now = liveSite(fresh, spare.domain);
+          if (now === undefined) return { kind: "waiting", message: `Spare ${spare.domain} was renamed or removed meanwhile` };
+          if (pendingTask(now) !== undefined) return { kind: "waiting", message: `Renaming spare ${spare.domain} to ${domain}` };
+          if (liveSite(fresh, domain) !== undefined) {
+            await this.settle(pool, spare.domain, (s) => ({ domain: s.domain, state: "Ready", createdAt: s.createdAt }));
+            return NONE;
+          }
           return this.discard(pool, spare, `Aegir refused the rename: ${error.message}`);
         }
         // Another replica queued it a moment ago.

@@ -70,6 +70,10 @@ describe.skipIf(noKubectl !== undefined)("warm pool, two replicas racing for one
     // A replica resuming a claim the other already finished neither discards the spare nor scrubs again.
     const logs = replicas.flatMap((r) => r.logs());
     expect(logs.filter((l) => l.includes("claim abandoned"))).toEqual([]);
-    expect(logs.filter((l) => l.includes('"msg":"spare claimed"'))).toHaveLength(1);
+    // Each spare claimed once. Without leader election both replicas may refill the max-1 pool, so
+    // a second spare can be ready in time for another of the orders: that is a claim of its own.
+    const claims = logs.filter((l) => l.includes('"msg":"spare claimed"')).map((l) => (JSON.parse(l) as { spare: string }).spare);
+    expect(claims).toContain(spare!.domain);
+    expect(claims.length).toBe(new Set(claims).size);
   }, 180_000);
 });

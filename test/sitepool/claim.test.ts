@@ -180,6 +180,25 @@ describe("claiming a spare", () => {
     expect(rig.spares()[0]?.domain).not.toBe(spare!.domain);
   });
 
+  it("a claim whose site another replica installed meanwhile (it found no spare) gives the spare back untouched", async () => {
+    const rig = await filled();
+    const [spare] = rig.spares();
+    rig.order("acme");
+    // This replica's view predates the install: the site looks new and the spare idle.
+    const stale = new ServerStatusCache({ fetch: () => rig.driver.serverStatus(), now: () => rig.now.getTime(), maxAgeMs: 3_600_000 });
+    await stale.get("aegir-1");
+    const pool = rig.pools.pool("aegir-1-openatrium");
+    await rig.pools.updateStatus(pool, { ...pool.status, spares: [{ ...spare!, state: "Claimed", claimedBy: "customers/acme", claimedAt: rig.now.toISOString() }] });
+    await rig.driver.createSite({ uri: "acme.sites.example.com", platform: PLATFORM, profile: "openatrium", aliases: [], https: "Disabled" });
+    rig.sim.drainTasks();
+    const claim = new SpareClaims({ pools: () => rig.pools.list(), store: rig.pools, servers: () => rig.servers, statusCache: stale, driver: () => rig.driver, now: () => rig.now, log: createLogger({ name: "test", level: "silent" }) });
+    // The rename is refused (the domain is taken): not a reason to discard a spare nobody touched.
+    expect(await claim.step(rig.site("acme"), "aegir-1")).toEqual({ kind: "none" });
+    expect(rig.spares()).toEqual([{ domain: spare!.domain, state: "Ready", createdAt: spare!.createdAt }]);
+    expect(liveSite(await rig.driver.serverStatus(), spare!.domain)).toBeDefined();
+    expect([...rig.sim.hostmaster.tasks.values()].filter((t) => t.type === "migrate")).toEqual([]);
+  });
+
   it("takes no spare for a site already created, another platform or another profile", async () => {
     const rig = await filled();
     rig.order("std", { profile: "standard" });
