@@ -15,6 +15,7 @@ import { CREATE_PENDING_ANNOTATION } from "../hostedsite/names.ts";
 import { liveSite } from "../hostedsite/observe.ts";
 import type { ServerStatusCache } from "../hostedsite/server-status-cache.ts";
 import type { PoolObserver, SitePoolStore } from "./reconciler.ts";
+import { cloneOf } from "./spares.ts";
 
 /** `none`: nothing to claim or the claim is done, converge as usual; `waiting`: the claim is under way. */
 export type ClaimStep = { kind: "none" } | { kind: "waiting"; message: string };
@@ -77,7 +78,9 @@ export class SpareClaims {
         const mine = spares.find((s) => s.claimedBy === key);
         if (mine !== undefined) return { pool, spare: mine };
         const status = await this.deps.statusCache.get(pool.spec.server);
-        const spare = spares.find((s) => s.state === "Ready" && s.claimedBy === undefined && usable(liveSite(status, s.domain), pool));
+        const ready = spares.filter((s) => s.state === "Ready" && s.claimedBy === undefined && usable(liveSite(status, s.domain), pool));
+        // A clone's source is renamed only after its clone task ends: another ready spare goes first.
+        const spare = ready.find((s) => !isCloneSource(spares, s, liveSite(status, s.domain))) ?? ready[0];
         if (spare === undefined) break;
         const claimed: Spare = { ...spare, state: "Claimed", claimedBy: key, claimedAt: this.deps.now().toISOString() };
         try {
@@ -147,7 +150,8 @@ export class SpareClaims {
     // the owner may exist already, so scrubbing again would drop that account.
     const current = await this.deps.store.get(pool.metadata.name);
     if (!current.status?.spares?.some((s) => s.domain === spare.domain && s.claimedBy === spare.claimedBy)) return NONE;
-    const scrub = await this.deps.driver(server).scrubPlaceholder(domain, spare.domain);
+    // A cloned spare carries the placeholders of the spares it was copied from: the zone's are all scrubbed.
+    const scrub = await this.deps.driver(server).scrubPlaceholder(domain, spare.domain, pool.spec.placeholderZone);
     if (scrub.remaining.length > 0) {
       throw new AegirError("DrushFailed", `The site still names its placeholder ${spare.domain} in ${scrub.remaining.join(", ")}`);
     }
@@ -199,7 +203,14 @@ function isNew(site: HostedSite): boolean {
   return site.status?.conditions?.find((c) => c.type === "Installed")?.status !== "True";
 }
 
-/** A spare that can be handed out now: enabled, idle, on the pool's platform. */
+/** A spare that can be handed out now: enabled, idle (or being cloned: its rename follows the clone), on the pool's platform. */
 function usable(site: SiteSummary | undefined, pool: SitePool): boolean {
-  return site !== undefined && site.status === "enabled" && pendingTask(site) === undefined && site.platform === pool.spec.platform;
+  if (site === undefined || site.status !== "enabled" || site.platform !== pool.spec.platform) return false;
+  const pending = pendingTask(site);
+  return pending === undefined || pending.type === "clone";
+}
+
+/** The spare is being copied: a clone of it is recorded as under way, or Aegir shows its clone task pending. */
+function isCloneSource(records: readonly Spare[], spare: Spare, site: SiteSummary | undefined): boolean {
+  return cloneOf(records, spare.domain) !== undefined || (site !== undefined && pendingTask(site)?.type === "clone");
 }

@@ -83,6 +83,8 @@ function conditionOf(record: Spare, site: SiteSummary | undefined, ctx: SpareCon
     return site === undefined ? "gone" : "discard";
   }
   if (site === undefined) {
+    // A clone's copy appears only when its task ends, which may wait in the queue for long.
+    if (record.state === "Installing" && record.source !== undefined) return cloneCondition(record, ctx);
     const age = ctx.now.getTime() - Date.parse(record.createdAt);
     return record.state === "Installing" && age < ctx.createSettleMs ? "installing" : "gone";
   }
@@ -92,6 +94,22 @@ function conditionOf(record: Spare, site: SiteSummary | undefined, ctx: SpareCon
   if (site.status === "queued" || pending?.type === "install") return "installing";
   if (lastTask(site, "install")?.status === "failed" || site.status !== "enabled") return "discard";
   if (!ctx.platformUsable || site.platform !== ctx.pool.spec.platform) return "discard";
-  if (pending !== undefined) return "discard";
+  // Being cloned: still the spare it was (a clone reads its source, it does not change it).
+  if (pending !== undefined && pending.type !== "clone") return "discard";
   return record.state === "Ready" ? "ready" : "installed";
+}
+
+/** A clone not visible yet: under way while its source has a clone task pending; a failed one left nothing. */
+function cloneCondition(record: Spare, ctx: SpareContext): SpareCondition {
+  const source = ctx.status.sites.find((s) => s.uri === record.source && s.status !== "deleted");
+  if (source !== undefined && pendingTask(source)?.type === "clone") return "installing";
+  const asked = Date.parse(record.createdAt) / 1000;
+  const last = source === undefined ? undefined : lastTask(source, "clone");
+  if (last !== undefined && last.executed >= Math.floor(asked) && last.status === "failed") return "gone";
+  return ctx.now.getTime() - Date.parse(record.createdAt) < ctx.createSettleMs ? "installing" : "gone";
+}
+
+/** The spare whose clone is being made from `source`, if one is recorded. */
+export function cloneOf(records: readonly Spare[], source: string): Spare | undefined {
+  return records.find((r) => r.state === "Installing" && r.source === source);
 }
