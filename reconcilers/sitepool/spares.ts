@@ -99,13 +99,16 @@ function conditionOf(record: Spare, site: SiteSummary | undefined, ctx: SpareCon
   return record.state === "Ready" ? "ready" : "installed";
 }
 
-/** A clone not visible yet: under way while its source has a clone task pending; a failed one left nothing. */
+/**
+ * A clone not visible yet: under way while its source has a clone task pending; gone when the
+ * source's last clone failed (provision rolls a failed deploy back: nothing is left to delete).
+ * Task times are the server's clock, so no time comparison: a record not queued yet whose source
+ * failed an earlier clone goes at once, and the next reconcile refills again.
+ */
 function cloneCondition(record: Spare, ctx: SpareContext): SpareCondition {
   const source = ctx.status.sites.find((s) => s.uri === record.source && s.status !== "deleted");
   if (source !== undefined && pendingTask(source)?.type === "clone") return "installing";
-  const asked = Date.parse(record.createdAt) / 1000;
-  const last = source === undefined ? undefined : lastTask(source, "clone");
-  if (last !== undefined && last.executed >= Math.floor(asked) && last.status === "failed") return "gone";
+  if (source !== undefined && lastTask(source, "clone")?.status === "failed") return "gone";
   return ctx.now.getTime() - Date.parse(record.createdAt) < ctx.createSettleMs ? "installing" : "gone";
 }
 
