@@ -36,6 +36,8 @@ export interface CalibrationResult {
   welcomeMs: number[];
   /** Spares ready when the first order came. */
   initialSpares: number;
+  /** Refills by clone the pool started (the initial fill's included). */
+  clones: number;
 }
 
 const POOL = "aegir-1-openatrium";
@@ -125,8 +127,12 @@ export async function runCalibration(o: CalibrationOptions): Promise<Calibration
     siteController.start();
     changed();
     const deadline = Date.now() + o.timeoutMs;
-    const target = o.pool?.min ?? 0;
-    while ((pools.list()[0]?.status?.ready ?? 0) < target) {
+    // Filled: as many ready as the pool's target (its clone floor included), nothing under way.
+    const filled = () => {
+      const status = pools.list()[0]?.status;
+      return o.pool === undefined || (status?.target !== undefined && (status.ready ?? 0) >= Math.max(o.pool.min, status.target) && (status.installing ?? 0) === 0);
+    };
+    while (!filled()) {
       if (Date.now() > deadline) throw new Error("calibration: the pool did not fill");
       await new Promise((r) => setTimeout(r, 5));
     }
@@ -156,7 +162,7 @@ export async function runCalibration(o: CalibrationOptions): Promise<Calibration
         else if (performance.now() - start > o.timeoutMs) reject(new Error(`calibration: ${welcomed.filter((w) => w !== undefined).length} of ${o.arrivals.length} welcomed in time`));
       }, 2);
     });
-    return { welcomeMs: welcomed.map((w, i) => (w - (created[i] as number)) / f), initialSpares };
+    return { welcomeMs: welcomed.map((w, i) => (w - (created[i] as number)) / f), initialSpares, clones: pools.list()[0]?.status?.clones ?? 0 };
   } finally {
     clearInterval(sampler.timer);
     timers.forEach(clearTimeout);

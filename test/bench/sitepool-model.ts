@@ -3,13 +3,14 @@
 // pool refills. The decisions are the product's own code: the pool size (poolTarget and
 // orderRate, reconcilers/sitepool/size.ts), the refill/discard step (planPool, plan.ts, fed the
 // same queue and waiting counts the SitePool reconciler computes) and the claim order (the first
-// ready spare of the record, to the order placed first, as claim.ts does). What is modelled
+// ready spare of the record that is no clone's source, to the order placed first, as claim.ts
+// does; refills clone the newest ready spare where the policy lets them). What is modelled
 // instead of run: the drush commands' durations (DesModelTimes, from the simulator's benchmark
 // latency) and the controllers' polling through the shared server-status cache. sitepool.ts
 // checks the model against the real controllers on the simulated Aegir (the calibration rows).
 import type { AegirServer, HostedSite, SitePool } from "../../crds/kinds.ts";
-import { SitePoolSpec, type Spare } from "../../crds/sitepool.ts";
-import { planPool } from "../../reconcilers/sitepool/plan.ts";
+import { type RefillKind, SitePoolSpec, type Spare } from "../../crds/sitepool.ts";
+import { effectiveTarget, planPool } from "../../reconcilers/sitepool/plan.ts";
 import { orderRate, poolTarget } from "../../reconcilers/sitepool/size.ts";
 import type { SpareView } from "../../reconcilers/sitepool/spares.ts";
 import { hostedSite } from "../hostedsite/fixtures.ts";
@@ -20,6 +21,8 @@ export interface DesModelTimes {
   installMs: number;
   /** A fresh spare's migrate (the rename). */
   spareMigrateMs: (draw: number) => number;
+  /** A fresh spare's clone (the copy and provision-clone's inline verifies). */
+  spareCloneMs: (draw: number) => number;
   /** hosting-queued's pause before each task. */
   taskStartDelayMs: number;
   /** HostedSite created to its task queued: the status read and the create-site or queue-task command. */
@@ -60,6 +63,8 @@ export interface DesPolicy {
   claimReadsFresh: boolean;
   /** Spares ready at time 0 (a pool already filled). */
   initialSpares?: number;
+  /** How refills are made (SitePool spec.refill); Clone by default, as the product's. */
+  refill?: RefillKind;
 }
 
 export interface OrderOutcome {
@@ -69,7 +74,7 @@ export interface OrderOutcome {
   welcomeMs: number;
   /** The customer's own task: queued to started. */
   queueWaitMs: number;
-  /** Of that wait, the time pool tasks (spare installs, deletes) ran while it was queued. */
+  /** Of that wait, the time pool tasks (spare installs, clones, deletes) ran while it was queued. */
   poolDelayMs: number;
 }
 
@@ -78,9 +83,11 @@ export interface DesResult {
   /** The pool target at each order's arrival. */
   targets: number[];
   refills: number;
+  /** Of the refills, clones. */
+  clones: number;
 }
 
-type TaskOwner = { kind: "order"; order: number } | { kind: "spare"; spare: number } | { kind: "delete"; spare: number };
+type TaskOwner = { kind: "order"; order: number } | { kind: "spare"; spare: number; source?: number } | { kind: "delete"; spare: number };
 
 interface Task {
   owner: TaskOwner;
@@ -94,6 +101,10 @@ interface SpareState {
   createdAt: number;
   /** `enabling`: the baseline's php-eval is running (not a queue task). */
   state: "installing" | "installed" | "enabling" | "ready" | "claimed" | "discarding" | "gone";
+  /** A clone's: the spare copied. */
+  source?: SpareState;
+  /** A clone of this spare is decided and its task not finished: a rename of it is refused (TaskPending). */
+  cloning?: boolean;
 }
 
 interface OrderState {
@@ -139,6 +150,9 @@ class DesModel {
   private readonly poolRuns: Array<[number, number]> = [];
   private readonly targets: number[] = [];
   private refills = 0;
+  private clones = 0;
+  /** The last finished clone's duration (what the SitePool status records as cloneSeconds). */
+  private observedCloneMs: number | undefined;
   /** A delete decided, its queue-task not returned yet. */
   private spareInFlight = false;
   /** Finished tasks waiting for the next read of the server's status. */
@@ -181,7 +195,7 @@ class DesModel {
       const task = o.task as Task;
       return { arrivedMs: o.arrivedMs, claimed: o.claimed, welcomeMs: (o.welcomeMs as number) - o.arrivedMs, queueWaitMs: (task.startedAt as number) - task.queuedAt, poolDelayMs: o.poolDelayMs };
     });
-    return { orders, targets: this.targets, refills: this.refills };
+    return { orders, targets: this.targets, refills: this.refills, clones: this.clones };
   }
 
   private at(at: number, run: () => void): void {
@@ -196,7 +210,7 @@ class DesModel {
     const created = new Date(this.epoch + this.now).toISOString();
     this.sites.push(hostedSite({ domain: `order-${i}.sites.example.com`, server: SERVER }, { name: `order-${i}`, creationTimestamp: created }));
     if (!this.policy.poolOff) {
-      this.targets.push(this.target());
+      this.targets.push(effectiveTarget(this.target(), this.cloneAllowed(), this.policy.bounds.max));
       // The pool's watch sees the new HostedSite at once: it may decide before the order is placed.
       this.poolStep();
     }
@@ -207,7 +221,8 @@ class DesModel {
   /** The first status read is done: the order is placed on the server and claims a spare if one is ready. */
   private claim(order: OrderState): void {
     order.placed = true;
-    const spare = this.policy.poolOff ? undefined : this.liveSpare((s) => s.state === "ready");
+    // A clone's source goes last: its rename has to wait for the clone.
+    const spare = this.policy.poolOff ? undefined : (this.liveSpare((s) => s.state === "ready" && !this.isCloneSource(s)) ?? this.liveSpare((s) => s.state === "ready"));
     if (spare === undefined) return;
     spare.state = "claimed";
     order.spare = spare;
@@ -218,6 +233,11 @@ class DesModel {
 
   /** The create-site or the rename's queue-task returns: the order's task is in the queue. */
   private place(order: OrderState): void {
+    // Aegir refuses the rename (TaskPending) while the spare's clone is pending: the claimer looks again at its next poll.
+    if (order.spare?.cloning === true) {
+      this.at(this.now + this.times.progressPollMs, () => this.place(order));
+      return;
+    }
     order.claimPending = false;
     const durationMs = order.claimed ? this.times.spareMigrateMs(this.random()) : this.times.installMs;
     const task = this.enqueue({ kind: "order", order: this.orders.indexOf(order) }, durationMs);
@@ -275,6 +295,10 @@ class DesModel {
       });
     } else if (owner.kind === "spare") {
       const spare = this.spares[owner.spare] as SpareState;
+      if (owner.source !== undefined) {
+        (this.spares[owner.source] as SpareState).cloning = false;
+        this.observedCloneMs = task.durationMs;
+      }
       this.whenSeen(task.queuedAt, false, () => {
         spare.state = "installed";
         this.poolStep();
@@ -304,6 +328,12 @@ class DesModel {
     });
   }
 
+  /** claim.ts's isCloneSource: a clone of it is recorded and not ready yet. */
+  private isCloneSource(spare: SpareState): boolean {
+    for (const s of this.live) if (s.source === spare && s.state !== "ready") return true;
+    return false;
+  }
+
   private liveSpare(match: (spare: SpareState) => boolean): SpareState | undefined {
     for (const spare of this.live) if (match(spare)) return spare;
     return undefined;
@@ -326,19 +356,33 @@ class DesModel {
     const since = this.now - this.policy.rateWindowMinutes * 60_000;
     while (this.windowStart < this.sites.length && (this.arrivals[this.windowStart] as number) <= since) this.windowStart++;
     const rate = orderRate(this.pool, this.sites.slice(this.windowStart), this.servers, new Date(this.epoch + this.now));
-    return poolTarget(rate, this.times.installMs / 1000, this.policy.bounds);
+    // As the SitePool reconciler: the size rule gets a clone's time once one was seen, where refills clone.
+    const refillMs = this.cloneAllowed() && this.observedCloneMs !== undefined ? this.observedCloneMs : this.times.installMs;
+    return poolTarget(rate, refillMs / 1000, this.policy.bounds);
+  }
+
+  private cloneAllowed(): boolean {
+    return (this.policy.refill ?? "Clone") === "Clone";
   }
 
   /** One SitePool reconcile: the product's planPool on the model's state, its action applied. */
   private poolStep(): void {
     if (this.policy.poolOff) return;
     const views = [...this.live].map((s): SpareView => {
-      const record: Spare = { domain: s.domain, state: s.state === "ready" ? "Ready" : s.state === "claimed" ? "Claimed" : s.state === "discarding" ? "Discarding" : "Installing", createdAt: new Date(this.epoch + s.createdAt).toISOString() };
+      const record: Spare = {
+        domain: s.domain,
+        state: s.state === "ready" ? "Ready" : s.state === "claimed" ? "Claimed" : s.state === "discarding" ? "Discarding" : "Installing",
+        createdAt: new Date(this.epoch + s.createdAt).toISOString(),
+        ...(s.source === undefined ? {} : { source: s.source.domain }),
+      };
       const condition = s.state === "discarding" ? "discard" : s.state === "enabling" ? "installing" : s.state;
       return { record, site: undefined, condition };
     });
     const refillsAllowed = this.policy.refillsUntilMs === undefined || this.now < this.policy.refillsUntilMs;
-    const target = refillsAllowed ? this.target() : Math.min(this.target(), views.filter((v) => v.condition === "ready" || v.condition === "installing").length);
+    const cloneAllowed = this.cloneAllowed();
+    const available = views.filter((v) => v.condition === "ready" || v.condition === "installing").length;
+    // Suppressed refills: the target never above what is there (the clone floor included).
+    const target = refillsAllowed ? this.target() : Math.min(effectiveTarget(this.target(), cloneAllowed, this.policy.bounds.max), available);
     const placedWaiting = this.orders.filter((o) => o.arrivedMs <= this.now && o.task === undefined && !o.claimed && o.placed).length;
     const unseen = this.orders.filter((o) => o.arrivedMs <= this.now && o.task === undefined && (!o.placed || o.claimPending)).length;
     const plan = planPool({
@@ -350,6 +394,8 @@ class DesModel {
       customersWaiting: placedWaiting + (this.policy.seesPendingOrders ? unseen : 0),
       nextDomain: "next",
       now: new Date(this.epoch + this.now),
+      cloneAllowed: cloneAllowed && refillsAllowed,
+      maxSpares: refillsAllowed ? this.policy.bounds.max : target,
     });
     const action = plan.action;
     if (action === undefined) return;
@@ -374,6 +420,16 @@ class DesModel {
     }
     const index = this.addSpare("installing");
     this.refills++;
+    if (action.kind === "Clone") {
+      const source = this.spares.findIndex((s) => s.domain === action.source);
+      const spare = this.spares[index] as SpareState;
+      spare.source = this.spares[source] as SpareState;
+      spare.source.cloning = true;
+      this.clones++;
+      const durationMs = this.times.spareCloneMs(this.random());
+      this.at(this.now + this.times.spareCreateMs, () => this.enqueue({ kind: "spare", spare: index, source }, durationMs));
+      return;
+    }
     this.at(this.now + this.times.spareCreateMs, () => this.enqueue({ kind: "spare", spare: index }, this.times.installMs));
   }
 }

@@ -64,7 +64,8 @@ it("calibrates the model against the real controllers on the simulated Aegir", a
 
 it("prints the scenario's rows with references and notes", () => {
   const rows = sitePoolRows({ ...SITEPOOL_BENCH, orders: 60, burst: 6, sensitivityMs: [45_000] });
-  expect(rows.length).toBe(6 * 3 + 2 + 2 + 4 + 1);
+  // The matrix, the two targets, the bursts, refill by clone vs install (2 rates x 2 installers x 3), the steps, the sensitivity.
+  expect(rows.length).toBe(6 * 3 + 2 + 2 + 12 + 5 + 1);
   for (const row of rows) {
     expect(row.scenario).toMatch(/^8 pool/);
     expect(Number.isFinite(row.measured) && Number.isFinite(row.reference)).toBe(true);

@@ -46,6 +46,8 @@ describe("clone of a spare", () => {
     await expect(driver.queueTask(SPARE, "clone", { targetPlatform: PLATFORM, newUri: "taken.example.com" })).rejects.toMatchObject({ reason: "DomainTaken" });
     await expect(driver.queueTask(SPARE, "clone", { targetPlatform: PLATFORM, newUri: SPARE })).rejects.toMatchObject({ reason: "DomainTaken" });
     await expect(driver.queueTask(SPARE, "clone", { targetPlatform: PLATFORM })).rejects.toThrow(/newUri/);
+    await expect(driver.queueTask(SPARE, "clone", { targetPlatform: PLATFORM, newUri: "not a domain; rm -rf /" })).rejects.toThrow(/^newUri: /);
+    await expect(driver.queueTask(SPARE, "clone", { targetPlatform: "Platform OA", newUri: COPY })).rejects.toThrow(/^targetPlatform: /);
     const off = simulated({ hostmaster: { clone: false } });
     await installedSite(off.sim, off.driver, SPARE);
     await expect(off.driver.queueTask(SPARE, "clone", { targetPlatform: PLATFORM, newUri: COPY })).rejects.toMatchObject({ reason: "TaskUnavailable", kind: "permanent" });
