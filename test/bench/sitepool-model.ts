@@ -117,6 +117,8 @@ interface OrderState {
   spare?: SpareState;
   task?: Task;
   poolDelayMs: number;
+  /** Its rename was first refused (the spare's clone pending) at this time. */
+  refusedSince?: number;
   welcomeMs?: number;
 }
 
@@ -235,9 +237,12 @@ class DesModel {
   private place(order: OrderState): void {
     // Aegir refuses the rename (TaskPending) while the spare's clone is pending: the claimer looks again at its next poll.
     if (order.spare?.cloning === true) {
+      order.refusedSince ??= this.now;
       this.at(this.now + this.times.progressPollMs, () => this.place(order));
       return;
     }
+    // The time the rename could not be queued behind the clone is a delay the pool caused.
+    if (order.refusedSince !== undefined) order.poolDelayMs += this.now - order.refusedSince;
     order.claimPending = false;
     const durationMs = order.claimed ? this.times.spareMigrateMs(this.random()) : this.times.installMs;
     const task = this.enqueue({ kind: "order", order: this.orders.indexOf(order) }, durationMs);
@@ -423,7 +428,7 @@ class DesModel {
     if (action.kind === "Clone") {
       const source = this.spares.findIndex((s) => s.domain === action.source);
       const spare = this.spares[index] as SpareState;
-      spare.source = this.spares[source] as SpareState;
+      spare.source = this.spares[source];
       spare.source.cloning = true;
       this.clones++;
       const durationMs = this.times.spareCloneMs(this.random());

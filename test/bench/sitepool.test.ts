@@ -54,6 +54,34 @@ describe("the warm-pool model", () => {
   });
 });
 
+describe("refills by clone in the model", () => {
+  const clonePolicy: Partial<DesPolicy> = { bounds: { min: 1, max: 2 }, refill: "Clone" };
+
+  it("copies a ready spare instead of installing, and the copy's queue time is charged as a clone's", () => {
+    // Two spares kept to clone from; one order takes the first, the refill copies the other.
+    const result = run([0], { ...clonePolicy, initialSpares: 2 });
+    expect(result.refills).toBe(1);
+    expect(result.clones).toBe(1);
+    expect(result.targets).toEqual([2]);
+    const installs = run([0], { ...clonePolicy, initialSpares: 1, refill: "Install" });
+    expect([installs.refills, installs.clones, installs.targets]).toEqual([1, 0, [1]]);
+  });
+
+  it("a claim takes the source of a clone under way only when no other spare is ready, and its rename waits for the clone", () => {
+    // Order 0 takes spare 0; once its rename is done the refill copies spare 1, the only one ready;
+    // order 1 comes during that clone and has to take spare 1: its rename is refused until the clone ends.
+    const result = run([0, 60_000], { ...clonePolicy, initialSpares: 2 });
+    const [first, second] = result.orders;
+    // Both refills clone: spare 1 first, then the copy of it.
+    expect([first?.claimed, second?.claimed, result.clones]).toEqual([true, true, 2]);
+    expect(first?.poolDelayMs).toBe(0);
+    // Charged to the pool: the time from the refused rename to the clone's end (and the next poll).
+    expect(second!.poolDelayMs).toBeGreaterThan(0);
+    expect(second!.poolDelayMs).toBeLessThanOrEqual(times.spareCloneMs(0.5) + times.progressPollMs);
+    expect(second!.welcomeMs).toBeGreaterThan(first!.welcomeMs);
+  });
+});
+
 it("calibrates the model against the real controllers on the simulated Aegir", async () => {
   const rows = await calibrationRows(SITEPOOL_BENCH, { timeFactor: 0.01, timeoutMs: 60_000 });
   expect(rows.map((r) => r.scenario)).toEqual([expect.stringMatching(/calibration.*pool on/), expect.stringMatching(/calibration.*pool off/), expect.stringMatching(/burst, real controllers/)]);
