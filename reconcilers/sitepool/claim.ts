@@ -10,7 +10,7 @@ import type { AegirServer, HostedSite, SitePool } from "../../crds/kinds.ts";
 import type { Spare } from "../../crds/sitepool.ts";
 import type { AegirDriver } from "../aegir/driver.ts";
 import { AegirError } from "../aegir/errors.ts";
-import { lastTask, pendingTask, type SiteSummary } from "../aegir/state.ts";
+import { lastTask, pendingTask, type ServerStatus, type SiteSummary } from "../aegir/state.ts";
 import { CREATE_PENDING_ANNOTATION } from "../hostedsite/names.ts";
 import { liveSite } from "../hostedsite/observe.ts";
 import type { ServerStatusCache } from "../hostedsite/server-status-cache.ts";
@@ -80,14 +80,16 @@ export class SpareClaims {
         const status = await this.deps.statusCache.get(pool.spec.server);
         const ready = spares.filter((s) => s.state === "Ready" && s.claimedBy === undefined && usable(liveSite(status, s.domain), pool));
         // A clone's source is renamed only after its clone task ends: another ready spare goes first.
-        const spare = ready.find((s) => !isCloneSource(spares, s, liveSite(status, s.domain))) ?? ready[0];
+        // With none ready, a copy Aegir is making will be one sooner than an install would be (which
+        // would queue behind that clone anyway).
+        const spare = ready.find((s) => !isCloneSource(spares, s, liveSite(status, s.domain))) ?? ready[0] ?? spares.find((s) => s.claimedBy === undefined && cloneUnderWay(s, status));
         if (spare === undefined) break;
         const claimed: Spare = { ...spare, state: "Claimed", claimedBy: key, claimedAt: this.deps.now().toISOString() };
         try {
           const written = await this.deps.store.updateStatus(pool, {
             ...pool.status,
             spares: spares.map((s) => (s.domain === spare.domain ? claimed : s)),
-            ready: Math.max(0, (pool.status?.ready ?? 1) - 1),
+            ready: Math.max(0, (pool.status?.ready ?? 1) - (spare.state === "Ready" ? 1 : 0)),
             claimed: (pool.status?.claimed ?? 0) + 1,
           });
           this.deps.log.info({ hostedsite: key, sitepool: pool.metadata.name, spare: spare.domain }, "spare claimed");
@@ -139,8 +141,12 @@ export class SpareClaims {
       this.deps.statusCache.invalidate(server);
       return { kind: "waiting", message: `Renaming spare ${spare.domain} to ${domain}` };
     }
+    if (renamed === undefined && cloneUnderWay(spare, status)) {
+      this.deps.statusCache.invalidate(server);
+      return { kind: "waiting", message: `Waiting for spare ${spare.domain}: Aegir is copying it from ${spare.source ?? ""} (clone task)` };
+    }
     if (renamed === undefined) {
-      // The spare went away (deleted by hand): the claim is void, the site is installed as usual.
+      // The spare went away (deleted by hand, or its clone failed): the claim is void, the site is installed as usual.
       await this.settle(pool, spare.domain, () => undefined);
       return NONE;
     }
@@ -208,6 +214,13 @@ function usable(site: SiteSummary | undefined, pool: SitePool): boolean {
   if (site === undefined || site.status !== "enabled" || site.platform !== pool.spec.platform) return false;
   const pending = pendingTask(site);
   return pending === undefined || pending.type === "clone";
+}
+
+/** A spare recorded as a clone whose task Aegir shows queued or running on its source. */
+function cloneUnderWay(spare: Spare, status: ServerStatus): boolean {
+  if (spare.source === undefined || (spare.state !== "Installing" && spare.claimedBy === undefined)) return false;
+  const source = liveSite(status, spare.source);
+  return source !== undefined && pendingTask(source)?.type === "clone" && liveSite(status, spare.domain) === undefined;
 }
 
 /** The spare is being copied: a clone of it is recorded as under way, or Aegir shows its clone task pending. */

@@ -105,6 +105,8 @@ interface SpareState {
   source?: SpareState;
   /** A clone of this spare is decided and its task not finished: a rename of it is refused (TaskPending). */
   cloning?: boolean;
+  /** This spare is a clone whose task has not finished: it does not exist yet. */
+  copying?: boolean;
 }
 
 interface OrderState {
@@ -224,7 +226,10 @@ class DesModel {
   private claim(order: OrderState): void {
     order.placed = true;
     // A clone's source goes last: its rename has to wait for the clone.
-    const spare = this.policy.poolOff ? undefined : (this.liveSpare((s) => s.state === "ready" && !this.isCloneSource(s)) ?? this.liveSpare((s) => s.state === "ready"));
+    // With none ready, a copy under way: it is a spare sooner than an install would be.
+    const spare = this.policy.poolOff
+      ? undefined
+      : (this.liveSpare((s) => s.state === "ready" && !this.isCloneSource(s)) ?? this.liveSpare((s) => s.state === "ready") ?? this.liveSpare((s) => s.copying === true && s.state === "installing"));
     if (spare === undefined) return;
     spare.state = "claimed";
     order.spare = spare;
@@ -236,7 +241,7 @@ class DesModel {
   /** The create-site or the rename's queue-task returns: the order's task is in the queue. */
   private place(order: OrderState): void {
     // Aegir refuses the rename (TaskPending) while the spare's clone is pending: the claimer looks again at its next poll.
-    if (order.spare?.cloning === true) {
+    if (order.spare?.cloning === true || order.spare?.copying === true) {
       order.refusedSince ??= this.now;
       this.at(this.now + this.times.progressPollMs, () => this.place(order));
       return;
@@ -302,9 +307,12 @@ class DesModel {
       const spare = this.spares[owner.spare] as SpareState;
       if (owner.source !== undefined) {
         (this.spares[owner.source] as SpareState).cloning = false;
+        spare.copying = false;
         this.observedCloneMs = task.durationMs;
       }
       this.whenSeen(task.queuedAt, false, () => {
+        // Claimed while it was being made: the claimer's now.
+        if (spare.state === "claimed") return;
         spare.state = "installed";
         this.poolStep();
       });
@@ -428,8 +436,10 @@ class DesModel {
     if (action.kind === "Clone") {
       const source = this.spares.findIndex((s) => s.domain === action.source);
       const spare = this.spares[index] as SpareState;
-      spare.source = this.spares[source];
-      spare.source.cloning = true;
+      const copied = this.spares[source] as SpareState;
+      spare.source = copied;
+      spare.copying = true;
+      copied.cloning = true;
       this.clones++;
       const durationMs = this.times.spareCloneMs(this.random());
       this.at(this.now + this.times.spareCreateMs, () => this.enqueue({ kind: "spare", spare: index, source }, durationMs));

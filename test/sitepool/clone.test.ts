@@ -123,6 +123,44 @@ describe("claims and clones", () => {
     expect(zoneTraces(rig, "acme.sites.example.com")).toEqual([]);
   });
 
+  it("with no spare ready, an order takes the copy Aegir is making and waits for it instead of installing", async () => {
+    const rig = await filled(2);
+    rig.order("first");
+    await rig.converge("first");
+    await rig.pool.reconcile(rig.pools.pool(POOL));
+    const copy = rig.spares().find((s) => s.state === "Installing");
+    expect(copy?.source).toBeDefined();
+    rig.order("beta");
+    rig.order("gamma");
+    const replica = rig.replica();
+    await replica.reconcile(rig.site("beta"));
+    await replica.reconcile(rig.site("gamma"));
+    // beta has the source, gamma the copy still being made; nothing was installed for either.
+    expect(rig.spares().find((s) => s.claimedBy?.endsWith("/gamma"))?.domain).toBe(copy?.domain);
+    expect(rig.site("gamma").status?.conditions?.find((c) => c.type === "Installed")).toMatchObject({ reason: "ClaimingSpare", message: expect.stringMatching(/clone task/) as unknown });
+    await rig.converge("beta", replica);
+    await rig.converge("gamma", replica);
+    expect(rig.tasksOf("gamma.sites.example.com")).toEqual(["migrate"]);
+    expect(zoneTraces(rig, "gamma.sites.example.com")).toEqual([]);
+    expect(rig.claims).toHaveLength(3);
+  });
+
+  it("a claim on a copy whose clone fails is void: the site installs as usual", async () => {
+    const rig = await filled(2);
+    rig.order("first");
+    await rig.converge("first");
+    await rig.pool.reconcile(rig.pools.pool(POOL));
+    rig.order("beta");
+    rig.order("gamma");
+    const replica = rig.replica();
+    await replica.reconcile(rig.site("beta"));
+    await replica.reconcile(rig.site("gamma"));
+    rig.sim.faults.failTask({ type: "clone" });
+    await rig.converge("gamma", replica);
+    expect(rig.tasksOf("gamma.sites.example.com")).toEqual(["install"]);
+    expect(rig.spares().some((s) => s.claimedBy?.endsWith("/gamma"))).toBe(false);
+  });
+
   it("a claimed clone, and a claimed clone of a clone, keep no trace of any placeholder", async () => {
     const rig = await filled(1, "Install");
     const [a] = rig.spares();
