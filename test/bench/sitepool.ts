@@ -1,7 +1,7 @@
 // Scenario 8: the warm pool, paid (HostedSite created) to welcome mail sent, pool on against off.
 //
 // Latency model: the simulated Aegir's warm-pool durations (test/harness/aegir/durations.ts:
-// installs of 120 s or 15 min, a spare's migrate) and BENCHMARK_LATENCY's command costs (1 s of
+// installs of 120 s or 15 min, a spare's migrate and clone) and BENCHMARK_LATENCY's command costs (1 s of
 // drush bootstrap per command, the welcome mail 1.5 s, hosting-queued's 1 s pause before each
 // task), the reconcilers' default progress poll (5 s) through the server-status cache (30 s, half
 // the poll interval: a finished task is seen up to that late). One server, one serial task queue.
@@ -11,7 +11,9 @@
 // hour, and a burst of 50, each with the pool off, on, and on with refills suppressed (the pool
 // starts full in both "on" runs, at the target the rule chooses for the nominal rate). Measured
 // per order: paid to welcome mail, the customer task's queue wait (queued to started) and the
-// part of that wait during which a pool task held the queue (the delay refills cause). Step rows
+// part of that wait during which a pool task held the queue, or a rename was refused behind its
+// spare's clone (the delay refills cause). Refills clone a ready spare unless a row says install;
+// the `refill` rows compare the two on the same orders. Step rows
 // switch the changes that made the pool pay on one at a time; sensitivity rows vary the
 // fresh-spare migrate (an unconfirmed estimate). The calibration rows run the real controllers on
 // the simulated Aegir (sitepool-calibration.ts, time-scaled) against the model, and a small burst.
