@@ -1,7 +1,9 @@
 // Refills by clone: a ready spare is copied instead of installing a new one, its source is handed
 // out last, the copy is claimed as clean as an installed spare, and where Aegir refuses clones
 // (hosting_clone off) the pool installs and says so.
+import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
+import { SitePoolMetrics } from "../../controller/sitepool-metrics.ts";
 import { planPool } from "../../reconcilers/sitepool/plan.ts";
 import type { SpareView } from "../../reconcilers/sitepool/spares.ts";
 import { PoolRig, sitePool } from "./rig.ts";
@@ -216,5 +218,18 @@ describe("planPool: Clone or Install", () => {
     expect(plan.spares.at(-1)).toEqual({ domain: "next.pool.invalid", state: "Installing", createdAt: at, source: "a.pool.invalid" });
     expect(planPool({ ...base, views: [view("a.pool.invalid", at)], target: 1, cloneAllowed: false })).toMatchObject({ target: 1, action: undefined });
     expect(planPool({ ...base, views: [], target: 0, cloneAllowed: true }).target).toBe(0);
+  });
+});
+
+describe("refill metrics", () => {
+  it("counts refills by kind: install or clone", async () => {
+    const registry = new Registry();
+    const metrics = new SitePoolMetrics(registry);
+    metrics.refill(POOL, "Install");
+    metrics.refill(POOL, "Clone");
+    metrics.refill(POOL, "Clone");
+    const text = await registry.getSingleMetricAsString("aegir_sitepool_refills_total");
+    expect(text).toContain(`aegir_sitepool_refills_total{sitepool="${POOL}",kind="install"} 1`);
+    expect(text).toContain(`aegir_sitepool_refills_total{sitepool="${POOL}",kind="clone"} 2`);
   });
 });
