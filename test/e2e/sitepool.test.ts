@@ -41,6 +41,8 @@ describe.skipIf(noKubectl !== undefined)("warm pool end to end", () => {
     const copyNid = stack.sim.site(copy?.domain ?? "")?.nid;
     const get = await kubectl.run(["get", "sitepools"]);
     expect(get.stdout, get.stdout).toMatch(/aegir-1-openatrium\s+aegir-1\s+platform_openatrium2652\s+2\s+2\s+0\s+0/);
+    const wide = await kubectl.run(["get", "sitepools", "-o", "wide"]);
+    expect(wide.stdout, wide.stderr).toMatch(/REFILL[\s\S]*Cloning/);
 
     // The leader records the claim, then hangs in the rename command: killed there.
     stack.sim.faults.hang({ match: { command: "php-eval:queue-task" } });
