@@ -4,6 +4,7 @@
 // that record: rename the spare (migrate to the same platform with new_uri), scrub what the
 // placeholder left on the site, drop the record. A rename Aegir refuses or fails marks the spare
 // for discarding and the site is installed the usual way: a spare is never handed out dirty.
+import { randomUUID } from "node:crypto";
 import type { Logger } from "../../common/logger.ts";
 import { isConflict } from "../../common/kube/rest.ts";
 import type { AegirServer, HostedSite, SitePool } from "../../crds/kinds.ts";
@@ -15,7 +16,7 @@ import { CREATE_PENDING_ANNOTATION } from "../hostedsite/names.ts";
 import { liveSite } from "../hostedsite/observe.ts";
 import type { ServerStatusCache } from "../hostedsite/server-status-cache.ts";
 import type { PoolObserver, SitePoolStore } from "./reconciler.ts";
-import { cloneOf } from "./spares.ts";
+import { cloneOf, spareDomain } from "./spares.ts";
 
 /** `none`: nothing to claim or the claim is done, converge as usual; `waiting`: the claim is under way. */
 export type ClaimStep = { kind: "none" } | { kind: "waiting"; message: string };
@@ -30,6 +31,8 @@ export interface SpareClaimsDeps {
   now: () => Date;
   log: Logger;
   observer?: PoolObserver;
+  /** Makes the domain of a copy made for a claim unique (random by default). */
+  nonce?: () => string;
 }
 
 const NONE: ClaimStep = { kind: "none" };
@@ -82,13 +85,23 @@ export class SpareClaims {
         // A clone's source is renamed only after its clone task ends: another ready spare goes first.
         // With none ready, a copy Aegir is making will be one sooner than an install would be (which
         // would queue behind that clone anyway).
-        const spare = ready.find((s) => !isCloneSource(spares, s, liveSite(status, s.domain))) ?? ready[0] ?? spares.find((s) => s.claimedBy === undefined && cloneUnderWay(s, status));
+        const underWay = spares.find((s) => s.claimedBy === undefined && cloneUnderWay(s, status));
+        const free = ready.filter((s) => !isCloneSource(spares, s, status));
+        const at = this.deps.now().toISOString();
+        let spare = free[0] ?? ready[0] ?? underWay;
         if (spare === undefined) break;
-        const claimed: Spare = { ...spare, state: "Claimed", claimedBy: key, claimedAt: this.deps.now().toISOString() };
+        let claimed: Spare = { ...spare, state: "Claimed", claimedBy: key, claimedAt: at };
+        if (free.length === 1 && ready.length === 1 && underWay === undefined && keepsTemplate(pool)) {
+          // The last spare with nothing else coming: emptied, the pool's next refill would have to
+          // install, and orders meanwhile too. Where a clone and a rename take far less than an
+          // install, this order gets a copy of it (its own clone task) and the spare stays.
+          spare = { domain: spareDomain(pool, this.deps.nonce?.() ?? randomUUID()), state: "Claimed", createdAt: at, source: spare.domain };
+          claimed = { ...spare, claimedBy: key, claimedAt: at };
+        }
         try {
           const written = await this.deps.store.updateStatus(pool, {
             ...pool.status,
-            spares: spares.map((s) => (s.domain === spare.domain ? claimed : s)),
+            spares: spares.some((s) => s.domain === claimed.domain) ? spares.map((s) => (s.domain === claimed.domain ? claimed : s)) : [...spares, claimed],
             ready: Math.max(0, (pool.status?.ready ?? 1) - (spare.state === "Ready" ? 1 : 0)),
             claimed: (pool.status?.claimed ?? 0) + 1,
           });
@@ -145,6 +158,12 @@ export class SpareClaims {
       this.deps.statusCache.invalidate(server);
       return { kind: "waiting", message: `Waiting for spare ${spare.domain}: Aegir is copying it from ${spare.source ?? ""} (clone task)` };
     }
+    if (renamed === undefined && spare.source !== undefined) {
+      // A copy not made yet and not under way: queue its clone (this claim's own, or a refill's the
+      // pool recorded and never queued). A failed clone of the source voids the claim below.
+      const source = liveSite(status, spare.source);
+      if (source !== undefined && usable(source, pool) && lastTask(source, "clone")?.status !== "failed") return this.queueCopy(server, pool, spare);
+    }
     if (renamed === undefined) {
       // The spare went away (deleted by hand, or its clone failed): the claim is void, the site is installed as usual.
       await this.settle(pool, spare.domain, () => undefined);
@@ -166,6 +185,29 @@ export class SpareClaims {
     if (Number.isFinite(seconds)) this.deps.observer?.claimed(pool.metadata.name, seconds);
     this.deps.log.info({ hostedsite: `${site.metadata.namespace}/${site.metadata.name}`, spare: spare.domain, seconds }, "spare renamed into the site");
     return NONE;
+  }
+
+  private async queueCopy(server: string, pool: SitePool, spare: Spare): Promise<ClaimStep> {
+    const source = spare.source ?? "";
+    const waiting: ClaimStep = { kind: "waiting", message: `Waiting for spare ${spare.domain}: Aegir is copying it from ${source} (clone task)` };
+    try {
+      await this.deps.driver(server).queueTask(source, "clone", { targetPlatform: pool.spec.platform, newUri: spare.domain });
+    } catch (error) {
+      // The source has a task (another copy, a rename): look again at the next poll.
+      if (error instanceof AegirError && error.reason === "TaskPending") return waiting;
+      if (error instanceof AegirError && error.kind === "permanent") {
+        // Another replica's clone of it may have just finished: only a refusal with no copy there voids the claim.
+        this.deps.statusCache.invalidate(server);
+        if (liveSite(await this.deps.statusCache.get(server), spare.domain) !== undefined) return waiting;
+        this.deps.log.warn({ sitepool: pool.metadata.name, spare: spare.domain, source, reason: error.reason }, "copy for a claim refused, installing instead");
+        await this.settle(pool, spare.domain, () => undefined);
+        return NONE;
+      }
+      throw error;
+    } finally {
+      this.deps.statusCache.invalidate(server);
+    }
+    return waiting;
   }
 
   private async discard(pool: SitePool, spare: Spare, why: string): Promise<ClaimStep> {
@@ -223,7 +265,20 @@ function cloneUnderWay(spare: Spare, status: ServerStatus): boolean {
   return source !== undefined && pendingTask(source)?.type === "clone" && liveSite(status, spare.domain) === undefined;
 }
 
-/** The spare is being copied: a clone of it is recorded as under way, or Aegir shows its clone task pending. */
-function isCloneSource(records: readonly Spare[], spare: Spare, site: SiteSummary | undefined): boolean {
-  return cloneOf(records, spare.domain) !== undefined || (site !== undefined && pendingTask(site)?.type === "clone");
+/** The spare is being copied: a copy of it is recorded and not made yet, or Aegir shows its clone task pending. */
+function isCloneSource(records: readonly Spare[], spare: Spare, status: ServerStatus): boolean {
+  const site = liveSite(status, spare.domain);
+  if (site !== undefined && pendingTask(site)?.type === "clone") return true;
+  return cloneOf(records, spare.domain) !== undefined || records.some((r) => r.source === spare.domain && r.claimedBy !== undefined && liveSite(status, r.domain) === undefined);
+}
+
+/**
+ * Whether the pool keeps its last spare to copy for an order: refills clone, and a clone (as
+ * observed) takes less than half an install, so a clone and a rename still beat an install.
+ */
+export function keepsTemplate(pool: SitePool): boolean {
+  const clone = pool.status?.cloneSeconds;
+  const install = pool.status?.installSeconds ?? pool.spec.installSeconds;
+  const refused = pool.status?.conditions?.some((c) => c.type === "RefillByClone" && c.status === "False");
+  return pool.spec.refill === "Clone" && refused !== true && clone !== undefined && clone > 0 && 2 * clone < install;
 }

@@ -163,6 +163,40 @@ describe("claims and clones", () => {
     expect(rig.spares().some((s) => s.claimedBy?.endsWith("/gamma"))).toBe(false);
   });
 
+  it("where an install takes far longer than a clone, the last spare stays: the order gets a copy of it", async () => {
+    const rig = await filled(1);
+    const [last] = rig.spares();
+    // As observed on a server with the classic installer.
+    const pool = rig.pools.pool(POOL);
+    await rig.pools.updateStatus(pool, { ...pool.status, installSeconds: 900, cloneSeconds: 100 });
+    rig.order("acme");
+    const replica = rig.replica();
+    await replica.reconcile(rig.site("acme"));
+    const copy = rig.spares().find((s) => s.claimedBy?.endsWith("/acme"));
+    expect(copy).toMatchObject({ state: "Claimed", source: last!.domain });
+    // The order's own clone task, on the spare that stays.
+    expect(rig.tasksOf(last!.domain)).toEqual(["install", "clone"]);
+    await rig.converge("acme", replica);
+    expect(rig.tasksOf("acme.sites.example.com")).toEqual(["migrate"]);
+    expect(zoneTraces(rig, "acme.sites.example.com")).toEqual([]);
+    expect(rig.spares()).toEqual([expect.objectContaining({ domain: last!.domain, state: "Ready" })]);
+    expect(await rig.liveSpares()).toEqual([last!.domain]);
+  });
+
+  it("where a clone is not much shorter than an install (or none was seen), the last spare is handed out", async () => {
+    for (const timing of [{ installSeconds: 120, cloneSeconds: 100 }, { installSeconds: 900 }]) {
+      const rig = await filled(1);
+      const [last] = rig.spares();
+      const pool = rig.pools.pool(POOL);
+      await rig.pools.updateStatus(pool, { ...pool.status, ...timing });
+      rig.order("acme");
+      await rig.converge("acme");
+      // The spare itself was renamed (its install and the rename), nothing was cloned.
+      expect(rig.tasksOf("acme.sites.example.com")).toEqual(["install", "migrate"]);
+      expect(await rig.liveSpares()).not.toContain(last!.domain);
+    }
+  });
+
   it("a claimed clone, and a claimed clone of a clone, keep no trace of any placeholder", async () => {
     const rig = await filled(1, "Install");
     const [a] = rig.spares();
