@@ -91,10 +91,13 @@ export class SpareClaims {
         let spare = free[0] ?? ready[0] ?? underWay;
         if (spare === undefined) break;
         let claimed: Spare = { ...spare, state: "Claimed", claimedBy: key, claimedAt: at };
-        if (free.length === 1 && ready.length === 1 && underWay === undefined && keepsTemplate(pool)) {
+        // What the pool will have besides: spares ready, copies under way, installs under way.
+        const coming = spares.filter((s) => s.claimedBy === undefined && s.state === "Installing" && (s.source === undefined || cloneUnderWay(s, status)));
+        if (ready.length + coming.length === 1 && keepsTemplate(pool)) {
           // The last spare with nothing else coming: emptied, the pool's next refill would have to
           // install, and orders meanwhile too. Where a clone and a rename take far less than an
-          // install, this order gets a copy of it (its own clone task) and the spare stays.
+          // install, this order gets a copy of it (its own clone task, after the spare's own clone
+          // if it is still being made) and the spare stays.
           spare = { domain: spareDomain(pool, this.deps.nonce?.() ?? randomUUID()), state: "Claimed", createdAt: at, source: spare.domain };
           claimed = { ...spare, claimedBy: key, claimedAt: at };
         }
@@ -163,6 +166,12 @@ export class SpareClaims {
       // pool recorded and never queued). A failed clone of the source voids the claim below.
       const source = liveSite(status, spare.source);
       if (source !== undefined && usable(source, pool) && lastTask(source, "clone")?.status !== "failed") return this.queueCopy(server, pool, spare);
+      // Its source is itself a copy still being made: the clone of it follows.
+      const record = pool.status?.spares?.find((s) => s.domain === spare.source);
+      if (source === undefined && record !== undefined && cloneUnderWay(record, status)) {
+        this.deps.statusCache.invalidate(server);
+        return { kind: "waiting", message: `Waiting for spare ${spare.source ?? ""} to be made, then copied as ${spare.domain}` };
+      }
     }
     if (renamed === undefined) {
       // The spare went away (deleted by hand, or its clone failed): the claim is void, the site is installed as usual.
@@ -272,13 +281,17 @@ function isCloneSource(records: readonly Spare[], spare: Spare, status: ServerSt
   return cloneOf(records, spare.domain) !== undefined || records.some((r) => r.source === spare.domain && r.claimedBy !== undefined && liveSite(status, r.domain) === undefined);
 }
 
+/** Until a clone has been observed: the issue's figure for cloning a complex site, 1-5 minutes, at its top (a spare is smaller). */
+export const ASSUMED_CLONE_SECONDS = 300;
+
 /**
  * Whether the pool keeps its last spare to copy for an order: refills clone, and a clone (as
- * observed) takes less than half an install, so a clone and a rename still beat an install.
+ * observed, else ASSUMED_CLONE_SECONDS) takes less than half an install, so a clone and a rename
+ * still beat an install.
  */
 export function keepsTemplate(pool: SitePool): boolean {
-  const clone = pool.status?.cloneSeconds;
+  const clone = pool.status?.cloneSeconds ?? ASSUMED_CLONE_SECONDS;
   const install = pool.status?.installSeconds ?? pool.spec.installSeconds;
   const refused = pool.status?.conditions?.some((c) => c.type === "RefillByClone" && c.status === "False");
-  return pool.spec.refill === "Clone" && refused !== true && clone !== undefined && clone > 0 && 2 * clone < install;
+  return pool.spec.refill === "Clone" && refused !== true && clone > 0 && 2 * clone < install;
 }

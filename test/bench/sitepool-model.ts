@@ -10,6 +10,7 @@
 // checks the model against the real controllers on the simulated Aegir (the calibration rows).
 import type { AegirServer, HostedSite, SitePool } from "../../crds/kinds.ts";
 import { type RefillKind, SitePoolSpec, type Spare } from "../../crds/sitepool.ts";
+import { ASSUMED_CLONE_SECONDS } from "../../reconcilers/sitepool/claim.ts";
 import { effectiveTarget, planPool } from "../../reconcilers/sitepool/plan.ts";
 import { orderRate, poolTarget } from "../../reconcilers/sitepool/size.ts";
 import type { SpareView } from "../../reconcilers/sitepool/spares.ts";
@@ -87,7 +88,8 @@ export interface DesResult {
   clones: number;
 }
 
-type TaskOwner = { kind: "order"; order: number } | { kind: "spare"; spare: number; source?: number } | { kind: "delete"; spare: number };
+/** `copy`: the clone of the pool's last spare an order has made for itself (claim.ts keepsTemplate). */
+type TaskOwner = { kind: "order"; order: number } | { kind: "spare"; spare: number; source?: number } | { kind: "copy"; spare: number; source: number } | { kind: "delete"; spare: number };
 
 interface Task {
   owner: TaskOwner;
@@ -107,6 +109,8 @@ interface SpareState {
   cloning?: boolean;
   /** This spare is a clone whose task has not finished: it does not exist yet. */
   copying?: boolean;
+  /** Made for the order that claimed it (a copy of the last spare), not by a refill. */
+  forOrder?: boolean;
 }
 
 interface OrderState {
@@ -227,15 +231,46 @@ class DesModel {
     order.placed = true;
     // A clone's source goes last: its rename has to wait for the clone.
     // With none ready, a copy under way: it is a spare sooner than an install would be.
-    const spare = this.policy.poolOff
-      ? undefined
-      : (this.liveSpare((s) => s.state === "ready" && !this.isCloneSource(s)) ?? this.liveSpare((s) => s.state === "ready") ?? this.liveSpare((s) => s.copying === true && s.state === "installing"));
+    if (this.policy.poolOff) return;
+    const ready = [...this.live].filter((s) => s.state === "ready");
+    const free = ready.filter((s) => !this.isCloneSource(s));
+    const underWay = this.liveSpare((s) => s.copying === true && s.state === "installing");
+    const spare = free[0] ?? ready[0] ?? underWay;
     if (spare === undefined) return;
+    // What the pool will have besides: copies and installs under way, unclaimed.
+    const coming = [...this.live].filter((s) => s.state === "installing");
+    if (ready.length + coming.length === 1 && this.keepsTemplate()) {
+      this.copyFor(order, spare);
+      return;
+    }
     spare.state = "claimed";
     order.spare = spare;
     order.claimed = true;
     order.claimPending = true;
     this.poolStep();
+  }
+
+  /** The order's own clone of the last spare (queued by its claimer); it takes the copy, the spare stays. */
+  private copyFor(order: OrderState, last: SpareState): void {
+    const index = this.addSpare("claimed");
+    const copy = this.spares[index] as SpareState;
+    Object.assign(copy, { source: last, copying: true, forOrder: true });
+    last.cloning = true;
+    Object.assign(order, { spare: copy, claimed: true, claimPending: true });
+    const source = this.spares.indexOf(last);
+    const durationMs = this.times.spareCloneMs(this.random());
+    // The claimer queues it; a source still being made is refused until it exists (the claimer polls).
+    const queue = () => {
+      if (last.copying === true) this.at(this.now + this.times.progressPollMs, queue);
+      else this.at(this.now + this.times.spareCreateMs, () => this.enqueue({ kind: "copy", spare: index, source }, durationMs));
+    };
+    queue();
+    this.poolStep();
+  }
+
+  /** claim.ts keepsTemplate: refills clone and a clone (seen, else assumed) takes less than half an install. */
+  private keepsTemplate(): boolean {
+    return this.cloneAllowed() && 2 * (this.observedCloneMs ?? ASSUMED_CLONE_SECONDS * 1000) < this.times.installMs;
   }
 
   /** The create-site or the rename's queue-task returns: the order's task is in the queue. */
@@ -246,8 +281,8 @@ class DesModel {
       this.at(this.now + this.times.progressPollMs, () => this.place(order));
       return;
     }
-    // The time the rename could not be queued behind the clone is a delay the pool caused.
-    if (order.refusedSince !== undefined) order.poolDelayMs += this.now - order.refusedSince;
+    // The time the rename could not be queued behind a refill's clone is a delay the pool caused.
+    if (order.refusedSince !== undefined && order.spare?.forOrder !== true) order.poolDelayMs += this.now - order.refusedSince;
     order.claimPending = false;
     const durationMs = order.claimed ? this.times.spareMigrateMs(this.random()) : this.times.installMs;
     const task = this.enqueue({ kind: "order", order: this.orders.indexOf(order) }, durationMs);
@@ -273,7 +308,7 @@ class DesModel {
     this.at(this.now + this.times.taskStartDelayMs, () => {
       task.startedAt = this.now;
       if (task.owner.kind === "order") this.chargePoolRuns(task);
-      else this.poolRuns.push([held, this.now + task.durationMs]);
+      else if (task.owner.kind !== "copy") this.poolRuns.push([held, this.now + task.durationMs]);
       this.at(this.now + task.durationMs, () => this.finish(task));
     });
   }
@@ -316,6 +351,10 @@ class DesModel {
         spare.state = "installed";
         this.poolStep();
       });
+    } else if (owner.kind === "copy") {
+      (this.spares[owner.source] as SpareState).cloning = false;
+      (this.spares[owner.spare] as SpareState).copying = false;
+      this.observedCloneMs = task.durationMs;
     } else {
       this.dropSpare(this.spares[owner.spare] as SpareState);
     }
@@ -341,9 +380,9 @@ class DesModel {
     });
   }
 
-  /** claim.ts's isCloneSource: a clone of it is recorded and not ready yet. */
+  /** claim.ts's isCloneSource: a refill's clone of it is recorded and not ready yet, or a claimed copy of it is not made yet. */
   private isCloneSource(spare: SpareState): boolean {
-    for (const s of this.live) if (s.source === spare && s.state !== "ready") return true;
+    for (const s of this.live) if (s.source === spare && (s.copying === true || (s.state !== "ready" && s.state !== "claimed"))) return true;
     return false;
   }
 

@@ -183,8 +183,34 @@ describe("claims and clones", () => {
     expect(await rig.liveSpares()).toEqual([last!.domain]);
   });
 
-  it("where a clone is not much shorter than an install (or none was seen), the last spare is handed out", async () => {
-    for (const timing of [{ installSeconds: 120, cloneSeconds: 100 }, { installSeconds: 900 }]) {
+  it("the last spare still being made is kept too: the order gets a copy of the copy once it exists", async () => {
+    const rig = await filled(2);
+    const pool = rig.pools.pool(POOL);
+    await rig.pools.updateStatus(pool, { ...pool.status, installSeconds: 900, cloneSeconds: 100 });
+    rig.order("first");
+    await rig.converge("first");
+    await rig.pool.reconcile(rig.pools.pool(POOL));
+    const underWay = rig.spares().find((s) => s.state === "Installing");
+    expect(underWay?.source).toBeDefined();
+    rig.order("beta");
+    rig.order("gamma");
+    const replica = rig.replica();
+    await replica.reconcile(rig.site("beta"));
+    await replica.reconcile(rig.site("gamma"));
+    // beta took the ready source; gamma, with only the copy under way left, waits for a copy of it.
+    expect(rig.spares().find((s) => s.claimedBy?.endsWith("/beta"))?.domain).toBe(underWay?.source);
+    expect(rig.spares().find((s) => s.claimedBy?.endsWith("/gamma"))).toMatchObject({ source: underWay?.domain });
+    await rig.converge("beta", replica);
+    await rig.converge("gamma", replica);
+    expect(rig.tasksOf(underWay!.domain)).toEqual(["clone"]);
+    expect(rig.tasksOf("gamma.sites.example.com")).toEqual(["migrate"]);
+    expect(zoneTraces(rig, "gamma.sites.example.com")).toEqual([]);
+    expect(await rig.liveSpares()).toEqual([underWay!.domain]);
+  });
+
+  it("where a clone is not much shorter than an install (as seen, or assumed before one was), the last spare is handed out", async () => {
+    // Before any clone was seen, one is assumed to take ASSUMED_CLONE_SECONDS (300 s): 500 s installs are not worth it.
+    for (const timing of [{ installSeconds: 120, cloneSeconds: 100 }, { installSeconds: 500 }]) {
       const rig = await filled(1);
       const [last] = rig.spares();
       const pool = rig.pools.pool(POOL);
