@@ -15,7 +15,7 @@ import { DEFAULT_RECONCILER_CONFIG, HostedSiteReconciler } from "../../reconcile
 import { ServerStatusCache } from "../../reconcilers/hostedsite/server-status-cache.ts";
 import { SpareClaims } from "../../reconcilers/sitepool/claim.ts";
 import { SitePoolReconciler, type SitePoolStore } from "../../reconcilers/sitepool/reconciler.ts";
-import { poolLatency } from "../harness/aegir/durations.ts";
+import { type Installer, poolLatency } from "../harness/aegir/durations.ts";
 import { AegirSimulator, openAtriumPlatform } from "../harness/aegir/index.ts";
 import { MemorySitePoolStore } from "../harness/memory-sitepool-store.ts";
 import { MemoryHostedSiteStore } from "../harness/memory-store.ts";
@@ -27,6 +27,8 @@ export interface CalibrationOptions {
   arrivals: readonly number[];
   timeFactor: number;
   pool: { min: number; max: number } | undefined;
+  /** The installer's duration (fast unless given). */
+  installer?: Installer;
   seed: number;
   timeoutMs: number;
 }
@@ -47,7 +49,7 @@ export async function runCalibration(o: CalibrationOptions): Promise<Calibration
   const sim = new AegirSimulator({
     platforms: [openAtriumPlatform({ extraRoles: ["manager"], extraThemes: ["oa_corporate"] })],
     sites: [{ uri: TRACKER, roles: Object.values(TIER_ROLES) }],
-    latency: poolLatency("fast", f),
+    latency: poolLatency(o.installer ?? "fast", f),
     autoRunTasks: true,
     seed: o.seed,
   });

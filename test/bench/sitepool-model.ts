@@ -255,14 +255,15 @@ class DesModel {
     const index = this.addSpare("claimed");
     const copy = this.spares[index] as SpareState;
     Object.assign(copy, { source: last, copying: true, forOrder: true });
-    last.cloning = true;
     Object.assign(order, { spare: copy, claimed: true, claimPending: true });
     const source = this.spares.indexOf(last);
     const durationMs = this.times.spareCloneMs(this.random());
-    // The claimer queues it; a source still being made is refused until it exists (the claimer polls).
+    // The claimer queues it; Aegir refuses it (the claimer looks again at its next poll) while the
+    // source is still being made or has a clone of its own pending: one task per node.
     const queue = () => {
-      if (last.copying === true) this.at(this.now + this.times.progressPollMs, queue);
-      else this.at(this.now + this.times.spareCreateMs, () => this.enqueue({ kind: "copy", spare: index, source }, durationMs));
+      if (last.copying === true || last.cloning === true) return this.at(this.now + this.times.progressPollMs, queue);
+      last.cloning = true;
+      this.at(this.now + this.times.spareCreateMs, () => this.enqueue({ kind: "copy", spare: index, source }, durationMs));
     };
     queue();
     this.poolStep();
