@@ -4,7 +4,8 @@
 // orderRate, reconcilers/sitepool/size.ts), the refill/discard step (planPool, plan.ts, fed the
 // same queue and waiting counts the SitePool reconciler computes) and the claim order (the first
 // ready spare of the record that is no clone's source, to the order placed first, as claim.ts
-// does; refills clone the newest ready spare where the policy lets them). What is modelled
+// does, with its copy of the last spare where a clone is far shorter than an install; refills
+// clone the newest ready spare where the policy lets them). What is modelled
 // instead of run: the drush commands' durations (DesModelTimes, from the simulator's benchmark
 // latency) and the controllers' polling through the shared server-status cache. sitepool.ts
 // checks the model against the real controllers on the simulated Aegir (the calibration rows).
