@@ -258,7 +258,7 @@ export function sitePoolRows(o: SitePoolBenchOptions = SITEPOOL_BENCH): Row[] {
   const comparisons: PoolComparison[] = [];
   for (const installer of ["fast", "classic"] as const) for (const rate of RATES) comparisons.push(comparePool(rate, installer, o));
   for (const c of comparisons) {
-    const overloaded = c.utilisation >= 1 ? `; OVERLOADED (utilisation ${c.utilisation.toFixed(2)}): the queue grows without bound, figures depend on the ${o.orders} orders run` : "";
+    const overloaded = c.utilisation >= 1 ? `; without the pool OVERLOADED (utilisation ${c.utilisation.toFixed(2)} by installs): that queue grows without bound, figures depend on the ${o.orders} orders run` : "";
     rows.push(
       {
         scenario: `8 pool: ${c.rate}/h, ${label(c.installer)}: paid to welcome mail p50, on vs off`,
