@@ -33,6 +33,12 @@ export const SitePoolSpec = z
       .max(86_400)
       .default(120)
       .meta({ description: "Expected install time until a spare install has been observed" }),
+    renameSeconds: z
+      .int({ error: "must be a whole number" })
+      .min(1)
+      .max(86_400)
+      .default(45)
+      .meta({ description: "Expected rename (migrate) time of a claimed spare until a claim's rename has been observed" }),
     rateWindowMinutes: z
       .int({ error: "must be a whole number" })
       .min(5)
@@ -70,6 +76,7 @@ export const SitePoolStatus = z
     target: z.int().min(0).optional().meta({ description: "Pool size the order rate chose" }),
     orderRatePerHour: z.number().min(0).optional().meta({ description: "Orders for this platform per hour, over the rate window" }),
     installSeconds: z.int().min(0).optional().meta({ description: "Duration of the last spare install" }),
+    renameSeconds: z.int().min(0).optional().meta({ description: "Duration of the last claim's rename" }),
     ready: z.int().min(0).optional(),
     installing: z.int().min(0).optional(),
     claimed: z.int().min(0).optional().meta({ description: "Spares being turned into a customer's site" }),

@@ -2,9 +2,9 @@
 import { probeServer } from "../../reconcilers/aegir/conformance/probe.ts";
 import { ConformanceMonitor } from "../../reconcilers/aegirserver/conformance.ts";
 import { AegirServerReconciler } from "../../reconcilers/aegirserver/reconciler.ts";
-import { Controller } from "../controller.ts";
 import { KubeAegirServerStore } from "../kube/stores.ts";
 import type { Infrastructure, Runnable } from "../runnable.ts";
+import { cachedController, runnable } from "./cached-controller.ts";
 
 export function setupAegirServer(infra: Infrastructure): Runnable {
   const reconciler = new AegirServerReconciler({
@@ -18,16 +18,7 @@ export function setupAegirServer(infra: Infrastructure): Runnable {
     log: infra.log,
     ...(infra.reconciler.pollIntervalMs ? { pollIntervalMs: infra.reconciler.pollIntervalMs } : {}),
   });
-  const controller = new Controller({
-    name: "aegirserver",
-    maxConcurrentReconciles: 1,
-    metrics: infra.metrics,
-    log: infra.log,
-    reconcile: async (key) => {
-      const server = infra.servers.get(key);
-      return server === undefined ? {} : reconciler.reconcile(server);
-    },
-  });
+  const controller = cachedController(infra, { name: "aegirserver", get: (key) => infra.servers.get(key), reconcile: (server) => reconciler.reconcile(server) });
   infra.watchServers((key) => controller.enqueue(key));
-  return { name: controller.name, start: () => controller.start(), stop: (graceMs) => controller.stop(graceMs) };
+  return runnable(controller);
 }

@@ -2,9 +2,9 @@
 // need (a server is read once per look, whatever its site count), with the stuck-task gauge.
 import { BackupReconciler } from "../../reconcilers/backups/reconciler.ts";
 import type { StuckTask } from "../../reconcilers/aegir/stuck-tasks.ts";
-import { Controller } from "../controller.ts";
 import { KubeHostedSiteStore } from "../kube/stores.ts";
 import type { Infrastructure, Runnable } from "../runnable.ts";
+import { cachedController, runnable } from "./cached-controller.ts";
 
 /** A Processing task is reported stuck after this many times its type's usual duration. */
 const STUCK_FACTOR = 3;
@@ -34,13 +34,7 @@ export function setupBackups(infra: Infrastructure): Runnable {
       infra.statusCache.invalidate(server);
     },
   });
-  const controller = new Controller({
-    name: "backups",
-    maxConcurrentReconciles: 1,
-    metrics,
-    log: infra.log,
-    reconcile: async (server) => (infra.servers.get(server) === undefined ? {} : reconciler.reconcile(server)),
-  });
+  const controller = cachedController(infra, { name: "backups", get: (key) => infra.servers.get(key), reconcile: (server) => reconciler.reconcile(server.metadata.name) });
   infra.watchServers((key) => controller.enqueue(key));
-  return { name: controller.name, start: () => controller.start(), stop: (graceMs) => controller.stop(graceMs) };
+  return runnable(controller);
 }

@@ -2,9 +2,9 @@
 // HostedSite cache, rollouts from the shared PlatformRollout cache (the HostedSite controller
 // reads it too, to place new sites on a rollout's platform).
 import { PlatformRolloutReconciler } from "../../reconcilers/platformrollout/reconciler.ts";
-import { Controller } from "../controller.ts";
 import { KubeRolloutStore } from "../kube/platformrollouts.ts";
 import type { Infrastructure, Runnable } from "../runnable.ts";
+import { cachedController, runnable } from "./cached-controller.ts";
 
 export function setupPlatformRollout(infra: Infrastructure): Runnable {
   const reconciler = new PlatformRolloutReconciler({
@@ -18,16 +18,7 @@ export function setupPlatformRollout(infra: Infrastructure): Runnable {
     pollIntervalMs: infra.reconciler.pollIntervalMs ?? 60_000,
     onQueued: (server) => infra.statusCache.invalidate(server),
   });
-  const controller: Controller = new Controller({
-    name: "platformrollout",
-    maxConcurrentReconciles: 1,
-    metrics: infra.metrics,
-    log: infra.log,
-    reconcile: async (key) => {
-      const rollout = infra.rollouts.get(key);
-      return rollout === undefined ? {} : reconciler.reconcile(rollout);
-    },
-  });
+  const controller = cachedController(infra, { name: "platformrollout", get: (key) => infra.rollouts.get(key), reconcile: (rollout) => reconciler.reconcile(rollout) });
   infra.watchRollouts((key) => controller.enqueue(key));
-  return { name: controller.name, start: () => controller.start(), stop: (graceMs) => controller.stop(graceMs) };
+  return runnable(controller);
 }

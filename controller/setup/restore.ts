@@ -1,11 +1,12 @@
 // The HostedSiteRestore controller: its own informer over HostedSiteRestores (started with
 // leadership), one worker, sites read from the shared HostedSite cache.
 import { RestoreReconciler } from "../../reconcilers/restore/reconciler.ts";
-import { Controller } from "../controller.ts";
+import type { Controller } from "../controller.ts";
 import { Informer } from "../kube/informer.ts";
 import { KubeRestoreStore, restoreParser, restorePath } from "../kube/restores.ts";
 import type { HostedSiteRestore } from "../../crds/kinds.ts";
 import type { Infrastructure, Runnable } from "../runnable.ts";
+import { cachedController } from "./cached-controller.ts";
 
 export function setupRestore(infra: Infrastructure): Runnable {
   const reconciler = new RestoreReconciler({
@@ -18,16 +19,7 @@ export function setupRestore(infra: Infrastructure): Runnable {
     progressPollMs: infra.reconciler.progressPollMs ?? 5_000,
     onQueued: (server) => infra.statusCache.invalidate(server),
   });
-  const controller: Controller = new Controller({
-    name: "hostedsiterestore",
-    maxConcurrentReconciles: 1,
-    metrics: infra.metrics,
-    log: infra.log,
-    reconcile: async (key) => {
-      const restore = restores.get(key);
-      return restore === undefined ? {} : reconciler.reconcile(restore);
-    },
-  });
+  const controller: Controller = cachedController(infra, { name: "hostedsiterestore", get: (key) => restores.get(key), reconcile: (restore) => reconciler.reconcile(restore) });
   const restores: Informer<HostedSiteRestore> = new Informer<HostedSiteRestore>({
     rest: infra.rest,
     path: restorePath(),

@@ -2,11 +2,11 @@
 // that change what a pool should do (an order arrives, a platform changes).
 import { assignedServer } from "../../reconcilers/hostedsite/desired.ts";
 import { SitePoolReconciler } from "../../reconcilers/sitepool/reconciler.ts";
-import { Controller } from "../controller.ts";
 import { KubeSitePoolStore } from "../kube/sitepool-store.ts";
 import { KubeAegirServerStore } from "../kube/stores.ts";
 import type { Infrastructure, Runnable } from "../runnable.ts";
 import { sitePoolMetrics } from "../sitepool-metrics.ts";
+import { cachedController, runnable } from "./cached-controller.ts";
 
 export function setupSitePool(infra: Infrastructure): Runnable {
   const { pools } = infra;
@@ -24,21 +24,12 @@ export function setupSitePool(infra: Infrastructure): Runnable {
     ...(infra.reconciler.progressPollMs ? { progressPollMs: infra.reconciler.progressPollMs } : {}),
     ...(infra.reconciler.pollIntervalMs ? { pollIntervalMs: infra.reconciler.pollIntervalMs } : {}),
   });
-  const controller = new Controller({
-    name: "sitepool",
-    maxConcurrentReconciles: 1,
-    metrics: infra.metrics,
-    log: infra.log,
-    reconcile: async (key) => {
-      const pool = pools.get(key);
-      return pool === undefined ? {} : reconciler.reconcile(pool);
-    },
-  });
+  const controller = cachedController(infra, { name: "sitepool", get: (key) => pools.get(key), reconcile: (pool) => reconciler.reconcile(pool) });
   const poolsOf = (server: string | undefined) => {
     for (const pool of pools.list()) if (pool.spec.server === server) controller.enqueue(pool.metadata.name);
   };
   infra.watchPools((key) => controller.enqueue(key));
   infra.watchSites((_key, site) => poolsOf(site === undefined ? undefined : assignedServer(site)));
   infra.watchServers((name) => poolsOf(name));
-  return { name: controller.name, start: () => controller.start(), stop: (graceMs) => controller.stop(graceMs) };
+  return runnable(controller);
 }

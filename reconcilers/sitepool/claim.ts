@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "../../common/logger.ts";
 import { isConflict } from "../../common/kube/rest.ts";
 import type { AegirServer, HostedSite, SitePool } from "../../crds/kinds.ts";
-import type { Spare } from "../../crds/sitepool.ts";
+import type { SitePoolStatus, Spare } from "../../crds/sitepool.ts";
 import type { AegirDriver } from "../aegir/driver.ts";
 import { AegirError } from "../aegir/errors.ts";
 import { lastTask, pendingTask, type ServerStatus, type SiteSummary } from "../aegir/state.ts";
@@ -189,7 +189,9 @@ export class SpareClaims {
     if (scrub.remaining.length > 0) {
       throw new AegirError("DrushFailed", `The site still names its placeholder ${spare.domain} in ${scrub.remaining.join(", ")}`);
     }
-    await this.settle(pool, spare.domain, () => undefined);
+    // The rename's duration feeds the pool size rule (a claim's share of the refill cycle).
+    const rename = lastTask(renamed, "migrate");
+    await this.settle(pool, spare.domain, () => undefined, rename?.status === "succeeded" && rename.delta > 0 ? { renameSeconds: rename.delta } : {});
     const seconds = (this.deps.now().getTime() - Date.parse(spare.claimedAt ?? "")) / 1000;
     if (Number.isFinite(seconds)) this.deps.observer?.claimed(pool.metadata.name, seconds);
     this.deps.log.info({ hostedsite: `${site.metadata.namespace}/${site.metadata.name}`, spare: spare.domain, seconds }, "spare renamed into the site");
@@ -225,8 +227,8 @@ export class SpareClaims {
     return NONE;
   }
 
-  /** Replace (or drop, on undefined) the spare's record in a fresh copy of the pool, retrying conflicts. */
-  private async settle(cached: SitePool, domain: string, change: (spare: Spare) => Spare | undefined): Promise<void> {
+  /** Replace (or drop, on undefined) the spare's record in a fresh copy of the pool, with `also` in its status, retrying conflicts. */
+  private async settle(cached: SitePool, domain: string, change: (spare: Spare) => Spare | undefined, also: Partial<SitePoolStatus> = {}): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const pool = await this.deps.store.get(cached.metadata.name);
       const spares = pool.status?.spares ?? [];
@@ -237,7 +239,7 @@ export class SpareClaims {
         return changed === undefined ? [] : [changed];
       });
       try {
-        await this.deps.store.updateStatus(pool, { ...pool.status, spares: next, claimed: next.filter((s) => s.claimedBy !== undefined).length });
+        await this.deps.store.updateStatus(pool, { ...pool.status, ...also, spares: next, claimed: next.filter((s) => s.claimedBy !== undefined).length });
         return;
       } catch (error) {
         if (!isConflict(error) || attempt >= WRITE_ATTEMPTS) throw error;

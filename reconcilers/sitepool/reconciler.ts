@@ -13,7 +13,7 @@ import { AegirError } from "../aegir/errors.ts";
 import { lastTask, type ServerStatus } from "../aegir/state.ts";
 import type { ServerStatusCache } from "../hostedsite/server-status-cache.ts";
 import { planPool, type PoolAction, type PoolPlan } from "./plan.ts";
-import { orderRate, poolTarget } from "./size.ts";
+import { orderRate, poolSize, type PoolSize } from "./size.ts";
 import { platformProblem, spareDomain, type SpareView, viewSpares } from "./spares.ts";
 import { serverPoolSummary, type ServerPoolSummary } from "./server-summary.ts";
 import { customersWaiting } from "./waiting.ts";
@@ -99,9 +99,13 @@ export class SitePoolReconciler {
     const installSeconds = observedInstallSeconds(views) ?? pool.status?.installSeconds ?? pool.spec.installSeconds;
     const cloneSeconds = observedCloneSeconds(views) ?? pool.status?.cloneSeconds;
     const cloneAllowed = pool.spec.refill === "Clone" && !cloneRefused(pool);
-    // The size rule covers the orders of one refill: a clone's time where refills clone (once one was seen).
-    const refillSeconds = cloneAllowed && cloneSeconds !== undefined ? cloneSeconds : installSeconds;
-    const target = problem === undefined ? poolTarget(rate, refillSeconds, pool.spec.size) : 0;
+    // One refill: a clone's time where refills clone (once one was seen), else an install's.
+    const cycle = {
+      refillSeconds: cloneAllowed && cloneSeconds !== undefined ? cloneSeconds : installSeconds,
+      renameSeconds: pool.status?.renameSeconds ?? pool.spec.renameSeconds,
+    };
+    const size = problem === undefined ? poolSize(rate, cycle, pool.spec.size) : undefined;
+    const target = size?.target ?? 0;
     const plan = planPool({
       views,
       target,
@@ -124,12 +128,13 @@ export class SitePoolReconciler {
       orderRatePerHour: Math.round(rate * 100) / 100,
       installSeconds,
       ...(cloneSeconds === undefined ? {} : { cloneSeconds }),
+      renameSeconds: cycle.renameSeconds,
       ...plan.counts,
       refills: (pool.status?.refills ?? 0) + (refilled ? 1 : 0),
       clones: (pool.status?.clones ?? 0) + (kind === "Clone" ? 1 : 0),
       spares: plan.spares,
     };
-    pool = await this.write(pool, next, [readyCondition(plan, plan.target, problem), cloneCondition(pool)]);
+    pool = await this.write(pool, next, [readyCondition(plan, size, problem), cloneCondition(pool)]);
     await this.publish(pool, server);
     if (plan.action === undefined) return { requeueAfterMs: plan.counts.installing > 0 || plan.waiting ? this.progressPollMs : this.pollIntervalMs };
 
@@ -235,8 +240,14 @@ function observedInstallSeconds(views: readonly SpareView[]): number | undefined
   return installs.sort((a, b) => (b?.nid ?? 0) - (a?.nid ?? 0))[0]?.delta;
 }
 
-function readyCondition(plan: PoolPlan, target: number, problem: string | undefined): ConditionInput {
-  if (problem !== undefined) return { type: "Ready", status: "False", reason: "PlatformUnavailable", message: `${problem}; its spares are recycled` };
+function readyCondition(plan: PoolPlan, size: PoolSize | undefined, problem: string | undefined): ConditionInput {
+  if (problem !== undefined || size === undefined) return { type: "Ready", status: "False", reason: "PlatformUnavailable", message: `${problem}; its spares are recycled` };
+  // The plan's: the size rule's, or the clone floor above it.
+  const target = plan.target;
+  if (size.reason === "Overloaded") {
+    const message = `Orders keep the task queue busy ${(100 * size.load).toFixed(0)} % of the time with a rename and a refill each: spares would only add work, pool kept at ${target}`;
+    return { type: "Ready", status: plan.counts.ready >= target ? "True" : "False", reason: "Overloaded", message };
+  }
   if (plan.counts.ready >= target) return { type: "Ready", status: "True", reason: "Full", message: `${plan.counts.ready} spare(s) ready, target ${target}` };
   return { type: "Ready", status: "False", reason: plan.waiting ? "RefillWaiting" : "Refilling", message: plan.waiting ?? `${plan.counts.ready} of ${target} spare(s) ready` };
 }

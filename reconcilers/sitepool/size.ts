@@ -1,25 +1,58 @@
-// How many spares a pool keeps: enough to cover the orders expected during one install time, the
-// time a refill takes. Pure.
+// How many spares a pool keeps. Each claim leaves a hole that the serial task queue fills after the
+// claim's rename, one refill at a time: holes form a single-server queue with Poisson arrivals (the
+// orders) and a fixed service time (a rename plus a refill). An order finds a ready spare when fewer
+// holes than spares are open, so the target is the smallest n covering the holes an order sees with
+// probability COVERAGE. Pure.
 import type { AegirServer, HostedSite, SitePool } from "../../crds/kinds.ts";
 
-/** The share of install times in which the spares cover every order. */
-export const COVERAGE = 0.95;
+/** The share of orders that should find a ready spare: the p99 of paid → welcome mail is then a claim's. */
+export const COVERAGE = 0.99;
+
+export interface CycleSeconds {
+  /** A claim's rename (Aegir migrate of a spare), the customer's own task. */
+  renameSeconds: number;
+  /** One refill (the pool's install), which follows in the same queue. */
+  refillSeconds: number;
+}
+
+export type PoolSize =
+  | { target: number; load: number; reason: "Covered" | "AtMax" }
+  /** Renames and refills together need more than the queue's time: spares only add work. */
+  | { target: number; load: number; reason: "Overloaded" };
 
 /**
- * The smallest n with P(at most n orders during one install) ≥ COVERAGE, orders arriving as a
- * Poisson stream at the observed rate, clamped to [min, max].
+ * The smallest n with P(an order finds fewer than n holes) ≥ COVERAGE, clamped to [min, max]. The
+ * holes follow an M/D/1 queue of load ρ = rate × (rename + refill): the embedded-chain recursion
+ * gives P(k holes) (as seen by an arriving order, PASTA). Orders that find no spare install on their
+ * own and leave no hole, so the real pool loses fewer orders than this infinite queue: the rule errs
+ * on the side of one spare more. At ρ ≥ 1 the refills can never catch up: the pool stays at min.
  */
-export function poolTarget(ordersPerHour: number, installSeconds: number, bounds: { min: number; max: number }): number {
-  const expected = (ordersPerHour * installSeconds) / 3600;
+export function poolSize(ordersPerHour: number, cycle: CycleSeconds, bounds: { min: number; max: number }): PoolSize {
+  const load = (ordersPerHour * (cycle.renameSeconds + cycle.refillSeconds)) / 3600;
+  const clamp = (n: number) => Math.min(bounds.max, Math.max(bounds.min, n));
+  if (load >= 1) return { target: bounds.min, load, reason: "Overloaded" };
+  const holes = holeDistribution(load, bounds.max);
   let n = 0;
-  let term = Math.exp(-expected);
-  let cumulative = term;
-  while (cumulative < COVERAGE && n < bounds.max) {
-    n++;
-    term *= expected / n;
-    cumulative += term;
+  let covered = 0;
+  while (n < holes.length && covered + (holes[n] as number) < COVERAGE) covered += holes[n++] as number;
+  // covered = P(fewer than n holes) < COVERAGE until n holes are also covered: n + 1 spares.
+  const wanted = ordersPerHour === 0 ? 0 : n + 1;
+  return { target: clamp(wanted), load, reason: wanted > bounds.max ? "AtMax" : "Covered" };
+}
+
+/** P(k holes), k = 0..max, in an M/D/1 queue of load ρ < 1 (departure epochs; equal to arrival epochs). */
+export function holeDistribution(load: number, max: number): number[] {
+  // a[k]: P(k orders arrive during one service time).
+  const a: number[] = [Math.exp(-load)];
+  for (let k = 1; k <= max + 1; k++) a.push(((a[k - 1] as number) * load) / k);
+  const pi: number[] = [1 - load];
+  for (let j = 0; j < max; j++) {
+    let next = (pi[j] as number) - (pi[0] as number) * (a[j] as number);
+    for (let i = 1; i <= j; i++) next -= (pi[i] as number) * (a[j - i + 1] as number);
+    // Cancellation at far tails can leave a tiny negative: a probability is never below 0.
+    pi.push(Math.max(0, next / (a[0] as number)));
   }
-  return Math.min(bounds.max, Math.max(bounds.min, n));
+  return pi;
 }
 
 /** The platform a HostedSite lives or will live on: recorded, asked for, or the server's for its profile. */

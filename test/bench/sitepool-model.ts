@@ -13,7 +13,7 @@ import type { AegirServer, HostedSite, SitePool } from "../../crds/kinds.ts";
 import { type RefillKind, SitePoolSpec, type Spare } from "../../crds/sitepool.ts";
 import { ASSUMED_CLONE_SECONDS } from "../../reconcilers/sitepool/claim.ts";
 import { effectiveTarget, planPool } from "../../reconcilers/sitepool/plan.ts";
-import { orderRate, poolTarget } from "../../reconcilers/sitepool/size.ts";
+import { orderRate, poolSize } from "../../reconcilers/sitepool/size.ts";
 import type { SpareView } from "../../reconcilers/sitepool/spares.ts";
 import { hostedSite } from "../hostedsite/fixtures.ts";
 import { benchServer, PLATFORM } from "./convergence.ts";
@@ -410,9 +410,9 @@ class DesModel {
     const since = this.now - this.policy.rateWindowMinutes * 60_000;
     while (this.windowStart < this.sites.length && (this.arrivals[this.windowStart] as number) <= since) this.windowStart++;
     const rate = orderRate(this.pool, this.sites.slice(this.windowStart), this.servers, new Date(this.epoch + this.now));
-    // As the SitePool reconciler: the size rule gets a clone's time once one was seen, where refills clone.
+    // As the SitePool reconciler: one refill is a clone's time once one was seen, where refills clone.
     const refillMs = this.cloneAllowed() && this.observedCloneMs !== undefined ? this.observedCloneMs : this.times.installMs;
-    return poolTarget(rate, refillMs / 1000, this.policy.bounds);
+    return poolSize(rate, cycleSeconds(this.times, refillMs), this.policy.bounds).target;
   }
 
   private cloneAllowed(): boolean {
@@ -488,4 +488,9 @@ class DesModel {
     }
     this.at(this.now + this.times.spareCreateMs, () => this.enqueue({ kind: "spare", spare: index }, this.times.installMs));
   }
+}
+
+/** What the pool controller observes of one claim → ready-again cycle: a rename (the median draw) and a refill (an install unless given). */
+export function cycleSeconds(times: DesModelTimes, refillMs = times.installMs): { renameSeconds: number; refillSeconds: number } {
+  return { renameSeconds: times.spareMigrateMs(0.5) / 1000, refillSeconds: refillMs / 1000 };
 }

@@ -20,12 +20,12 @@
 import { DEFAULT_RECONCILER_CONFIG } from "../../reconcilers/hostedsite/reconciler.ts";
 import type { RefillKind } from "../../crds/sitepool.ts";
 import { effectiveTarget } from "../../reconcilers/sitepool/plan.ts";
-import { poolTarget } from "../../reconcilers/sitepool/size.ts";
+import { COVERAGE, poolSize } from "../../reconcilers/sitepool/size.ts";
 import { CLONE_RANGE_MS, FRESH_SPARE_CLONE_MS, FRESH_SPARE_MIGRATE_MS, INSTALL_MS, type Installer } from "../harness/aegir/durations.ts";
 import { BENCHMARK_LATENCY, Latency } from "../harness/aegir/index.ts";
 import { Random } from "../harness/aegir/random.ts";
 import type { Row } from "./run.ts";
-import { type DesModelTimes, type DesPolicy, type DesResult, runDesModel } from "./sitepool-model.ts";
+import { cycleSeconds, type DesModelTimes, type DesPolicy, type DesResult, runDesModel } from "./sitepool-model.ts";
 import { type CalibrationResult, runCalibration } from "./sitepool-calibration.ts";
 import { mean, percentile, poissonArrivals, summarize, type Summary } from "./stats.ts";
 
@@ -141,7 +141,7 @@ export function comparePool(rate: number | "burst", installer: Installer, o: Sit
   // As the pool settles: the rule fed one refill's time (a clone's where refills clone), and the clone floor.
   const cloning = o.refill === "Clone";
   const refillMs = cloning ? times.spareCloneMs(0.5) : times.installMs;
-  const target = effectiveTarget(poolTarget(nominal, refillMs / 1000, BOUNDS), cloning, BOUNDS.max);
+  const target = effectiveTarget(poolSize(nominal, cycleSeconds(times, refillMs), BOUNDS).target, cloning, BOUNDS.max);
   const base: DesPolicy = { bounds: BOUNDS, rateWindowMinutes: RATE_WINDOW_MINUTES, seesPendingOrders: o.seesPendingOrders, claimReadsFresh: o.claimReadsFresh, initialSpares: target, refill: o.refill };
   const off = run(arrivals, times, { ...base, poolOff: true }, o.seed);
   const on = run(arrivals, times, base, o.seed);
@@ -266,7 +266,7 @@ export function sitePoolRows(o: SitePoolBenchOptions = SITEPOOL_BENCH): Row[] {
         unit: "s",
         reference: c.off.p50,
         target: { kind: "max", limit: 1 },
-        note: `target ${c.target} spare(s) (rule: 95 % of one refill's orders, bounds ${BOUNDS.min}-${BOUNDS.max}, at least 2 to clone from); ${(100 * c.claimedShare).toFixed(0)} % of orders got a spare; ${c.refills} refills, ${c.clones} by clone${overloaded}`,
+        note: `target ${c.target} spare(s) (rule: ${100 * COVERAGE} % of orders find a spare, holes refilled one rename + refill each; bounds ${BOUNDS.min}-${BOUNDS.max}, at least 2 to clone from); ${(100 * c.claimedShare).toFixed(0)} % of orders got a spare; ${c.refills} refills, ${c.clones} by clone${overloaded}`,
       },
       { scenario: `8 pool: ${c.rate}/h, ${label(c.installer)}: paid to welcome mail p99, on vs off`, measured: c.on.p99, unit: "s", reference: c.off.p99, target: { kind: "max", limit: 1 }, note: `refills suppressed after the initial fill: p50 ${s(c.suppressed.p50)} s, p99 ${s(c.suppressed.p99)} s` },
       {

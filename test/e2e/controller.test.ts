@@ -2,11 +2,11 @@
 // simulated Aegir over SSH.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Kubectl, kubectlUnavailableReason } from "../harness/kube/index.ts";
+import { describe, expect, it } from "vitest";
+import { kubectlUnavailableReason } from "../harness/kube/index.ts";
 import { auditRequests, grantsOf } from "../harness/kube/rbac.ts";
 import { hostedSpaceFlow } from "./hostedspace-flow.ts";
-import { Stack, eventually } from "./stack.ts";
+import { Stack, eventually, useStack } from "./stack.ts";
 
 const noKubectl = kubectlUnavailableReason();
 if (noKubectl) console.warn(`skipping controller end-to-end tests: ${noKubectl}`);
@@ -14,17 +14,8 @@ if (noKubectl) console.warn(`skipping controller end-to-end tests: ${noKubectl}`
 type Lease = { spec?: { holderIdentity?: string; acquireTime?: string; renewTime?: string; leaseDurationSeconds?: number } };
 
 describe.skipIf(noKubectl !== undefined)("controller end to end", () => {
-  const stack = new Stack();
-  let kubectl: Kubectl;
-
-  beforeAll(async () => {
-    await stack.start();
-    kubectl = new Kubectl(stack.api, "customers");
-  });
-  afterAll(async () => {
-    kubectl?.dispose();
-    await stack.stop();
-  });
+  const e2e = useStack(new Stack());
+  const { stack } = e2e;
 
   const lease = () =>
     (stack.api.objects.get({ apiVersion: "coordination.k8s.io/v1", kind: "Lease", namespace: "aegir-operator", name: "aegir-operator.hosting.openatria.com" }) as Lease | undefined)?.spec;
@@ -32,22 +23,22 @@ describe.skipIf(noKubectl !== undefined)("controller end to end", () => {
 
   it("applies, waits for Ready, changes, deletes: the site follows in Aegir", async () => {
     stack.controller("replica-a");
-    const applied = await kubectl.run(["apply", "-f", "-"], stack.hostedSite("acme", "acme.sites.example.com"));
+    const applied = await e2e.kubectl.run(["apply", "-f", "-"], stack.hostedSite("acme", "acme.sites.example.com"));
     expect(applied.stderr).toBe("");
-    const wait = await kubectl.run(["wait", "--for=condition=Ready", "hs/acme", "--timeout=60s"]);
+    const wait = await e2e.kubectl.run(["wait", "--for=condition=Ready", "hs/acme", "--timeout=60s"]);
     expect(wait.stdout).toContain("condition met");
     expect(stack.sim.site("acme.sites.example.com")?.drupal?.modules).toContain("oa_wiki");
 
-    const get = await kubectl.run(["get", "hs"]);
+    const get = await e2e.kubectl.run(["get", "hs"]);
     expect(get.stdout, get.stdout).toMatch(/acme\s+acme\.sites\.example\.com\s+openatrium\s+Standard\s+True\s+Available/);
 
-    await kubectl.run(["apply", "-f", "-"], stack.hostedSite("acme", "acme.sites.example.com", { features: ["oa_wiki", "oa_events"], theme: "oa_radix" }));
+    await e2e.kubectl.run(["apply", "-f", "-"], stack.hostedSite("acme", "acme.sites.example.com", { features: ["oa_wiki", "oa_events"], theme: "oa_radix" }));
     await eventually(() => (stack.sim.site("acme.sites.example.com")?.drupal?.variables.get("theme_default") === "oa_radix" ? true : undefined), 30_000, "the theme change");
-    const rewait = await kubectl.run(["wait", "--for=jsonpath={.status.observedGeneration}=2", "hs/acme", "--timeout=30s"]);
+    const rewait = await e2e.kubectl.run(["wait", "--for=jsonpath={.status.observedGeneration}=2", "hs/acme", "--timeout=30s"]);
     expect(rewait.code).toBe(0);
     expect(stack.sim.site("acme.sites.example.com")?.drupal?.modules).toContain("oa_events");
 
-    const deleted = await kubectl.run(["delete", "hs/acme", "--timeout=60s"]);
+    const deleted = await e2e.kubectl.run(["delete", "hs/acme", "--timeout=60s"]);
     expect(deleted.code).toBe(0);
     expect(stack.sim.site("acme.sites.example.com")).toBeUndefined();
     const node = stack.sim.siteNodes("acme.sites.example.com")[0]!;
@@ -80,9 +71,9 @@ describe.skipIf(noKubectl !== undefined)("controller end to end", () => {
   it("keeps reconciling through dropped watches and API errors", async () => {
     stack.api.faults.dropWatches("destroy");
     stack.api.faults.failNext({ verb: ["list", "watch"] }, { status: 500 }, 3);
-    await kubectl.run(["apply", "-f", "-"], stack.hostedSite("globex", "globex.sites.example.com"));
+    await e2e.kubectl.run(["apply", "-f", "-"], stack.hostedSite("globex", "globex.sites.example.com"));
     stack.api.faults.dropWatches("end");
-    const wait = await kubectl.run(["wait", "--for=condition=Ready", "hs/globex", "--timeout=60s"]);
+    const wait = await e2e.kubectl.run(["wait", "--for=condition=Ready", "hs/globex", "--timeout=60s"]);
     expect(wait.stdout).toContain("condition met");
   });
 
@@ -103,12 +94,12 @@ describe.skipIf(noKubectl !== undefined)("controller end to end", () => {
     // machine stretches): replica-b took over only after replica-a's last renewal had expired.
     expect(Date.parse(lease()?.acquireTime ?? "") - lastRenew).toBeGreaterThanOrEqual(duration);
 
-    await kubectl.run(["apply", "-f", "-"], stack.hostedSite("initech", "initech.sites.example.com"));
-    const wait = await kubectl.run(["wait", "--for=condition=Ready", "hs/initech", "--timeout=60s"]);
+    await e2e.kubectl.run(["apply", "-f", "-"], stack.hostedSite("initech", "initech.sites.example.com"));
+    const wait = await e2e.kubectl.run(["wait", "--for=condition=Ready", "hs/initech", "--timeout=60s"]);
     expect(wait.stdout).toContain("condition met");
   });
 
-  it("runs a HostedSpace in a shared site: Ready, quota refused, suspend and resume, delete", () => hostedSpaceFlow(stack, kubectl));
+  it("runs a HostedSpace in a shared site: Ready, quota refused, suspend and resume, delete", () => hostedSpaceFlow(stack, e2e.kubectl));
 
   it("stops cleanly on SIGTERM and releases the lease", async () => {
     const b = stack.replicas[1]!;

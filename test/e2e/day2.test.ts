@@ -1,12 +1,12 @@
 // End to end, day-2 operations: scheduled backups with retention, and a restore request that
 // runs exactly once although the controller is killed while it runs.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { API_VERSION } from "../../crds/group.ts";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Kubectl, kubectlUnavailableReason } from "../harness/kube/index.ts";
+import { kubectlUnavailableReason } from "../harness/kube/index.ts";
 import { auditRequests, grantsOf } from "../harness/kube/rbac.ts";
-import { Stack, eventually } from "./stack.ts";
+import { Stack, eventually, useStack } from "./stack.ts";
 
 const noKubectl = kubectlUnavailableReason();
 const URI = "acme.sites.example.com";
@@ -14,29 +14,20 @@ const URI = "acme.sites.example.com";
 type Restore = { status?: { phase?: string; task?: number } };
 
 describe.skipIf(noKubectl !== undefined)("day-2 operations end to end", () => {
-  const stack = new Stack();
-  let kubectl: Kubectl;
-
-  beforeAll(async () => {
-    await stack.start();
-    kubectl = new Kubectl(stack.api, "customers");
-  });
-  afterAll(async () => {
-    kubectl?.dispose();
-    await stack.stop();
-  });
+  const e2e = useStack(new Stack());
+  const { stack } = e2e;
 
   const tasks = (type: string) => [...stack.sim.hostmaster.tasks.values()].filter((t) => t.type === type);
 
   it("backs the site up on its schedule and keeps only what retention says", async () => {
     stack.controller("replica-a");
-    await kubectl.run(["apply", "-f", "-"], stack.hostedSite("acme", URI, { backups: { every: "3s", retain: 2 } }));
-    expect((await kubectl.run(["wait", "--for=condition=Ready", "hs/acme", "--timeout=60s"])).code).toBe(0);
+    await e2e.kubectl.run(["apply", "-f", "-"], stack.hostedSite("acme", URI, { backups: { every: "3s", retain: 2 } }));
+    expect((await e2e.kubectl.run(["wait", "--for=condition=Ready", "hs/acme", "--timeout=60s"])).code).toBe(0);
     await eventually(() => (tasks("backup").filter((t) => t.status === 1).length >= 4 && tasks("backup-delete").length >= 2 ? true : undefined), 60_000, "four backups and two prunes");
     await eventually(() => ((stack.sim.site(URI)?.backups.length ?? 0) <= 2 ? true : undefined), 20_000, "retention applied");
-    const wait = await kubectl.run(["wait", "--for=condition=BackupsCurrent", "hs/acme", "--timeout=30s"]);
+    const wait = await e2e.kubectl.run(["wait", "--for=condition=BackupsCurrent", "hs/acme", "--timeout=30s"]);
     expect(wait.code, wait.stderr).toBe(0);
-    const status = JSON.parse((await kubectl.run(["get", "hs/acme", "-o", "json"])).stdout) as { status: { backups: { count: number; lastFile: string } } };
+    const status = JSON.parse((await e2e.kubectl.run(["get", "hs/acme", "-o", "json"])).stdout) as { status: { backups: { count: number; lastFile: string } } };
     expect(status.status.backups.count).toBeLessThanOrEqual(2);
     expect(status.status.backups.lastFile).toMatch(/^\/var\/aegir\/backups\/acme\.sites\.example\.com-/);
     // Never more than one backup waiting in the queue at a time.
@@ -46,21 +37,21 @@ describe.skipIf(noKubectl !== undefined)("day-2 operations end to end", () => {
 
   it("runs a restore exactly once although the controller is SIGKILLed while it runs", async () => {
     // Keep backups out of the way: a restore waits for the site's other tasks.
-    await kubectl.run(["apply", "-f", "-"], stack.hostedSite("acme", URI, { backups: { every: "1d", retain: 2 } }));
+    await e2e.kubectl.run(["apply", "-f", "-"], stack.hostedSite("acme", URI, { backups: { every: "1d", retain: 2 } }));
     const restore = JSON.stringify({ apiVersion: API_VERSION, kind: "HostedSiteRestore", metadata: { name: "acme-restore", namespace: "customers" }, spec: { site: "acme" } });
-    expect((await kubectl.run(["apply", "-f", "-"], restore)).code).toBe(0);
+    expect((await e2e.kubectl.run(["apply", "-f", "-"], restore)).code).toBe(0);
     const get = () => stack.api.objects.get({ apiVersion: API_VERSION, kind: "HostedSiteRestore", namespace: "customers", name: "acme-restore" }) as Restore | undefined;
     await eventually(() => (get()?.status?.phase !== undefined ? true : undefined), 30_000, "the restore to start");
     const a = stack.replicas[0]!;
     a.child.kill("SIGKILL");
     await a.exited;
     stack.controller("replica-b");
-    const done = await kubectl.run(["wait", "--for=jsonpath={.status.phase}=Succeeded", "hostedsiterestore/acme-restore", "--timeout=60s"]);
+    const done = await e2e.kubectl.run(["wait", "--for=jsonpath={.status.phase}=Succeeded", "hostedsiterestore/acme-restore", "--timeout=60s"]);
     expect(done.code, done.stderr).toBe(0);
     const restores = tasks("restore");
     expect(restores).toHaveLength(1);
     expect(get()?.status?.task).toBe(restores[0]!.nid);
-    const table = await kubectl.run(["get", "hostedsiterestores"]);
+    const table = await e2e.kubectl.run(["get", "hostedsiterestores"]);
     expect(table.stdout).toMatch(new RegExp(`acme-restore\\s+acme\\s+Succeeded\\s+${restores[0]!.nid}`));
   });
 

@@ -4,14 +4,14 @@
 // with its own spec.platform is left alone.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { API_VERSION } from "../../crds/group.ts";
 import { AegirSimulator } from "../harness/aegir/index.ts";
 import { openAtriumPlatform } from "../harness/aegir/platforms.ts";
-import { Kubectl, kubectlUnavailableReason } from "../harness/kube/index.ts";
+import { kubectlUnavailableReason } from "../harness/kube/index.ts";
 import { auditRequests, grantsOf } from "../harness/kube/rbac.ts";
 import { TRACKER } from "../hostedsite/harness.ts";
-import { Stack, eventually } from "./stack.ts";
+import { Stack, eventually, useStack } from "./stack.ts";
 
 const noKubectl = kubectlUnavailableReason();
 const OLD = "platform_openatrium2652";
@@ -42,22 +42,14 @@ class RolloutStack extends Stack {
 }
 
 describe.skipIf(noKubectl !== undefined)("platform rollout end to end", () => {
-  const stack = new RolloutStack();
-  let kubectl: Kubectl;
-
-  beforeAll(async () => {
-    await stack.start();
+  const e2e = useStack(new RolloutStack(), (stack) => {
     // The server offers both platforms; the old one, first, is the profile's default.
     const server = stack.api.objects.get({ apiVersion: API_VERSION, kind: "AegirServer", name: "aegir-1" });
     const spec = server?.spec as { platforms: unknown[] };
     stack.api.objects.put({ ...server!, spec: { ...spec, platforms: [...spec.platforms, { name: NEW, profile: "openatrium", ownerRole: "manager" }] } });
-    kubectl = new Kubectl(stack.api, "customers");
     stack.controller("replica-a");
   });
-  afterAll(async () => {
-    kubectl?.dispose();
-    await stack.stop();
-  });
+  const { stack } = e2e;
 
   const site = (name: string, spec: Record<string, unknown> = {}) => {
     const manifest = JSON.parse(stack.hostedSite(name, uriOf(name), { backups: { every: "7d", retain: 4 }, ...spec })) as { metadata: Record<string, unknown> };
@@ -83,8 +75,8 @@ describe.skipIf(noKubectl !== undefined)("platform rollout end to end", () => {
 
   it("installs the sites on the old platform", async () => {
     const manifests = [...SITES.map((n) => site(n)), site("own", { platform: OLD })];
-    for (const m of manifests) expect((await kubectl.run(["apply", "-f", "-"], m)).code).toBe(0);
-    const ready = await kubectl.run(["wait", "--for=condition=Ready", "hs", "--all", "--timeout=120s"]);
+    for (const m of manifests) expect((await e2e.kubectl.run(["apply", "-f", "-"], m)).code).toBe(0);
+    const ready = await e2e.kubectl.run(["wait", "--for=condition=Ready", "hs", "--all", "--timeout=120s"]);
     expect(ready.code, ready.stderr).toBe(0);
     for (const n of [...SITES, "own"]) expect(platformOf(n)).toBe(OLD);
   });
@@ -95,15 +87,15 @@ describe.skipIf(noKubectl !== undefined)("platform rollout end to end", () => {
       if (o.kind === "PlatformRollout") maxInFlight = Math.max(maxInFlight, (o.status as RolloutStatus | undefined)?.inFlight ?? 0);
     });
     stack.sim.faults.failTask({ type: "migrate", uri: uriOf(FAILING), message: "Drush command terminated abnormally: updatedb failed." });
-    expect((await kubectl.run(["apply", "-f", "-"], rolloutManifest(true))).code).toBe(0);
+    expect((await e2e.kubectl.run(["apply", "-f", "-"], rolloutManifest(true))).code).toBe(0);
     await eventually(() => (rollout()?.conditions?.some((c) => c.type === "Paused" && c.status === "True") ? true : undefined), 30_000, "the rollout to report Paused");
     expect(rollout()).toMatchObject({ done: 0, remaining: 20, inFlight: 0, skipped: 1 });
     expect(SITES.flatMap(tasksOf).filter((t) => t.type === "migrate")).toEqual([]);
 
-    expect((await kubectl.run(["apply", "-f", "-"], rolloutManifest(false))).code).toBe(0);
+    expect((await e2e.kubectl.run(["apply", "-f", "-"], rolloutManifest(false))).code).toBe(0);
     // Pause again part way: the sites in flight finish, no new one starts.
     await eventually(() => ((rollout()?.done ?? 0) >= 5 ? true : undefined), 60_000, "five sites moved");
-    expect((await kubectl.run(["apply", "-f", "-"], rolloutManifest(true))).code).toBe(0);
+    expect((await e2e.kubectl.run(["apply", "-f", "-"], rolloutManifest(true))).code).toBe(0);
     const settled = await eventually(() => {
       const s = rollout();
       return s?.inFlight === 0 && s.conditions?.some((c) => c.type === "Paused" && c.status === "True") ? s : undefined;
@@ -115,13 +107,13 @@ describe.skipIf(noKubectl !== undefined)("platform rollout end to end", () => {
     expect(migrates()).toBe(before);
 
     // A site created during the rollout lands on the new platform, without a migrate.
-    expect((await kubectl.run(["apply", "-f", "-"], site("late"))).code).toBe(0);
-    expect((await kubectl.run(["wait", "--for=condition=Ready", "hs/late", "--timeout=60s"])).code).toBe(0);
+    expect((await e2e.kubectl.run(["apply", "-f", "-"], site("late"))).code).toBe(0);
+    expect((await e2e.kubectl.run(["wait", "--for=condition=Ready", "hs/late", "--timeout=60s"])).code).toBe(0);
     expect(platformOf("late")).toBe(NEW);
     expect(tasksOf("late").map((t) => t.type)).not.toContain("migrate");
 
-    expect((await kubectl.run(["apply", "-f", "-"], rolloutManifest(false))).code).toBe(0);
-    const wait = await kubectl.run(["wait", "--for=condition=Complete", "platformrollout/oa27", "--timeout=120s"]);
+    expect((await e2e.kubectl.run(["apply", "-f", "-"], rolloutManifest(false))).code).toBe(0);
+    const wait = await e2e.kubectl.run(["wait", "--for=condition=Complete", "platformrollout/oa27", "--timeout=120s"]);
     expect(wait.code, wait.stderr).toBe(0);
     unsubscribe();
     expect(maxInFlight).toBeGreaterThan(1);
@@ -154,7 +146,7 @@ describe.skipIf(noKubectl !== undefined)("platform rollout end to end", () => {
   });
 
   it("shows done, failed and remaining in kubectl get platformrollouts", async () => {
-    const table = await kubectl.run(["get", "platformrollouts"]);
+    const table = await e2e.kubectl.run(["get", "platformrollouts"]);
     expect(table.stdout).toMatch(/^NAME\s+FROM\s+TO\s+DONE\s+FAILED\s+REMAINING\s+PAUSED\s+COMPLETE\s+AGE/);
     expect(table.stdout).toMatch(new RegExp(`oa27\\s+${OLD}\\s+${NEW}\\s+20\\s+1\\s+0\\s+False\\s+True`));
   });

@@ -2,12 +2,12 @@
 // everything) against the same fake API server and simulated Aegir; three orders arrive at once
 // while one spare is ready. The spare goes to one of them, exactly once; no site keeps a trace of
 // a placeholder; all become Ready; `kubectl get aegirservers` shows the pool.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { API_VERSION } from "../../crds/group.ts";
 import type { SitePool } from "../../crds/kinds.ts";
-import { Kubectl, kubectlUnavailableReason } from "../harness/kube/index.ts";
+import { kubectlUnavailableReason } from "../harness/kube/index.ts";
 import { PLATFORM } from "../hostedsite/harness.ts";
-import { Stack, eventually } from "./stack.ts";
+import { Stack, eventually, useStack } from "./stack.ts";
 
 const noKubectl = kubectlUnavailableReason();
 if (noKubectl) console.warn(`skipping the racing-claims end-to-end test: ${noKubectl}`);
@@ -15,30 +15,21 @@ if (noKubectl) console.warn(`skipping the racing-claims end-to-end test: ${noKub
 const ORDERS = ["acme", "globex", "initech"];
 
 describe.skipIf(noKubectl !== undefined)("warm pool, two replicas racing for one spare", () => {
-  const stack = new Stack();
-  let kubectl: Kubectl;
-
-  beforeAll(async () => {
-    await stack.start();
-    kubectl = new Kubectl(stack.api, "customers");
-  });
-  afterAll(async () => {
-    kubectl?.dispose();
-    await stack.stop();
-  });
+  const e2e = useStack(new Stack());
+  const { stack } = e2e;
 
   const pool = () => stack.api.objects.get({ apiVersion: API_VERSION, kind: "SitePool", name: "aegir-1-openatrium" }) as SitePool | undefined;
 
   it("hands the one spare to one order only, leaves no placeholder anywhere, and every site becomes Ready", async () => {
     const replicas = ["replica-a", "replica-b"].map((id) => stack.controller(id, ["--leader-elect=false"]));
     const manifest = { apiVersion: API_VERSION, kind: "SitePool", metadata: { name: "aegir-1-openatrium" }, spec: { server: "aegir-1", platform: PLATFORM, features: ["oa_wiki"], size: { min: 1, max: 1 } } };
-    expect((await kubectl.run(["apply", "-f", "-"], JSON.stringify(manifest))).stderr).toBe("");
+    expect((await e2e.kubectl.run(["apply", "-f", "-"], JSON.stringify(manifest))).stderr).toBe("");
     await eventually(() => (pool()?.status?.ready === 1 ? true : undefined), 60_000, "one ready spare");
     // Both replicas may have started a refill; the one ready is the one to race for.
     const spare = pool()?.status?.spares?.find((s) => s.state === "Ready");
     const spareNid = stack.sim.site(spare!.domain)?.nid;
     const servers = await eventually(async () => {
-      const out = (await kubectl.run(["get", "aegirservers"])).stdout;
+      const out = (await e2e.kubectl.run(["get", "aegirservers"])).stdout;
       return /SPARES/.test(out) && /aegir-1\s+\S+\s+\d+\s+\d+\s+1\/1\s/.test(out) ? out : undefined;
     }, 30_000, "the pool in kubectl get aegirservers");
     expect(servers).toMatch(/HOST\s+SITES\s+MAX\s+SPARES\s+REACHABLE/);
@@ -47,7 +38,7 @@ describe.skipIf(noKubectl !== undefined)("warm pool, two replicas racing for one
     type Manifest = Parameters<typeof stack.api.objects.create>[0];
     for (const name of ORDERS) stack.api.objects.create(JSON.parse(stack.hostedSite(name, `${name}.sites.example.com`)) as Manifest);
     for (const name of ORDERS) {
-      const wait = await kubectl.run(["wait", "--for=condition=Ready", `hs/${name}`, "--timeout=90s"]);
+      const wait = await e2e.kubectl.run(["wait", "--for=condition=Ready", `hs/${name}`, "--timeout=90s"]);
       expect(wait.stdout, wait.stderr).toContain("condition met");
     }
 

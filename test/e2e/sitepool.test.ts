@@ -1,28 +1,19 @@
 // End to end, the warm pool: controller replicas as child processes fill a SitePool on the
 // simulated Aegir over SSH; an order claims a spare, the leader is SIGKILLed mid-claim, the next
 // leader finishes it; no spare is handed out twice and no site keeps a trace of its placeholder.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { API_VERSION } from "../../crds/group.ts";
 import type { SitePool } from "../../crds/kinds.ts";
-import { Kubectl, kubectlUnavailableReason } from "../harness/kube/index.ts";
+import { kubectlUnavailableReason } from "../harness/kube/index.ts";
 import { PLATFORM } from "../hostedsite/harness.ts";
-import { Stack, eventually } from "./stack.ts";
+import { Stack, eventually, useStack } from "./stack.ts";
 
 const noKubectl = kubectlUnavailableReason();
 if (noKubectl) console.warn(`skipping warm-pool end-to-end tests: ${noKubectl}`);
 
 describe.skipIf(noKubectl !== undefined)("warm pool end to end", () => {
-  const stack = new Stack();
-  let kubectl: Kubectl;
-
-  beforeAll(async () => {
-    await stack.start();
-    kubectl = new Kubectl(stack.api, "customers");
-  });
-  afterAll(async () => {
-    kubectl?.dispose();
-    await stack.stop();
-  });
+  const e2e = useStack(new Stack());
+  const { stack } = e2e;
 
   const pool = () => stack.api.objects.get({ apiVersion: API_VERSION, kind: "SitePool", name: "aegir-1-openatrium" }) as SitePool | undefined;
   const liveSpares = () => [...stack.sim.hostmaster.sites.values()].filter((s) => s.status !== -2 && s.uri.endsWith(".pool.invalid"));
@@ -30,7 +21,7 @@ describe.skipIf(noKubectl !== undefined)("warm pool end to end", () => {
   it("fills the pool, and a SIGKILL mid-claim leaves the claim to the next leader: one spare, one site, no trace", async () => {
     stack.controller("replica-a");
     const manifest = { apiVersion: API_VERSION, kind: "SitePool", metadata: { name: "aegir-1-openatrium" }, spec: { server: "aegir-1", platform: PLATFORM, features: ["oa_wiki"], size: { min: 2, max: 2 } } };
-    expect((await kubectl.run(["apply", "-f", "-"], JSON.stringify(manifest))).stderr).toBe("");
+    expect((await e2e.kubectl.run(["apply", "-f", "-"], JSON.stringify(manifest))).stderr).toBe("");
     await eventually(() => (pool()?.status?.ready === 2 ? true : undefined), 60_000, "two ready spares");
     // The first spare is installed, the second a clone of it (spec.refill defaults to Clone).
     const filled = pool()?.status?.spares ?? [];
@@ -39,23 +30,23 @@ describe.skipIf(noKubectl !== undefined)("warm pool end to end", () => {
     expect(pool()?.status).toMatchObject({ refills: 2, clones: 1 });
     expect(pool()?.status?.conditions?.find((c) => c.type === "RefillByClone")).toMatchObject({ status: "True", reason: "Cloning" });
     const copyNid = stack.sim.site(copy?.domain ?? "")?.nid;
-    const get = await kubectl.run(["get", "sitepools"]);
+    const get = await e2e.kubectl.run(["get", "sitepools"]);
     expect(get.stdout, get.stdout).toMatch(/aegir-1-openatrium\s+aegir-1\s+platform_openatrium2652\s+2\s+2\s+0\s+0/);
-    const wide = await kubectl.run(["get", "sitepools", "-o", "wide"]);
+    const wide = await e2e.kubectl.run(["get", "sitepools", "-o", "wide"]);
     expect(wide.stdout, wide.stderr).toMatch(/REFILL[\s\S]*Cloning/);
 
     // The leader records the claim, then hangs in the rename command: killed there.
     stack.sim.faults.hang({ match: { command: "php-eval:queue-task" } });
-    await kubectl.run(["apply", "-f", "-"], stack.hostedSite("acme", "acme.sites.example.com"));
+    await e2e.kubectl.run(["apply", "-f", "-"], stack.hostedSite("acme", "acme.sites.example.com"));
     const claimed = await eventually(() => pool()?.status?.spares?.find((s) => s.claimedBy === "customers/acme"), 30_000, "the claim");
     await eventually(() => (stack.sim.stats.records.some((r) => r.name === "php-eval:queue-task") ? true : undefined), 30_000, "the rename command");
     stack.replicas[0]!.child.kill("SIGKILL");
     await stack.replicas[0]!.exited;
 
     stack.controller("replica-b");
-    await kubectl.run(["apply", "-f", "-"], stack.hostedSite("globex", "globex.sites.example.com"));
+    await e2e.kubectl.run(["apply", "-f", "-"], stack.hostedSite("globex", "globex.sites.example.com"));
     for (const name of ["acme", "globex"]) {
-      const wait = await kubectl.run(["wait", "--for=condition=Ready", `hs/${name}`, "--timeout=90s"]);
+      const wait = await e2e.kubectl.run(["wait", "--for=condition=Ready", `hs/${name}`, "--timeout=90s"]);
       expect(wait.stdout, wait.stderr).toContain("condition met");
     }
     const acme = stack.sim.site("acme.sites.example.com");

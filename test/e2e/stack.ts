@@ -6,7 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { API_VERSION } from "../../crds/group.ts";
 import { type AegirSimulator } from "../harness/aegir/index.ts";
-import { startFakeApiServer, type FakeApiServer } from "../harness/kube/index.ts";
+import { afterAll, beforeAll } from "vitest";
+import { Kubectl, startFakeApiServer, type FakeApiServer } from "../harness/kube/index.ts";
 import { registerAegirServer } from "../harness/aegir-server.ts";
 import { generateKeyPair } from "../harness/ssh/keys.ts";
 import { startTestSshServer, type TestSshServer } from "../harness/ssh/server.ts";
@@ -104,4 +105,25 @@ export async function eventually<T>(check: () => T | undefined | Promise<T | und
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+export interface StackInUse<S extends Stack> {
+  stack: S;
+  /** kubectl on the stack's API server, namespace `customers` (set once the stack has started). */
+  kubectl: Kubectl;
+}
+
+/** A stack and a kubectl for the enclosing describe block: started before its tests (then `ready`), stopped after. */
+export function useStack<S extends Stack>(stack: S, ready?: (stack: S) => void): StackInUse<S> {
+  const inUse = { stack } as StackInUse<S>;
+  beforeAll(async () => {
+    await stack.start();
+    inUse.kubectl = new Kubectl(stack.api, "customers");
+    ready?.(stack);
+  });
+  afterAll(async () => {
+    (inUse.kubectl as Kubectl | undefined)?.dispose();
+    await stack.stop();
+  });
+  return inUse;
 }

@@ -32,6 +32,12 @@ describe("claiming a spare", () => {
     const [spare] = rig.spares();
     const nid = rig.sim.site(spare!.domain)?.nid;
     rig.order("acme", { aliases: ["www.acme.example.com"], features: ["oa_wiki", "oa_events"] });
+    // The queue runs at once here; Aegir records how long a task took: say 47 s for the rename.
+    const drain = rig.sim.drainTasks.bind(rig.sim);
+    rig.sim.drainTasks = () => {
+      drain();
+      for (const task of rig.sim.hostmaster.tasks.values()) if (task.type === "migrate") task.delta = 47;
+    };
     await rig.converge("acme");
 
     const domain = "acme.sites.example.com";
@@ -47,6 +53,8 @@ describe("claiming a spare", () => {
     // The record is gone once the site is the customer's; the latency was observed.
     expect(rig.spares()).toEqual([]);
     expect(rig.claims).toHaveLength(1);
+    // The rename's duration as Aegir recorded it is what the size rule now uses.
+    expect(rig.pools.pool("aegir-1-openatrium").status?.renameSeconds).toBe(47);
   });
 
   it("shows the claim on the HostedSite while the rename runs", async () => {

@@ -1,22 +1,44 @@
 // The pool controller: the size rule, refills one at a time and only on an idle queue, recycling.
 import { describe, expect, it } from "vitest";
 import { serverPoolSummary } from "../../reconcilers/sitepool/server-summary.ts";
-import { poolTarget } from "../../reconcilers/sitepool/size.ts";
+import { holeDistribution, poolSize } from "../../reconcilers/sitepool/size.ts";
 import { openAtriumPlatform } from "../harness/aegir/index.ts";
 import { PLATFORM, PoolRig, sitePool } from "./rig.ts";
 
 const NEXT = "platform_openatrium2653";
 
-describe("poolTarget", () => {
-  it("covers the orders of one install time with 95 % probability, within min and max", () => {
-    const bounds = { min: 0, max: 10 };
-    expect(poolTarget(0, 120, bounds)).toBe(0);
-    expect(poolTarget(2, 120, bounds)).toBe(1);
-    expect(poolTarget(10, 120, bounds)).toBe(1);
-    expect(poolTarget(30, 120, bounds)).toBe(3);
-    expect(poolTarget(10, 900, bounds)).toBe(5);
-    expect(poolTarget(0, 120, { min: 2, max: 4 })).toBe(2);
-    expect(poolTarget(30, 900, { min: 0, max: 4 })).toBe(4);
+describe("poolSize", () => {
+  const cycle = { renameSeconds: 45, refillSeconds: 120 };
+
+  it("follows the M/D/1 queue of holes: P(0) = 1 - load, P(1) = (1 - load)(e^load - 1), P(2) in closed form", () => {
+    const load = 0.46;
+    const p = holeDistribution(load, 20);
+    expect(p[0]).toBeCloseTo(1 - load, 10);
+    expect(p[1]).toBeCloseTo((1 - load) * (Math.exp(load) - 1), 10);
+    expect(p[2]).toBeCloseTo((1 - load) * (Math.exp(2 * load) - Math.exp(load) * (1 + load)), 10);
+    expect(p.reduce((sum, x) => sum + x, 0)).toBeCloseTo(1, 6);
+  });
+
+  it("keeps the smallest pool in which 99 % of orders find a spare, a hole costing one rename and one refill", () => {
+    const bounds = { min: 0, max: 20 };
+    expect(poolSize(0, cycle, bounds)).toMatchObject({ target: 0, reason: "Covered" });
+    // 2/h: no hole open 90.8 % of the time, at most one 99.5 %.
+    expect(poolSize(2, cycle, bounds)).toMatchObject({ target: 2, reason: "Covered" });
+    expect(poolSize(10, cycle, bounds)).toMatchObject({ target: 4, reason: "Covered" });
+    expect(poolSize(2, { renameSeconds: 45, refillSeconds: 900 }, bounds)).toMatchObject({ target: 5, reason: "Covered" });
+    // Shorter refills, fewer spares.
+    expect(poolSize(10, { renameSeconds: 45, refillSeconds: 30 }, bounds).target).toBe(3);
+  });
+
+  it("stays at min when renames and refills would need more than the queue's time", () => {
+    // 30/h x (45 + 120) s = 1.375 of the queue: refills never catch up, every spare only adds a rename.
+    expect(poolSize(30, cycle, { min: 1, max: 20 })).toMatchObject({ target: 1, reason: "Overloaded" });
+    expect(poolSize(30, cycle, { min: 1, max: 20 }).load).toBeCloseTo(1.375, 10);
+  });
+
+  it("clamps to min and max", () => {
+    expect(poolSize(0, cycle, { min: 2, max: 4 })).toMatchObject({ target: 2 });
+    expect(poolSize(2, { renameSeconds: 45, refillSeconds: 900 }, { min: 0, max: 4 })).toMatchObject({ target: 4, reason: "AtMax" });
   });
 });
 
@@ -100,21 +122,32 @@ describe("SitePool reconciler", () => {
     expect(serverPoolSummary("aegir-9", rig.pools.list(), rig.pools.pool("elsewhere"))).toBeUndefined();
   });
 
-  it("sizes the pool to the order rate within max", async () => {
-    const rig = new PoolRig([sitePool({ size: { min: 0, max: 3 }, installSeconds: 900 })]);
-    for (let i = 0; i < 10; i++) {
-      const store = rig.order(`o${i}`, { server: "aegir-1" });
-      await store.updateStatus(store.site, { server: "aegir-1", platform: PLATFORM });
-    }
-    // Installed already, so they wait for nothing.
-    for (let i = 0; i < 10; i++) await rig.driver.createSite({ uri: `o${i}.sites.example.com`, platform: PLATFORM, profile: "openatrium", aliases: [], https: "Disabled" });
-    rig.sim.drainTasks();
-    await rig.pool.reconcile(rig.pools.pool("aegir-1-openatrium"));
-    expect(rig.pools.pool("aegir-1-openatrium").status).toMatchObject({ orderRatePerHour: 10, target: 3 });
+  it("sizes the pool to the order rate within max; an overloaded queue gets no spares", async () => {
+    const ordered = async (installSeconds: number) => {
+      const rig = new PoolRig([sitePool({ size: { min: 0, max: 3 }, installSeconds })]);
+      for (let i = 0; i < 10; i++) {
+        const store = rig.order(`o${i}`, { server: "aegir-1" });
+        await store.updateStatus(store.site, { server: "aegir-1", platform: PLATFORM });
+      }
+      // Installed already, so they wait for nothing.
+      for (let i = 0; i < 10; i++) await rig.driver.createSite({ uri: `o${i}.sites.example.com`, platform: PLATFORM, profile: "openatrium", aliases: [], https: "Disabled" });
+      rig.sim.drainTasks();
+      await rig.pool.reconcile(rig.pools.pool("aegir-1-openatrium"));
+      return rig;
+    };
+    const rig = await ordered(300);
+    expect(rig.pools.pool("aegir-1-openatrium").status).toMatchObject({ orderRatePerHour: 10, target: 3, installSeconds: 300, renameSeconds: 45 });
     // An hour later nobody ordered: back to min.
     rig.advance(61 * 60_000);
     await rig.pool.reconcile(rig.pools.pool("aegir-1-openatrium"));
     expect(rig.pools.pool("aegir-1-openatrium").status).toMatchObject({ orderRatePerHour: 0, target: 0 });
+
+    // 15-minute installs: 10/h x (45 s + 900 s) is more than the queue has.
+    const slow = (await ordered(900)).pools.pool("aegir-1-openatrium").status;
+    expect(slow).toMatchObject({ orderRatePerHour: 10, target: 0 });
+    const ready = slow?.conditions?.find((c) => c.type === "Ready");
+    expect(ready?.reason).toBe("Overloaded");
+    expect(ready?.message).toMatch(/busy 263 % of the time/);
   });
 
   it("recycles spares of a platform the pool no longer uses (an upgrade), then refills on the new one", async () => {

@@ -1,41 +1,25 @@
 // POST /stripe/webhook against real PostgreSQL: signatures (replay, tamper, wrong and rotated
 // secrets), body limits, duplicates and concurrent deliveries, ignored types, probes, metrics.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { WebhookService } from "../../webhook/service.ts";
+import { describe, expect, it } from "vitest";
 import { invoiceEvent, signedDelivery, stripeEvent, subscriptionEvent } from "../harness/stripe/events.ts";
 import { seedOrder } from "../harness/stripe/orders.ts";
-import { startStripeStub, type StripeStub } from "../harness/stripe/stub.ts";
-import { OLD_SECRET, SECRET, deliver, settled, startTestPostgres, startTestWebhook, type FakeApplier, type TestPostgres } from "./support.ts";
+import { OLD_SECRET, SECRET, deliver, settled, startTestWebhook, useWebhookPerTest } from "./support.ts";
 
-let postgres: TestPostgres;
-let stub: StripeStub;
-let service: WebhookService & { applier: FakeApplier };
+const world = useWebhookPerTest((url, stub) => startTestWebhook(url, stub, { config: { webhookSecrets: [SECRET, OLD_SECRET], bodyLimit: 64 * 1024 } }));
 
-beforeAll(async () => {
-  [postgres, stub] = await Promise.all([startTestPostgres(), startStripeStub()]);
-});
-afterAll(async () => {
-  await Promise.all([postgres?.stop(), stub?.close()]);
-});
-beforeEach(async () => {
-  service = await startTestWebhook(await postgres.freshDatabase(), stub, { config: { webhookSecrets: [SECRET, OLD_SECRET], bodyLimit: 64 * 1024 } });
-});
-afterEach(async () => {
-  await service.stop();
-});
 
 async function post(payload: string, headers: Record<string, string>) {
-  return service.app.inject({ method: "POST", url: "/stripe/webhook", headers, payload });
+  return world.service.app.inject({ method: "POST", url: "/stripe/webhook", headers, payload });
 }
 
 async function storedEvents(): Promise<number> {
-  const r = await service.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM stripe_events");
+  const r = await world.service.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM stripe_events");
   return r.rows[0]?.n ?? -1;
 }
 
 function someEvent() {
-  const { subscription } = seedOrder(stub, { items: { community_monthly: 1 } });
-  return subscriptionEvent(stub, "customer.subscription.created", subscription.id);
+  const { subscription } = seedOrder(world.stub, { items: { community_monthly: 1 } });
+  return subscriptionEvent(world.stub, "customer.subscription.created", subscription.id);
 }
 
 describe("signature verification", () => {
@@ -79,10 +63,10 @@ describe("signature verification", () => {
     }
     const skewed = signedDelivery(event, SECRET, { timestamp: now + 60 });
     expect((await post(skewed.payload, skewed.headers)).statusCode).toBe(200);
-    await service.pool.query("DELETE FROM stripe_events");
+    await world.service.pool.query("DELETE FROM stripe_events");
 
     expect(await storedEvents()).toBe(0);
-    const metrics = await service.metrics.registry.getSingleMetricAsString("stripe_webhook_signature_failures_total");
+    const metrics = await world.service.metrics.registry.getSingleMetricAsString("stripe_webhook_signature_failures_total");
     for (const reason of ["mismatch", "missing", "malformed", "stale"]) expect(metrics).toContain(`reason="${reason}"`);
   });
 });
@@ -95,8 +79,8 @@ describe("bodies", () => {
   });
 
   it("refuses with 400, not 503, a signed body nested deeper than PostgreSQL can store", async () => {
-    await service.stop();
-    service = await startTestWebhook(await postgres.freshDatabase(), stub, { config: { bodyLimit: 1024 * 1024 } });
+    await world.service.stop();
+    world.service = await startTestWebhook(await world.postgres.freshDatabase(), world.stub, { config: { bodyLimit: 1024 * 1024 } });
     const depth = 200_000;
     const event = JSON.stringify(stripeEvent("customer.subscription.updated", { id: "sub_Deep", customer: "cus_Deep", nested: null })).replace(
       '"nested":null',
@@ -139,23 +123,23 @@ describe("inbox", () => {
   });
 
   it("stores one row for many concurrent deliveries of the same event", async () => {
-    const event = invoiceEvent("invoice.paid", seedOrder(stub, { items: { business_monthly: 1 } }).subscription.id);
+    const event = invoiceEvent("invoice.paid", seedOrder(world.stub, { items: { business_monthly: 1 } }).subscription.id);
     const responses = await Promise.all(Array.from({ length: 20 }, () => post(...delivery(event, SECRET))));
     expect(responses.map((r) => r.statusCode)).toEqual(Array(20).fill(200));
     expect(responses.filter((r) => r.json<{ duplicate: boolean }>().duplicate === false)).toHaveLength(1);
     expect(await storedEvents()).toBe(1);
-    await settled(service);
-    expect(service.applier.applies).toBe(1);
+    await settled(world.service);
+    expect(world.service.applier.applies).toBe(1);
   });
 });
 
 describe("probes and metrics", () => {
   it("serves /healthz, /readyz and /metrics with the webhook's series", async () => {
-    expect((await service.app.inject({ url: "/healthz" })).statusCode).toBe(200);
-    expect((await service.app.inject({ url: "/readyz" })).statusCode).toBe(200);
-    expect(await deliver(service, someEvent())).toBe(200);
+    expect((await world.service.app.inject({ url: "/healthz" })).statusCode).toBe(200);
+    expect((await world.service.app.inject({ url: "/readyz" })).statusCode).toBe(200);
+    expect(await deliver(world.service, someEvent())).toBe(200);
     await post(...delivery(stripeEvent("payout.paid", { id: "po_1", object: "payout" }), SECRET));
-    const text = (await service.app.inject({ url: "/metrics" })).body;
+    const text = (await world.service.app.inject({ url: "/metrics" })).body;
     expect(text).toContain('stripe_webhook_events_received_total{type="customer.subscription.created",outcome="stored"} 1');
     expect(text).toContain('stripe_webhook_events_received_total{type="payout.paid",outcome="ignored"} 1');
     expect(text).toMatch(/^stripe_webhook_inbox_depth \d+$/m);

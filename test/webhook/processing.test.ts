@@ -1,48 +1,31 @@
 // From stored event to HostedSite: catalog mapping, every lifecycle transition, plan changes,
 // parked orders, reordered and duplicated events, Stripe and Kubernetes outages.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { GRACE_PERIOD_ENDS_ANNOTATION, PAYMENT_STATUS_ANNOTATION, siteName } from "../../webhook/hostedsite-manifest.ts";
 import { checkoutEvent, customerEvent, invoiceEvent, preBasilInvoiceEvent, subscriptionEvent } from "../harness/stripe/events.ts";
 import { ensurePrice, seedOrder, type OrderOptions, type SeededOrder } from "../harness/stripe/orders.ts";
-import { startStripeStub, type StripeStub } from "../harness/stripe/stub.ts";
-import { deliver, eventually, order, settled, startTestPostgres, startTestWebhook, type FakeApplier, type TestPostgres } from "./support.ts";
-import type { WebhookService } from "../../webhook/service.ts";
+import { deliver, eventually, order, settled, startTestWebhook, useWebhookPerTest } from "./support.ts";
 
-let postgres: TestPostgres;
-let stub: StripeStub;
-let service: WebhookService & { applier: FakeApplier };
+const world = useWebhookPerTest((url, stub) => startTestWebhook(url, stub, { config: { pastDueGrace: 400, expireAfter: 3 * 86_400_000 } }));
 
-beforeAll(async () => {
-  [postgres, stub] = await Promise.all([startTestPostgres(), startStripeStub()]);
-});
-afterAll(async () => {
-  await Promise.all([postgres?.stop(), stub?.close()]);
-});
-beforeEach(async () => {
-  service = await startTestWebhook(await postgres.freshDatabase(), stub, { config: { pastDueGrace: 400, expireAfter: 3 * 86_400_000 } });
-});
-afterEach(async () => {
-  stub.fail(0);
-  await service.stop();
-});
 
 async function buy(options: OrderOptions): Promise<SeededOrder> {
-  const seeded = seedOrder(stub, options);
-  expect(await deliver(service, checkoutEvent(stub, "checkout.session.completed", seeded.session.id))).toBe(200);
-  await settled(service);
+  const seeded = seedOrder(world.stub, options);
+  expect(await deliver(world.service, checkoutEvent(world.stub, "checkout.session.completed", seeded.session.id))).toBe(200);
+  await settled(world.service);
   return seeded;
 }
 
 async function changeSubscription(id: string, change: Partial<SeededOrder["subscription"]>, type = "customer.subscription.updated") {
-  const sub = stub.subscriptions.get(id);
+  const sub = world.stub.subscriptions.get(id);
   if (sub === undefined) throw new Error(`no ${id}`);
   Object.assign(sub, change);
-  expect(await deliver(service, subscriptionEvent(stub, type, id))).toBe(200);
-  await settled(service);
+  expect(await deliver(world.service, subscriptionEvent(world.stub, type, id))).toBe(200);
+  await settled(world.service);
 }
 
 function siteOf(subscriptionId: string) {
-  const site = service.applier.site(subscriptionId);
+  const site = world.service.applier.site(subscriptionId);
   if (site === undefined) throw new Error(`no HostedSite for ${subscriptionId}`);
   return site;
 }
@@ -78,24 +61,24 @@ describe("a paid order", () => {
     // Fields the webhook does not own are never sent, so ops' edits to them survive server-side apply.
     expect(Object.keys(site.spec)).not.toContain("server");
     expect(Object.keys(site.spec)).not.toContain("deletionPolicy");
-    expect(await order(service, subscription.id)).toMatchObject({
+    expect(await order(world.service, subscription.id)).toMatchObject({
       state: "active",
       domain: "initech.sites.openatria.com",
       customer_email: "peter@initech.example.com",
       site_name: siteName(subscription.id),
       options: { kit: "business", items: expect.arrayContaining([{ item: "users_monthly", quantity: 5 }]) as unknown },
     });
-    expect(service.applier.applies).toBe(1);
+    expect(world.service.applier.applies).toBe(1);
   });
 
   it("uses a one-time theme bought at Checkout, a product-metadata item and the customer's own domain", async () => {
-    const seeded = seedOrder(stub, { items: { community_monthly: 1 }, oneTime: { theme_mercury: 1 }, domain: "Intranet.Globex.example.com." });
+    const seeded = seedOrder(world.stub, { items: { community_monthly: 1 }, oneTime: { theme_mercury: 1 }, domain: "Intranet.Globex.example.com." });
     const product = "prod_legacyEvents";
-    stub.products.set(product, { id: product, metadata: { aegir_item: "addon_events" } });
-    stub.prices.set("price_legacyEvents", { id: "price_legacyEvents", product, lookup_key: null });
+    world.stub.products.set(product, { id: product, metadata: { aegir_item: "addon_events" } });
+    world.stub.prices.set("price_legacyEvents", { id: "price_legacyEvents", product, lookup_key: null });
     seeded.subscription.items.push({ price: "price_legacyEvents", quantity: 1 });
-    expect(await deliver(service, checkoutEvent(stub, "checkout.session.completed", seeded.session.id))).toBe(200);
-    await settled(service);
+    expect(await deliver(world.service, checkoutEvent(world.stub, "checkout.session.completed", seeded.session.id))).toBe(200);
+    await settled(world.service);
     expect(siteOf(seeded.subscription.id).spec).toMatchObject({
       domain: "intranet.globex.example.com",
       theme: "oa_mercury",
@@ -105,58 +88,58 @@ describe("a paid order", () => {
   });
 
   it("pages through subscription items beyond the first page Stripe embeds", async () => {
-    stub.embeddedItemLimit = 2;
+    world.stub.embeddedItemLimit = 2;
     try {
       const { subscription } = await buy({ items: { community_monthly: 1, addon_events: 1, addon_files: 1, addon_markdown: 1, users_monthly: 4 } });
       expect(siteOf(subscription.id).spec).toMatchObject({ features: ["oa_discussion", "oa_wiki", "oa_events", "oa_files", "oa_markdown"], userQuota: 14 });
-      expect(stub.requests).toContain("GET /v1/subscription_items");
+      expect(world.stub.requests).toContain("GET /v1/subscription_items");
     } finally {
-      stub.embeddedItemLimit = 10;
+      world.stub.embeddedItemLimit = 10;
     }
   });
 
   it("converges whatever the order of its events, and checkout duplicates change nothing", async () => {
-    const { subscription, session } = seedOrder(stub, { items: { enterprise_yearly: 1 } });
+    const { subscription, session } = seedOrder(world.stub, { items: { enterprise_yearly: 1 } });
     const events = [
       invoiceEvent("invoice.paid", subscription.id),
-      subscriptionEvent(stub, "customer.subscription.updated", subscription.id),
-      subscriptionEvent(stub, "customer.subscription.created", subscription.id),
-      checkoutEvent(stub, "checkout.session.async_payment_succeeded", session.id),
-      checkoutEvent(stub, "checkout.session.completed", session.id),
+      subscriptionEvent(world.stub, "customer.subscription.updated", subscription.id),
+      subscriptionEvent(world.stub, "customer.subscription.created", subscription.id),
+      checkoutEvent(world.stub, "checkout.session.async_payment_succeeded", session.id),
+      checkoutEvent(world.stub, "checkout.session.completed", session.id),
     ];
-    for (const event of events) expect(await deliver(service, event)).toBe(200);
-    for (const event of events.reverse()) expect(await deliver(service, event)).toBe(200);
-    await settled(service);
-    expect(service.applier.sites.size).toBe(1);
-    expect(service.applier.applies).toBe(1);
+    for (const event of events) expect(await deliver(world.service, event)).toBe(200);
+    for (const event of events.reverse()) expect(await deliver(world.service, event)).toBe(200);
+    await settled(world.service);
+    expect(world.service.applier.sites.size).toBe(1);
+    expect(world.service.applier.applies).toBe(1);
     expect(siteOf(subscription.id).spec.support).toEqual({ tier: "Premium", hours: "24x7", channels: ["email", "phone", "forum"] });
 
     // A further Checkout event of the same session is settled without asking Stripe again.
-    const before = stub.requests.length;
-    expect(await deliver(service, checkoutEvent(stub, "checkout.session.completed", session.id))).toBe(200);
-    await settled(service);
-    expect(stub.requests.length).toBe(before);
-    const processed = await service.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM stripe_events WHERE state = 'processed'");
+    const before = world.stub.requests.length;
+    expect(await deliver(world.service, checkoutEvent(world.stub, "checkout.session.completed", session.id))).toBe(200);
+    await settled(world.service);
+    expect(world.stub.requests.length).toBe(before);
+    const processed = await world.service.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM stripe_events WHERE state = 'processed'");
     expect(processed.rows[0]?.n).toBe(6);
   });
 
   it("waits for a delayed payment method before provisioning", async () => {
     const seeded = await buy({ items: { community_monthly: 1 }, paymentStatus: "unpaid", status: "incomplete" });
-    expect(await order(service, seeded.subscription.id)).toMatchObject({ state: "awaiting_payment", provisioned: false });
-    expect(service.applier.sites.size).toBe(0);
+    expect(await order(world.service, seeded.subscription.id)).toMatchObject({ state: "awaiting_payment", provisioned: false });
+    expect(world.service.applier.sites.size).toBe(0);
     seeded.session.payment_status = "paid";
     seeded.subscription.status = "active";
-    expect(await deliver(service, checkoutEvent(stub, "checkout.session.async_payment_succeeded", seeded.session.id))).toBe(200);
-    await settled(service);
-    expect(await order(service, seeded.subscription.id)).toMatchObject({ state: "active", provisioned: true });
-    expect(service.applier.sites.size).toBe(1);
+    expect(await deliver(world.service, checkoutEvent(world.stub, "checkout.session.async_payment_succeeded", seeded.session.id))).toBe(200);
+    await settled(world.service);
+    expect(await order(world.service, seeded.subscription.id)).toMatchObject({ state: "active", provisioned: true });
+    expect(world.service.applier.sites.size).toBe(1);
   });
 
   it("never provisions an incomplete subscription that expires", async () => {
     const { subscription } = await buy({ items: { community_monthly: 1 }, status: "incomplete" });
     await changeSubscription(subscription.id, { status: "incomplete_expired", ended_at: Math.floor(Date.now() / 1000) });
-    expect(await order(service, subscription.id)).toMatchObject({ state: "ended", provisioned: false });
-    expect(service.applier.sites.size).toBe(0);
+    expect(await order(world.service, subscription.id)).toMatchObject({ state: "ended", provisioned: false });
+    expect(world.service.applier.sites.size).toBe(0);
   });
 });
 
@@ -168,15 +151,15 @@ describe("lifecycle", () => {
     expect(site.spec.suspended).toBe(false);
     expect(site.metadata.annotations[PAYMENT_STATUS_ANNOTATION]).toBe("past_due");
     expect(site.metadata.annotations[GRACE_PERIOD_ENDS_ANNOTATION]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-    expect(await order(service, subscription.id)).toMatchObject({ state: "past_due" });
+    expect(await order(world.service, subscription.id)).toMatchObject({ state: "past_due" });
 
     // No event from Stripe: the durable timer ends the grace period.
-    await eventually(() => service.applier.site(subscription.id)?.spec.suspended === true, 5_000, "suspension after grace");
-    expect(await order(service, subscription.id)).toMatchObject({ state: "suspended" });
+    await eventually(() => world.service.applier.site(subscription.id)?.spec.suspended === true, 5_000, "suspension after grace");
+    expect(await order(world.service, subscription.id)).toMatchObject({ state: "suspended" });
 
-    stub.subscriptions.get(subscription.id)!.status = "active";
-    expect(await deliver(service, invoiceEvent("invoice.paid", subscription.id))).toBe(200);
-    await settled(service);
+    world.stub.subscriptions.get(subscription.id)!.status = "active";
+    expect(await deliver(world.service, invoiceEvent("invoice.paid", subscription.id))).toBe(200);
+    await settled(world.service);
     site = siteOf(subscription.id);
     expect(site.spec.suspended).toBe(false);
     expect(site.metadata.annotations).toEqual({ [PAYMENT_STATUS_ANNOTATION]: "active" });
@@ -184,11 +167,11 @@ describe("lifecycle", () => {
 
   it("accepts invoice events of endpoints older than 2025-03-31.basil and records each event's API version", async () => {
     const { subscription } = await buy({ items: { community_monthly: 1 } });
-    stub.subscriptions.get(subscription.id)!.status = "unpaid";
-    expect(await deliver(service, preBasilInvoiceEvent("invoice.payment_failed", subscription.id))).toBe(200);
-    await settled(service);
+    world.stub.subscriptions.get(subscription.id)!.status = "unpaid";
+    expect(await deliver(world.service, preBasilInvoiceEvent("invoice.payment_failed", subscription.id))).toBe(200);
+    await settled(world.service);
     expect(siteOf(subscription.id).spec.suspended).toBe(true);
-    const versions = await service.pool.query<{ type: string; api_version: string }>("SELECT type, api_version FROM stripe_events ORDER BY received_at");
+    const versions = await world.service.pool.query<{ type: string; api_version: string }>("SELECT type, api_version FROM stripe_events ORDER BY received_at");
     expect(versions.rows).toEqual([
       { type: "checkout.session.completed", api_version: "2026-10-28.endive" },
       { type: "invoice.payment_failed", api_version: "2024-06-20" },
@@ -211,29 +194,29 @@ describe("lifecycle", () => {
     await changeSubscription(subscription.id, { status: "canceled", canceled_at: endedAt - 3600, ended_at: endedAt }, "customer.subscription.deleted");
     const site = siteOf(subscription.id);
     expect(site.spec).toMatchObject({ suspended: false, expiresAt: "2027-02-03T12:00:00Z" });
-    expect(await order(service, subscription.id)).toMatchObject({ state: "ended", subscription_status: "canceled" });
+    expect(await order(world.service, subscription.id)).toMatchObject({ state: "ended", subscription_status: "canceled" });
   });
 });
 
 describe("customers", () => {
   it("follows the Customer's e-mail on customer.updated, for each of its subscriptions not ended", async () => {
     const first = await buy({ items: { community_monthly: 1 }, email: "old@initech.example.com" });
-    const customer = stub.customers.get(first.customerId)!;
+    const customer = world.stub.customers.get(first.customerId)!;
     customer.email = "new@initech.example.com";
-    expect(await deliver(service, customerEvent(stub, "customer.updated", first.customerId))).toBe(200);
+    expect(await deliver(world.service, customerEvent(world.stub, "customer.updated", first.customerId))).toBe(200);
     await eventually(() => siteOf(first.subscription.id).spec.owner.email === "new@initech.example.com", 5_000, "the new owner e-mail");
-    expect(await order(service, first.subscription.id)).toMatchObject({ state: "active", customer_email: "new@initech.example.com" });
+    expect(await order(world.service, first.subscription.id)).toMatchObject({ state: "active", customer_email: "new@initech.example.com" });
   });
 
   it("leaves an ended order and its e-mail alone when the Customer is deleted", async () => {
     const { subscription, session, customerId } = await buy({ items: { community_monthly: 1 }, email: "gone@initech.example.com" });
     await changeSubscription(subscription.id, { status: "canceled", ended_at: Math.floor(Date.now() / 1000) }, "customer.subscription.deleted");
     session.email = null;
-    stub.customers.get(customerId)!.deleted = true;
-    expect(await deliver(service, customerEvent(stub, "customer.deleted", customerId))).toBe(200);
-    expect(await deliver(service, subscriptionEvent(stub, "customer.subscription.updated", subscription.id))).toBe(200);
-    await settled(service);
-    expect(await order(service, subscription.id)).toMatchObject({ state: "ended", reason: null, customer_email: "gone@initech.example.com" });
+    world.stub.customers.get(customerId)!.deleted = true;
+    expect(await deliver(world.service, customerEvent(world.stub, "customer.deleted", customerId))).toBe(200);
+    expect(await deliver(world.service, subscriptionEvent(world.stub, "customer.subscription.updated", subscription.id))).toBe(200);
+    await settled(world.service);
+    expect(await order(world.service, subscription.id)).toMatchObject({ state: "ended", reason: null, customer_email: "gone@initech.example.com" });
   });
 });
 
@@ -243,10 +226,10 @@ describe("plan changes", () => {
     expect(siteOf(subscription.id).spec).toMatchObject({ userQuota: 10, support: { tier: "Basic" } });
     await changeSubscription(subscription.id, {
       items: [
-        { price: ensurePrice(stub, "business_monthly"), quantity: 1 },
-        { price: ensurePrice(stub, "theme_mercury"), quantity: 1 },
-        { price: ensurePrice(stub, "users_pack_10_monthly"), quantity: 3 },
-        { price: ensurePrice(stub, "addon_markdown"), quantity: 1 },
+        { price: ensurePrice(world.stub, "business_monthly"), quantity: 1 },
+        { price: ensurePrice(world.stub, "theme_mercury"), quantity: 1 },
+        { price: ensurePrice(world.stub, "users_pack_10_monthly"), quantity: 3 },
+        { price: ensurePrice(world.stub, "addon_markdown"), quantity: 1 },
       ],
     });
     expect(siteOf(subscription.id).spec).toMatchObject({
@@ -256,50 +239,50 @@ describe("plan changes", () => {
       support: { tier: "Standard", hours: "8x5", channels: ["email", "forum"] },
       domain: `site${subscription.id.slice(4).toLowerCase()}.sites.openatria.com`,
     });
-    expect(service.applier.applies).toBe(2);
+    expect(world.service.applier.applies).toBe(2);
   });
 });
 
 describe("parked orders", () => {
   it("parks an order with an unknown catalog item, with the reason, and un-parks it once the plan is fixed", async () => {
-    const { subscription } = seedOrder(stub, { items: { community_monthly: 1 } });
-    stub.prices.set("price_mystery", { id: "price_mystery", product: "prod_mystery", lookup_key: "mystery_addon" });
+    const { subscription } = seedOrder(world.stub, { items: { community_monthly: 1 } });
+    world.stub.prices.set("price_mystery", { id: "price_mystery", product: "prod_mystery", lookup_key: "mystery_addon" });
     subscription.items.push({ price: "price_mystery", quantity: 1 });
-    expect(await deliver(service, subscriptionEvent(stub, "customer.subscription.created", subscription.id))).toBe(200);
-    await settled(service);
-    const parked = await order(service, subscription.id);
+    expect(await deliver(world.service, subscriptionEvent(world.stub, "customer.subscription.created", subscription.id))).toBe(200);
+    await settled(world.service);
+    const parked = await order(world.service, subscription.id);
     expect(parked).toMatchObject({ state: "parked", provisioned: false });
     expect(parked?.reason).toBe('items not in the service catalog: price price_mystery (lookup key "mystery_addon")');
-    expect(service.applier.sites.size).toBe(0);
-    expect(await service.metrics.registry.getSingleMetricAsString("stripe_webhook_orders_parked_total")).toMatch(/ 1$/m);
+    expect(world.service.applier.sites.size).toBe(0);
+    expect(await world.service.metrics.registry.getSingleMetricAsString("stripe_webhook_orders_parked_total")).toMatch(/ 1$/m);
 
     subscription.items.pop();
     await changeSubscription(subscription.id, {});
-    expect(await order(service, subscription.id)).toMatchObject({ state: "active", reason: null });
-    expect(service.applier.sites.size).toBe(1);
+    expect(await order(world.service, subscription.id)).toMatchObject({ state: "active", reason: null });
+    expect(world.service.applier.sites.size).toBe(1);
   });
 
   it("parks bad domains and a domain already taken", async () => {
     const bad = await buy({ items: { community_monthly: 1 }, subdomain: "-nope-" });
-    expect((await order(service, bad.subscription.id))?.reason).toMatch(/^subdomain "-nope-": must be a lowercase RFC 1123 label/);
+    expect((await order(world.service, bad.subscription.id))?.reason).toMatch(/^subdomain "-nope-": must be a lowercase RFC 1123 label/);
     const zone = await buy({ items: { community_monthly: 1 }, domain: "x.sites.openatria.com" });
-    expect((await order(service, zone.subscription.id))?.reason).toMatch(/inside the managed zone/);
+    expect((await order(world.service, zone.subscription.id))?.reason).toMatch(/inside the managed zone/);
     const first = await buy({ items: { community_monthly: 1 }, subdomain: "acme" });
     const second = await buy({ items: { community_monthly: 1 }, subdomain: "acme" });
-    expect(await order(service, first.subscription.id)).toMatchObject({ state: "active", domain: "acme.sites.openatria.com" });
-    expect(await order(service, second.subscription.id)).toMatchObject({
+    expect(await order(world.service, first.subscription.id)).toMatchObject({ state: "active", domain: "acme.sites.openatria.com" });
+    expect(await order(world.service, second.subscription.id)).toMatchObject({
       state: "parked",
       provisioned: false,
       reason: `domain acme.sites.openatria.com is already taken by subscription ${first.subscription.id}`,
     });
-    expect(service.applier.sites.size).toBe(1);
+    expect(world.service.applier.sites.size).toBe(1);
   });
 
   it("keeps following payment while a provisioned order is parked", async () => {
     const { subscription } = await buy({ items: { business_monthly: 1 } });
-    stub.prices.set("price_unknownTier", { id: "price_unknownTier", product: "prod_unknownTier", lookup_key: "support_platinum" });
+    world.stub.prices.set("price_unknownTier", { id: "price_unknownTier", product: "prod_unknownTier", lookup_key: "support_platinum" });
     await changeSubscription(subscription.id, { items: [...subscription.items, { price: "price_unknownTier", quantity: 1 }] });
-    expect(await order(service, subscription.id)).toMatchObject({ state: "parked" });
+    expect(await order(world.service, subscription.id)).toMatchObject({ state: "parked" });
     await changeSubscription(subscription.id, { status: "unpaid" });
     expect(siteOf(subscription.id).spec).toMatchObject({ suspended: true, theme: "oa_radix", userQuota: 50 });
   });
@@ -307,64 +290,64 @@ describe("parked orders", () => {
 
 describe("outages", () => {
   it("retries while the Stripe API fails, and dead-letters an event whose subscription does not exist", async () => {
-    const seeded = seedOrder(stub, { items: { community_monthly: 1 } });
-    stub.fail(4, 500);
-    expect(await deliver(service, checkoutEvent(stub, "checkout.session.completed", seeded.session.id))).toBe(200);
-    await settled(service);
-    expect(service.applier.sites.size).toBe(1);
-    const retried = await service.pool.query<{ attempts: number }>("SELECT attempts FROM stripe_events");
+    const seeded = seedOrder(world.stub, { items: { community_monthly: 1 } });
+    world.stub.fail(4, 500);
+    expect(await deliver(world.service, checkoutEvent(world.stub, "checkout.session.completed", seeded.session.id))).toBe(200);
+    await settled(world.service);
+    expect(world.service.applier.sites.size).toBe(1);
+    const retried = await world.service.pool.query<{ attempts: number }>("SELECT attempts FROM stripe_events");
     expect(retried.rows[0]?.attempts).toBeGreaterThanOrEqual(1);
 
-    expect(await deliver(service, invoiceEvent("invoice.paid", "sub_DoesNotExist"))).toBe(200);
+    expect(await deliver(world.service, invoiceEvent("invoice.paid", "sub_DoesNotExist"))).toBe(200);
     const dead = await eventually(async () => {
-      const r = await service.pool.query<{ state: string; last_error: string }>("SELECT state, last_error FROM stripe_events WHERE subscription_id = 'sub_DoesNotExist'");
+      const r = await world.service.pool.query<{ state: string; last_error: string }>("SELECT state, last_error FROM stripe_events WHERE subscription_id = 'sub_DoesNotExist'");
       return r.rows[0]?.state === "dead" ? r.rows[0] : undefined;
     });
     expect(dead.last_error).toMatch(/^PermanentError: stripe: No such object/);
-    expect(await service.metrics.registry.getSingleMetricAsString("stripe_webhook_dead_lettered_total")).toMatch(/ 1$/m);
+    expect(await world.service.metrics.registry.getSingleMetricAsString("stripe_webhook_dead_lettered_total")).toMatch(/ 1$/m);
   });
 
   it("keeps retrying beyond the attempt budget while the API key is refused, reports it as stuck, and converges once it works", async () => {
-    const seeded = seedOrder(stub, { items: { community_monthly: 1 } });
-    stub.fail(Infinity, 401);
-    expect(await deliver(service, checkoutEvent(stub, "checkout.session.completed", seeded.session.id))).toBe(200);
+    const seeded = seedOrder(world.stub, { items: { community_monthly: 1 } });
+    world.stub.fail(Infinity, 401);
+    expect(await deliver(world.service, checkoutEvent(world.stub, "checkout.session.completed", seeded.session.id))).toBe(200);
     const stuck = await eventually(async () => {
-      const r = await service.pool.query<{ state: string; attempts: number }>("SELECT state, attempts FROM stripe_events");
+      const r = await world.service.pool.query<{ state: string; attempts: number }>("SELECT state, attempts FROM stripe_events");
       return (r.rows[0]?.attempts ?? 0) >= 7 ? r.rows[0] : undefined;
     });
     expect(stuck.state).toBe("pending");
-    expect(await service.metrics.registry.getSingleMetricAsString("stripe_webhook_events_stuck")).toMatch(/ 1$/m);
-    stub.fail(0);
-    await settled(service);
-    expect(service.applier.site(seeded.subscription.id)?.spec.suspended).toBe(false);
-    expect(await service.metrics.registry.getSingleMetricAsString("stripe_webhook_dead_lettered_total")).toMatch(/ 0$/m);
+    expect(await world.service.metrics.registry.getSingleMetricAsString("stripe_webhook_events_stuck")).toMatch(/ 1$/m);
+    world.stub.fail(0);
+    await settled(world.service);
+    expect(world.service.applier.site(seeded.subscription.id)?.spec.suspended).toBe(false);
+    expect(await world.service.metrics.registry.getSingleMetricAsString("stripe_webhook_dead_lettered_total")).toMatch(/ 0$/m);
   });
 
   it("never lets a grace timer die while Stripe is unavailable: the site is suspended once it answers", async () => {
     const { subscription } = await buy({ items: { community_monthly: 1 } });
     await changeSubscription(subscription.id, { status: "past_due" });
-    stub.fail(Infinity, 401);
+    world.stub.fail(Infinity, 401);
     await eventually(async () => {
-      const r = await service.pool.query<{ attempts: number }>("SELECT attempts FROM stripe_events WHERE kind = 'timer' AND state = 'pending'");
+      const r = await world.service.pool.query<{ attempts: number }>("SELECT attempts FROM stripe_events WHERE kind = 'timer' AND state = 'pending'");
       return (r.rows[0]?.attempts ?? 0) >= 7;
     });
-    stub.fail(0);
-    await eventually(() => service.applier.site(subscription.id)?.spec.suspended === true, 5_000, "suspension after the outage");
-    expect(await order(service, subscription.id)).toMatchObject({ state: "suspended" });
+    world.stub.fail(0);
+    await eventually(() => world.service.applier.site(subscription.id)?.spec.suspended === true, 5_000, "suspension after the outage");
+    expect(await order(world.service, subscription.id)).toMatchObject({ state: "suspended" });
   });
 
   it("keeps a paid order while the Kubernetes API is down and applies it exactly once when it is back", async () => {
-    service.applier.down = true;
-    const seeded = seedOrder(stub, { items: { community_monthly: 1 } });
-    expect(await deliver(service, checkoutEvent(stub, "checkout.session.completed", seeded.session.id))).toBe(200);
-    await eventually(() => service.applier.failures >= 3, 5_000, "several failed applies");
-    expect(await order(service, seeded.subscription.id)).toMatchObject({ state: "active" });
-    expect(service.applier.sites.size).toBe(0);
-    service.applier.down = false;
-    await settled(service);
-    expect(service.applier.applies).toBe(1);
-    expect(service.applier.site(seeded.subscription.id)?.spec.domain).toMatch(/\.sites\.openatria\.com$/);
-    const failures = await service.metrics.registry.getSingleMetricAsString("stripe_webhook_relay_failures_total");
+    world.service.applier.down = true;
+    const seeded = seedOrder(world.stub, { items: { community_monthly: 1 } });
+    expect(await deliver(world.service, checkoutEvent(world.stub, "checkout.session.completed", seeded.session.id))).toBe(200);
+    await eventually(() => world.service.applier.failures >= 3, 5_000, "several failed applies");
+    expect(await order(world.service, seeded.subscription.id)).toMatchObject({ state: "active" });
+    expect(world.service.applier.sites.size).toBe(0);
+    world.service.applier.down = false;
+    await settled(world.service);
+    expect(world.service.applier.applies).toBe(1);
+    expect(world.service.applier.site(seeded.subscription.id)?.spec.domain).toMatch(/\.sites\.openatria\.com$/);
+    const failures = await world.service.metrics.registry.getSingleMetricAsString("stripe_webhook_relay_failures_total");
     expect(Number(/ (\d+)$/m.exec(failures)?.[1])).toBeGreaterThanOrEqual(3);
   });
 });

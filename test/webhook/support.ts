@@ -4,6 +4,7 @@ import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
+import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import { loadConfig } from "../../common/config.ts";
 import { createLogger, type Logger } from "../../common/logger.ts";
 import { WEBHOOK_OPTIONS, type WebhookConfig } from "../../webhook/config.ts";
@@ -13,7 +14,7 @@ import { itemsOf, type HostedSpaceManifest, type OrderManifest } from "../../web
 import type { SiteApplier } from "../../webhook/relay.ts";
 import { startWebhookService, type ServiceOverrides, type WebhookService } from "../../webhook/service.ts";
 import { signedDelivery, type StripeEvent } from "../harness/stripe/events.ts";
-import type { StripeStub } from "../harness/stripe/stub.ts";
+import { startStripeStub, type StripeStub } from "../harness/stripe/stub.ts";
 
 export const SECRET = "whsec_testSecretOne";
 export const OLD_SECRET = "whsec_testSecretOld";
@@ -122,7 +123,7 @@ export async function startTestWebhook(
   databaseUrl: string,
   stub: StripeStub,
   options: { config?: Partial<WebhookConfig>; applier?: FakeApplier; overrides?: ServiceOverrides } = {},
-): Promise<WebhookService & { applier: FakeApplier }> {
+): Promise<TestWebhook> {
   const applier = options.applier ?? new FakeApplier();
   const service = await startWebhookService(testConfig(databaseUrl, stub, options.config), quietLogger(), {
     applier,
@@ -131,6 +132,38 @@ export async function startTestWebhook(
     ...options.overrides,
   });
   return Object.assign(service, { applier });
+}
+
+export type TestWebhook = WebhookService & { applier: FakeApplier };
+
+export interface WebhookWorld {
+  postgres: TestPostgres;
+  stub: StripeStub;
+  /** The service of the running test, on a database of its own. */
+  service: TestWebhook;
+}
+
+/**
+ * One embedded PostgreSQL and one Stripe stub for the test file, and per test a fresh database and
+ * a webhook service `start` makes (the default one unless given); the stub's injected faults are
+ * cleared after each test.
+ */
+export function useWebhookPerTest(start: (databaseUrl: string, stub: StripeStub) => Promise<TestWebhook> = startTestWebhook): WebhookWorld {
+  const world = {} as WebhookWorld;
+  beforeAll(async () => {
+    [world.postgres, world.stub] = await Promise.all([startTestPostgres(), startStripeStub()]);
+  });
+  afterAll(async () => {
+    await Promise.all([(world.postgres as TestPostgres | undefined)?.stop(), (world.stub as StripeStub | undefined)?.close()]);
+  });
+  beforeEach(async () => {
+    world.service = await start(await world.postgres.freshDatabase(), world.stub);
+  });
+  afterEach(async () => {
+    world.stub.fail(0);
+    await world.service.stop();
+  });
+  return world;
 }
 
 /** Delivers an event the way Stripe does (over HTTP via inject); returns the status code. */
