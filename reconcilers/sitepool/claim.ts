@@ -81,7 +81,9 @@ export class SpareClaims {
         const mine = spares.find((s) => s.claimedBy === key);
         if (mine !== undefined) return { pool, spare: mine };
         const status = await this.deps.statusCache.get(pool.spec.server);
-        const ready = spares.filter((s) => s.state === "Ready" && s.claimedBy === undefined && usable(liveSite(status, s.domain), pool));
+        // Ready spares first, then spares made but not given the baseline yet (a copy just finished:
+        // the order's convergence enables its features anyway); an install still running is neither.
+        const ready = [...spares.filter((s) => s.state === "Ready"), ...spares.filter((s) => s.state === "Installing")].filter((s) => s.claimedBy === undefined && usable(liveSite(status, s.domain), pool));
         // A clone's source is renamed only after its clone task ends: another ready spare goes first.
         // With none ready, a copy Aegir is making will be one sooner than an install would be (which
         // would queue behind that clone anyway).
@@ -92,7 +94,7 @@ export class SpareClaims {
         if (spare === undefined) break;
         let claimed: Spare = { ...spare, state: "Claimed", claimedBy: key, claimedAt: at };
         // What the pool will have besides: spares ready, copies under way, installs under way.
-        const coming = spares.filter((s) => s.claimedBy === undefined && s.state === "Installing" && (s.source === undefined || cloneUnderWay(s, status)));
+        const coming = spares.filter((s) => s.claimedBy === undefined && s.state === "Installing" && !ready.includes(s) && (s.source === undefined || cloneUnderWay(s, status)));
         if (ready.length + coming.length === 1 && keepsTemplate(pool)) {
           // The last spare with nothing else coming: emptied, the pool's next refill would have to
           // install, and orders meanwhile too. Where a clone and a rename take far less than an

@@ -112,6 +112,8 @@ interface SpareState {
   copying?: boolean;
   /** Made for the order that claimed it (a copy of the last spare), not by a refill. */
   forOrder?: boolean;
+  /** Its install or clone task has finished: it exists in Aegir (whether the pool has seen it or not). */
+  made?: boolean;
 }
 
 interface OrderState {
@@ -233,13 +235,14 @@ class DesModel {
     // A clone's source goes last: its rename has to wait for the clone.
     // With none ready, a copy under way: it is a spare sooner than an install would be.
     if (this.policy.poolOff) return;
-    const ready = [...this.live].filter((s) => s.state === "ready");
+    // Ready first, then made but without the baseline yet (claim.ts: a finished copy or install the pool has not looked at).
+    const ready = [...[...this.live].filter((s) => s.state === "ready"), ...[...this.live].filter((s) => s.made === true && (s.state === "installing" || s.state === "installed" || s.state === "enabling"))];
     const free = ready.filter((s) => !this.isCloneSource(s));
     const underWay = this.liveSpare((s) => s.copying === true && s.state === "installing");
     const spare = free[0] ?? ready[0] ?? underWay;
     if (spare === undefined) return;
     // What the pool will have besides: copies and installs under way, unclaimed.
-    const coming = [...this.live].filter((s) => s.state === "installing");
+    const coming = [...this.live].filter((s) => s.state === "installing" && s.made !== true);
     if (ready.length + coming.length === 1 && this.keepsTemplate()) {
       this.copyFor(order, spare);
       return;
@@ -342,6 +345,7 @@ class DesModel {
       });
     } else if (owner.kind === "spare") {
       const spare = this.spares[owner.spare] as SpareState;
+      spare.made = true;
       if (owner.source !== undefined) {
         (this.spares[owner.source] as SpareState).cloning = false;
         spare.copying = false;
@@ -457,6 +461,8 @@ class DesModel {
       const spare = this.spares.find((s) => s.domain === action.domain) as SpareState;
       spare.state = "enabling";
       this.at(this.now + this.times.spareEnableMs, () => {
+        // Claimed meanwhile: the claimer's now.
+        if (spare.state !== "enabling") return;
         spare.state = "ready";
         this.poolStep();
       });

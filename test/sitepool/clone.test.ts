@@ -147,6 +147,31 @@ describe("claims and clones", () => {
     expect(rig.claims).toHaveLength(3);
   });
 
+  it("a copy made but not given its baseline yet is claimed as a spare, not passed over for an install", async () => {
+    const rig = await filled(2);
+    rig.order("first");
+    await rig.converge("first");
+    await rig.pool.reconcile(rig.pools.pool(POOL));
+    // The clone runs; the pool has not looked since, so the copy's record still says Installing.
+    rig.sim.drainTasks();
+    const copy = rig.spares().find((s) => s.state === "Installing");
+    expect(copy?.source).toBeDefined();
+    rig.order("beta");
+    rig.order("gamma");
+    const replica = rig.replica();
+    await replica.reconcile(rig.site("beta"));
+    await replica.reconcile(rig.site("gamma"));
+    expect(rig.spares().filter((s) => s.claimedBy !== undefined).map((s) => s.domain).sort()).toEqual([copy!.domain, copy!.source!].sort());
+    await rig.converge("beta", replica);
+    await rig.converge("gamma", replica);
+    for (const name of ["beta", "gamma"]) {
+      expect(rig.tasksOf(`${name}.sites.example.com`)).toContain("migrate");
+      expect(zoneTraces(rig, `${name}.sites.example.com`)).toEqual([]);
+    }
+    // The copy carries the baseline from its source, although the pool never enabled it on the copy.
+    expect(rig.sim.site("gamma.sites.example.com")?.drupal?.modules).toContain("oa_wiki");
+  });
+
   it("a claim on a copy whose clone fails is void: the site installs as usual", async () => {
     const rig = await filled(2);
     rig.order("first");
