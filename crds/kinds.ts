@@ -115,6 +115,8 @@ export const SitePoolKind: KindDefinition<typeof SitePoolSpec, typeof SitePoolSt
     { name: "Installing", type: "integer", jsonPath: ".status.installing" },
     { name: "Claimed", type: "integer", jsonPath: ".status.claimed" },
     { name: "Orders/h", type: "number", jsonPath: ".status.orderRatePerHour", priority: 1 },
+    // How refills are made now: Cloning, InstallRequested or CloneRefused.
+    { name: "Refill", type: "string", jsonPath: '.status.conditions[?(@.type=="RefillByClone")].reason', priority: 1 },
     { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
   ],
 };

@@ -7,6 +7,8 @@ import { dns1123Subdomain, fqdn, machineName, rfc3339, uniqueList } from "./prim
 /** The default placeholder zone: `.invalid` never resolves (RFC 2606), so a spare is never served. */
 export const DEFAULT_PLACEHOLDER_ZONE = "pool.invalid";
 
+export const REFILL_KINDS = ["Clone", "Install"] as const;
+
 const count = (description: string, fallback: number) =>
   z.int({ error: "must be a whole number" }).min(0).max(50).default(fallback).meta({ description });
 
@@ -43,6 +45,13 @@ export const SitePoolSpec = z
       .max(10_080)
       .default(60)
       .meta({ description: "Orders created within this window set the order rate" }),
+    refill: z
+      .enum(REFILL_KINDS)
+      .default("Clone")
+      .meta({
+        description:
+          "How a spare is replaced: Clone copies a ready spare (Aegir's clone task: minutes less than an install, the baseline included), installing only when no ready spare is on the platform; Install always installs. Where the hostmaster refuses clones (hosting_clone off) the pool installs and says so in its RefillByClone condition",
+      }),
     placeholderZone: fqdn().default(DEFAULT_PLACEHOLDER_ZONE).meta({ description: "Reserved zone of the spares' domains (spare-<hash>.<zone>); never served to customers" }),
   })
   .meta({ description: "A pool of spare sites of one platform on one Aegir server" });
@@ -57,6 +66,8 @@ export const Spare = z.strictObject({
   /** namespace/name of the HostedSite that claimed it. */
   claimedBy: z.string().max(317).optional(),
   claimedAt: rfc3339().optional(),
+  /** A clone's: the spare it was copied from (the clone task runs on that one). */
+  source: fqdn().optional(),
 });
 
 export const SitePoolStatus = z
@@ -69,7 +80,9 @@ export const SitePoolStatus = z
     ready: z.int().min(0).optional(),
     installing: z.int().min(0).optional(),
     claimed: z.int().min(0).optional().meta({ description: "Spares being turned into a customer's site" }),
-    refills: z.int().min(0).optional().meta({ description: "Spare installs started" }),
+    refills: z.int().min(0).optional().meta({ description: "Refills started (installs and clones)" }),
+    clones: z.int().min(0).optional().meta({ description: "Of the refills, those by clone" }),
+    cloneSeconds: z.int().min(0).optional().meta({ description: "Duration of the last clone of a spare" }),
     spares: z.array(Spare).max(100).optional().meta({ description: "The spares and the claim on each (the claim record)" }),
     conditions: conditionList(8).optional(),
   })
@@ -78,3 +91,4 @@ export const SitePoolStatus = z
 export type SitePoolSpec = z.infer<typeof SitePoolSpec>;
 export type SitePoolStatus = z.infer<typeof SitePoolStatus>;
 export type Spare = z.infer<typeof Spare>;
+export type RefillKind = (typeof REFILL_KINDS)[number];

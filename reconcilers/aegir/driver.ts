@@ -50,7 +50,7 @@ export interface DriverOptions {
   onCommand?: (event: CommandEvent) => void;
 }
 
-export type QueueableTask = "verify" | "disable" | "enable" | "backup" | "delete" | "migrate";
+export type QueueableTask = "verify" | "disable" | "enable" | "backup" | "delete" | "migrate" | "clone";
 
 export interface NewSite {
   uri: string;
@@ -134,10 +134,15 @@ export class AegirDriver {
     return this.json(this.commands.php(this.hostmaster, "update-site", input), CreatedWire, this.writeMs);
   }
 
-  /** Queue a hostmaster task for the site; refused (TaskPending) while another one is queued or running. */
+  /**
+   * Queue a hostmaster task for the site; refused (TaskPending) while another one is queued or
+   * running. A migrate with newUri renames the site; a clone copies it as newUri (refused as
+   * TaskUnavailable where the hostmaster has hosting_clone off).
+   */
   async queueTask(uri: string, type: QueueableTask, options: { targetPlatform?: string; newUri?: string } = {}): Promise<{ nid: number }> {
-    if (type === "migrate" && options.targetPlatform === undefined) throw new TypeError("migrate needs a target platform");
-    if (options.newUri !== undefined && type !== "migrate") throw new TypeError("only a migrate renames a site");
+    if ((type === "migrate" || type === "clone") && options.targetPlatform === undefined) throw new TypeError(`${type} needs a target platform`);
+    if (type === "clone" && options.newUri === undefined) throw new TypeError("clone needs a new domain (newUri)");
+    if (options.newUri !== undefined && type !== "migrate" && type !== "clone") throw new TypeError("only a migrate or a clone takes a new domain");
     const input = {
       uri: FQDN.parse(uri),
       type,
@@ -229,9 +234,12 @@ export class AegirDriver {
     return this.json(this.commands.php(siteAlias(uri), name, input), schema, kind === "read" ? this.readMs : this.writeMs);
   }
 
-  /** After a spare was renamed to this site: no trace of its placeholder domain may stay (scripts.ts). */
-  async scrubPlaceholder(uri: string, placeholder: string): Promise<ScrubResult> {
-    const input = { uri: FQDN.parse(uri), placeholder: validated(FQDN, placeholder, "placeholder") };
+  /**
+   * After a spare was renamed to this site: no trace of its placeholder domain may stay, nor (with
+   * `zone`, the pool's placeholder zone) of any other spare's, which a cloned spare carries (scripts.ts).
+   */
+  async scrubPlaceholder(uri: string, placeholder: string, zone?: string): Promise<ScrubResult> {
+    const input = { uri: FQDN.parse(uri), placeholder: validated(FQDN, placeholder, "placeholder"), ...(zone === undefined ? {} : { zone: validated(FQDN, zone, "zone") }) };
     return this.json(this.commands.php(siteAlias(uri), "scrub-placeholder", input), ScrubWire, this.writeMs);
   }
 

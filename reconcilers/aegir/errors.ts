@@ -31,6 +31,8 @@ export const REASONS = {
   OwnerIsSiteAdmin: "permanent",
   SpaceFull: "permanent",
   UnknownBackup: "permanent",
+  /** The hostmaster lacks the task type (a hosting feature such as hosting_clone is off). */
+  TaskUnavailable: "permanent",
 } as const satisfies Record<string, ErrorKind>;
 
 /** CamelCase, usable as a condition reason as it is. */

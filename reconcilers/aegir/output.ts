@@ -53,6 +53,7 @@ const PATTERNS: Array<[RegExp, Reason]> = [
   [/^Space \S+ is full: /m, "SpaceFull"],
   [/a space owner must be an ordinary account|^Refusing a login link/m, "OwnerIsSiteAdmin"],
   [/^\S+ is not a backup of \S+\./m, "UnknownBackup"],
+  [/^Task type \S+ is not available/m, "TaskUnavailable"],
 ];
 
 /** The error a failed command (non-zero exit) stands for. */

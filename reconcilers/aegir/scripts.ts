@@ -134,9 +134,10 @@ $task = db_query("SELECT t.nid FROM {hosting_task} t INNER JOIN {node} n ON n.vi
 drush_print(json_encode(array('nid' => $nid, 'task' => (int) $task)));`;
 
 /**
- * Hostmaster: queue a task for a site (verify, disable, enable, backup, delete, migrate),
+ * Hostmaster: queue a task for a site (verify, disable, enable, backup, delete, migrate, clone),
  * refusing while another task of the site is queued or running. Input: {uri, type,
- * targetPlatform?, newUri?}: a migrate with a newUri renames the site, as the Migrate form does.
+ * targetPlatform?, newUri?}: a migrate with a newUri renames the site, as the Migrate form does;
+ * a clone copies it under newUri, as the Clone form (and Aegir SaaS) does.
  */
 export const QUEUE_TASK_PHP = `// aegir-operator:queue-task v1
 ${readInput}
@@ -148,7 +149,11 @@ $pending = db_query('SELECT t.nid FROM {hosting_task} t INNER JOIN {node} n ON n
   array(':rid' => $nid))->fetchField();
 if ($pending) { return drush_set_error('HOSTING_TASK_RUNNING', dt('Task !task of !uri is still queued or running.', array('!task' => $pending, '!uri' => $in['uri']))); }
 $args = array();
-if ($in['type'] == 'migrate') {
+// hosting_clone is a feature, off by default: without it the clone task type does not exist.
+if ($in['type'] == 'clone' && !module_exists('hosting_clone')) {
+  return drush_set_error('AEGIR_OPERATOR_TASK_UNAVAILABLE', dt('Task type clone is not available: the hosting_clone feature is disabled.'));
+}
+if ($in['type'] == 'migrate' || $in['type'] == 'clone') {
   $args['target_platform'] = _aegir_operator_context_nid($in['targetPlatform']);
   if (!$args['target_platform']) { return drush_set_error('AEGIR_OPERATOR_UNKNOWN_PLATFORM', dt('Platform !p does not exist.', array('!p' => $in['targetPlatform']))); }
   // What Aegir's migrate form sends: without them hosting_migrate loses the site's context
@@ -156,8 +161,8 @@ if ($in['type'] == 'migrate') {
   $site = node_load($nid);
   $args['new_uri'] = isset($in['newUri']) ? $in['newUri'] : $site->title;
   $args['new_db_server'] = (int) $site->db_server;
-  // hosting_migrate's form validation: the new name must be free.
-  $taken = _aegir_operator_domain_taken(array($args['new_uri']), array('nid' => $nid));
+  // hosting_migrate's and hosting_clone's form validation: the new name must be free (a clone's, of the source's too).
+  $taken = _aegir_operator_domain_taken(array($args['new_uri']), $in['type'] == 'clone' ? array() : array('nid' => $nid));
   if ($taken !== NULL) { return drush_set_error('AEGIR_OPERATOR_DOMAIN_TAKEN', dt('Domain !domain is already in use by another site.', array('!domain' => $taken))); }
 }
 $task = hosting_add_task($nid, $in['type'], $args);
@@ -329,21 +334,42 @@ function _aegir_operator_replace($value, $old, $new) {
   if (is_array($value)) { foreach ($value as $k => $v) { $value[$k] = _aegir_operator_replace($v, $old, $new); } }
   return $value;
 }
-$old = $in['placeholder'];
-$like = '%' . db_like($old) . '%';
-$variables = array();
-// Serialized values: replaced after unserialize(), so the string lengths stay right.
-foreach (db_query('SELECT name, value FROM {variable} WHERE value LIKE :p', array(':p' => $like)) as $row) {
-  variable_set($row->name, _aegir_operator_replace(unserialize($row->value), $old, $in['uri']));
-  $variables[] = $row->name;
+// A spare cloned from another carries that one's placeholder too (and so on down its line): every
+// spare domain of the zone found on the site is replaced, not only the spare's own.
+$olds = array($in['placeholder']);
+if (isset($in['zone'])) {
+  $pattern = '/spare-[0-9a-f]+-[0-9a-f]+\\.' . preg_quote($in['zone'], '/') . '/';
+  $zoneLike = '%' . db_like('.' . $in['zone']) . '%';
+  $found = array_merge(
+    db_query('SELECT value FROM {variable} WHERE value LIKE :p', array(':p' => $zoneLike))->fetchCol(),
+    db_query('SELECT mail FROM {users} WHERE mail LIKE :p', array(':p' => $zoneLike))->fetchCol(),
+    db_query('SELECT init FROM {users} WHERE init LIKE :p', array(':p' => $zoneLike))->fetchCol());
+  foreach ($found as $text) {
+    if (preg_match_all($pattern, $text, $m)) { $olds = array_merge($olds, $m[0]); }
+  }
+  $olds = array_values(array_unique($olds));
 }
-$users = db_update('users')->expression('mail', 'REPLACE(mail, :old, :new)', array(':old' => $old, ':new' => $in['uri']))
-  ->expression('init', 'REPLACE(init, :old2, :new2)', array(':old2' => $old, ':new2' => $in['uri']))
-  ->condition(db_or()->condition('mail', $like, 'LIKE')->condition('init', $like, 'LIKE'))->execute();
+$variables = array();
+$users = 0;
+foreach ($olds as $old) {
+  $like = '%' . db_like($old) . '%';
+  // Serialized values: replaced after unserialize(), so the string lengths stay right.
+  foreach (db_query('SELECT name, value FROM {variable} WHERE value LIKE :p', array(':p' => $like)) as $row) {
+    variable_set($row->name, _aegir_operator_replace(unserialize($row->value), $old, $in['uri']));
+    $variables[] = $row->name;
+  }
+  $users += db_update('users')->expression('mail', 'REPLACE(mail, :old, :new)', array(':old' => $old, ':new' => $in['uri']))
+    ->expression('init', 'REPLACE(init, :old2, :new2)', array(':old2' => $old, ':new2' => $in['uri']))
+    ->condition(db_or()->condition('mail', $like, 'LIKE')->condition('init', $like, 'LIKE'))->execute();
+}
 drupal_flush_all_caches();
-$remaining = db_query('SELECT name FROM {variable} WHERE value LIKE :p', array(':p' => $like))->fetchCol();
-$remaining = array_merge($remaining, db_query('SELECT name FROM {users} WHERE name LIKE :p OR mail LIKE :p2', array(':p' => $like, ':p2' => $like))->fetchCol());
-drush_print(json_encode(array('variables' => $variables, 'users' => (int) $users, 'remaining' => array_values($remaining))));`;
+$remaining = array();
+foreach ($olds as $old) {
+  $like = '%' . db_like($old) . '%';
+  $remaining = array_merge($remaining, db_query('SELECT name FROM {variable} WHERE value LIKE :p', array(':p' => $like))->fetchCol());
+  $remaining = array_merge($remaining, db_query('SELECT name FROM {users} WHERE name LIKE :p OR mail LIKE :p2', array(':p' => $like, ':p2' => $like))->fetchCol());
+}
+drush_print(json_encode(array('variables' => array_values(array_unique($variables)), 'users' => (int) $users, 'remaining' => array_values(array_unique($remaining)))));`;
 
 export const SCRIPTS = {
   "server-status": SERVER_STATUS_PHP,

@@ -4,6 +4,7 @@
 // that record: rename the spare (migrate to the same platform with new_uri), scrub what the
 // placeholder left on the site, drop the record. A rename Aegir refuses or fails marks the spare
 // for discarding and the site is installed the usual way: a spare is never handed out dirty.
+import { randomUUID } from "node:crypto";
 import type { Logger } from "../../common/logger.ts";
 import { isConflict } from "../../common/kube/rest.ts";
 import type { AegirServer, HostedSite, SitePool } from "../../crds/kinds.ts";
@@ -16,6 +17,7 @@ import { liveSite } from "../hostedsite/observe.ts";
 import type { ServerStatusCache } from "../hostedsite/server-status-cache.ts";
 import type { PoolObserver, SitePoolStore } from "./reconciler.ts";
 import { DEFAULT_RENAME_TIMING, nextRenameLook, RenameDurations, type RenameTiming } from "./rename-timing.ts";
+import { cloneOf, spareDomain } from "./spares.ts";
 
 /**
  * `none`: nothing to claim or the claim is done, converge as usual (with the server's status the
@@ -36,6 +38,8 @@ export interface SpareClaimsDeps {
   observer?: PoolObserver;
   /** When a claim looks again at its rename (default DEFAULT_RENAME_TIMING). */
   renameTiming?: RenameTiming;
+  /** Makes the domain of a copy made for a claim unique (random by default). */
+  nonce?: () => string;
 }
 
 const NONE: ClaimStep = { kind: "none" };
@@ -90,14 +94,33 @@ export class SpareClaims {
         const mine = spares.find((s) => s.claimedBy === key);
         if (mine !== undefined) return { pool, spare: mine };
         const status = await this.deps.statusCache.get(pool.spec.server);
-        const spare = spares.find((s) => s.state === "Ready" && s.claimedBy === undefined && usable(liveSite(status, s.domain), pool));
+        // Ready spares first, then spares made but not given the baseline yet (a copy just finished:
+        // the order's convergence enables its features anyway); an install still running is neither.
+        const ready = [...spares.filter((s) => s.state === "Ready"), ...spares.filter((s) => s.state === "Installing")].filter((s) => s.claimedBy === undefined && usable(liveSite(status, s.domain), pool));
+        // A clone's source is renamed only after its clone task ends: another ready spare goes first.
+        // With none ready, a copy Aegir is making will be one sooner than an install would be (which
+        // would queue behind that clone anyway).
+        const underWay = spares.find((s) => s.claimedBy === undefined && cloneUnderWay(s, status));
+        const free = ready.filter((s) => !isCloneSource(spares, s, status));
+        const at = this.deps.now().toISOString();
+        let spare = free[0] ?? ready[0] ?? underWay;
         if (spare === undefined) break;
-        const claimed: Spare = { ...spare, state: "Claimed", claimedBy: key, claimedAt: this.deps.now().toISOString() };
+        let claimed: Spare = { ...spare, state: "Claimed", claimedBy: key, claimedAt: at };
+        // What the pool will have besides: spares ready, copies under way, installs under way.
+        const coming = spares.filter((s) => s.claimedBy === undefined && s.state === "Installing" && !ready.includes(s) && (s.source === undefined || cloneUnderWay(s, status)));
+        if (ready.length + coming.length === 1 && keepsTemplate(pool)) {
+          // The last spare with nothing else coming: emptied, the pool's next refill would have to
+          // install, and orders meanwhile too. Where a clone and a rename take far less than an
+          // install, this order gets a copy of it (its own clone task, after the spare's own clone
+          // if it is still being made) and the spare stays.
+          spare = { domain: spareDomain(pool, this.deps.nonce?.() ?? randomUUID()), state: "Claimed", createdAt: at, source: spare.domain };
+          claimed = { ...spare, claimedBy: key, claimedAt: at };
+        }
         try {
           const written = await this.deps.store.updateStatus(pool, {
             ...pool.status,
-            spares: spares.map((s) => (s.domain === spare.domain ? claimed : s)),
-            ready: Math.max(0, (pool.status?.ready ?? 1) - 1),
+            spares: spares.some((s) => s.domain === claimed.domain) ? spares.map((s) => (s.domain === claimed.domain ? claimed : s)) : [...spares, claimed],
+            ready: Math.max(0, (pool.status?.ready ?? 1) - (spare.state === "Ready" ? 1 : 0)),
             claimed: (pool.status?.claimed ?? 0) + 1,
           });
           this.deps.log.info({ hostedsite: key, sitepool: pool.metadata.name, spare: spare.domain }, "spare claimed");
@@ -161,8 +184,24 @@ export class SpareClaims {
       this.deps.statusCache.invalidate(server);
       return { kind: "waiting", message: `Renaming spare ${spare.domain} to ${domain}`, ...this.lookAgain(server, spare.domain) };
     }
+    if (renamed === undefined && cloneUnderWay(spare, status)) {
+      this.deps.statusCache.invalidate(server);
+      return { kind: "waiting", message: `Waiting for spare ${spare.domain}: Aegir is copying it from ${spare.source ?? ""} (clone task)` };
+    }
+    if (renamed === undefined && spare.source !== undefined) {
+      // A copy not made yet and not under way: queue its clone (this claim's own, or a refill's the
+      // pool recorded and never queued). A failed clone of the source voids the claim below.
+      const source = liveSite(status, spare.source);
+      if (source !== undefined && usable(source, pool) && lastTask(source, "clone")?.status !== "failed") return this.queueCopy(server, pool, spare);
+      // Its source is itself a copy still being made: the clone of it follows.
+      const record = pool.status?.spares?.find((s) => s.domain === spare.source);
+      if (source === undefined && record !== undefined && cloneUnderWay(record, status)) {
+        this.deps.statusCache.invalidate(server);
+        return { kind: "waiting", message: `Waiting for spare ${spare.source ?? ""} to be made, then copied as ${spare.domain}` };
+      }
+    }
     if (renamed === undefined) {
-      // The spare went away (deleted by hand): the claim is void, the site is installed as usual.
+      // The spare went away (deleted by hand, or its clone failed): the claim is void, the site is installed as usual.
       this.renameQueuedAt.delete(spare.domain);
       await this.settle(pool, spare.domain, () => undefined);
       return NONE;
@@ -178,7 +217,8 @@ export class SpareClaims {
     // the owner may exist already, so scrubbing again would drop that account.
     const current = await this.deps.store.get(pool.metadata.name);
     if (!current.status?.spares?.some((s) => s.domain === spare.domain && s.claimedBy === spare.claimedBy)) return NONE;
-    const scrub = await this.deps.driver(server).scrubPlaceholder(domain, spare.domain);
+    // A cloned spare carries the placeholders of the spares it was copied from: the zone's are all scrubbed.
+    const scrub = await this.deps.driver(server).scrubPlaceholder(domain, spare.domain, pool.spec.placeholderZone);
     if (scrub.remaining.length > 0) {
       throw new AegirError("DrushFailed", `The site still names its placeholder ${spare.domain} in ${scrub.remaining.join(", ")}`);
     }
@@ -198,6 +238,29 @@ export class SpareClaims {
     if (queuedAt === undefined) return {};
     const ms = nextRenameLook(this.deps.now().getTime(), queuedAt, this.durations.estimate(server), this.timing);
     return ms === undefined ? {} : { retryAfterMs: ms };
+  }
+
+  private async queueCopy(server: string, pool: SitePool, spare: Spare): Promise<ClaimStep> {
+    const source = spare.source ?? "";
+    const waiting: ClaimStep = { kind: "waiting", message: `Waiting for spare ${spare.domain}: Aegir is copying it from ${source} (clone task)` };
+    try {
+      await this.deps.driver(server).queueTask(source, "clone", { targetPlatform: pool.spec.platform, newUri: spare.domain });
+    } catch (error) {
+      // The source has a task (another copy, a rename): look again at the next poll.
+      if (error instanceof AegirError && error.reason === "TaskPending") return waiting;
+      if (error instanceof AegirError && error.kind === "permanent") {
+        // Another replica's clone of it may have just finished: only a refusal with no copy there voids the claim.
+        this.deps.statusCache.invalidate(server);
+        if (liveSite(await this.deps.statusCache.get(server), spare.domain) !== undefined) return waiting;
+        this.deps.log.warn({ sitepool: pool.metadata.name, spare: spare.domain, source, reason: error.reason }, "copy for a claim refused, installing instead");
+        await this.settle(pool, spare.domain, () => undefined);
+        return NONE;
+      }
+      throw error;
+    } finally {
+      this.deps.statusCache.invalidate(server);
+    }
+    return waiting;
   }
 
   private async discard(pool: SitePool, spare: Spare, why: string): Promise<ClaimStep> {
@@ -242,7 +305,38 @@ function isNew(site: HostedSite): boolean {
   return site.status?.conditions?.find((c) => c.type === "Installed")?.status !== "True";
 }
 
-/** A spare that can be handed out now: enabled, idle, on the pool's platform. */
+/** A spare that can be handed out now: enabled, idle (or being cloned: its rename follows the clone), on the pool's platform. */
 function usable(site: SiteSummary | undefined, pool: SitePool): boolean {
-  return site !== undefined && site.status === "enabled" && pendingTask(site) === undefined && site.platform === pool.spec.platform;
+  if (site === undefined || site.status !== "enabled" || site.platform !== pool.spec.platform) return false;
+  const pending = pendingTask(site);
+  return pending === undefined || pending.type === "clone";
+}
+
+/** A spare recorded as a clone whose task Aegir shows queued or running on its source. */
+function cloneUnderWay(spare: Spare, status: ServerStatus): boolean {
+  if (spare.source === undefined || (spare.state !== "Installing" && spare.claimedBy === undefined)) return false;
+  const source = liveSite(status, spare.source);
+  return source !== undefined && pendingTask(source)?.type === "clone" && liveSite(status, spare.domain) === undefined;
+}
+
+/** The spare is being copied: a copy of it is recorded and not made yet, or Aegir shows its clone task pending. */
+function isCloneSource(records: readonly Spare[], spare: Spare, status: ServerStatus): boolean {
+  const site = liveSite(status, spare.domain);
+  if (site !== undefined && pendingTask(site)?.type === "clone") return true;
+  return cloneOf(records, spare.domain) !== undefined || records.some((r) => r.source === spare.domain && r.claimedBy !== undefined && liveSite(status, r.domain) === undefined);
+}
+
+/** Until a clone has been observed: the issue's figure for cloning a complex site, 1-5 minutes, at its top (a spare is smaller). */
+export const ASSUMED_CLONE_SECONDS = 300;
+
+/**
+ * Whether the pool keeps its last spare to copy for an order: refills clone, and a clone (as
+ * observed, else ASSUMED_CLONE_SECONDS) takes less than half an install, so a clone and a rename
+ * still beat an install.
+ */
+export function keepsTemplate(pool: SitePool): boolean {
+  const clone = pool.status?.cloneSeconds ?? ASSUMED_CLONE_SECONDS;
+  const install = pool.status?.installSeconds ?? pool.spec.installSeconds;
+  const refused = pool.status?.conditions?.some((c) => c.type === "RefillByClone" && c.status === "False");
+  return pool.spec.refill === "Clone" && refused !== true && clone > 0 && 2 * clone < install;
 }

@@ -7,7 +7,7 @@ import type { Result } from "../../common/reconcile.ts";
 import { mergeConditions, type ConditionInput } from "../../crds/conditions.ts";
 import { jsonEqual } from "../../crds/json.ts";
 import type { AegirServer, HostedSite, SitePool } from "../../crds/kinds.ts";
-import type { SitePoolStatus } from "../../crds/sitepool.ts";
+import type { RefillKind, SitePoolStatus } from "../../crds/sitepool.ts";
 import type { AegirDriver } from "../aegir/driver.ts";
 import { AegirError } from "../aegir/errors.ts";
 import { lastTask, type ServerStatus } from "../aegir/state.ts";
@@ -27,7 +27,7 @@ export interface SitePoolStore {
 export interface PoolObserver {
   /** After each reconcile: the pool as its status now says. */
   observed(pool: string, status: SitePoolStatus): void;
-  refill(pool: string): void;
+  refill(pool: string, kind: RefillKind): void;
   /** Seconds from a claim's record to the spare being the customer's site. */
   claimed(pool: string, seconds: number): void;
 }
@@ -96,8 +96,12 @@ export class SitePoolReconciler {
       createSettleMs: 2 * (server?.spec.commandTimeouts.writeSeconds ?? 300) * 1000,
     });
     const rate = orderRate(pool, sites, this.deps.servers(), now);
+    const installSeconds = observedInstallSeconds(views) ?? pool.status?.installSeconds ?? pool.spec.installSeconds;
+    const cloneSeconds = observedCloneSeconds(views) ?? pool.status?.cloneSeconds;
+    const cloneAllowed = pool.spec.refill === "Clone" && !cloneRefused(pool);
+    // One refill: a clone's time where refills clone (once one was seen), else an install's.
     const cycle = {
-      refillSeconds: observedInstallSeconds(views) ?? pool.status?.installSeconds ?? pool.spec.installSeconds,
+      refillSeconds: cloneAllowed && cloneSeconds !== undefined ? cloneSeconds : installSeconds,
       renameSeconds: pool.status?.renameSeconds ?? pool.spec.renameSeconds,
     };
     const size = problem === undefined ? poolSize(rate, cycle, pool.spec.size) : undefined;
@@ -111,30 +115,36 @@ export class SitePoolReconciler {
       customersWaiting: customersWaiting(pool, sites, server, status),
       nextDomain: spareDomain(pool, this.deps.nonce?.() ?? randomUUID()),
       now,
+      cloneAllowed,
+      maxSpares: pool.spec.size.max,
     });
 
-    const refills = (pool.status?.refills ?? 0) + (plan.action?.kind === "Install" ? 1 : 0);
+    const kind = plan.action?.kind;
+    const refilled = kind === "Install" || kind === "Clone";
     const next: SitePoolStatus = {
       ...pool.status,
       observedGeneration: pool.metadata.generation ?? 0,
-      target,
+      target: plan.target,
       orderRatePerHour: Math.round(rate * 100) / 100,
-      installSeconds: cycle.refillSeconds,
+      installSeconds,
+      ...(cloneSeconds === undefined ? {} : { cloneSeconds }),
       renameSeconds: cycle.renameSeconds,
       ...plan.counts,
-      refills,
+      refills: (pool.status?.refills ?? 0) + (refilled ? 1 : 0),
+      clones: (pool.status?.clones ?? 0) + (kind === "Clone" ? 1 : 0),
       spares: plan.spares,
     };
-    pool = await this.write(pool, next, [readyCondition(plan, size, problem)]);
+    pool = await this.write(pool, next, [readyCondition(plan, size, problem), cloneCondition(pool)]);
     await this.publish(pool, server);
     if (plan.action === undefined) return { requeueAfterMs: plan.counts.installing > 0 || plan.waiting ? this.progressPollMs : this.pollIntervalMs };
 
-    await this.act(pool, plan.action, server);
-    if (plan.action.kind === "Install") this.deps.observer?.refill(pool.metadata.name);
+    const started = await this.act(pool, plan.action, server);
+    if (started && (plan.action.kind === "Install" || plan.action.kind === "Clone")) this.deps.observer?.refill(pool.metadata.name, plan.action.kind);
     return { requeueAfterMs: this.progressPollMs };
   }
 
-  private async act(pool: SitePool, action: PoolAction, server: AegirServer | undefined): Promise<void> {
+  /** Make the change; false when a clone was not queued (the record of it is gone again). */
+  private async act(pool: SitePool, action: PoolAction, server: AegirServer | undefined): Promise<boolean> {
     const driver = this.deps.driver(pool.spec.server);
     this.deps.log.info({ sitepool: pool.metadata.name, action: action.kind, spare: action.domain }, "pool step");
     switch (action.kind) {
@@ -142,19 +152,45 @@ export class SitePoolReconciler {
         const profile = server?.spec.platforms.find((p) => p.name === pool.spec.platform)?.profile ?? "";
         await driver.createSite({ uri: action.domain, platform: pool.spec.platform, profile, aliases: [], https: "Disabled" });
         this.deps.statusCache.invalidate(pool.spec.server);
-        return;
+        return true;
       }
+      case "Clone":
+        return this.clone(pool, action, driver);
       case "Delete":
         await driver.queueTask(action.domain, "delete");
         this.deps.statusCache.invalidate(pool.spec.server);
-        return;
+        return true;
       case "EnableFeatures": {
         await driver.enableModules(action.domain, action.modules);
         const spares = (pool.status?.spares ?? []).map((s) => (s.domain === action.domain ? { ...s, state: "Ready" as const } : s));
         // The counts follow in the next reconcile, which comes at once (a status change).
         await this.write(pool, { ...pool.status, spares }, []);
-        return;
+        return true;
       }
+    }
+  }
+
+  /**
+   * Queue the clone on its source. Refused or not queued (the source got a task meanwhile, the
+   * domain is taken): the record goes, so the next reconcile refills afresh; refused because the
+   * hostmaster has no clone task: the RefillByClone condition says so and refills install.
+   */
+  private async clone(pool: SitePool, action: Extract<PoolAction, { kind: "Clone" }>, driver: AegirDriver): Promise<boolean> {
+    try {
+      await driver.queueTask(action.source, "clone", { targetPlatform: pool.spec.platform, newUri: action.domain });
+      return true;
+    } catch (error) {
+      if (!(error instanceof AegirError) || !(error.kind === "permanent" || error.reason === "TaskPending")) throw error;
+      this.deps.log.warn({ sitepool: pool.metadata.name, spare: action.domain, source: action.source, reason: error.reason }, "clone not queued");
+      const spares = (pool.status?.spares ?? []).filter((s) => s.domain !== action.domain);
+      const refused: ConditionInput[] =
+        error.reason === "TaskUnavailable"
+          ? [{ type: "RefillByClone", status: "False", reason: "CloneRefused", message: `Aegir refused the clone task (${error.message}); refills install instead` }]
+          : [];
+      await this.write(pool, { ...pool.status, spares, refills: Math.max(0, (pool.status?.refills ?? 1) - 1), clones: Math.max(0, (pool.status?.clones ?? 1) - 1) }, refused);
+      return false;
+    } finally {
+      this.deps.statusCache.invalidate(pool.spec.server);
     }
   }
 
@@ -178,6 +214,26 @@ export class SitePoolReconciler {
   }
 }
 
+/** Whether the hostmaster refused a clone for this generation of the spec (a spec change tries again). */
+function cloneRefused(pool: SitePool): boolean {
+  const c = pool.status?.conditions?.find((x) => x.type === "RefillByClone");
+  return c?.reason === "CloneRefused" && c.observedGeneration === (pool.metadata.generation ?? 0);
+}
+
+/** How refills are made: by clone, by install as asked, or by install because Aegir refused a clone. */
+function cloneCondition(pool: SitePool): ConditionInput {
+  if (pool.spec.refill === "Install") return { type: "RefillByClone", status: "False", reason: "InstallRequested", message: "spec.refill is Install: every refill installs" };
+  const refused = pool.status?.conditions?.find((x) => x.type === "RefillByClone");
+  if (refused !== undefined && cloneRefused(pool)) return { type: "RefillByClone", status: "False", reason: "CloneRefused", message: refused.message };
+  return { type: "RefillByClone", status: "True", reason: "Cloning", message: "Refills clone a ready spare; they install when none is ready" };
+}
+
+/** How long the pool's last finished clone took (its task runs on the source), if one is visible. */
+function observedCloneSeconds(views: readonly SpareView[]): number | undefined {
+  const clones = views.flatMap((v) => (v.site ? [lastTask(v.site, "clone")] : [])).filter((t) => t !== undefined && t.status === "succeeded" && t.delta > 0);
+  return clones.sort((a, b) => (b?.nid ?? 0) - (a?.nid ?? 0))[0]?.delta;
+}
+
 /** How long the pool's last finished install took, if one is visible. */
 function observedInstallSeconds(views: readonly SpareView[]): number | undefined {
   const installs = views.flatMap((v) => (v.site ? [lastTask(v.site, "install")] : [])).filter((t) => t !== undefined && t.status === "succeeded" && t.delta > 0);
@@ -186,7 +242,8 @@ function observedInstallSeconds(views: readonly SpareView[]): number | undefined
 
 function readyCondition(plan: PoolPlan, size: PoolSize | undefined, problem: string | undefined): ConditionInput {
   if (problem !== undefined || size === undefined) return { type: "Ready", status: "False", reason: "PlatformUnavailable", message: `${problem}; its spares are recycled` };
-  const target = size.target;
+  // The plan's: the size rule's, or the clone floor above it.
+  const target = plan.target;
   if (size.reason === "Overloaded") {
     const message = `Orders keep the task queue busy ${(100 * size.load).toFixed(0)} % of the time with a rename and a refill each: spares would only add work, pool kept at ${target}`;
     return { type: "Ready", status: plan.counts.ready >= target ? "True" : "False", reason: "Overloaded", message };

@@ -83,6 +83,8 @@ function conditionOf(record: Spare, site: SiteSummary | undefined, ctx: SpareCon
     return site === undefined ? "gone" : "discard";
   }
   if (site === undefined) {
+    // A clone's copy appears only when its task ends, which may wait in the queue for long.
+    if (record.state === "Installing" && record.source !== undefined) return cloneCondition(record, ctx);
     const age = ctx.now.getTime() - Date.parse(record.createdAt);
     return record.state === "Installing" && age < ctx.createSettleMs ? "installing" : "gone";
   }
@@ -92,6 +94,25 @@ function conditionOf(record: Spare, site: SiteSummary | undefined, ctx: SpareCon
   if (site.status === "queued" || pending?.type === "install") return "installing";
   if (lastTask(site, "install")?.status === "failed" || site.status !== "enabled") return "discard";
   if (!ctx.platformUsable || site.platform !== ctx.pool.spec.platform) return "discard";
-  if (pending !== undefined) return "discard";
+  // Being cloned: still the spare it was (a clone reads its source, it does not change it).
+  if (pending !== undefined && pending.type !== "clone") return "discard";
   return record.state === "Ready" ? "ready" : "installed";
+}
+
+/**
+ * A clone not visible yet: under way while its source has a clone task pending; gone when the
+ * source's last clone failed (provision rolls a failed deploy back: nothing is left to delete).
+ * Task times are the server's clock, so no time comparison: a record not queued yet whose source
+ * failed an earlier clone goes at once, and the next reconcile refills again.
+ */
+function cloneCondition(record: Spare, ctx: SpareContext): SpareCondition {
+  const source = ctx.status.sites.find((s) => s.uri === record.source && s.status !== "deleted");
+  if (source !== undefined && pendingTask(source)?.type === "clone") return "installing";
+  if (source !== undefined && lastTask(source, "clone")?.status === "failed") return "gone";
+  return ctx.now.getTime() - Date.parse(record.createdAt) < ctx.createSettleMs ? "installing" : "gone";
+}
+
+/** The spare whose clone is being made from `source`, if one is recorded. */
+export function cloneOf(records: readonly Spare[], source: string): Spare | undefined {
+  return records.find((r) => r.state === "Installing" && r.source === source);
 }

@@ -16,7 +16,7 @@ import { ServerStatusCache } from "../../reconcilers/hostedsite/server-status-ca
 import { SpareClaims } from "../../reconcilers/sitepool/claim.ts";
 import { SitePoolReconciler, type SitePoolStore } from "../../reconcilers/sitepool/reconciler.ts";
 import { DEFAULT_RENAME_TIMING } from "../../reconcilers/sitepool/rename-timing.ts";
-import { poolLatency } from "../harness/aegir/durations.ts";
+import { type Installer, poolLatency } from "../harness/aegir/durations.ts";
 import { AegirSimulator, openAtriumPlatform } from "../harness/aegir/index.ts";
 import { TASK_SUCCESS } from "../harness/aegir/model.ts";
 import { MemorySitePoolStore } from "../harness/memory-sitepool-store.ts";
@@ -29,6 +29,8 @@ export interface CalibrationOptions {
   arrivals: readonly number[];
   timeFactor: number;
   pool: { min: number; max: number } | undefined;
+  /** The installer's duration (fast unless given). */
+  installer?: Installer;
   seed: number;
   timeoutMs: number;
 }
@@ -42,6 +44,8 @@ export interface CalibrationResult {
   commands: Array<{ at: number; name: string; alias: string | undefined }>;
   /** Per order, when its own task (install or rename) ended, unscaled ms from its arrival. */
   taskEndMs: number[];
+  /** Refills by clone the pool started (the initial fill's included). */
+  clones: number;
 }
 
 const POOL = "aegir-1-openatrium";
@@ -51,7 +55,7 @@ export async function runCalibration(o: CalibrationOptions): Promise<Calibration
   const sim = new AegirSimulator({
     platforms: [openAtriumPlatform({ extraRoles: ["manager"], extraThemes: ["oa_corporate"] })],
     sites: [{ uri: TRACKER, roles: Object.values(TIER_ROLES) }],
-    latency: poolLatency("fast", f),
+    latency: poolLatency(o.installer ?? "fast", f),
     autoRunTasks: true,
     seed: o.seed,
   });
@@ -132,8 +136,12 @@ export async function runCalibration(o: CalibrationOptions): Promise<Calibration
     siteController.start();
     changed();
     const deadline = Date.now() + o.timeoutMs;
-    const target = o.pool?.min ?? 0;
-    while ((pools.list()[0]?.status?.ready ?? 0) < target) {
+    // Filled: as many ready as the pool's target (its clone floor included), nothing under way.
+    const filled = () => {
+      const status = pools.list()[0]?.status;
+      return o.pool === undefined || (status?.target !== undefined && (status.ready ?? 0) >= Math.max(o.pool.min, status.target) && (status.installing ?? 0) === 0);
+    };
+    while (!filled()) {
       if (Date.now() > deadline) throw new Error("calibration: the pool did not fill");
       await new Promise((r) => setTimeout(r, 5));
     }
@@ -168,7 +176,7 @@ export async function runCalibration(o: CalibrationOptions): Promise<Calibration
       }, 2);
     });
     const since = (at: number[]) => at.map((w, i) => (w - (created[i] as number)) / f);
-    return { welcomeMs: since(welcomed), initialSpares, commands, taskEndMs: since(taskEnded) };
+    return { welcomeMs: since(welcomed), initialSpares, commands, taskEndMs: since(taskEnded), clones: pools.list()[0]?.status?.clones ?? 0 };
   } finally {
     clearInterval(sampler.timer);
     timers.forEach(clearTimeout);

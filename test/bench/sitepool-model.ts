@@ -3,13 +3,16 @@
 // pool refills. The decisions are the product's own code: the pool size (poolTarget and
 // orderRate, reconcilers/sitepool/size.ts), the refill/discard step (planPool, plan.ts, fed the
 // same queue and waiting counts the SitePool reconciler computes) and the claim order (the first
-// ready spare of the record, to the order placed first, as claim.ts does). What is modelled
+// ready spare of the record that is no clone's source, to the order placed first, as claim.ts
+// does, with its copy of the last spare where a clone is far shorter than an install; refills
+// clone the newest ready spare where the policy lets them). What is modelled
 // instead of run: the drush commands' durations (DesModelTimes, from the simulator's benchmark
 // latency) and the controllers' polling through the shared server-status cache. sitepool.ts
 // checks the model against the real controllers on the simulated Aegir (the calibration rows).
 import type { AegirServer, HostedSite, SitePool } from "../../crds/kinds.ts";
-import { SitePoolSpec, type Spare } from "../../crds/sitepool.ts";
-import { planPool } from "../../reconcilers/sitepool/plan.ts";
+import { type RefillKind, SitePoolSpec, type Spare } from "../../crds/sitepool.ts";
+import { ASSUMED_CLONE_SECONDS } from "../../reconcilers/sitepool/claim.ts";
+import { effectiveTarget, planPool } from "../../reconcilers/sitepool/plan.ts";
 import { DEFAULT_RENAME_TIMING, nextRenameLook, RenameDurations } from "../../reconcilers/sitepool/rename-timing.ts";
 import { orderRate, poolSize } from "../../reconcilers/sitepool/size.ts";
 import type { SpareView } from "../../reconcilers/sitepool/spares.ts";
@@ -21,6 +24,8 @@ export interface DesModelTimes {
   installMs: number;
   /** A fresh spare's migrate (the rename). */
   spareMigrateMs: (draw: number) => number;
+  /** A fresh spare's clone (the copy and provision-clone's inline verifies). */
+  spareCloneMs: (draw: number) => number;
   /** hosting-queued's pause before each task. */
   taskStartDelayMs: number;
   /** HostedSite created to its task queued: the status read and the create-site or queue-task command. */
@@ -69,6 +74,8 @@ export interface DesPolicy {
   claimLooksWhenDue?: boolean;
   /** Spares ready at time 0 (a pool already filled). */
   initialSpares?: number;
+  /** How refills are made (SitePool spec.refill); Clone by default, as the product's. */
+  refill?: RefillKind;
 }
 
 export interface OrderOutcome {
@@ -78,7 +85,7 @@ export interface OrderOutcome {
   welcomeMs: number;
   /** The customer's own task: queued to started. */
   queueWaitMs: number;
-  /** Of that wait, the time pool tasks (spare installs, deletes) ran while it was queued. */
+  /** Of that wait, the time pool tasks (spare installs, clones, deletes) ran while it was queued. */
   poolDelayMs: number;
 }
 
@@ -87,13 +94,16 @@ export interface DesResult {
   /** The pool target at each order's arrival. */
   targets: number[];
   refills: number;
+  /** Of the refills, clones. */
+  clones: number;
   /** Per claimed order, the status reads of its claimer from the rename's queueing to seeing it end. */
   renameReads: number[];
   /** The same looks had the claimer looked at every progress poll only. */
   renameReadsEveryPoll: number[];
 }
 
-type TaskOwner = { kind: "order"; order: number } | { kind: "spare"; spare: number } | { kind: "delete"; spare: number };
+/** `copy`: the clone of the pool's last spare an order has made for itself (claim.ts keepsTemplate). */
+type TaskOwner = { kind: "order"; order: number } | { kind: "spare"; spare: number; source?: number } | { kind: "copy"; spare: number; source: number } | { kind: "delete"; spare: number };
 
 interface Task {
   owner: TaskOwner;
@@ -107,6 +117,16 @@ interface SpareState {
   createdAt: number;
   /** `enabling`: the baseline's php-eval is running (not a queue task). */
   state: "installing" | "installed" | "enabling" | "ready" | "claimed" | "discarding" | "gone";
+  /** A clone's: the spare copied. */
+  source?: SpareState;
+  /** A clone of this spare is decided and its task not finished: a rename of it is refused (TaskPending). */
+  cloning?: boolean;
+  /** This spare is a clone whose task has not finished: it does not exist yet. */
+  copying?: boolean;
+  /** Made for the order that claimed it (a copy of the last spare), not by a refill. */
+  forOrder?: boolean;
+  /** Its install or clone task has finished: it exists in Aegir (whether the pool has seen it or not). */
+  made?: boolean;
 }
 
 interface OrderState {
@@ -119,6 +139,8 @@ interface OrderState {
   spare?: SpareState;
   task?: Task;
   poolDelayMs: number;
+  /** Its rename was first refused (the spare's clone pending) at this time. */
+  refusedSince?: number;
   welcomeMs?: number;
 }
 
@@ -152,6 +174,9 @@ class DesModel {
   private readonly poolRuns: Array<[number, number]> = [];
   private readonly targets: number[] = [];
   private refills = 0;
+  private clones = 0;
+  /** The last finished clone's duration (what the SitePool status records as cloneSeconds). */
+  private observedCloneMs: number | undefined;
   /** A delete decided, its queue-task not returned yet. */
   private spareInFlight = false;
   /** Finished tasks waiting for the next read of the server's status. */
@@ -197,7 +222,7 @@ class DesModel {
       const task = o.task as Task;
       return { arrivedMs: o.arrivedMs, claimed: o.claimed, welcomeMs: (o.welcomeMs as number) - o.arrivedMs, queueWaitMs: (task.startedAt as number) - task.queuedAt, poolDelayMs: o.poolDelayMs };
     });
-    return { orders, targets: this.targets, refills: this.refills, renameReads: this.renameReads, renameReadsEveryPoll: this.renameReadsEveryPoll };
+    return { orders, targets: this.targets, refills: this.refills, clones: this.clones, renameReads: this.renameReads, renameReadsEveryPoll: this.renameReadsEveryPoll };
   }
 
   private at(at: number, run: () => void): void {
@@ -212,7 +237,7 @@ class DesModel {
     const created = new Date(this.epoch + this.now).toISOString();
     this.sites.push(hostedSite({ domain: `order-${i}.sites.example.com`, server: SERVER }, { name: `order-${i}`, creationTimestamp: created }));
     if (!this.policy.poolOff) {
-      this.targets.push(this.target());
+      this.targets.push(effectiveTarget(this.target(), this.cloneAllowed(), this.policy.bounds.max));
       // The pool's watch sees the new HostedSite at once: it may decide before the order is placed.
       this.poolStep();
     }
@@ -223,8 +248,21 @@ class DesModel {
   /** The first status read is done: the order is placed on the server and claims a spare if one is ready. */
   private claim(order: OrderState): void {
     order.placed = true;
-    const spare = this.policy.poolOff ? undefined : this.liveSpare((s) => s.state === "ready");
+    // A clone's source goes last: its rename has to wait for the clone.
+    // With none ready, a copy under way: it is a spare sooner than an install would be.
+    if (this.policy.poolOff) return;
+    // Ready first, then made but without the baseline yet (claim.ts: a finished copy or install the pool has not looked at).
+    const ready = [...[...this.live].filter((s) => s.state === "ready"), ...[...this.live].filter((s) => s.made === true && (s.state === "installing" || s.state === "installed" || s.state === "enabling"))];
+    const free = ready.filter((s) => !this.isCloneSource(s));
+    const underWay = this.liveSpare((s) => s.copying === true && s.state === "installing");
+    const spare = free[0] ?? ready[0] ?? underWay;
     if (spare === undefined) return;
+    // What the pool will have besides: copies and installs under way, unclaimed.
+    const coming = [...this.live].filter((s) => s.state === "installing" && s.made !== true);
+    if (ready.length + coming.length === 1 && this.keepsTemplate()) {
+      this.copyFor(order, spare);
+      return;
+    }
     spare.state = "claimed";
     order.spare = spare;
     order.claimed = true;
@@ -232,8 +270,40 @@ class DesModel {
     this.poolStep();
   }
 
+  /** The order's own clone of the last spare (queued by its claimer); it takes the copy, the spare stays. */
+  private copyFor(order: OrderState, last: SpareState): void {
+    const index = this.addSpare("claimed");
+    const copy = this.spares[index] as SpareState;
+    Object.assign(copy, { source: last, copying: true, forOrder: true });
+    Object.assign(order, { spare: copy, claimed: true, claimPending: true });
+    const source = this.spares.indexOf(last);
+    const durationMs = this.times.spareCloneMs(this.random());
+    // The claimer queues it; Aegir refuses it (the claimer looks again at its next poll) while the
+    // source is still being made or has a clone of its own pending: one task per node.
+    const queue = () => {
+      if (last.copying === true || last.cloning === true) return this.at(this.now + this.times.progressPollMs, queue);
+      last.cloning = true;
+      this.at(this.now + this.times.spareCreateMs, () => this.enqueue({ kind: "copy", spare: index, source }, durationMs));
+    };
+    queue();
+    this.poolStep();
+  }
+
+  /** claim.ts keepsTemplate: refills clone and a clone (seen, else assumed) takes less than half an install. */
+  private keepsTemplate(): boolean {
+    return this.cloneAllowed() && 2 * (this.observedCloneMs ?? ASSUMED_CLONE_SECONDS * 1000) < this.times.installMs;
+  }
+
   /** The create-site or the rename's queue-task returns: the order's task is in the queue. */
   private place(order: OrderState): void {
+    // Aegir refuses the rename (TaskPending) while the spare's clone is pending: the claimer looks again at its next poll.
+    if (order.spare?.cloning === true || order.spare?.copying === true) {
+      order.refusedSince ??= this.now;
+      this.at(this.now + this.times.progressPollMs, () => this.place(order));
+      return;
+    }
+    // The time the rename could not be queued behind a refill's clone is a delay the pool caused.
+    if (order.refusedSince !== undefined && order.spare?.forOrder !== true) order.poolDelayMs += this.now - order.refusedSince;
     order.claimPending = false;
     const durationMs = order.claimed ? this.times.spareMigrateMs(this.random()) : this.times.installMs;
     const task = this.enqueue({ kind: "order", order: this.orders.indexOf(order) }, durationMs);
@@ -259,7 +329,7 @@ class DesModel {
     this.at(this.now + this.times.taskStartDelayMs, () => {
       task.startedAt = this.now;
       if (task.owner.kind === "order") this.chargePoolRuns(task);
-      else this.poolRuns.push([held, this.now + task.durationMs]);
+      else if (task.owner.kind !== "copy") this.poolRuns.push([held, this.now + task.durationMs]);
       this.at(this.now + task.durationMs, () => this.finish(task));
     });
   }
@@ -295,10 +365,22 @@ class DesModel {
       else this.whenSeen(task.queuedAt, order.claimed && this.policy.claimReadsFresh, () => converged(this.now));
     } else if (owner.kind === "spare") {
       const spare = this.spares[owner.spare] as SpareState;
+      spare.made = true;
+      if (owner.source !== undefined) {
+        (this.spares[owner.source] as SpareState).cloning = false;
+        spare.copying = false;
+        this.observedCloneMs = task.durationMs;
+      }
       this.whenSeen(task.queuedAt, false, () => {
+        // Claimed while it was being made: the claimer's now.
+        if (spare.state === "claimed") return;
         spare.state = "installed";
         this.poolStep();
       });
+    } else if (owner.kind === "copy") {
+      (this.spares[owner.source] as SpareState).cloning = false;
+      (this.spares[owner.spare] as SpareState).copying = false;
+      this.observedCloneMs = task.durationMs;
     } else {
       this.dropSpare(this.spares[owner.spare] as SpareState);
     }
@@ -350,6 +432,12 @@ class DesModel {
     });
   }
 
+  /** claim.ts's isCloneSource: a refill's clone of it is recorded and not ready yet, or a claimed copy of it is not made yet. */
+  private isCloneSource(spare: SpareState): boolean {
+    for (const s of this.live) if (s.source === spare && (s.copying === true || (s.state !== "ready" && s.state !== "claimed"))) return true;
+    return false;
+  }
+
   private liveSpare(match: (spare: SpareState) => boolean): SpareState | undefined {
     for (const spare of this.live) if (match(spare)) return spare;
     return undefined;
@@ -372,19 +460,33 @@ class DesModel {
     const since = this.now - this.policy.rateWindowMinutes * 60_000;
     while (this.windowStart < this.sites.length && (this.arrivals[this.windowStart] as number) <= since) this.windowStart++;
     const rate = orderRate(this.pool, this.sites.slice(this.windowStart), this.servers, new Date(this.epoch + this.now));
-    return poolSize(rate, cycleSeconds(this.times), this.policy.bounds).target;
+    // As the SitePool reconciler: one refill is a clone's time once one was seen, where refills clone.
+    const refillMs = this.cloneAllowed() && this.observedCloneMs !== undefined ? this.observedCloneMs : this.times.installMs;
+    return poolSize(rate, cycleSeconds(this.times, refillMs), this.policy.bounds).target;
+  }
+
+  private cloneAllowed(): boolean {
+    return (this.policy.refill ?? "Clone") === "Clone";
   }
 
   /** One SitePool reconcile: the product's planPool on the model's state, its action applied. */
   private poolStep(): void {
     if (this.policy.poolOff) return;
     const views = [...this.live].map((s): SpareView => {
-      const record: Spare = { domain: s.domain, state: s.state === "ready" ? "Ready" : s.state === "claimed" ? "Claimed" : s.state === "discarding" ? "Discarding" : "Installing", createdAt: new Date(this.epoch + s.createdAt).toISOString() };
+      const record: Spare = {
+        domain: s.domain,
+        state: s.state === "ready" ? "Ready" : s.state === "claimed" ? "Claimed" : s.state === "discarding" ? "Discarding" : "Installing",
+        createdAt: new Date(this.epoch + s.createdAt).toISOString(),
+        ...(s.source === undefined ? {} : { source: s.source.domain }),
+      };
       const condition = s.state === "discarding" ? "discard" : s.state === "enabling" ? "installing" : s.state;
       return { record, site: undefined, condition };
     });
     const refillsAllowed = this.policy.refillsUntilMs === undefined || this.now < this.policy.refillsUntilMs;
-    const target = refillsAllowed ? this.target() : Math.min(this.target(), views.filter((v) => v.condition === "ready" || v.condition === "installing").length);
+    const cloneAllowed = this.cloneAllowed();
+    const available = views.filter((v) => v.condition === "ready" || v.condition === "installing").length;
+    // Suppressed refills: the target never above what is there (the clone floor included).
+    const target = refillsAllowed ? this.target() : Math.min(effectiveTarget(this.target(), cloneAllowed, this.policy.bounds.max), available);
     const placedWaiting = this.orders.filter((o) => o.arrivedMs <= this.now && o.task === undefined && !o.claimed && o.placed).length;
     const unseen = this.orders.filter((o) => o.arrivedMs <= this.now && o.task === undefined && (!o.placed || o.claimPending)).length;
     const plan = planPool({
@@ -396,6 +498,8 @@ class DesModel {
       customersWaiting: placedWaiting + (this.policy.seesPendingOrders ? unseen : 0),
       nextDomain: "next",
       now: new Date(this.epoch + this.now),
+      cloneAllowed: cloneAllowed && refillsAllowed,
+      maxSpares: refillsAllowed ? this.policy.bounds.max : target,
     });
     const action = plan.action;
     if (action === undefined) return;
@@ -403,6 +507,8 @@ class DesModel {
       const spare = this.spares.find((s) => s.domain === action.domain) as SpareState;
       spare.state = "enabling";
       this.at(this.now + this.times.spareEnableMs, () => {
+        // Claimed meanwhile: the claimer's now.
+        if (spare.state !== "enabling") return;
         spare.state = "ready";
         this.poolStep();
       });
@@ -420,11 +526,23 @@ class DesModel {
     }
     const index = this.addSpare("installing");
     this.refills++;
+    if (action.kind === "Clone") {
+      const source = this.spares.findIndex((s) => s.domain === action.source);
+      const spare = this.spares[index] as SpareState;
+      const copied = this.spares[source] as SpareState;
+      spare.source = copied;
+      spare.copying = true;
+      copied.cloning = true;
+      this.clones++;
+      const durationMs = this.times.spareCloneMs(this.random());
+      this.at(this.now + this.times.spareCreateMs, () => this.enqueue({ kind: "spare", spare: index, source }, durationMs));
+      return;
+    }
     this.at(this.now + this.times.spareCreateMs, () => this.enqueue({ kind: "spare", spare: index }, this.times.installMs));
   }
 }
 
-/** What the pool controller observes of one claim → ready-again cycle: a rename (the median draw) and an install. */
-export function cycleSeconds(times: DesModelTimes): { renameSeconds: number; refillSeconds: number } {
-  return { renameSeconds: times.spareMigrateMs(0.5) / 1000, refillSeconds: times.installMs / 1000 };
+/** What the pool controller observes of one claim → ready-again cycle: a rename (the median draw) and a refill (an install unless given). */
+export function cycleSeconds(times: DesModelTimes, refillMs = times.installMs): { renameSeconds: number; refillSeconds: number } {
+  return { renameSeconds: times.spareMigrateMs(0.5) / 1000, refillSeconds: refillMs / 1000 };
 }

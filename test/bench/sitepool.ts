@@ -1,7 +1,7 @@
 // Scenario 8: the warm pool, paid (HostedSite created) to welcome mail sent, pool on against off.
 //
 // Latency model: the simulated Aegir's warm-pool durations (test/harness/aegir/durations.ts:
-// installs of 120 s or 15 min, a spare's migrate) and BENCHMARK_LATENCY's command costs (1 s of
+// installs of 120 s or 15 min, a spare's migrate and clone) and BENCHMARK_LATENCY's command costs (1 s of
 // drush bootstrap per command, the welcome mail 1.5 s, hosting-queued's 1 s pause before each
 // task), the reconcilers' default progress poll (5 s) through the server-status cache (30 s, half
 // the poll interval: a finished task is seen up to that late). One server, one serial task queue.
@@ -11,13 +11,17 @@
 // hour, and a burst of 50, each with the pool off, on, and on with refills suppressed (the pool
 // starts full in both "on" runs, at the target the rule chooses for the nominal rate). Measured
 // per order: paid to welcome mail, the customer task's queue wait (queued to started) and the
-// part of that wait during which a pool task held the queue (the delay refills cause). Step rows
+// part of that wait during which a pool task held the queue, or a rename was refused behind its
+// spare's clone (the delay refills cause). Refills clone a ready spare unless a row says install;
+// the `refill` rows compare the two on the same orders. Step rows
 // switch the changes that made the pool pay on one at a time; sensitivity rows vary the
 // fresh-spare migrate (an unconfirmed estimate). The calibration rows run the real controllers on
 // the simulated Aegir (sitepool-calibration.ts, time-scaled) against the model, and a small burst.
 import { DEFAULT_RECONCILER_CONFIG } from "../../reconcilers/hostedsite/reconciler.ts";
+import type { RefillKind } from "../../crds/sitepool.ts";
+import { effectiveTarget } from "../../reconcilers/sitepool/plan.ts";
 import { COVERAGE, poolSize } from "../../reconcilers/sitepool/size.ts";
-import { CLONE_RANGE_MS, FRESH_SPARE_MIGRATE_MS, INSTALL_MS, type Installer } from "../harness/aegir/durations.ts";
+import { CLONE_RANGE_MS, FRESH_SPARE_CLONE_MS, FRESH_SPARE_MIGRATE_MS, INSTALL_MS, type Installer } from "../harness/aegir/durations.ts";
 import { BENCHMARK_LATENCY, Latency } from "../harness/aegir/index.ts";
 import { Random } from "../harness/aegir/random.ts";
 import type { Row } from "./run.ts";
@@ -66,26 +70,32 @@ export interface SitePoolBenchOptions {
   claimReadsFresh: boolean;
   /** It looks when the rename is due, then every second (rename-timing.ts). */
   claimLooksWhenDue: boolean;
+  /** How refills are made (SitePool spec.refill). */
+  refill: RefillKind;
 }
 
-export const SITEPOOL_BENCH: SitePoolBenchOptions = { orders: 400, burst: 50, seed: 17, spareMigrateMs: FRESH_SPARE_MIGRATE_MS, sensitivityMs: [45_000, 90_000, 150_000], seesPendingOrders: true, claimReadsFresh: true, claimLooksWhenDue: true };
+export const SITEPOOL_BENCH: SitePoolBenchOptions = { orders: 400, burst: 50, seed: 17, spareMigrateMs: FRESH_SPARE_MIGRATE_MS, sensitivityMs: [45_000, 90_000, 150_000], seesPendingOrders: true, claimReadsFresh: true, claimLooksWhenDue: true, refill: "Clone" };
 
 /** The changes that made the pool pay, one at a time (10 orders/h, 120 s installs). */
 const STEPS: ReadonlyArray<{ name: string; options: Partial<SitePoolBenchOptions> }> = [
-  { name: "spare migrate 1-5 min (as a complex site), refills blind to orders on their way", options: { spareMigrateMs: CLONE_RANGE_MS, seesPendingOrders: false, claimReadsFresh: false, claimLooksWhenDue: false } },
-  { name: "fresh-spare migrate 45 s", options: { seesPendingOrders: false, claimReadsFresh: false, claimLooksWhenDue: false } },
-  { name: "+ refills wait for unplaced orders and unqueued renames", options: { claimReadsFresh: false, claimLooksWhenDue: false } },
-  { name: "+ a rename's end seen at the next progress poll, not through the status cache", options: { claimLooksWhenDue: false } },
-  { name: "+ a claim looks when its rename is due, then every second", options: {} },
+  { name: "spare migrate 1-5 min (as a complex site), refills blind to orders on their way", options: { spareMigrateMs: CLONE_RANGE_MS, seesPendingOrders: false, claimReadsFresh: false, claimLooksWhenDue: false, refill: "Install" } },
+  { name: "fresh-spare migrate 45 s", options: { seesPendingOrders: false, claimReadsFresh: false, claimLooksWhenDue: false, refill: "Install" } },
+  { name: "+ refills wait for unplaced orders and unqueued renames", options: { claimReadsFresh: false, claimLooksWhenDue: false, refill: "Install" } },
+  { name: "+ a rename's end seen at the next progress poll, not through the status cache", options: { claimLooksWhenDue: false, refill: "Install" } },
+  { name: "+ a claim looks when its rename is due, then every second", options: { refill: "Install" } },
+  { name: "+ refills clone a ready spare (two kept to copy from)", options: {} },
 ];
 
 export function desTimes(installer: Installer, spareMigrateMs: number | readonly [number, number]): DesModelTimes {
   const latency = new Latency(BENCHMARK_LATENCY);
   const commands = (steps: readonly Step[]) => steps.reduce((sum, step) => sum + (typeof step === "string" ? latency.command(step) : Math.max(...step.map((name) => latency.command(name)))), 0);
   const command = latency.command("php-eval:server-status");
+  const migrate = typeof spareMigrateMs === "number" ? () => spareMigrateMs : (draw: number) => spareMigrateMs[0] + (spareMigrateMs[1] - spareMigrateMs[0]) * draw;
   return {
     installMs: INSTALL_MS[installer],
-    spareMigrateMs: typeof spareMigrateMs === "number" ? () => spareMigrateMs : (draw) => spareMigrateMs[0] + (spareMigrateMs[1] - spareMigrateMs[0]) * draw,
+    spareMigrateMs: migrate,
+    // The copy takes what a migrate's does; provision-clone's inline verifies come on top (durations.ts).
+    spareCloneMs: (draw) => migrate(draw) + FRESH_SPARE_CLONE_MS - FRESH_SPARE_MIGRATE_MS,
     taskStartDelayMs: latency.taskStartDelay(),
     placeMs: 2 * command,
     claimMs: command,
@@ -117,6 +127,7 @@ export interface PoolComparison {
   poolDelay: Summary & { share: number };
   claimedShare: number;
   refills: number;
+  clones: number;
   /** Burst: the largest (with pool − without) of one order's time to welcome mail, s. */
   worstExtraSeconds: number;
   /** Seconds to one fresh spare's migrate (the median of the model's draws). */
@@ -137,8 +148,11 @@ export function comparePool(rate: number | "burst", installer: Installer, o: Sit
   const arrivals = rate === "burst" ? Array.from({ length: o.burst }, () => 0) : poissonArrivals(rate, o.orders, () => random.next());
   // The burst hits a pool sized for 10 orders/h.
   const nominal = rate === "burst" ? 10 : rate;
-  const target = poolSize(nominal, cycleSeconds(times), BOUNDS).target;
-  const base: DesPolicy = { bounds: BOUNDS, rateWindowMinutes: RATE_WINDOW_MINUTES, seesPendingOrders: o.seesPendingOrders, claimReadsFresh: o.claimReadsFresh, claimLooksWhenDue: o.claimLooksWhenDue, initialSpares: target };
+  // As the pool settles: the rule fed one refill's time (a clone's where refills clone), and the clone floor.
+  const cloning = o.refill === "Clone";
+  const refillMs = cloning ? times.spareCloneMs(0.5) : times.installMs;
+  const target = effectiveTarget(poolSize(nominal, cycleSeconds(times, refillMs), BOUNDS).target, cloning, BOUNDS.max);
+  const base: DesPolicy = { bounds: BOUNDS, rateWindowMinutes: RATE_WINDOW_MINUTES, seesPendingOrders: o.seesPendingOrders, claimReadsFresh: o.claimReadsFresh, claimLooksWhenDue: o.claimLooksWhenDue, initialSpares: target, refill: o.refill };
   const off = run(arrivals, times, { ...base, poolOff: true }, o.seed);
   const on = run(arrivals, times, base, o.seed);
   const suppressed = run(arrivals, times, { ...base, refillsUntilMs: 0 }, o.seed);
@@ -159,6 +173,7 @@ export function comparePool(rate: number | "burst", installer: Installer, o: Sit
     poolDelay: { ...summarize(delays), share: delays.filter((d) => d > 0).length / delays.length },
     claimedShare: counted(on).filter((x) => x.claimed).length / counted(on).length,
     refills: on.refills,
+    clones: on.clones,
     worstExtraSeconds: Math.max(...on.orders.map((x, i) => (x.welcomeMs - (off.orders[i] as DesResult["orders"][number]).welcomeMs) / 1000)),
     migrateSeconds: percentile(migrateDraws, 50) / 1000,
     renameReads: summarize(on.renameReads),
@@ -184,22 +199,29 @@ export interface CalibrationRowOptions {
 /** The model against the real controllers on the simulated Aegir, one workload, pool on and off; and a small burst on the real controllers. */
 export async function calibrationRows(o: SitePoolBenchOptions, c: CalibrationRowOptions): Promise<Row[]> {
   const rows: Row[] = [];
-  for (const pool of [{ min: 1, max: 1 }, undefined]) {
+  // Up to 2: the pool clones (its second spare is a copy of the first, and so are its refills). With
+  // 15-minute installs it also keeps its last spare and copies it for an order (claim.ts keepsTemplate).
+  const runs: Array<{ pool: { min: number; max: number } | undefined; installer: Installer }> = [
+    { pool: { min: 1, max: 2 }, installer: "fast" },
+    { pool: undefined, installer: "fast" },
+    { pool: { min: 1, max: 2 }, installer: "classic" },
+  ];
+  for (const { pool, installer } of runs) {
     const started = performance.now();
-    const real = await runCalibration({ arrivals: CALIBRATION_ARRIVALS_MS, timeFactor: c.timeFactor, pool, seed: o.seed, timeoutMs: c.timeoutMs });
+    const real = await runCalibration({ arrivals: CALIBRATION_ARRIVALS_MS, timeFactor: c.timeFactor, pool, installer, seed: o.seed, timeoutMs: c.timeoutMs });
     const wall = (performance.now() - started) / 1000;
-    const policy: DesPolicy = { bounds: pool ?? { min: 0, max: 0 }, rateWindowMinutes: RATE_WINDOW_MINUTES, poolOff: pool === undefined, seesPendingOrders: o.seesPendingOrders, claimReadsFresh: o.claimReadsFresh, claimLooksWhenDue: o.claimLooksWhenDue, initialSpares: real.initialSpares };
-    const model = run(CALIBRATION_ARRIVALS_MS, desTimes("fast", o.spareMigrateMs), policy, o.seed).orders.map((x) => x.welcomeMs);
+    const policy: DesPolicy = { bounds: pool ?? { min: 0, max: 0 }, rateWindowMinutes: RATE_WINDOW_MINUTES, poolOff: pool === undefined, seesPendingOrders: o.seesPendingOrders, claimReadsFresh: o.claimReadsFresh, claimLooksWhenDue: o.claimLooksWhenDue, initialSpares: real.initialSpares, refill: o.refill };
+    const model = run(CALIBRATION_ARRIVALS_MS, desTimes(installer, o.spareMigrateMs), policy, o.seed).orders.map((x) => x.welcomeMs);
     const realMean = mean(real.welcomeMs) / 1000;
     const modelMean = mean(model) / 1000;
     const worst = Math.max(...model.map((m, i) => Math.abs(m - (real.welcomeMs[i] as number)) / 1000));
     rows.push({
-      scenario: `8 pool calibration: model vs real controllers, pool ${pool ? "on" : "off"}: |mean difference| / real mean`,
+      scenario: `8 pool calibration: model vs real controllers, pool ${pool ? "on" : "off"}${installer === "classic" ? ", 15 min installs" : ""}: |mean difference| / real mean`,
       measured: Math.abs(modelMean - realMean) / realMean,
       unit: "",
       reference: CALIBRATION_TOLERANCE,
       target: { kind: "max", limit: 1 },
-      note: `paid to welcome mail, ${CALIBRATION_ARRIVALS_MS.length} orders at ${CALIBRATION_ARRIVALS_MS.map((a) => a / 1000).join("/")} s, 120 s installs: real mean ${s(realMean)} s, model ${s(modelMean)} s; per order at most ${s(worst)} s apart (the status cache's 30 s phase); time factor ${c.timeFactor}, ${wall.toFixed(1)} s wall`,
+      note: `paid to welcome mail, ${CALIBRATION_ARRIVALS_MS.length} orders at ${CALIBRATION_ARRIVALS_MS.map((a) => a / 1000).join("/")} s, ${label(installer)}${pool ? `, refills by ${o.refill.toLowerCase()} (real: ${real.clones} clone(s))` : ""}: real mean ${s(realMean)} s, model ${s(modelMean)} s; per order at most ${s(worst)} s apart (the status cache's 30 s phase); time factor ${c.timeFactor}, ${wall.toFixed(1)} s wall`,
     });
   }
   // The burst with the real controllers: do the renames of simultaneous orders go first?
@@ -217,12 +239,38 @@ export async function calibrationRows(o: SitePoolBenchOptions, c: CalibrationRow
   return rows;
 }
 
+/** Refill by clone against refill by install, the rest alike: 2 and 10 orders/h, both installers. */
+export function refillRows(o: SitePoolBenchOptions): Row[] {
+  const rows: Row[] = [];
+  for (const installer of ["fast", "classic"] as const) {
+    for (const rate of [2, 10] as const) {
+      const clone = comparePool(rate, installer, { ...o, refill: "Clone" });
+      const install = comparePool(rate, installer, { ...o, refill: "Install" });
+      const head = `8 pool refill: ${rate}/h, ${label(installer)}`;
+      const spares = `pool of ${clone.target} vs ${install.target}; ${(100 * clone.claimedShare).toFixed(0)} vs ${(100 * install.claimedShare).toFixed(0)} % of orders got a spare; ${clone.clones} of ${clone.refills} refills cloned`;
+      rows.push(
+        { scenario: `${head}: paid to welcome mail p50, clone vs install`, measured: clone.on.p50, unit: "s", reference: install.on.p50, target: { kind: "max", limit: 1 }, note: spares },
+        { scenario: `${head}: paid to welcome mail p99, clone vs install`, measured: clone.on.p99, unit: "s", reference: install.on.p99, target: { kind: "max", limit: 1 }, note: `pool off: p50 ${s(clone.off.p50)} s, p99 ${s(clone.off.p99)} s` },
+        {
+          scenario: `${head}: orders delayed behind a pool task, clone vs install`,
+          measured: clone.poolDelay.share,
+          unit: "",
+          reference: install.poolDelay.share,
+          target: { kind: "max", limit: 1 },
+          note: `longest delay behind pool tasks ${s(clone.poolDelay.max)} vs ${s(install.poolDelay.max)} s; mean ${s(clone.poolDelay.mean)} vs ${s(install.poolDelay.mean)} s`,
+        },
+      );
+    }
+  }
+  return rows;
+}
+
 export function sitePoolRows(o: SitePoolBenchOptions = SITEPOOL_BENCH): Row[] {
   const rows: Row[] = [];
   const comparisons: PoolComparison[] = [];
   for (const installer of ["fast", "classic"] as const) for (const rate of RATES) comparisons.push(comparePool(rate, installer, o));
   for (const c of comparisons) {
-    const overloaded = c.utilisation >= 1 ? `; OVERLOADED (utilisation ${c.utilisation.toFixed(2)}): the queue grows without bound, figures depend on the ${o.orders} orders run` : "";
+    const overloaded = c.utilisation >= 1 ? `; without the pool OVERLOADED (utilisation ${c.utilisation.toFixed(2)} by installs): that queue grows without bound, figures depend on the ${o.orders} orders run` : "";
     rows.push(
       {
         scenario: `8 pool: ${c.rate}/h, ${label(c.installer)}: paid to welcome mail p50, on vs off`,
@@ -230,7 +278,7 @@ export function sitePoolRows(o: SitePoolBenchOptions = SITEPOOL_BENCH): Row[] {
         unit: "s",
         reference: c.off.p50,
         target: { kind: "max", limit: 1 },
-        note: `target ${c.target} spare(s) (rule: ${100 * COVERAGE} % of orders find a spare, holes refilled one rename + install each; bounds ${BOUNDS.min}-${BOUNDS.max}); ${(100 * c.claimedShare).toFixed(0)} % of orders got a spare; ${c.refills} refills${overloaded}`,
+        note: `target ${c.target} spare(s) (rule: ${100 * COVERAGE} % of orders find a spare, holes refilled one rename + refill each; bounds ${BOUNDS.min}-${BOUNDS.max}, at least 2 to clone from); ${(100 * c.claimedShare).toFixed(0)} % of orders got a spare; ${c.refills} refills, ${c.clones} by clone${overloaded}`,
       },
       { scenario: `8 pool: ${c.rate}/h, ${label(c.installer)}: paid to welcome mail p99, on vs off`, measured: c.on.p99, unit: "s", reference: c.off.p99, target: { kind: "max", limit: 1 }, note: `refills suppressed after the initial fill: p50 ${s(c.suppressed.p50)} s, p99 ${s(c.suppressed.p99)} s` },
       {
@@ -267,6 +315,7 @@ export function sitePoolRows(o: SitePoolBenchOptions = SITEPOOL_BENCH): Row[] {
       note: `pool of ${b.target}; per order, the most one waits longer with the pool than without: ${s(b.worstExtraSeconds)} s (target <= 0); p50 ${s(b.on.p50)} vs ${s(b.off.p50)} s`,
     });
   }
+  rows.push(...refillRows(o));
   for (const step of STEPS) {
     const c = comparePool(10, "fast", { ...o, ...step.options });
     rows.push({

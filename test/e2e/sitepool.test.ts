@@ -23,8 +23,17 @@ describe.skipIf(noKubectl !== undefined)("warm pool end to end", () => {
     const manifest = { apiVersion: API_VERSION, kind: "SitePool", metadata: { name: "aegir-1-openatrium" }, spec: { server: "aegir-1", platform: PLATFORM, features: ["oa_wiki"], size: { min: 2, max: 2 } } };
     expect((await e2e.kubectl.run(["apply", "-f", "-"], JSON.stringify(manifest))).stderr).toBe("");
     await eventually(() => (pool()?.status?.ready === 2 ? true : undefined), 60_000, "two ready spares");
+    // The first spare is installed, the second a clone of it (spec.refill defaults to Clone).
+    const filled = pool()?.status?.spares ?? [];
+    const copy = filled.find((s) => s.source !== undefined);
+    expect(copy?.source).toBe(filled.find((s) => s.source === undefined)?.domain);
+    expect(pool()?.status).toMatchObject({ refills: 2, clones: 1 });
+    expect(pool()?.status?.conditions?.find((c) => c.type === "RefillByClone")).toMatchObject({ status: "True", reason: "Cloning" });
+    const copyNid = stack.sim.site(copy?.domain ?? "")?.nid;
     const get = await e2e.kubectl.run(["get", "sitepools"]);
     expect(get.stdout, get.stdout).toMatch(/aegir-1-openatrium\s+aegir-1\s+platform_openatrium2652\s+2\s+2\s+0\s+0/);
+    const wide = await e2e.kubectl.run(["get", "sitepools", "-o", "wide"]);
+    expect(wide.stdout, wide.stderr).toMatch(/REFILL[\s\S]*Cloning/);
 
     // The leader records the claim, then hangs in the rename command: killed there.
     stack.sim.faults.hang({ match: { command: "php-eval:queue-task" } });
@@ -42,8 +51,9 @@ describe.skipIf(noKubectl !== undefined)("warm pool end to end", () => {
     }
     const acme = stack.sim.site("acme.sites.example.com");
     const globex = stack.sim.site("globex.sites.example.com");
-    // Both came from spares, different ones; the killed claim's spare went to acme only.
+    // Both came from spares, different ones; the killed claim's spare went to acme only; the clone is one of them, claimed as clean.
     expect(acme?.nid).not.toBe(globex?.nid);
+    expect([acme?.nid, globex?.nid]).toContain(copyNid);
     expect(stack.sim.hostmaster.context(claimed.domain)).toBeUndefined();
     for (const site of [acme, globex]) {
       const tasks = [...stack.sim.hostmaster.tasks.values()].filter((t) => t.rid === site?.nid).map((t) => t.type);
@@ -55,6 +65,9 @@ describe.skipIf(noKubectl !== undefined)("warm pool end to end", () => {
     // The pool refills and hands out nothing twice.
     await eventually(() => (pool()?.status?.ready === 2 ? true : undefined), 60_000, "the pool refilled");
     const spares = pool()?.status?.spares ?? [];
+    // Refilled from what was left: a clone of a ready spare (the pool was emptied: the first refill installs).
+    expect(pool()?.status?.clones ?? 0).toBeGreaterThanOrEqual(2);
+    expect(spares.some((s) => s.source !== undefined)).toBe(true);
     expect(spares.filter((s) => s.claimedBy !== undefined)).toEqual([]);
     expect(liveSpares().map((s) => s.uri).sort()).toEqual(spares.map((s) => s.domain).sort());
   });

@@ -3,7 +3,7 @@
 import { createLogger } from "../../common/logger.ts";
 import type { EventRecorder } from "../../common/events.ts";
 import type { HostedSite, SitePool } from "../../crds/kinds.ts";
-import { SitePoolSpec, type SitePoolSpec as PoolSpec } from "../../crds/sitepool.ts";
+import { type RefillKind, SitePoolSpec, type SitePoolSpec as PoolSpec } from "../../crds/sitepool.ts";
 import { AegirDriver } from "../../reconcilers/aegir/driver.ts";
 import { HostedSiteReconciler } from "../../reconcilers/hostedsite/reconciler.ts";
 import { ServerStatusCache } from "../../reconcilers/hostedsite/server-status-cache.ts";
@@ -40,11 +40,15 @@ export class PoolRig {
   /** What the pool reconciler wrote into the AegirServer's status.pool (applied to `servers`). */
   readonly serverPoolWrites: ServerPoolSummary[] = [];
   refills = 0;
+  readonly refillKinds: RefillKind[] = [];
   readonly driver = new AegirDriver({ runner: this.sim.runner() });
   readonly cache = new ServerStatusCache({ fetch: () => this.driver.serverStatus(), now: () => this.now.getTime(), maxAgeMs: 0 });
   pool: SitePoolReconciler;
   private nonce = 0;
-  private readonly observer: PoolObserver = { observed: () => {}, refill: () => this.refills++, claimed: (_pool, seconds) => this.claims.push(seconds) };
+  private readonly observer: PoolObserver = { observed: () => {}, refill: (_pool, kind) => {
+      this.refills++;
+      this.refillKinds.push(kind);
+    }, claimed: (_pool, seconds) => this.claims.push(seconds) };
 
   constructor(pools: SitePool[] = [sitePool()]) {
     this.pools = new MemorySitePoolStore(pools);
@@ -142,6 +146,19 @@ export class PoolRig {
 
   advance(ms: number): void {
     this.now = new Date(this.now.getTime() + ms);
+  }
+
+  /** Turn the hostmaster's hosting_clone feature off (it is off on a fresh hostmaster). */
+  disableClone(): void {
+    const front = this.sim.hostmaster.sites.get(this.sim.hostmaster.context("hostmaster") ?? -1)?.drupal;
+    if (front === undefined) throw new Error("no hostmaster site");
+    front.modules = front.modules.filter((m) => m !== "hosting_clone");
+  }
+
+  /** Task types run on a site node, by the domain it has now. */
+  tasksOf(domain: string): string[] {
+    const nid = this.sim.site(domain)?.nid;
+    return [...this.sim.hostmaster.tasks.values()].filter((t) => t.rid === nid).map((t) => t.type);
   }
 
   /** Live spare sites in Aegir, by domain. */

@@ -3,13 +3,56 @@
 import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { AegirError } from "../../reconcilers/aegir/errors.ts";
 import { liveSite } from "../../reconcilers/hostedsite/observe.ts";
-import { CLONE_RANGE_MS, FRESH_SPARE_MIGRATE_MS, INSTALL_MS, poolLatency, VERIFY_MS } from "../harness/aegir/durations.ts";
+import { CLONE_RANGE_MS, FRESH_SPARE_CLONE_MS, FRESH_SPARE_MIGRATE_MS, INSTALL_MS, PLATFORM_VERIFY_MS, poolLatency, VERIFY_MS } from "../harness/aegir/durations.ts";
 import { Latency } from "../harness/aegir/latency.ts";
 import { isFreshSite } from "../harness/aegir/site-size.ts";
 import { installedSite, OWNER, simulated } from "../aegir/setup.ts";
 
 const PLATFORM = "platform_openatrium2652";
 const SPARE = "spare-0a1b2c3d.pool.invalid";
+
+describe("clone of a spare", () => {
+  const COPY = "spare-0a1b2c-0123456789.pool.invalid";
+
+  it("copies the site under the new domain on the platform: the source stays, the copy carries its traces but not its aliases or https", async () => {
+    const { sim, driver } = simulated();
+    await installedSite(sim, driver, SPARE);
+    const source = sim.site(SPARE);
+    if (source === undefined) throw new Error("no source");
+    source.aliases = ["www.spare.pool.invalid"];
+    source.https = 1;
+    const { nid: task } = await driver.queueTask(SPARE, "clone", { targetPlatform: PLATFORM, newUri: COPY });
+    // The task runs on the source node: its rename waits behind it.
+    expect(sim.hostmaster.tasks.get(task)).toMatchObject({ rid: source.nid, args: { new_uri: COPY } });
+    await expect(driver.queueTask(SPARE, "migrate", { targetPlatform: PLATFORM, newUri: "acme.example.com" })).rejects.toMatchObject({ reason: "TaskPending" });
+    expect(liveSite(await driver.serverStatus(), COPY)).toBeUndefined();
+    sim.drainTasks();
+
+    const status = await driver.serverStatus();
+    expect(liveSite(status, SPARE)).toMatchObject({ status: "enabled" });
+    expect(liveSite(status, COPY)).toMatchObject({ status: "enabled", platform: PLATFORM, aliases: [], https: "Disabled" });
+    expect(sim.site(COPY)?.drupal?.variables.get("site_name")).toBe(SPARE);
+    expect(sim.site(COPY)?.drupal?.modules).toEqual(source.drupal?.modules);
+    // A copy, not the same object: a change to one leaves the other.
+    await driver.createUser(`@${COPY}`, OWNER.name, OWNER.mail);
+    expect((await driver.siteState(SPARE, OWNER)).owner).toBeNull();
+    // provision-clone backs the source up first.
+    expect(source.backups).toHaveLength(1);
+  });
+
+  it("refuses a domain in use (the source's own too) and, on a hostmaster without hosting_clone, the task itself", async () => {
+    const { sim, driver } = simulated({ sites: [{ uri: "taken.example.com" }] });
+    await installedSite(sim, driver, SPARE);
+    await expect(driver.queueTask(SPARE, "clone", { targetPlatform: PLATFORM, newUri: "taken.example.com" })).rejects.toMatchObject({ reason: "DomainTaken" });
+    await expect(driver.queueTask(SPARE, "clone", { targetPlatform: PLATFORM, newUri: SPARE })).rejects.toMatchObject({ reason: "DomainTaken" });
+    await expect(driver.queueTask(SPARE, "clone", { targetPlatform: PLATFORM })).rejects.toThrow(/newUri/);
+    await expect(driver.queueTask(SPARE, "clone", { targetPlatform: PLATFORM, newUri: "not a domain; rm -rf /" })).rejects.toThrow(/^newUri: /);
+    await expect(driver.queueTask(SPARE, "clone", { targetPlatform: "Platform OA", newUri: COPY })).rejects.toThrow(/^targetPlatform: /);
+    const off = simulated({ hostmaster: { clone: false } });
+    await installedSite(off.sim, off.driver, SPARE);
+    await expect(off.driver.queueTask(SPARE, "clone", { targetPlatform: PLATFORM, newUri: COPY })).rejects.toMatchObject({ reason: "TaskUnavailable", kind: "permanent" });
+  });
+});
 
 describe("migrate with a new domain", () => {
   it("renames the site: the new alias answers, the old one is gone and its URI free, the node and its Drupal site kept", async () => {
@@ -79,10 +122,12 @@ describe("task durations", () => {
     expect(CLONE_RANGE_MS).toEqual([60_000, 300_000]);
   });
 
-  it("a fresh spare's copy takes the verify and a fresh site's copy (about 45 s, overridable); a site in use's 1-5 minutes", async () => {
+  it("a fresh spare's copy takes the verify and a fresh site's copy (about 45 s, overridable), a clone its inline verifies too; a site in use's 1-5 minutes", async () => {
     expect(FRESH_SPARE_MIGRATE_MS).toBe(VERIFY_MS + 20_000);
+    // provision-clone: the copy, then forced verifies of the platform and the source, sleep(5) between.
+    expect(FRESH_SPARE_CLONE_MS).toBe(FRESH_SPARE_MIGRATE_MS + PLATFORM_VERIFY_MS + 5_000 + VERIFY_MS);
     const latency = new Latency(poolLatency("fast"), () => 0.5);
-    expect([latency.task("migrate", true), latency.task("clone", true)]).toEqual([45_000, 45_000]);
+    expect([latency.task("migrate", true), latency.task("clone", true)]).toEqual([45_000, 100_000]);
     expect(latency.task("migrate", false)).toBe(180_000);
     // Only copies depend on the site: an install takes the installer's time either way.
     expect(latency.task("install", true)).toBe(INSTALL_MS.fast);

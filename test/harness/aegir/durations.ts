@@ -18,13 +18,23 @@ export const FRESH_SITE_COPY_MS = 20_000;
 /** A migrate or clone of a fresh spare: the verify and the copy of a fresh site, about 45 s. UNCONFIRMED. */
 export const FRESH_SPARE_MIGRATE_MS = VERIFY_MS + FRESH_SITE_COPY_MS;
 
-/** Benchmark latency with these durations; installs as the installer takes them, a fresh spare's migrate overridable. */
+/** A forced verify of a platform (provision-clone asks for one of the target platform). UNCONFIRMED: taken as a site verify's. */
+export const PLATFORM_VERIFY_MS = VERIFY_MS;
+/** provision-clone's sleep(5) between its two call-back verifies. */
+export const CLONE_CALLBACK_PAUSE_MS = 5_000;
+/**
+ * A clone of a fresh spare: the copy (as a fresh spare's migrate), then provision-clone's inline
+ * forced verifies of the platform and of the source, 5 s apart: about 100 s. UNCONFIRMED.
+ */
+export const FRESH_SPARE_CLONE_MS = FRESH_SPARE_MIGRATE_MS + PLATFORM_VERIFY_MS + CLONE_CALLBACK_PAUSE_MS + VERIFY_MS;
+
+/** Benchmark latency with these durations; installs as the installer takes them, a fresh spare's migrate (and the clone's copy) overridable. */
 export function poolLatency(installer: Installer = "fast", timeFactor = 1, freshSpareMigrateMs = FRESH_SPARE_MIGRATE_MS): LatencyOptions {
   return {
     ...BENCHMARK_LATENCY,
     tasks: { ...BENCHMARK_LATENCY.tasks, install: INSTALL_MS[installer], verify: VERIFY_MS },
     taskRanges: { clone: CLONE_RANGE_MS, migrate: CLONE_RANGE_MS },
-    freshSiteTasks: { clone: freshSpareMigrateMs, migrate: freshSpareMigrateMs },
+    freshSiteTasks: { clone: freshSpareMigrateMs + FRESH_SPARE_CLONE_MS - FRESH_SPARE_MIGRATE_MS, migrate: freshSpareMigrateMs },
     timeFactor,
   };
 }

@@ -87,7 +87,7 @@ export function runScript(env: ScriptEnv, script: ScriptName, site: Bootstrapped
     case "set-theme":
       return setTheme(site.drupal, env.hostmaster.platforms.get(site.node.platform), input);
     case "scrub-placeholder":
-      return done(printed(phpJson(scrubPlaceholder(site.drupal, str(input, "placeholder"), str(input, "uri")))));
+      return done(printed(phpJson(scrubPlaceholder(site.drupal, str(input, "placeholder"), str(input, "uri"), typeof input["zone"] === "string" ? input["zone"] : undefined))));
     case "site-backups":
       return siteBackupsScript(env.hostmaster);
     case "queue-backup-task":
@@ -226,14 +226,16 @@ function queueTask(env: ScriptEnv, input: Input): DrushResult {
   if (pending) return failed(`Task ${pending.nid} of ${uri} is still queued or running.`);
   const type = str(input, "type");
   const args: Record<string, string | number> = {};
-  if (type === "migrate") {
+  // hosting_clone is a feature a hostmaster may have off (it is by default): no clone task type then.
+  if (type === "clone" && !hm.moduleEnabled("hosting_clone")) return failed("Task type clone is not available: the hosting_clone feature is disabled.");
+  if (type === "migrate" || type === "clone") {
     const target = str(input, "targetPlatform");
     const targetNid = hm.context(target);
     if (targetNid === undefined) return failed(`Platform ${target} does not exist.`);
     const site = hm.sites.get(nid);
     const newUri = typeof input["newUri"] === "string" ? input["newUri"] : (site?.uri ?? "");
-    // hosting_migrate's form validation: the new name must be free.
-    if (!hm.domainAllowed(newUri, nid)) return failed(`Domain ${newUri} is already in use by another site.`);
+    // hosting_migrate's and hosting_clone's form validation: the new name must be free (a clone's, of the source's too).
+    if (!hm.domainAllowed(newUri, type === "clone" ? undefined : nid)) return failed(`Domain ${newUri} is already in use by another site.`);
     Object.assign(args, { target_platform: targetNid, new_uri: newUri, new_db_server: site?.dbServer ?? 0 });
   }
   const task = env.tasks.add(nid, type, args);

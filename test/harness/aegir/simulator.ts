@@ -47,6 +47,8 @@ export interface SimulatorOptions {
     aegirRoot?: string;
     /** false: the hostmaster lacks the hosting_https module. Default true. */
     https?: boolean;
+    /** false: the hosting_clone feature is off (as on a fresh hostmaster), so clone tasks are refused. Default true. */
+    clone?: boolean;
   };
   /** The sites' database engine, which words database errors. Default mysql, as on Aegir. */
   database?: "mysql" | "sqlite";
@@ -109,6 +111,7 @@ export class AegirSimulator {
     for (const spec of options.platforms ?? [openAtriumPlatform()]) this.hostmaster.addPlatform(spec);
     const hostmasterSite = this.addInstalledSite({ uri, platform: hostmasterPlatformNode.name, profile: "hostmaster" }, "hostmaster");
     if (options.hostmaster?.https === false && hostmasterSite.drupal) hostmasterSite.drupal.modules = hostmasterSite.drupal.modules.filter((m) => m !== "hosting_https");
+    if (options.hostmaster?.clone !== false && hostmasterSite.drupal) hostmasterSite.drupal.modules.push("hosting_clone");
     for (const site of options.sites ?? []) this.addInstalledSite(site);
   }
 

@@ -3,6 +3,7 @@
 // with that message in its log.
 import { installDrupal } from "./drupal.ts";
 import { type Hostmaster, type SiteNode, type TaskNode, SITE_DELETED, SITE_DISABLED, SITE_ENABLED } from "./model.ts";
+import { cloneSite } from "./clone.ts";
 import { renameSite } from "./rename.ts";
 
 export class TaskFailure extends Error {}
@@ -109,5 +110,18 @@ export const TASK_EFFECTS: Record<string, (ctx: TaskContext, task: TaskNode) => 
     site.platform = target.nid;
     verify(ctx, site);
     ctx.log(`Migrated site ${from} to ${target.name}${from === site.uri ? "" : ` as ${site.uri}`}.`, "success");
+  },
+  clone(ctx, task) {
+    const source = siteOf(ctx, task);
+    const newUri = task.args["new_uri"];
+    if (typeof newUri !== "string" || newUri === "") throw new TaskFailure("Could not find the alias @. Cannot load node id to find its context.");
+    installed(source);
+    backup(ctx, source, task);
+    const refused = cloneSite(ctx.hostmaster, source, newUri, Number(task.args["target_platform"]), ctx.now);
+    if (refused !== undefined) throw new TaskFailure(refused);
+    // provision-clone's call-backs, run inline in this task (their time is the clone's, durations.ts).
+    ctx.log(`Verified platform ${ctx.hostmaster.platforms.get(Number(task.args["target_platform"]))?.name ?? ""}`, "success");
+    ctx.log(`Verified site ${source.uri}`, "success");
+    ctx.log(`Cloned site ${source.uri} as ${newUri}.`, "success");
   },
 };

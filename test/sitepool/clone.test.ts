@@ -1,0 +1,320 @@
+// Refills by clone: a ready spare is copied instead of installing a new one, its source is handed
+// out last, the copy is claimed as clean as an installed spare, and where Aegir refuses clones
+// (hosting_clone off) the pool installs and says so.
+import { Registry } from "prom-client";
+import { describe, expect, it } from "vitest";
+import { SitePoolMetrics } from "../../controller/sitepool-metrics.ts";
+import { planPool } from "../../reconcilers/sitepool/plan.ts";
+import type { SpareView } from "../../reconcilers/sitepool/spares.ts";
+import { PoolRig, sitePool } from "./rig.ts";
+
+const POOL = "aegir-1-openatrium";
+
+async function filled(size: number, refill: "Clone" | "Install" = "Clone"): Promise<PoolRig> {
+  const rig = new PoolRig([sitePool({ size: { min: size, max: size }, refill })]);
+  await rig.fillPool();
+  expect(rig.spares().filter((s) => s.state === "Ready")).toHaveLength(size);
+  return rig;
+}
+
+/** Every spare domain of the zone the site still names: node aliases, variables, accounts, contexts. */
+function zoneTraces(rig: PoolRig, domain: string): string[] {
+  const node = rig.sim.site(domain);
+  const drupal = node?.drupal;
+  const spare = /spare-[0-9a-f]+-[0-9a-f]+\.pool\.invalid/;
+  return [
+    ...(node?.aliases.filter((a) => spare.test(a)) ?? []),
+    ...[...(drupal?.variables ?? [])].filter(([, v]) => spare.test(JSON.stringify(v))).map(([k]) => `variable ${k}`),
+    ...[...(drupal?.users.values() ?? [])].filter((u) => spare.test(u.name) || spare.test(u.mail)).map((u) => `user ${u.name}`),
+  ];
+}
+
+describe("refill by clone", () => {
+  it("installs the first spare, then copies the newest ready one: the copy has the baseline, the source stays a spare", async () => {
+    const rig = await filled(3);
+    const [a, b, c] = rig.spares();
+    expect(rig.tasksOf(a!.domain)).toEqual(["install", "clone"]);
+    // The newest ready spare is the source: the second clone copies the first clone.
+    expect(rig.tasksOf(b!.domain)).toEqual(["clone"]);
+    expect(rig.tasksOf(c!.domain)).toEqual([]);
+    expect([b!.source, c!.source]).toEqual([a!.domain, b!.domain]);
+    // Enabling the baseline on a copy finds it enabled already.
+    expect(rig.sim.site(c!.domain)?.drupal?.modules).toEqual(rig.sim.site(a!.domain)?.drupal?.modules);
+    expect(rig.refillKinds).toEqual(["Install", "Clone", "Clone"]);
+    const status = rig.pools.pool(POOL).status;
+    expect(status).toMatchObject({ refills: 3, clones: 2, ready: 3 });
+    expect(status?.conditions?.find((c) => c.type === "RefillByClone")).toMatchObject({ status: "True", reason: "Cloning" });
+  });
+
+  it("refill: Install never clones", async () => {
+    const rig = await filled(2, "Install");
+    expect(rig.spares().map((s) => rig.tasksOf(s.domain))).toEqual([["install"], ["install"]]);
+    expect(rig.pools.pool(POOL).status?.conditions?.find((c) => c.type === "RefillByClone")).toMatchObject({ status: "False", reason: "InstallRequested" });
+  });
+
+  it("keeps a second spare to copy from when it clones (within max); one when it installs", async () => {
+    const cloning = new PoolRig([sitePool({ size: { min: 1, max: 2 } })]);
+    await cloning.fillPool();
+    expect(cloning.pools.pool(POOL).status).toMatchObject({ target: 2, ready: 2 });
+    const installing = new PoolRig([sitePool({ size: { min: 1, max: 2 }, refill: "Install" })]);
+    await installing.fillPool();
+    expect(installing.pools.pool(POOL).status).toMatchObject({ target: 1, ready: 1 });
+    const capped = new PoolRig([sitePool({ size: { min: 1, max: 1 } })]);
+    await capped.fillPool();
+    expect(capped.pools.pool(POOL).status).toMatchObject({ target: 1, ready: 1 });
+  });
+
+  it("on a hostmaster without hosting_clone: the clone is refused, the condition says so, and the pool installs", async () => {
+    const rig = new PoolRig([sitePool({ size: { min: 2, max: 2 } })]);
+    rig.disableClone();
+    await rig.fillPool();
+    expect(rig.spares().map((s) => rig.tasksOf(s.domain))).toEqual([["install"], ["install"]]);
+    expect(rig.spares().every((s) => s.source === undefined)).toBe(true);
+    const status = rig.pools.pool(POOL).status;
+    const condition = status?.conditions?.find((c) => c.type === "RefillByClone");
+    expect(condition).toMatchObject({ status: "False", reason: "CloneRefused" });
+    expect(condition?.message).toMatch(/hosting_clone/);
+    // The refused clone is not counted as a refill.
+    expect(status).toMatchObject({ refills: 2, clones: 0, ready: 2 });
+    expect(rig.refillKinds).toEqual(["Install", "Install"]);
+  });
+
+  it("a clone that fails leaves nothing half-made: its record goes and the next refill clones again", async () => {
+    const rig = new PoolRig([sitePool({ size: { min: 2, max: 2 } })]);
+    rig.sim.faults.failTask({ type: "clone" });
+    await rig.fillPool();
+    const [a, b] = rig.spares();
+    expect(rig.spares()).toHaveLength(2);
+    expect(rig.tasksOf(a!.domain)).toEqual(["install", "clone", "clone"]);
+    expect(b!.source).toBe(a!.domain);
+    expect((await rig.liveSpares()).sort()).toEqual([a!.domain, b!.domain].sort());
+    expect(rig.refillKinds).toEqual(["Install", "Clone", "Clone"]);
+  });
+});
+
+describe("claims and clones", () => {
+  it("a claim takes another ready spare than the source of a clone under way", async () => {
+    const rig = await filled(2);
+    const [first, second] = rig.spares();
+    // A clone of the first (oldest) spare under way, as the pool records it before queueing it.
+    const copy = "spare-aaaaaa-0000000000.pool.invalid";
+    const pool = rig.pools.pool(POOL);
+    await rig.pools.updateStatus(pool, { ...pool.status, spares: [...rig.spares(), { domain: copy, state: "Installing", createdAt: rig.now.toISOString(), source: first!.domain }] });
+    await rig.driver.queueTask(first!.domain, "clone", { targetPlatform: sitePool().spec.platform, newUri: copy });
+    rig.order("acme");
+    await rig.replica().reconcile(rig.site("acme"));
+    expect(rig.spares().find((s) => s.claimedBy !== undefined)?.domain).toBe(second!.domain);
+  });
+
+  it("when the source is the only ready spare, the claim takes it and its rename follows the clone", async () => {
+    const rig = await filled(2);
+    const [, second] = rig.spares();
+    rig.order("first");
+    await rig.converge("first");
+    // The pool refills by copying the one spare left.
+    await rig.pool.reconcile(rig.pools.pool(POOL));
+    const clone = rig.spares().find((s) => s.state === "Installing");
+    expect(clone?.source).toBe(second!.domain);
+    rig.order("acme");
+    const replica = rig.replica();
+    await replica.reconcile(rig.site("acme"));
+    expect(rig.spares().find((s) => s.claimedBy?.endsWith("/acme"))?.domain).toBe(second!.domain);
+    await rig.converge("acme", replica);
+    // The spare was a copy itself (no install of its own); the clone of it ran first, then the rename.
+    expect(rig.tasksOf("acme.sites.example.com")).toEqual(["clone", "migrate"]);
+    expect(zoneTraces(rig, "acme.sites.example.com")).toEqual([]);
+  });
+
+  it("with no spare ready, an order takes the copy Aegir is making and waits for it instead of installing", async () => {
+    const rig = await filled(2);
+    rig.order("first");
+    await rig.converge("first");
+    await rig.pool.reconcile(rig.pools.pool(POOL));
+    const copy = rig.spares().find((s) => s.state === "Installing");
+    expect(copy?.source).toBeDefined();
+    rig.order("beta");
+    rig.order("gamma");
+    const replica = rig.replica();
+    await replica.reconcile(rig.site("beta"));
+    await replica.reconcile(rig.site("gamma"));
+    // beta has the source, gamma the copy still being made; nothing was installed for either.
+    expect(rig.spares().find((s) => s.claimedBy?.endsWith("/gamma"))?.domain).toBe(copy?.domain);
+    expect(rig.site("gamma").status?.conditions?.find((c) => c.type === "Installed")).toMatchObject({ reason: "ClaimingSpare", message: expect.stringMatching(/clone task/) as unknown });
+    await rig.converge("beta", replica);
+    await rig.converge("gamma", replica);
+    expect(rig.tasksOf("gamma.sites.example.com")).toEqual(["migrate"]);
+    expect(zoneTraces(rig, "gamma.sites.example.com")).toEqual([]);
+    expect(rig.claims).toHaveLength(3);
+  });
+
+  it("a copy made but not given its baseline yet is claimed as a spare, not passed over for an install", async () => {
+    const rig = await filled(2);
+    rig.order("first");
+    await rig.converge("first");
+    await rig.pool.reconcile(rig.pools.pool(POOL));
+    // The clone runs; the pool has not looked since, so the copy's record still says Installing.
+    rig.sim.drainTasks();
+    const copy = rig.spares().find((s) => s.state === "Installing");
+    expect(copy?.source).toBeDefined();
+    rig.order("beta");
+    rig.order("gamma");
+    const replica = rig.replica();
+    await replica.reconcile(rig.site("beta"));
+    await replica.reconcile(rig.site("gamma"));
+    expect(rig.spares().filter((s) => s.claimedBy !== undefined).map((s) => s.domain).sort()).toEqual([copy!.domain, copy!.source!].sort());
+    await rig.converge("beta", replica);
+    await rig.converge("gamma", replica);
+    for (const name of ["beta", "gamma"]) {
+      expect(rig.tasksOf(`${name}.sites.example.com`)).toContain("migrate");
+      expect(zoneTraces(rig, `${name}.sites.example.com`)).toEqual([]);
+    }
+    // The copy carries the baseline from its source, although the pool never enabled it on the copy.
+    expect(rig.sim.site("gamma.sites.example.com")?.drupal?.modules).toContain("oa_wiki");
+  });
+
+  it("a claim on a copy whose clone fails is void: the site installs as usual", async () => {
+    const rig = await filled(2);
+    rig.order("first");
+    await rig.converge("first");
+    await rig.pool.reconcile(rig.pools.pool(POOL));
+    rig.order("beta");
+    rig.order("gamma");
+    const replica = rig.replica();
+    await replica.reconcile(rig.site("beta"));
+    await replica.reconcile(rig.site("gamma"));
+    rig.sim.faults.failTask({ type: "clone" });
+    await rig.converge("gamma", replica);
+    expect(rig.tasksOf("gamma.sites.example.com")).toEqual(["install"]);
+    expect(rig.spares().some((s) => s.claimedBy?.endsWith("/gamma"))).toBe(false);
+  });
+
+  it("where an install takes far longer than a clone, the last spare stays: the order gets a copy of it", async () => {
+    const rig = await filled(1);
+    const [last] = rig.spares();
+    // As observed on a server with the classic installer.
+    const pool = rig.pools.pool(POOL);
+    await rig.pools.updateStatus(pool, { ...pool.status, installSeconds: 900, cloneSeconds: 100 });
+    rig.order("acme");
+    const replica = rig.replica();
+    await replica.reconcile(rig.site("acme"));
+    const copy = rig.spares().find((s) => s.claimedBy?.endsWith("/acme"));
+    expect(copy).toMatchObject({ state: "Claimed", source: last!.domain });
+    // The order's own clone task, on the spare that stays.
+    expect(rig.tasksOf(last!.domain)).toEqual(["install", "clone"]);
+    await rig.converge("acme", replica);
+    expect(rig.tasksOf("acme.sites.example.com")).toEqual(["migrate"]);
+    expect(zoneTraces(rig, "acme.sites.example.com")).toEqual([]);
+    expect(rig.spares()).toEqual([expect.objectContaining({ domain: last!.domain, state: "Ready" })]);
+    expect(await rig.liveSpares()).toEqual([last!.domain]);
+  });
+
+  it("the last spare still being made is kept too: the order gets a copy of the copy once it exists", async () => {
+    const rig = await filled(2);
+    const pool = rig.pools.pool(POOL);
+    await rig.pools.updateStatus(pool, { ...pool.status, installSeconds: 900, cloneSeconds: 100 });
+    rig.order("first");
+    await rig.converge("first");
+    await rig.pool.reconcile(rig.pools.pool(POOL));
+    const underWay = rig.spares().find((s) => s.state === "Installing");
+    expect(underWay?.source).toBeDefined();
+    rig.order("beta");
+    rig.order("gamma");
+    const replica = rig.replica();
+    await replica.reconcile(rig.site("beta"));
+    await replica.reconcile(rig.site("gamma"));
+    // beta took the ready source; gamma, with only the copy under way left, waits for a copy of it.
+    expect(rig.spares().find((s) => s.claimedBy?.endsWith("/beta"))?.domain).toBe(underWay?.source);
+    expect(rig.spares().find((s) => s.claimedBy?.endsWith("/gamma"))).toMatchObject({ source: underWay?.domain });
+    await rig.converge("beta", replica);
+    await rig.converge("gamma", replica);
+    expect(rig.tasksOf(underWay!.domain)).toEqual(["clone"]);
+    expect(rig.tasksOf("gamma.sites.example.com")).toEqual(["migrate"]);
+    expect(zoneTraces(rig, "gamma.sites.example.com")).toEqual([]);
+    expect(await rig.liveSpares()).toEqual([underWay!.domain]);
+  });
+
+  it("where a clone is not much shorter than an install (as seen, or assumed before one was), the last spare is handed out", async () => {
+    // Before any clone was seen, one is assumed to take ASSUMED_CLONE_SECONDS (300 s): 500 s installs are not worth it.
+    for (const timing of [{ installSeconds: 120, cloneSeconds: 100 }, { installSeconds: 500 }]) {
+      const rig = await filled(1);
+      const [last] = rig.spares();
+      const pool = rig.pools.pool(POOL);
+      await rig.pools.updateStatus(pool, { ...pool.status, ...timing });
+      rig.order("acme");
+      await rig.converge("acme");
+      // The spare itself was renamed (its install and the rename), nothing was cloned.
+      expect(rig.tasksOf("acme.sites.example.com")).toEqual(["install", "migrate"]);
+      expect(await rig.liveSpares()).not.toContain(last!.domain);
+    }
+  });
+
+  it("a claimed clone, and a claimed clone of a clone, keep no trace of any placeholder", async () => {
+    const rig = await filled(1, "Install");
+    const [a] = rig.spares();
+    // What a spare's own pages leave in its database (a page cache naming it): a copy carries it on.
+    rig.sim.site(a!.domain)?.drupal?.variables.set("cache_page_front", `http://${a!.domain}/node`);
+    rig.pools.editSpec(POOL, (spec) => {
+      spec.refill = "Clone";
+      spec.size = { min: 2, max: 2 };
+    });
+    await rig.fillPool();
+    const b = rig.spares()[1];
+    expect(b!.source).toBe(a!.domain);
+    rig.sim.site(b!.domain)?.drupal?.variables.set("cache_page_front", `http://${b!.domain}/node`);
+    rig.pools.editSpec(POOL, (spec) => {
+      spec.size = { min: 3, max: 3 };
+    });
+    await rig.fillPool();
+    const c = rig.spares()[2];
+    expect(c!.source).toBe(b!.domain);
+    // The clone of a clone names both spares before it: a's (site_name) and b's (its cached page).
+    const named = JSON.stringify([...(rig.sim.site(c!.domain)?.drupal?.variables ?? [])]);
+    expect([named.includes(a!.domain), named.includes(b!.domain)]).toEqual([true, true]);
+
+    const orders = ["acme", "beta", "gamma"];
+    for (const name of orders) {
+      rig.order(name);
+      await rig.converge(name);
+    }
+    // Each took a spare (no install), and none names any spare of the zone.
+    expect(orders.map((n) => rig.tasksOf(`${n}.sites.example.com`).includes("migrate"))).toEqual([true, true, true]);
+    for (const name of orders) expect(zoneTraces(rig, `${name}.sites.example.com`)).toEqual([]);
+    expect(rig.claims).toHaveLength(3);
+  });
+});
+
+describe("planPool: Clone or Install", () => {
+  const at = "2027-03-01T09:00:00.000Z";
+  const view = (domain: string, createdAt: string, condition: SpareView["condition"] = "ready"): SpareView => ({ record: { domain, state: "Ready", createdAt }, site: undefined, condition });
+  const base = { features: [], platformUsable: true, queueBusy: false, customersWaiting: 0, nextDomain: "next.pool.invalid", now: new Date(at), maxSpares: 3 };
+
+  it("clones the newest ready spare, installs when none is ready or clones are not allowed", () => {
+    const views = [view("old.pool.invalid", "2027-03-01T08:00:00Z"), view("new.pool.invalid", "2027-03-01T08:30:00Z")];
+    expect(planPool({ ...base, views, target: 3, cloneAllowed: true }).action).toEqual({ kind: "Clone", domain: "next.pool.invalid", source: "new.pool.invalid" });
+    expect(planPool({ ...base, views, target: 3, cloneAllowed: false }).action).toEqual({ kind: "Install", domain: "next.pool.invalid" });
+    expect(planPool({ ...base, views: [], target: 1, cloneAllowed: true }).action).toEqual({ kind: "Install", domain: "next.pool.invalid" });
+    // A claimed spare is no source.
+    expect(planPool({ ...base, views: [view("c.pool.invalid", at, "claimed")], target: 1, cloneAllowed: true }).action).toEqual({ kind: "Install", domain: "next.pool.invalid" });
+  });
+
+  it("records the clone with its source before it is queued, and keeps a floor of two spares while cloning", () => {
+    const plan = planPool({ ...base, views: [view("a.pool.invalid", at)], target: 1, cloneAllowed: true });
+    expect(plan.target).toBe(2);
+    expect(plan.spares.at(-1)).toEqual({ domain: "next.pool.invalid", state: "Installing", createdAt: at, source: "a.pool.invalid" });
+    expect(planPool({ ...base, views: [view("a.pool.invalid", at)], target: 1, cloneAllowed: false })).toMatchObject({ target: 1, action: undefined });
+    expect(planPool({ ...base, views: [], target: 0, cloneAllowed: true }).target).toBe(0);
+  });
+});
+
+describe("refill metrics", () => {
+  it("counts refills by kind: install or clone", async () => {
+    const registry = new Registry();
+    const metrics = new SitePoolMetrics(registry);
+    metrics.refill(POOL, "Install");
+    metrics.refill(POOL, "Clone");
+    metrics.refill(POOL, "Clone");
+    const text = await registry.getSingleMetricAsString("aegir_sitepool_refills_total");
+    expect(text).toContain(`aegir_sitepool_refills_total{sitepool="${POOL}",kind="install"} 1`);
+    expect(text).toContain(`aegir_sitepool_refills_total{sitepool="${POOL}",kind="clone"} 2`);
+  });
+});
