@@ -25,6 +25,7 @@ export const REASONS = {
   NotAHostmaster: "permanent",
   UserExists: "permanent",
   AccountCreatedMeanwhile: "transient",
+  SiteCreatedMeanwhile: "transient",
   UnknownUser: "permanent",
   UnknownBlueprint: "permanent",
   UnknownSpace: "permanent",

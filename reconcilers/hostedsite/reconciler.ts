@@ -205,7 +205,7 @@ export class HostedSiteReconciler {
       if ([...applied.applied, ...(applied.failed ? [applied.failed.operation] : [])].some((op) => op.aspect === "site")) this.deps.statusCache.invalidate(desired.server);
       memory.dirty = true;
     }
-    if (applied.failed) applied.failed = { ...applied.failed, error: ownerRaced(applied.failed) };
+    if (applied.failed) applied.failed = { ...applied.failed, error: raced(applied.failed) };
     const error = applied.failed?.error;
     if (error !== undefined) {
       this.deps.log.warn({ hostedsite: key, operation: applied.failed?.operation.kind, reason: error.reason, transient: error.transient }, "operation failed");
@@ -289,12 +289,15 @@ export class HostedSiteReconciler {
 
 
 /**
- * The deep read (or the tracker read) found no such account by name or mail, so an account
- * refused as existing was made meanwhile (by another replica, or the reply to our own create was
- * lost): retried, and the next read finds it.
+ * What the last reads did not show was made meanwhile (by another replica, or the reply to our own
+ * create was lost): an account refused as existing although the deep (or tracker) read found none
+ * by name or mail, or the site refused as existing although the server status showed none. Retried
+ * (the status was read again), and the next read takes it.
  */
-function ownerRaced(failed: { operation: Operation; error: AegirError }): AegirError {
+function raced(failed: { operation: Operation; error: AegirError }): AegirError {
   const { operation, error } = failed;
+  const command = error.command ? { command: error.command } : {};
+  if (operation.kind === "CreateSite" && error.reason === "SiteExists") return new AegirError("SiteCreatedMeanwhile", `${error.message}; reading the server again to take that site`, { ...command, cause: error });
   if ((operation.kind !== "CreateOwner" && operation.kind !== "CreateTrackerAccount") || error.reason !== "UserExists") return error;
-  return new AegirError("AccountCreatedMeanwhile", `${error.message}; reading the site again to take that account`, { ...(error.command ? { command: error.command } : {}), cause: error });
+  return new AegirError("AccountCreatedMeanwhile", `${error.message}; reading the site again to take that account`, { ...command, cause: error });
 }

@@ -84,17 +84,28 @@ export class SitePoolReconciler {
       await this.write(pool, { ...pool.status }, [{ type: "Ready", status: "False", reason: error.reason, message: `Cannot read Aegir server ${pool.spec.server}: ${error.message}` }]);
       return error.transient ? { error } : { requeueAfterMs: this.pollIntervalMs };
     }
-    const problem = platformProblem(pool, server, status);
     const sites = this.deps.sites();
     const keys = new Set(sites.map((s) => `${s.metadata.namespace}/${s.metadata.name}`));
-    const views = viewSpares({
-      pool,
-      status,
-      platformUsable: problem === undefined,
-      siteExists: (key) => keys.has(key),
-      now,
-      createSettleMs: 2 * (server?.spec.commandTimeouts.writeSeconds ?? 300) * 1000,
-    });
+    const look = (seen: ServerStatus) =>
+      viewSpares({
+        pool,
+        status: seen,
+        platformUsable: platformProblem(pool, server, seen) === undefined,
+        siteExists: (key) => keys.has(key),
+        now,
+        createSettleMs: 2 * (server?.spec.commandTimeouts.writeSeconds ?? 300) * 1000,
+      });
+    let views = look(status);
+    // A spare in Aegir without a record is adopted, but a cached status may predate its claim's
+    // rename or its delete (another replica's): adopt only what a fresh read still shows, or the
+    // record would wait for a spare that is gone.
+    const recorded = new Set((pool.status?.spares ?? []).map((s) => s.domain));
+    if (views.some((v) => !recorded.has(v.record.domain))) {
+      this.deps.statusCache.invalidate(pool.spec.server);
+      status = await this.deps.statusCache.get(pool.spec.server);
+      views = look(status);
+    }
+    const problem = platformProblem(pool, server, status);
     const rate = orderRate(pool, sites, this.deps.servers(), now);
     const installSeconds = observedInstallSeconds(views) ?? pool.status?.installSeconds ?? pool.spec.installSeconds;
     const cloneSeconds = observedCloneSeconds(views) ?? pool.status?.cloneSeconds;
@@ -138,7 +149,15 @@ export class SitePoolReconciler {
     await this.publish(pool, server);
     if (plan.action === undefined) return { requeueAfterMs: plan.counts.installing > 0 || plan.waiting ? this.progressPollMs : this.pollIntervalMs };
 
-    const started = await this.act(pool, plan.action, server);
+    let started: boolean;
+    try {
+      started = await this.act(pool, plan.action, server);
+    } catch (error) {
+      // Aegir refused the step: what this replica saw of the server is likely stale (another
+      // replica renamed, deleted or finished the spare), so the next look reads it afresh.
+      if (error instanceof AegirError) this.deps.statusCache.invalidate(pool.spec.server);
+      throw error;
+    }
     if (started && (plan.action.kind === "Install" || plan.action.kind === "Clone")) this.deps.observer?.refill(pool.metadata.name, plan.action.kind);
     return { requeueAfterMs: this.progressPollMs };
   }

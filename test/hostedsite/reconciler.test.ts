@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { AegirDriver } from "../../reconcilers/aegir/driver.ts";
 import { CREATE_PENDING_ANNOTATION, FINALIZER } from "../../reconcilers/hostedsite/names.ts";
 import { addUser } from "../harness/aegir/drupal.ts";
 import { hostedSite } from "./fixtures.ts";
@@ -260,6 +261,20 @@ describe("HostedSite reconciler against the simulated Aegir", () => {
     await rig.converge();
     expect(rig.now.getTime() - before).toBeLessThan(60_000);
     expect([...rig.sim.site("support.example.com")!.drupal!.users.values()].filter((u) => u.mail === "jane@acme.example.com")).toHaveLength(1);
+  });
+
+  it("takes the site another replica created first instead of blocking on SiteExists", async () => {
+    const rig = new Rig(order());
+    // Our create is refused because a second controller, whose status was fresher, created it a moment ago.
+    rig.sim.faults.failNext({ match: { command: "php-eval:create-site" }, exitCode: 1, stderr: "Site acme.sites.example.com already exists. [error]\n" });
+    await rig.reconcile();
+    expect(rig.sim.stats.count("php-eval:create-site")).toBe(1);
+    expect(rig.condition("Ready")).not.toMatchObject({ reason: "SiteExists" });
+    await new AegirDriver({ runner: rig.sim.runner() }).createSite({ uri: "acme.sites.example.com", platform: PLATFORM, profile: "openatrium", aliases: [], https: "Disabled" });
+    const before = rig.now.getTime();
+    await rig.converge();
+    expect(rig.now.getTime() - before).toBeLessThan(10 * 60_000);
+    expect(rig.sim.stats.count("php-eval:create-site")).toBe(2);
   });
 
   it("refuses to change the server a site lives on", async () => {

@@ -1,5 +1,6 @@
 // The pool controller: the size rule, refills one at a time and only on an idle queue, recycling.
 import { describe, expect, it } from "vitest";
+import { ServerStatusCache } from "../../reconcilers/hostedsite/server-status-cache.ts";
 import { serverPoolSummary } from "../../reconcilers/sitepool/server-summary.ts";
 import { holeDistribution, poolSize } from "../../reconcilers/sitepool/size.ts";
 import { openAtriumPlatform } from "../harness/aegir/index.ts";
@@ -148,6 +149,23 @@ describe("SitePool reconciler", () => {
     const ready = slow?.conditions?.find((c) => c.type === "Ready");
     expect(ready?.reason).toBe("Overloaded");
     expect(ready?.message).toMatch(/busy 263 % of the time/);
+  });
+
+  it("adopts a spare without a record only when a fresh read still shows it (another replica's claim took it meanwhile)", async () => {
+    const rig = new PoolRig([sitePool({ size: { min: 1, max: 1 } })]);
+    await rig.fillPool();
+    const [spare] = rig.spares();
+    // A second replica's cached status, read while the spare was still a spare.
+    const stale = new ServerStatusCache({ fetch: () => rig.driver.serverStatus(), now: () => rig.now.getTime(), maxAgeMs: 3_600_000 });
+    await stale.get("aegir-1");
+    // Meanwhile the first replica's claim renamed it into a customer's site and dropped its record.
+    await rig.driver.queueTask(spare!.domain, "migrate", { targetPlatform: PLATFORM, newUri: "acme.sites.example.com" });
+    rig.sim.drainTasks();
+    const pool = rig.pools.pool("aegir-1-openatrium");
+    await rig.pools.updateStatus(pool, { ...pool.status, spares: [] });
+    await rig.newPoolReconciler(stale).reconcile(rig.pools.pool("aegir-1-openatrium"));
+    // No record of the renamed spare (it would have waited, "Installing", for a site that is gone).
+    expect(rig.spares().map((s) => s.domain)).not.toContain(spare!.domain);
   });
 
   it("recycles spares of a platform the pool no longer uses (an upgrade), then refills on the new one", async () => {

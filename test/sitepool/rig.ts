@@ -55,13 +55,13 @@ export class PoolRig {
     this.pool = this.newPoolReconciler();
   }
 
-  newPoolReconciler(): SitePoolReconciler {
+  newPoolReconciler(cache = this.cache): SitePoolReconciler {
     return new SitePoolReconciler({
       store: this.pools,
       servers: () => this.servers,
       sites: () => this.siteList(),
       driver: () => this.driver,
-      statusCache: this.cache,
+      statusCache: cache,
       now: () => this.now,
       log: silent,
       observer: this.observer,
