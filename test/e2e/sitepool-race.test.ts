@@ -24,8 +24,10 @@ describe.skipIf(noKubectl !== undefined)("warm pool, two replicas racing for one
     const replicas = ["replica-a", "replica-b"].map((id) => stack.controller(id, ["--leader-elect=false"]));
     const manifest = { apiVersion: API_VERSION, kind: "SitePool", metadata: { name: "aegir-1-openatrium" }, spec: { server: "aegir-1", platform: PLATFORM, features: ["oa_wiki"], size: { min: 1, max: 1 } } };
     expect((await e2e.kubectl.run(["apply", "-f", "-"], JSON.stringify(manifest))).stderr).toBe("");
-    await eventually(() => (pool()?.status?.ready === 1 ? true : undefined), 60_000, "one ready spare");
-    // Both replicas may have started a refill; the one ready is the one to race for.
+    const live = () => [...stack.sim.hostmaster.sites.values()].filter((s) => s.status !== -2 && s.uri.endsWith(".pool.invalid")).map((s) => s.uri);
+    // Both replicas may have started a refill; the surplus spare is discarded: the one left is the one to race for.
+    const one = () => pool()?.status?.ready === 1 && pool()?.status?.spares?.length === 1 && live().length === 1;
+    await eventually(() => (one() ? true : undefined), 60_000, "one ready spare, and no other");
     const spare = pool()?.status?.spares?.find((s) => s.state === "Ready");
     const spareNid = stack.sim.site(spare!.domain)?.nid;
     const servers = await eventually(async () => {
@@ -58,7 +60,6 @@ describe.skipIf(noKubectl !== undefined)("warm pool, two replicas racing for one
     }
     // No claim left behind, and every spare in Aegir is one the pool knows, once both replicas'
     // pool controllers (no leader election here) have settled their installs and discards.
-    const live = () => [...stack.sim.hostmaster.sites.values()].filter((s) => s.status !== -2 && s.uri.endsWith(".pool.invalid")).map((s) => s.uri);
     const settled = () => {
       const spares = pool()?.status?.spares ?? [];
       const same = JSON.stringify(live().sort()) === JSON.stringify(spares.map((s) => s.domain).sort());
