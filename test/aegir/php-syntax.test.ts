@@ -1,23 +1,14 @@
 // The php-eval scripts never run against a real Drupal here, but PHP itself can at least parse
 // them: a syntax error would otherwise first show on a production Aegir server.
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { CONFORMANCE_SCRIPTS } from "../../reconcilers/aegir/conformance/scripts.ts";
 import { ENFORCE_QUOTA_PHP } from "../../reconcilers/aegir/quota.ts";
 import { SCRIPTS } from "../../reconcilers/aegir/scripts.ts";
 import { SPACE_MODULE_INSTALL_FILE, SPACE_MODULE_PHP } from "../../reconcilers/aegir/space-scripts.ts";
+import { phpPresent } from "../harness/php.ts";
 
-function hasPhp(): boolean {
-  try {
-    execFileSync("php", ["-v"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const php = hasPhp();
-if (!php) console.warn("skipping PHP syntax checks: install php-cli (apt-get install php-cli)");
+const php = phpPresent("PHP syntax checks");
 
 describe.skipIf(!php)("php-eval scripts", () => {
   it.each(Object.entries({ ...SCRIPTS, ...CONFORMANCE_SCRIPTS, "enforce-quota": ENFORCE_QUOTA_PHP }))("%s parses as PHP", (_name, code) => {

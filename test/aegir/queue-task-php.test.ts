@@ -1,18 +1,9 @@
 // The queue-task script's clone branch run by PHP itself against a stand-in for the hostmaster's
 // API (hosting_context, node_load, hosting_domain_allowed, hosting_add_task, module_exists): the
 // task arguments hosting_clone reads, and the refusals.
-import { execFileSync, spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { SCRIPTS } from "../../reconcilers/aegir/scripts.ts";
-
-function hasPhp(): boolean {
-  try {
-    execFileSync("php", ["-v"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { phpPresent, runPhpScript } from "../harness/php.ts";
 
 const HOSTMASTER_STUB = String.raw`
 class _Result { function __construct(public $value) {} function fetchField() { return $this->value; } }
@@ -34,12 +25,10 @@ function drush_set_error($code, $message) { fwrite(STDERR, $code . ': ' . $messa
 
 function queue(input: Record<string, unknown>, modules: string[]): { stdout: string; stderr: string } {
   const state = `$GLOBALS['contexts'] = array('spare-a.pool.invalid' => 10, 'taken.example.com' => 11, 'platform_openatrium2652' => 5);\n$GLOBALS['sites'] = array('spare-a.pool.invalid' => 10, 'taken.example.com' => 11);\n$GLOBALS['modules'] = json_decode(${JSON.stringify(JSON.stringify(modules))}, TRUE);\n`;
-  const program = `${HOSTMASTER_STUB}\n${state}\nfunction _script() {\n${SCRIPTS["queue-task"]}\n}\n_script();\n`;
-  const run = spawnSync("php", ["-d", "display_errors=stderr", "-r", program], { input: JSON.stringify(input), encoding: "utf8" });
-  return { stdout: run.stdout, stderr: run.stderr };
+  return runPhpScript(SCRIPTS["queue-task"], input, `${HOSTMASTER_STUB}\n${state}`);
 }
 
-describe.skipIf(!hasPhp())("queue-task's clone in PHP", () => {
+describe.skipIf(!phpPresent("the queue-task PHP tests"))("queue-task's clone in PHP", () => {
   const clone = { uri: "spare-a.pool.invalid", type: "clone", targetPlatform: "platform_openatrium2652", newUri: "spare-b.pool.invalid" };
 
   it("adds a clone task on the source with new_uri, the target platform's nid and the source's db server", () => {

@@ -1,18 +1,9 @@
 // The scrub-placeholder script run by PHP itself against a stand-in for Drupal's database API
 // (variables and users in memory, LIKE matched as MySQL does): a spare cloned from other spares
 // carries their placeholders, and with the pool's zone the script replaces all of them.
-import { execFileSync, spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { SCRIPTS } from "../../reconcilers/aegir/scripts.ts";
-
-function hasPhp(): boolean {
-  try {
-    execFileSync("php", ["-v"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { phpPresent, runPhpScript } from "../harness/php.ts";
 
 /** Just enough of D7's database layer for the script's queries; the state is printed as JSON at the end. */
 const DRUPAL_STUB = String.raw`
@@ -83,16 +74,14 @@ interface Run {
 
 function scrub(input: Record<string, unknown>, variables: Record<string, unknown>, users: Array<{ name: string; mail: string; init: string }>): Run {
   const state = `$GLOBALS['variables'] = json_decode(${JSON.stringify(JSON.stringify(variables))}, TRUE);\n$GLOBALS['users'] = json_decode(${JSON.stringify(JSON.stringify(users))}, TRUE);\n`;
-  // The script's own `return` ends it early on an error: run it as a function body; input on stdin as drush gives it.
-  const program = `${DRUPAL_STUB}\n${state}\nfunction _script() {\n${SCRIPTS["scrub-placeholder"]}\n}\n_script();\necho json_encode(array('variables' => $GLOBALS['variables'], 'users' => $GLOBALS['users'])), "\\n";\n`;
-  const run = spawnSync("php", ["-d", "display_errors=stderr", "-r", program], { input: JSON.stringify(input), encoding: "utf8" });
+  const run = runPhpScript(SCRIPTS["scrub-placeholder"], input, `${DRUPAL_STUB}\n${state}`, `echo json_encode(array('variables' => $GLOBALS['variables'], 'users' => $GLOBALS['users'])), "\\n";\n`);
   expect(run.stderr).toBe("");
   const [out, after] = run.stdout.trim().split("\n");
   const state2 = JSON.parse(after ?? "{}") as { variables: Record<string, unknown>; users: Run["users"] };
   return { out: JSON.parse(out ?? "{}") as Run["out"], variables: state2.variables, users: state2.users };
 }
 
-describe.skipIf(!hasPhp())("scrub-placeholder in PHP", () => {
+describe.skipIf(!phpPresent("the scrub-placeholder PHP tests"))("scrub-placeholder in PHP", () => {
   const own = "spare-2fc731-cc4cb50a4a.pool.invalid";
   const source = "spare-2fc731-af27a8f342.pool.invalid";
   const first = "spare-2fc731-0123456789.pool.invalid";
