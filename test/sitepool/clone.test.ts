@@ -4,6 +4,8 @@
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { SitePoolMetrics } from "../../controller/sitepool-metrics.ts";
+import type { Spare } from "../../crds/sitepool.ts";
+import type { HostedSiteReconciler } from "../../reconcilers/hostedsite/reconciler.ts";
 import { planPool } from "../../reconcilers/sitepool/plan.ts";
 import type { SpareView } from "../../reconcilers/sitepool/spares.ts";
 import { PoolRig, sitePool } from "./rig.ts";
@@ -27,6 +29,21 @@ function zoneTraces(rig: PoolRig, domain: string): string[] {
     ...[...(drupal?.variables ?? [])].filter(([, v]) => spare.test(JSON.stringify(v))).map(([k]) => `variable ${k}`),
     ...[...(drupal?.users.values() ?? [])].filter((u) => spare.test(u.name) || spare.test(u.mail)).map((u) => `user ${u.name}`),
   ];
+}
+
+/** An order takes one spare and the pool starts copying the other; then beta and gamma come together (one reconcile each). */
+async function twoOrdersDuringACopy(rig: PoolRig): Promise<{ copy: Spare | undefined; replica: HostedSiteReconciler }> {
+  rig.order("first");
+  await rig.converge("first");
+  await rig.pool.reconcile(rig.pools.pool(POOL));
+  const copy = rig.spares().find((s) => s.state === "Installing");
+  expect(copy?.source).toBeDefined();
+  rig.order("beta");
+  rig.order("gamma");
+  const replica = rig.replica();
+  await replica.reconcile(rig.site("beta"));
+  await replica.reconcile(rig.site("gamma"));
+  return { copy, replica };
 }
 
 describe("refill by clone", () => {
@@ -127,16 +144,7 @@ describe("claims and clones", () => {
 
   it("with no spare ready, an order takes the copy Aegir is making and waits for it instead of installing", async () => {
     const rig = await filled(2);
-    rig.order("first");
-    await rig.converge("first");
-    await rig.pool.reconcile(rig.pools.pool(POOL));
-    const copy = rig.spares().find((s) => s.state === "Installing");
-    expect(copy?.source).toBeDefined();
-    rig.order("beta");
-    rig.order("gamma");
-    const replica = rig.replica();
-    await replica.reconcile(rig.site("beta"));
-    await replica.reconcile(rig.site("gamma"));
+    const { copy, replica } = await twoOrdersDuringACopy(rig);
     // beta has the source, gamma the copy still being made; nothing was installed for either.
     expect(rig.spares().find((s) => s.claimedBy?.endsWith("/gamma"))?.domain).toBe(copy?.domain);
     expect(rig.site("gamma").status?.conditions?.find((c) => c.type === "Installed")).toMatchObject({ reason: "ClaimingSpare", message: expect.stringMatching(/clone task/) as unknown });
@@ -212,16 +220,7 @@ describe("claims and clones", () => {
     const rig = await filled(2);
     const pool = rig.pools.pool(POOL);
     await rig.pools.updateStatus(pool, { ...pool.status, installSeconds: 900, cloneSeconds: 100 });
-    rig.order("first");
-    await rig.converge("first");
-    await rig.pool.reconcile(rig.pools.pool(POOL));
-    const underWay = rig.spares().find((s) => s.state === "Installing");
-    expect(underWay?.source).toBeDefined();
-    rig.order("beta");
-    rig.order("gamma");
-    const replica = rig.replica();
-    await replica.reconcile(rig.site("beta"));
-    await replica.reconcile(rig.site("gamma"));
+    const { copy: underWay, replica } = await twoOrdersDuringACopy(rig);
     // beta took the ready source; gamma, with only the copy under way left, waits for a copy of it.
     expect(rig.spares().find((s) => s.claimedBy?.endsWith("/beta"))?.domain).toBe(underWay?.source);
     expect(rig.spares().find((s) => s.claimedBy?.endsWith("/gamma"))).toMatchObject({ source: underWay?.domain });
