@@ -12,6 +12,10 @@ export const REFILL_KINDS = ["Clone", "Install"] as const;
 const count = (description: string, fallback: number) =>
   z.int({ error: "must be a whole number" }).min(0).max(50).default(fallback).meta({ description });
 
+/** A duration the pool assumes until Aegir has shown one, whole seconds up to a day. */
+const expectedSeconds = (description: string, fallback: number) =>
+  z.int({ error: "must be a whole number" }).min(1).max(86_400).default(fallback).meta({ description });
+
 export const SitePoolSpec = z
   .strictObject({
     server: dns1123Subdomain().meta({ description: "AegirServer the spares live on" }),
@@ -27,18 +31,8 @@ export const SitePoolSpec = z
       .refine((s) => s.min <= s.max, { error: "must have min <= max", path: ["min"] })
       .prefault({})
       .meta({ description: "Bounds of the pool size the order rate chooses" }),
-    installSeconds: z
-      .int({ error: "must be a whole number" })
-      .min(1)
-      .max(86_400)
-      .default(120)
-      .meta({ description: "Expected install time until a spare install has been observed" }),
-    renameSeconds: z
-      .int({ error: "must be a whole number" })
-      .min(1)
-      .max(86_400)
-      .default(45)
-      .meta({ description: "Expected rename (migrate) time of a claimed spare until a claim's rename has been observed" }),
+    installSeconds: expectedSeconds("Expected install time until a spare install has been observed", 120),
+    renameSeconds: expectedSeconds("Expected rename (migrate) time of a claimed spare until a claim's rename has been observed", 45),
     rateWindowMinutes: z
       .int({ error: "must be a whole number" })
       .min(5)
