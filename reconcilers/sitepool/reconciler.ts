@@ -107,8 +107,8 @@ export class SitePoolReconciler {
     }
     const problem = platformProblem(pool, server, status);
     const rate = orderRate(pool, sites, this.deps.servers(), now);
-    const installSeconds = observedInstallSeconds(views) ?? pool.status?.installSeconds ?? pool.spec.installSeconds;
-    const cloneSeconds = observedCloneSeconds(views) ?? pool.status?.cloneSeconds;
+    const installSeconds = observedSeconds(views, "install") ?? pool.status?.installSeconds ?? pool.spec.installSeconds;
+    const cloneSeconds = observedSeconds(views, "clone") ?? pool.status?.cloneSeconds;
     const cloneAllowed = pool.spec.refill === "Clone" && !cloneRefused(pool);
     // One refill: a clone's time where refills clone (once one was seen), else an install's.
     const cycle = {
@@ -247,16 +247,10 @@ function cloneCondition(pool: SitePool): ConditionInput {
   return { type: "RefillByClone", status: "True", reason: "Cloning", message: "Refills clone a ready spare; they install when none is ready" };
 }
 
-/** How long the pool's last finished clone took (its task runs on the source), if one is visible. */
-function observedCloneSeconds(views: readonly SpareView[]): number | undefined {
-  const clones = views.flatMap((v) => (v.site ? [lastTask(v.site, "clone")] : [])).filter((t) => t !== undefined && t.status === "succeeded" && t.delta > 0);
-  return clones.sort((a, b) => (b?.nid ?? 0) - (a?.nid ?? 0))[0]?.delta;
-}
-
-/** How long the pool's last finished install took, if one is visible. */
-function observedInstallSeconds(views: readonly SpareView[]): number | undefined {
-  const installs = views.flatMap((v) => (v.site ? [lastTask(v.site, "install")] : [])).filter((t) => t !== undefined && t.status === "succeeded" && t.delta > 0);
-  return installs.sort((a, b) => (b?.nid ?? 0) - (a?.nid ?? 0))[0]?.delta;
+/** How long the pool's last finished task of the type took, if one is visible (a clone's task is on its source spare). */
+function observedSeconds(views: readonly SpareView[], type: "install" | "clone"): number | undefined {
+  const done = views.flatMap((v) => (v.site ? [lastTask(v.site, type)] : [])).filter((t) => t !== undefined && t.status === "succeeded" && t.delta > 0);
+  return done.sort((a, b) => (b?.nid ?? 0) - (a?.nid ?? 0))[0]?.delta;
 }
 
 function readyCondition(plan: PoolPlan, size: PoolSize | undefined, problem: string | undefined): ConditionInput {
