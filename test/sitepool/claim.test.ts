@@ -1,10 +1,7 @@
 // Claiming: a new HostedSite takes a ready spare exactly once, renamed and scrubbed before the
 // usual convergence, through racing replicas, crashes and failed renames.
 import { describe, expect, it } from "vitest";
-import { createLogger } from "../../common/logger.ts";
 import { liveSite } from "../../reconcilers/hostedsite/observe.ts";
-import { ServerStatusCache } from "../../reconcilers/hostedsite/server-status-cache.ts";
-import { SpareClaims } from "../../reconcilers/sitepool/claim.ts";
 import { PLATFORM, PoolRig, sitePool } from "./rig.ts";
 
 async function filled(spares = 1): Promise<PoolRig> {
@@ -104,7 +101,7 @@ describe("claiming a spare", () => {
     const [spare] = rig.spares();
     rig.order("acme");
     // The second replica's status is read before the rename and kept (a cache not yet expired).
-    const stale = new ServerStatusCache({ fetch: () => rig.driver.serverStatus(), now: () => rig.now.getTime(), maxAgeMs: 3_600_000 });
+    const stale = rig.staleCache();
     await stale.get("aegir-1");
     const late = rig.replica(stale);
     const first = rig.replica();
@@ -113,7 +110,7 @@ describe("claiming a spare", () => {
     expect(owner).toBeDefined();
     // The late replica resumes the claim it still holds in its copy of the pool: the rename is refused
     // (the placeholder is gone), which is no reason to discard; nor is the owner scrubbed away.
-    const claim = new SpareClaims({ pools: () => [{ ...rig.pools.pool("aegir-1-openatrium"), status: { spares: [{ ...spare!, state: "Claimed", claimedBy: "customers/acme", claimedAt: rig.now.toISOString() }] } }], store: rig.pools, servers: () => rig.servers, statusCache: stale, driver: () => rig.driver, now: () => rig.now, log: createLogger({ name: "test", level: "silent" }) });
+    const claim = rig.spareClaims(stale, () => [{ ...rig.pools.pool("aegir-1-openatrium"), status: { spares: [{ ...spare!, state: "Claimed", claimedBy: "customers/acme", claimedAt: rig.now.toISOString() }] } }]);
     expect(await claim.step(rig.site("acme"), "aegir-1")).toEqual({ kind: "waiting", message: `Spare ${spare!.domain} was renamed or removed meanwhile` });
     expect(await claim.step(rig.site("acme"), "aegir-1")).toEqual({ kind: "none" });
     await late.reconcile(rig.site("acme"));
@@ -125,8 +122,7 @@ describe("claiming a spare", () => {
     const rig = await filled();
     rig.order("acme");
     let reads = 0;
-    const cache = new ServerStatusCache({ fetch: () => (reads++, rig.driver.serverStatus()), now: () => rig.now.getTime(), maxAgeMs: 3_600_000 });
-    const claim = new SpareClaims({ pools: () => rig.pools.list(), store: rig.pools, servers: () => rig.servers, statusCache: cache, driver: () => rig.driver, now: () => rig.now, log: createLogger({ name: "test", level: "silent" }) });
+    const claim = rig.spareClaims(rig.staleCache(() => reads++));
     expect((await claim.step(rig.site("acme"), "aegir-1")).kind).toBe("waiting");
     const waiting = await claim.step(rig.site("acme"), "aegir-1");
     expect(waiting.kind === "waiting" ? waiting.message : "").toMatch(/running its migrate task/);
@@ -185,13 +181,13 @@ describe("claiming a spare", () => {
     const [spare] = rig.spares();
     rig.order("acme");
     // This replica's view predates the install: the site looks new and the spare idle.
-    const stale = new ServerStatusCache({ fetch: () => rig.driver.serverStatus(), now: () => rig.now.getTime(), maxAgeMs: 3_600_000 });
+    const stale = rig.staleCache();
     await stale.get("aegir-1");
     const pool = rig.pools.pool("aegir-1-openatrium");
     await rig.pools.updateStatus(pool, { ...pool.status, spares: [{ ...spare!, state: "Claimed", claimedBy: "customers/acme", claimedAt: rig.now.toISOString() }] });
     await rig.driver.createSite({ uri: "acme.sites.example.com", platform: PLATFORM, profile: "openatrium", aliases: [], https: "Disabled" });
     rig.sim.drainTasks();
-    const claim = new SpareClaims({ pools: () => rig.pools.list(), store: rig.pools, servers: () => rig.servers, statusCache: stale, driver: () => rig.driver, now: () => rig.now, log: createLogger({ name: "test", level: "silent" }) });
+    const claim = rig.spareClaims(stale);
     // The rename is refused (the domain is taken): not a reason to discard a spare nobody touched.
     expect(await claim.step(rig.site("acme"), "aegir-1")).toEqual({ kind: "none" });
     expect(rig.spares()).toEqual([{ domain: spare!.domain, state: "Ready", createdAt: spare!.createdAt }]);

@@ -1,6 +1,5 @@
 // The pool controller: the size rule, refills one at a time and only on an idle queue, recycling.
 import { describe, expect, it } from "vitest";
-import { ServerStatusCache } from "../../reconcilers/hostedsite/server-status-cache.ts";
 import { serverPoolSummary } from "../../reconcilers/sitepool/server-summary.ts";
 import { holeDistribution, poolSize } from "../../reconcilers/sitepool/size.ts";
 import { openAtriumPlatform } from "../harness/aegir/index.ts";
@@ -156,7 +155,7 @@ describe("SitePool reconciler", () => {
     await rig.fillPool();
     const [spare] = rig.spares();
     // A second replica's cached status, read while the spare was still a spare.
-    const stale = new ServerStatusCache({ fetch: () => rig.driver.serverStatus(), now: () => rig.now.getTime(), maxAgeMs: 3_600_000 });
+    const stale = rig.staleCache();
     await stale.get("aegir-1");
     // Meanwhile the first replica's claim renamed it into a customer's site and dropped its record.
     await rig.driver.queueTask(spare!.domain, "migrate", { targetPlatform: PLATFORM, newUri: "acme.sites.example.com" });

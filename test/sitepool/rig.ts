@@ -144,6 +144,16 @@ export class PoolRig {
     throw new Error(`${name} not converged: ${JSON.stringify(this.site(name).status?.conditions?.map((c) => `${c.type}=${c.status}/${c.reason}`))}`);
   }
 
+  /** A status cache that keeps a read for an hour: a replica whose view of Aegir lags behind. */
+  staleCache(onFetch: () => void = () => {}): ServerStatusCache {
+    return new ServerStatusCache({ fetch: () => (onFetch(), this.driver.serverStatus()), now: () => this.now.getTime(), maxAgeMs: 3_600_000 });
+  }
+
+  /** Claims as a HostedSite reconciler makes them, through `cache`, seeing the pools `pools` gives. */
+  spareClaims(cache: ServerStatusCache, pools: () => SitePool[] = () => this.pools.list()): SpareClaims {
+    return new SpareClaims({ pools, store: this.pools, servers: () => this.servers, statusCache: cache, driver: () => this.driver, now: () => this.now, log: silent });
+  }
+
   advance(ms: number): void {
     this.now = new Date(this.now.getTime() + ms);
   }
