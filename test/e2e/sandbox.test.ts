@@ -1,6 +1,6 @@
 // The sandbox (what `npm start` runs): examples converge, and an order placed with
-// `aegir-operator sandbox order` goes through the real webhook and becomes a Ready HostedSite, or
-// for the demo kit a Ready HostedSpace in the shared demo site.
+// `aegir-operator sandbox order` goes through the real webhook and becomes a Ready HostedSite (a
+// spare of the sandbox's pool, renamed), or for the demo kit a Ready HostedSpace in the shared demo site.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../controller/cli.ts";
 import { API_VERSION } from "../../crds/group.ts";
