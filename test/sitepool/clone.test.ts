@@ -31,11 +31,16 @@ function zoneTraces(rig: PoolRig, domain: string): string[] {
   ];
 }
 
-/** An order takes one spare and the pool starts copying the other; then beta and gamma come together (one reconcile each). */
-async function twoOrdersDuringACopy(rig: PoolRig): Promise<{ copy: Spare | undefined; replica: HostedSiteReconciler }> {
+/**
+ * An order takes one spare and the pool starts copying the other; then beta and gamma come together
+ * (one reconcile each). `copyMade`: the clone has run before they come, and the pool has not looked
+ * since, so the copy's record still says Installing.
+ */
+async function twoOrdersDuringACopy(rig: PoolRig, copyMade = false): Promise<{ copy: Spare | undefined; replica: HostedSiteReconciler }> {
   rig.order("first");
   await rig.converge("first");
   await rig.pool.reconcile(rig.pools.pool(POOL));
+  if (copyMade) rig.sim.drainTasks();
   const copy = rig.spares().find((s) => s.state === "Installing");
   expect(copy?.source).toBeDefined();
   rig.order("beta");
@@ -157,18 +162,7 @@ describe("claims and clones", () => {
 
   it("a copy made but not given its baseline yet is claimed as a spare, not passed over for an install", async () => {
     const rig = await filled(2);
-    rig.order("first");
-    await rig.converge("first");
-    await rig.pool.reconcile(rig.pools.pool(POOL));
-    // The clone runs; the pool has not looked since, so the copy's record still says Installing.
-    rig.sim.drainTasks();
-    const copy = rig.spares().find((s) => s.state === "Installing");
-    expect(copy?.source).toBeDefined();
-    rig.order("beta");
-    rig.order("gamma");
-    const replica = rig.replica();
-    await replica.reconcile(rig.site("beta"));
-    await replica.reconcile(rig.site("gamma"));
+    const { copy, replica } = await twoOrdersDuringACopy(rig, true);
     expect(rig.spares().filter((s) => s.claimedBy !== undefined).map((s) => s.domain).sort()).toEqual([copy!.domain, copy!.source!].sort());
     await rig.converge("beta", replica);
     await rig.converge("gamma", replica);
