@@ -11,7 +11,7 @@ import type { Sandbox } from "../harness/sandbox.ts";
 import { captureIO } from "../helpers/io.ts";
 import { startTestSandbox } from "../helpers/sandbox.ts";
 import { tempDir } from "../helpers/tmp.ts";
-import { eventually } from "./stack.ts";
+import { eventually, liveSpares } from "./stack.ts";
 
 type Site = { metadata: { name: string; labels?: Record<string, string> }; spec: { domain: string }; status?: { conditions?: Array<{ type: string; status: string }> } };
 type Space = Omit<Site, "spec"> & { spec: { machineName: string; site: { hostedSite?: string } } };
@@ -48,7 +48,7 @@ describe("sandbox", () => {
   it("turns a signed test order into a Ready HostedSite through the webhook, a renamed spare of the pool", async () => {
     const pool = () => (sandbox.api.objects.list(API_VERSION, "SitePool") as unknown as Array<{ status?: { ready?: number } }>)[0];
     await eventually(() => ((pool()?.status?.ready ?? 0) > 0 ? true : undefined), 30_000, "a ready spare");
-    const spares = new Set([...sandbox.sim.hostmaster.sites.values()].filter((s) => s.uri.endsWith(".pool.invalid")).map((s) => s.nid));
+    const spares = new Set(liveSpares(sandbox.sim).map((s) => s.nid));
     const io = captureIO();
     expect(await main(["sandbox", "order", "--dir", dir, "--kit", "business", "--domain", "intranet.example.org", "--email", "ceo@example.org"], io, DEV_COMMANDS)).toBe(0);
     const subscription = /subscription (sub_\w+)/.exec(io.out())?.[1];

@@ -7,7 +7,7 @@ import { API_VERSION } from "../../crds/group.ts";
 import type { SitePool } from "../../crds/kinds.ts";
 import { kubectlUnavailableReason } from "../harness/kube/index.ts";
 import { PLATFORM } from "../hostedsite/harness.ts";
-import { Stack, eventually, useStack } from "./stack.ts";
+import { Stack, eventually, liveSpares, useStack } from "./stack.ts";
 
 const noKubectl = kubectlUnavailableReason();
 if (noKubectl) console.warn(`skipping the racing-claims end-to-end test: ${noKubectl}`);
@@ -24,7 +24,7 @@ describe.skipIf(noKubectl !== undefined)("warm pool, two replicas racing for one
     const replicas = ["replica-a", "replica-b"].map((id) => stack.controller(id, ["--leader-elect=false"]));
     const manifest = { apiVersion: API_VERSION, kind: "SitePool", metadata: { name: "aegir-1-openatrium" }, spec: { server: "aegir-1", platform: PLATFORM, features: ["oa_wiki"], size: { min: 1, max: 1 } } };
     expect((await e2e.kubectl.run(["apply", "-f", "-"], JSON.stringify(manifest))).stderr).toBe("");
-    const live = () => [...stack.sim.hostmaster.sites.values()].filter((s) => s.status !== -2 && s.uri.endsWith(".pool.invalid")).map((s) => s.uri);
+    const live = () => liveSpares(stack.sim).map((s) => s.uri);
     // Both replicas may have started a refill; the surplus spare is discarded: the one left is the one to race for.
     const one = () => pool()?.status?.ready === 1 && pool()?.status?.spares?.length === 1 && live().length === 1;
     await eventually(() => (one() ? true : undefined), 60_000, "one ready spare, and no other");

@@ -6,6 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { API_VERSION } from "../../crds/group.ts";
 import { type AegirSimulator } from "../harness/aegir/index.ts";
+import { SITE_DELETED, type SiteNode } from "../harness/aegir/model.ts";
+import { DEFAULT_PLACEHOLDER_ZONE } from "../../crds/sitepool.ts";
 import { afterAll, beforeAll } from "vitest";
 import { Kubectl, startFakeApiServer, type FakeApiServer } from "../harness/kube/index.ts";
 import { registerAegirServer } from "../harness/aegir-server.ts";
@@ -97,6 +99,11 @@ export class Stack {
 }
 
 /** Poll until `check` returns a value, or fail with what it last saw. */
+/** The simulated hostmaster's spares (sites under the default placeholder zone), deleted ones left out. */
+export function liveSpares(sim: AegirSimulator): SiteNode[] {
+  return [...sim.hostmaster.sites.values()].filter((s) => s.status !== SITE_DELETED && s.uri.endsWith(`.${DEFAULT_PLACEHOLDER_ZONE}`));
+}
+
 export async function eventually<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
