@@ -9,6 +9,7 @@ export class SitePoolMetrics implements PoolObserver {
   readonly spares: Gauge<"sitepool" | "state">;
   readonly refills: Counter<"sitepool" | "kind">;
   readonly claimSeconds: Histogram<"sitepool">;
+  readonly besideRefills: Counter<"sitepool">;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -22,6 +23,7 @@ export class SitePoolMetrics implements PoolObserver {
       buckets: [5, 10, 20, 30, 60, 120, 180, 300, 600, 1200],
       registers,
     });
+    this.besideRefills = new Counter({ name: "aegir_sitepool_claims_beside_refill_total", help: "Claims' tasks started at once beside a running pool task instead of waiting behind it", labelNames: ["sitepool"], registers });
   }
 
   observed(pool: string, status: SitePoolStatus): void {
@@ -35,6 +37,10 @@ export class SitePoolMetrics implements PoolObserver {
 
   claimed(pool: string, seconds: number): void {
     this.claimSeconds.observe({ sitepool: pool }, seconds);
+  }
+
+  besideRefill(pool: string): void {
+    this.besideRefills.inc({ sitepool: pool });
   }
 }
 

@@ -44,7 +44,14 @@ export const SitePoolSpec = z
       .default("Clone")
       .meta({
         description:
-          "How a spare is replaced: Clone copies a ready spare (Aegir's clone task: minutes less than an install, the baseline included), installing only when no ready spare is on the platform; Install always installs. Where the hostmaster refuses clones (hosting_clone off) the pool installs and says so in its RefillByClone condition",
+          "How a spare is replaced: Clone copies the newest ready spare (Aegir's clone task: minutes less than an install, the baseline included) while another stays ready for the next order, and the only ready one where an install takes over two clones; otherwise it installs. Install always installs. Where the hostmaster refuses clones (hosting_clone off) the pool installs and says so in its RefillByClone condition",
+      }),
+    claimsBesideRefills: z
+      .boolean()
+      .default(true)
+      .meta({
+        description:
+          "A claim's own task (the spare's rename, or its copy of the last spare) queued while hosting-queued runs a pool task is started at once beside it (drush hosting-task on the queued task), one at a time, never beside a customer's or the same site's task; false: it waits in Aegir's serial queue",
       }),
     placeholderZone: fqdn().default(DEFAULT_PLACEHOLDER_ZONE).meta({ description: "Reserved zone of the spares' domains (spare-<hash>.<zone>); never served to customers" }),
   })

@@ -17,6 +17,8 @@ import {
   FindAccountWire,
   type HttpsMode,
   QueuedWire,
+  type RunBesideResult,
+  RunBesideWire,
   type ScrubResult,
   ScrubWire,
   type ServerStatus,
@@ -67,6 +69,7 @@ const FQDN = fqdn();
 const MACHINE_NAME = machineName();
 const DRUPAL_USERNAME = z.string().max(60).regex(new RegExp(DRUPAL_USERNAME_PATTERN), { error: "must be a Drupal user name" });
 const ROLE_NAME = z.string().max(64).regex(new RegExp(DRUPAL_ROLE_PATTERN), { error: "must be a Drupal role name" });
+const TASK_NID = z.int().positive({ error: "must be a positive integer (a task's node id)" });
 const BACKUP_FILE = z.string().max(1024).regex(new RegExp(BACKUP_FILE_PATTERN), { error: "must be a backup file path ending in .tar.gz" });
 
 /** Drush alias of a customer site: `@` and its domain, validated. */
@@ -150,6 +153,26 @@ export class AegirDriver {
       ...(options.newUri === undefined ? {} : { newUri: validated(FQDN, options.newUri, "newUri") }),
     };
     return this.json(this.commands.php(this.hostmaster, "queue-task", input), QueuedWire, this.writeMs);
+  }
+
+  /**
+   * The express lane: start queued task `nid` now, in its own `drush @hostmaster hosting-task
+   * <nid>` process, while hosting-queued is busy with pool work. For a customer's task (the rename
+   * of a warm-pool spare) queued behind a refill, which would otherwise wait for the refill to
+   * finish. The hostmaster decides on its own database, not on a cached status: it starts the task
+   * only while every task Aegir is processing is for a site under `zone` (the pool's placeholder
+   * zone, e.g. `pool.invalid`) and none is for the task's own site; otherwise `started: false`
+   * with the reason (`queue-idle`: nothing runs, hosting-queued takes it within seconds). Started
+   * means launched, not finished: follow the task in serverStatus(). UnknownTask for a nid that is
+   * no task.
+   *
+   * UNVERIFIED on a real hostmaster: the process forked from php-eval (drush_build_drush_command(),
+   * detached with nohup), and two provision processes at once on one server (hosting-queued runs
+   * tasks strictly one at a time; BOA too). Read from hosting's code only.
+   */
+  async runTaskBeside(nid: number, zone: string): Promise<RunBesideResult> {
+    const input = { nid: validated(TASK_NID, nid, "nid"), zone: validated(FQDN, zone, "zone"), alias: this.hostmaster };
+    return this.json(this.commands.php(this.hostmaster, "run-task-beside", input), RunBesideWire, this.writeMs);
   }
 
   /** Queue Aegir's restore of one of the site's backups (by file); refused (TaskPending) while another task is queued or running. */

@@ -32,6 +32,8 @@ export const REASONS = {
   OwnerIsSiteAdmin: "permanent",
   SpaceFull: "permanent",
   UnknownBackup: "permanent",
+  /** A node id that is not a task of the hostmaster. */
+  UnknownTask: "permanent",
   /** The hostmaster lacks the task type (a hosting feature such as hosting_clone is off). */
   TaskUnavailable: "permanent",
 } as const satisfies Record<string, ErrorKind>;

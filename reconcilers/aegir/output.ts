@@ -53,6 +53,7 @@ const PATTERNS: Array<[RegExp, Reason]> = [
   [/^Space \S+ is full: /m, "SpaceFull"],
   [/a space owner must be an ordinary account|^Refusing a login link/m, "OwnerIsSiteAdmin"],
   [/^\S+ is not a backup of \S+\./m, "UnknownBackup"],
+  [/^Task \d+ does not exist\./m, "UnknownTask"],
   [/^Task type \S+ is not available/m, "TaskUnavailable"],
 ];
 

@@ -169,6 +169,47 @@ $task = hosting_add_task($nid, $in['type'], $args);
 drush_print(json_encode(array('nid' => (int) $task->nid)));`;
 
 
+/**
+ * Hostmaster: run a queued task now, in its own process, beside the pool work hosting-queued is
+ * busy with. `drush @hostmaster hosting-task <nid>` runs a queued task itself: it marks it
+ * Processing (the daemon's own run of it then fails with HOSTING_TASK_RUNNING and changes
+ * nothing) and takes no queue lock. Decided here, on the hostmaster's database: only while every
+ * task Aegir is processing is for a site of the pool's placeholder zone (never beside a customer's
+ * task, a platform's or the hostmaster's) and none is for the task's own node.
+ * drush_build_drush_command() is drush's own way to call itself again (drush.php through the same
+ * PHP and its options, as backend invoke does); the new process is detached from this one's input
+ * and output, so the SSH command returns at once.
+ * Input: {nid, zone, alias} (alias: the hostmaster's drush alias).
+ */
+export const RUN_TASK_BESIDE_PHP = `// aegir-operator:run-task-beside v1
+${readInput}
+if (!isset($in['nid'], $in['zone'], $in['alias']) || !is_int($in['nid']) || $in['nid'] <= 0 || !is_string($in['zone']) || $in['zone'] === '' || !is_string($in['alias']) || $in['alias'] === '') {
+  return drush_set_error('AEGIR_OPERATOR_INPUT', 'Expected a task nid, a placeholder zone and the hostmaster alias.');
+}
+$nid = (int) $in['nid'];
+// What Aegir is processing now, with the title (a site's uri) of the node each task is for.
+$running = db_query('SELECT t.nid, t.rid, t.task_type, r.title FROM {hosting_task} t INNER JOIN {node} n ON n.vid = t.vid
+  LEFT JOIN {node} r ON r.nid = t.rid WHERE t.task_status = -1 ORDER BY t.nid')->fetchAll();
+$task = node_load($nid, NULL, TRUE);
+if (!$task || $task->type != 'task') {
+  return drush_set_error('AEGIR_OPERATOR_UNKNOWN_TASK', dt('Task !nid does not exist.', array('!nid' => $nid)));
+}
+$answer = function ($reason) { drush_print(json_encode(array('started' => FALSE, 'reason' => $reason))); };
+if ((int) $task->task_status != 0) { return $answer('not-queued'); }
+// Nothing running: hosting-queued takes the task within seconds.
+if (!$running) { return $answer('queue-idle'); }
+foreach ($running as $r) {
+  if ((int) $r->rid == (int) $task->rid) { return $answer('site-busy'); }
+}
+// Pool work is a spare's install, clone, verify or delete; a spare's migrate is a claim's rename.
+$suffix = '.' . $in['zone'];
+foreach ($running as $r) {
+  $title = (string) $r->title;
+  if ($r->task_type == 'migrate' || strlen($title) <= strlen($suffix) || substr($title, -strlen($suffix)) !== $suffix) { return $answer('customer-task-running'); }
+}
+exec('nohup ' . drush_build_drush_command() . ' ' . escapeshellarg($in['alias']) . ' hosting-task ' . $nid . ' < /dev/null > /dev/null 2>&1 &');
+drush_print(json_encode(array('started' => TRUE)));`;
+
 /** Hostmaster: every backup of every site (hosting_site_backups), oldest first. */
 export const SITE_BACKUPS_PHP = `// aegir-operator:site-backups v1
 $backups = array();
@@ -376,6 +417,7 @@ export const SCRIPTS = {
   "create-site": CREATE_SITE_PHP,
   "update-site": UPDATE_SITE_PHP,
   "queue-task": QUEUE_TASK_PHP,
+  "run-task-beside": RUN_TASK_BESIDE_PHP,
   "site-state": SITE_STATE_PHP,
   "find-account": FIND_ACCOUNT_PHP,
   "welcome-mail": WELCOME_MAIL_PHP,

@@ -83,6 +83,17 @@ export type SiteState = z.infer<typeof SiteStateWire>;
 export const FindAccountWire = z.object({ account: AccountWire.nullable() });
 export const CreatedWire = z.object({ nid: z.int(), task: z.int() });
 export const QueuedWire = z.object({ nid: z.int() });
+/** Why run-task-beside left a task to hosting-queued. */
+export const RUN_BESIDE_REFUSALS = ["not-queued", "queue-idle", "site-busy", "customer-task-running"] as const;
+export type RunBesideRefusal = (typeof RUN_BESIDE_REFUSALS)[number];
+export const RunBesideWire = z.discriminatedUnion("started", [
+  z.object({ started: z.literal(true) }),
+  z.object({ started: z.literal(false), reason: z.enum(RUN_BESIDE_REFUSALS) }),
+]);
+export interface RunBesideResult {
+  started: boolean;
+  reason?: RunBesideRefusal;
+}
 export const WelcomeWire = z.object({ uid: z.int(), sent: z.boolean(), marker: WelcomeMarker });
 export type WelcomeResult = z.infer<typeof WelcomeWire>;
 export const EnabledWire = z.object({ enabled: z.array(z.string()), missing: z.array(z.string()), missingDependencies: z.record(z.string(), z.array(z.string())) });

@@ -154,12 +154,14 @@ export class SpareClaims {
         this.deps.statusCache.invalidate(server);
         // Not started yet (behind other tasks), or queued by another replica: counted from now.
         if (pending.status === "queued" || !this.renameQueuedAt.has(spare.domain)) this.renameQueuedAt.set(spare.domain, lookedAt);
+        if (pending.status === "queued") await this.besideRefill(server, pool, pending.nid);
         return { kind: "waiting", message: `Renaming spare ${spare.domain}: Aegir is running its ${pending.type} task`, ...this.lookAgain(server, spare.domain) };
       }
       // Only a claim migrates a spare: a failed migrate is this claim's rename.
       if (lastTask(placeholder, "migrate")?.status === "failed") return this.discard(pool, spare, "Aegir's rename (migrate) task failed");
+      let queued: number;
       try {
-        await this.deps.driver(server).queueTask(spare.domain, "migrate", { targetPlatform: pool.spec.platform, newUri: domain });
+        queued = (await this.deps.driver(server).queueTask(spare.domain, "migrate", { targetPlatform: pool.spec.platform, newUri: domain })).nid;
       } catch (error) {
         if (error instanceof AegirError && error.kind === "permanent") {
           // Seen through a stale status: another replica may have renamed it a moment ago, or be
@@ -182,9 +184,13 @@ export class SpareClaims {
       }
       this.renameQueuedAt.set(spare.domain, this.deps.now().getTime());
       this.deps.statusCache.invalidate(server);
+      await this.besideRefill(server, pool, queued);
       return { kind: "waiting", message: `Renaming spare ${spare.domain} to ${domain}`, ...this.lookAgain(server, spare.domain) };
     }
     if (renamed === undefined && cloneUnderWay(spare, status)) {
+      // The copy this order takes: queued behind a pool task, it is the order's task now.
+      const clone = pendingTask(liveSite(status, spare.source ?? "") as SiteSummary);
+      if (clone?.status === "queued") await this.besideRefill(server, pool, clone.nid);
       this.deps.statusCache.invalidate(server);
       return { kind: "waiting", message: `Waiting for spare ${spare.domain}: Aegir is copying it from ${spare.source ?? ""} (clone task)` };
     }
@@ -244,7 +250,8 @@ export class SpareClaims {
     const source = spare.source ?? "";
     const waiting: ClaimStep = { kind: "waiting", message: `Waiting for spare ${spare.domain}: Aegir is copying it from ${source} (clone task)` };
     try {
-      await this.deps.driver(server).queueTask(source, "clone", { targetPlatform: pool.spec.platform, newUri: spare.domain });
+      const { nid } = await this.deps.driver(server).queueTask(source, "clone", { targetPlatform: pool.spec.platform, newUri: spare.domain });
+      await this.besideRefill(server, pool, nid);
     } catch (error) {
       // The source has a task (another copy, a rename): look again at the next poll.
       if (error instanceof AegirError && error.reason === "TaskPending") return waiting;
@@ -261,6 +268,24 @@ export class SpareClaims {
       this.deps.statusCache.invalidate(server);
     }
     return waiting;
+  }
+
+  /**
+   * The claim's queued task, started at once if hosting-queued is running a pool task (the
+   * hostmaster decides from its own tables: run-task-beside). Best effort: where it does not start,
+   * the queue runs it.
+   */
+  private async besideRefill(server: string, pool: SitePool, nid: number): Promise<void> {
+    if (!pool.spec.claimsBesideRefills) return;
+    try {
+      const outcome = await this.deps.driver(server).runTaskBeside(nid, pool.spec.placeholderZone);
+      if (!outcome.started) return;
+      this.deps.statusCache.invalidate(server);
+      this.deps.observer?.besideRefill?.(pool.metadata.name);
+      this.deps.log.info({ sitepool: pool.metadata.name, task: nid }, "claim's task started beside a refill");
+    } catch (error) {
+      this.deps.log.warn({ sitepool: pool.metadata.name, task: nid, err: error instanceof Error ? error.message : String(error) }, "could not start the claim's task beside the refill; it waits in the queue");
+    }
   }
 
   private async discard(pool: SitePool, spare: Spare, why: string): Promise<ClaimStep> {

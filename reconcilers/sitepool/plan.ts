@@ -26,6 +26,8 @@ export interface PoolPlanInput {
   nextDomain: string;
   /** Refills may clone a ready spare (spec.refill Clone, and the hostmaster has not refused a clone). */
   cloneAllowed?: boolean;
+  /** A refill may copy the only ready spare: an install takes more than two clones (claim.ts keepsTemplate). */
+  cloneLastSpare?: boolean;
   /** spec.size.max: the clone floor stays within it. */
   maxSpares?: number;
   now: Date;
@@ -92,7 +94,7 @@ export function planPool(input: PoolPlanInput): PoolPlan {
   }
   if (discard !== undefined) return result({ kind: "Delete", domain: discard.record.domain }, undefined, records);
   const created = input.now.toISOString();
-  const source = input.cloneAllowed === true ? cloneSource(keep) : undefined;
+  const source = input.cloneAllowed === true ? cloneSource(keep, input.cloneLastSpare === true) : undefined;
   if (source !== undefined) {
     return result({ kind: "Clone", domain: input.nextDomain, source }, undefined, [...records, { domain: input.nextDomain, state: "Installing", createdAt: created, source }]);
   }
@@ -100,10 +102,14 @@ export function planPool(input: PoolPlanInput): PoolPlan {
 }
 
 /**
- * The spare to copy: the newest ready one. Claims take the first ready spare of the record (the
- * oldest) and avoid a clone's source while another is ready, so the two rarely meet.
+ * The spare to copy: the newest ready one, while another is ready. Aegir refuses a source's rename
+ * until its clone ends, so an order needs a spare that is no source: claims take the first ready
+ * spare of the record (the oldest) and avoid a clone's source. With one ready spare the refill
+ * installs, unless an install takes so long (`lastToo`) that an order waiting out the clone is
+ * still served sooner.
  */
-export function cloneSource(views: readonly SpareView[]): string | undefined {
+export function cloneSource(views: readonly SpareView[], lastToo = false): string | undefined {
   const ready = views.filter((v) => v.condition === "ready" && v.record.claimedBy === undefined);
+  if (ready.length < (lastToo ? 1 : 2)) return undefined;
   return ready.sort((a, b) => b.record.createdAt.localeCompare(a.record.createdAt))[0]?.record.domain;
 }

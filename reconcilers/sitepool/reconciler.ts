@@ -13,7 +13,8 @@ import { AegirError } from "../aegir/errors.ts";
 import { lastTask, type ServerStatus } from "../aegir/state.ts";
 import type { ServerStatusCache } from "../hostedsite/server-status-cache.ts";
 import { planPool, type PoolAction, type PoolPlan } from "./plan.ts";
-import { orderRate, poolSize, type PoolSize } from "./size.ts";
+import { keepsTemplate } from "./claim.ts";
+import { orderRate, poolSize, type PoolSize, sizingRate } from "./size.ts";
 import { platformProblem, spareDomain, type SpareView, viewSpares } from "./spares.ts";
 import { serverPoolSummary, type ServerPoolSummary } from "./server-summary.ts";
 import { customersWaiting } from "./waiting.ts";
@@ -30,6 +31,8 @@ export interface PoolObserver {
   refill(pool: string, kind: RefillKind): void;
   /** Seconds from a claim's record to the spare being the customer's site. */
   claimed(pool: string, seconds: number): void;
+  /** A claim's task was started beside a pool task instead of waiting behind it. */
+  besideRefill?(pool: string): void;
 }
 
 /**
@@ -115,7 +118,7 @@ export class SitePoolReconciler {
       refillSeconds: cloneAllowed && cloneSeconds !== undefined ? cloneSeconds : installSeconds,
       renameSeconds: pool.status?.renameSeconds ?? pool.spec.renameSeconds,
     };
-    const size = problem === undefined ? poolSize(rate, cycle, pool.spec.size) : undefined;
+    const size = problem === undefined ? poolSize(rate, cycle, pool.spec.size, sizingRate(rate, pool.spec.rateWindowMinutes)) : undefined;
     const target = size?.target ?? 0;
     const plan = planPool({
       views,
@@ -127,6 +130,7 @@ export class SitePoolReconciler {
       nextDomain: spareDomain(pool, this.deps.nonce?.() ?? randomUUID()),
       now,
       cloneAllowed,
+      cloneLastSpare: keepsTemplate(pool),
       maxSpares: pool.spec.size.max,
     });
 
@@ -244,7 +248,7 @@ function cloneCondition(pool: SitePool): ConditionInput {
   if (pool.spec.refill === "Install") return { type: "RefillByClone", status: "False", reason: "InstallRequested", message: "spec.refill is Install: every refill installs" };
   const refused = pool.status?.conditions?.find((x) => x.type === "RefillByClone");
   if (refused !== undefined && cloneRefused(pool)) return { type: "RefillByClone", status: "False", reason: "CloneRefused", message: refused.message };
-  return { type: "RefillByClone", status: "True", reason: "Cloning", message: "Refills clone a ready spare; they install when none is ready" };
+  return { type: "RefillByClone", status: "True", reason: "Cloning", message: "Refills clone the newest ready spare while another stays ready (the only one where an install takes over two clones); otherwise they install" };
 }
 
 /** How long the pool's last finished task of the type took, if one is visible (a clone's task is on its source spare). */

@@ -25,18 +25,23 @@ export type PoolSize =
  * holes follow an M/D/1 queue of load ρ = rate × (rename + refill): the embedded-chain recursion
  * gives P(k holes) (as seen by an arriving order, PASTA). Orders that find no spare install on their
  * own and leave no hole, so the real pool loses fewer orders than this infinite queue: the rule errs
- * on the side of one spare more. At ρ ≥ 1 the refills can never catch up: the pool stays at min.
+ * on the side of one spare more. The holes are counted at `sizedRate` (sizingRate: the rate the
+ * window's count may hide); at the observed rate's ρ ≥ 1 the refills can never catch up: the pool
+ * stays at min. Between the two (the sized ρ ≥ 1 only) it keeps max.
  */
-export function poolSize(ordersPerHour: number, cycle: CycleSeconds, bounds: { min: number; max: number }): PoolSize {
-  const load = (ordersPerHour * (cycle.renameSeconds + cycle.refillSeconds)) / 3600;
+export function poolSize(ordersPerHour: number, cycle: CycleSeconds, bounds: { min: number; max: number }, sizedRate = ordersPerHour): PoolSize {
+  const perOrder = (cycle.renameSeconds + cycle.refillSeconds) / 3600;
+  const load = ordersPerHour * perOrder;
   const clamp = (n: number) => Math.min(bounds.max, Math.max(bounds.min, n));
   if (load >= 1) return { target: bounds.min, load, reason: "Overloaded" };
-  const holes = holeDistribution(load, bounds.max);
+  const sizedLoad = Math.max(load, sizedRate * perOrder);
+  if (sizedLoad >= 1) return { target: bounds.max, load, reason: "AtMax" };
+  const holes = holeDistribution(sizedLoad, bounds.max);
   let n = 0;
   let covered = 0;
   while (n < holes.length && covered + (holes[n] as number) < COVERAGE) covered += holes[n++] as number;
   // covered = P(fewer than n holes) < COVERAGE until n holes are also covered: n + 1 spares.
-  const wanted = ordersPerHour === 0 ? 0 : n + 1;
+  const wanted = ordersPerHour === 0 && sizedRate === 0 ? 0 : n + 1;
   return { target: clamp(wanted), load, reason: wanted > bounds.max ? "AtMax" : "Covered" };
 }
 
@@ -58,6 +63,22 @@ export function holeDistribution(load: number, max: number): number[] {
 /** The platform a HostedSite lives or will live on: recorded, asked for, or the server's for its profile. */
 export function sitePlatform(site: HostedSite, server: AegirServer | undefined): string | undefined {
   return site.status?.platform ?? site.spec.platform ?? server?.spec.platforms.find((p) => p.profile === site.spec.profile)?.name;
+}
+
+/** One-sided 90 % normal quantile: the pool is sized for a rate the window's count falls short of one time in ten. */
+export const RATE_UPPER_Z = 1.28;
+
+/**
+ * The rate the pool is sized for: the upper 90 % bound of the rate behind the orders counted in
+ * the window (Poisson count n: n + z√n + z²/2). At 10 orders/h an hour's count is off by a third
+ * one time in three; sizing for the count alone left orders without a spare whenever a quiet hour
+ * shrank the pool before a busy one. No orders, no spares.
+ */
+export function sizingRate(ordersPerHour: number, windowMinutes: number): number {
+  const count = (ordersPerHour * windowMinutes) / 60;
+  if (count <= 0) return 0;
+  const upper = count + RATE_UPPER_Z * Math.sqrt(count) + (RATE_UPPER_Z * RATE_UPPER_Z) / 2;
+  return (upper * 60) / windowMinutes;
 }
 
 /** Orders per hour for the pool's server and platform: HostedSites created within the rate window. */

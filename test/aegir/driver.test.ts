@@ -237,6 +237,23 @@ describe("hostmaster writes", () => {
     expect(site?.status).toBe("disabled");
     expect(await rejection(driver.siteState("acme.example.com", OWNER))).toMatchObject({ reason: "UnknownSite" });
   });
+
+  it("runTaskBeside refuses a bad nid or zone with a TypeError naming it, sending nothing", async () => {
+    const { sim, driver } = simulated();
+    for (const nid of [0, -3, 1.5, Number.NaN, "12" as unknown as number]) await expect(driver.runTaskBeside(nid, "pool.invalid")).rejects.toThrow(/^nid: /);
+    for (const zone of ["", "pool", "pool.invalid; id", "-x.invalid", "$(id).invalid", "POOL.INVALID"]) await expect(driver.runTaskBeside(12, zone)).rejects.toThrow(/^zone: /);
+    expect(sim.stats.count()).toBe(0);
+  });
+
+  it("runTaskBeside of a node that is no task is UnknownTask; on a plain site NotAHostmaster", async () => {
+    const { sim, driver } = simulated({ sites: [{ uri: "support.example.com" }] });
+    const site = sim.site("support.example.com")?.nid ?? 0;
+    for (const nid of [site, 9_999]) expect(await rejection(driver.runTaskBeside(nid, "pool.invalid"))).toMatchObject({ reason: "UnknownTask", kind: "permanent", command: "php-eval:run-task-beside" });
+    const plain = new AegirDriver({ runner: sim.runner(), hostmaster: "@support.example.com" });
+    expect(await rejection(plain.runTaskBeside(site, "pool.invalid"))).toMatchObject({ reason: "NotAHostmaster" });
+    expect(sim.stats.counts().byName).toEqual({ "php-eval:run-task-beside": 3 });
+    expect(sim.stats.counts().writes).toBe(3);
+  });
 });
 
 describe("site writes", () => {

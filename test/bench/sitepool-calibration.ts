@@ -13,7 +13,7 @@ import { SitePoolSpec } from "../../crds/sitepool.ts";
 import { AegirDriver } from "../../reconcilers/aegir/driver.ts";
 import { DEFAULT_RECONCILER_CONFIG, HostedSiteReconciler } from "../../reconcilers/hostedsite/reconciler.ts";
 import { ServerStatusCache } from "../../reconcilers/hostedsite/server-status-cache.ts";
-import { SpareClaims } from "../../reconcilers/sitepool/claim.ts";
+import { ASSUMED_CLONE_SECONDS, SpareClaims } from "../../reconcilers/sitepool/claim.ts";
 import { SitePoolReconciler, type SitePoolStore } from "../../reconcilers/sitepool/reconciler.ts";
 import { DEFAULT_RENAME_TIMING } from "../../reconcilers/sitepool/rename-timing.ts";
 import { type Installer, poolLatency } from "../harness/aegir/durations.ts";
@@ -68,7 +68,7 @@ export async function runCalibration(o: CalibrationOptions): Promise<Calibration
   const metrics = new ControllerMetrics();
   const stores = new Map<string, MemoryHostedSiteStore>();
   const siteList = () => [...stores.values()].map((s) => s.site);
-  const pools = new MemorySitePoolStore(o.pool === undefined ? [] : [sitePool(o.pool)]);
+  const pools = new MemorySitePoolStore(o.pool === undefined ? [] : [sitePool(o.pool, f)]);
 
   const controllers: { site?: Controller; pool?: Controller } = {};
   // A write is a watch event: the object's own controller and the pools hear of it.
@@ -185,8 +185,13 @@ export async function runCalibration(o: CalibrationOptions): Promise<Calibration
   }
 }
 
-function sitePool(size: { min: number; max: number }): SitePool {
-  return { apiVersion: "hosting.openatria.com/v1alpha1", kind: "SitePool", metadata: { name: POOL, generation: 1 }, spec: SitePoolSpec.parse({ server: "aegir-1", platform: PLATFORM, features: ["oa_wiki"], size }) };
+/**
+ * The pool; until a clone is seen it assumes ASSUMED_CLONE_SECONDS for one, which is time-scaled
+ * here like every other duration (carried as the status's last clone time).
+ */
+function sitePool(size: { min: number; max: number }, timeFactor: number): SitePool {
+  const spec = SitePoolSpec.parse({ server: "aegir-1", platform: PLATFORM, features: ["oa_wiki"], size });
+  return { apiVersion: "hosting.openatria.com/v1alpha1", kind: "SitePool", metadata: { name: POOL, generation: 1 }, spec, status: { cloneSeconds: Math.max(1, Math.round(ASSUMED_CLONE_SECONDS * timeFactor)) } };
 }
 
 /** The order's site exists under its domain and its install or rename (migrate) task has finished. */

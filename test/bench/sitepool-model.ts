@@ -5,7 +5,8 @@
 // same queue and waiting counts the SitePool reconciler computes) and the claim order (the first
 // ready spare of the record that is no clone's source, to the order placed first, as claim.ts
 // does, with its copy of the last spare where a clone is far shorter than an install; refills
-// clone the newest ready spare where the policy lets them). What is modelled
+// clone the newest ready spare where the policy lets them; a claim's task starts beside a running
+// pool task where the policy says so, run-task-beside's rule). What is modelled
 // instead of run: the drush commands' durations (DesModelTimes, from the simulator's benchmark
 // latency) and the controllers' polling through the shared server-status cache. sitepool.ts
 // checks the model against the real controllers on the simulated Aegir (the calibration rows).
@@ -14,7 +15,7 @@ import { type RefillKind, SitePoolSpec, type Spare } from "../../crds/sitepool.t
 import { ASSUMED_CLONE_SECONDS } from "../../reconcilers/sitepool/claim.ts";
 import { effectiveTarget, planPool } from "../../reconcilers/sitepool/plan.ts";
 import { DEFAULT_RENAME_TIMING, nextRenameLook, RenameDurations } from "../../reconcilers/sitepool/rename-timing.ts";
-import { orderRate, poolSize } from "../../reconcilers/sitepool/size.ts";
+import { orderRate, poolSize, sizingRate } from "../../reconcilers/sitepool/size.ts";
 import type { SpareView } from "../../reconcilers/sitepool/spares.ts";
 import { hostedSite } from "../hostedsite/fixtures.ts";
 import { benchServer, PLATFORM } from "./convergence.ts";
@@ -76,6 +77,18 @@ export interface DesPolicy {
   initialSpares?: number;
   /** How refills are made (SitePool spec.refill); Clone by default, as the product's. */
   refill?: RefillKind;
+  /**
+   * A claim's own task (its rename, or its copy of the last spare) queued while hosting-queued runs
+   * a pool task is started at once beside it (run-task-beside), one such task at a time; one still
+   * queued when the lane frees is started at its claimer's next look.
+   */
+  besideRefills?: boolean;
+  /** While a task runs beside a pool task both progress this many times slower (1: no contention). */
+  besideSlowdown?: number;
+  /** The earlier rules, for the bench's steps: the pool sized for the window's count (not its upper bound) ... */
+  sizeForCount?: boolean;
+  /** ... and refills copying the only ready spare whatever an install takes. */
+  cloneLastAlways?: boolean;
 }
 
 export interface OrderOutcome {
@@ -110,6 +123,12 @@ interface Task {
   durationMs: number;
   queuedAt: number;
   startedAt?: number;
+  /** Started beside a pool task, not by hosting-queued. */
+  beside?: boolean;
+  /** Its finish, scheduled once it runs (moved when a task beside it slows it down). */
+  end?: Event;
+  /** A pool task's hold on the queue, its start pause included (in poolRuns). */
+  held?: [number, number];
 }
 
 interface SpareState {
@@ -148,6 +167,7 @@ interface Event {
   at: number;
   seq: number;
   run: () => void;
+  cancelled?: boolean;
 }
 
 const SERVER = "aegir-1";
@@ -163,6 +183,8 @@ class DesModel {
   private now = 0;
   private readonly queue: Task[] = [];
   private running: Task | undefined;
+  /** The claim task started beside the daemon's pool task, if one runs. */
+  private besideTask: Task | undefined;
   /** Every spare ever (task owners point into it), and those not gone. */
   private readonly spares: SpareState[] = [];
   private readonly live = new Set<SpareState>();
@@ -215,6 +237,7 @@ class DesModel {
     if (!this.policy.poolOff) this.at(0, () => this.poolStep());
     this.scheduleFetch(0);
     for (let event = this.events.shift(); event !== undefined; event = this.events.shift()) {
+      if (event.cancelled === true) continue;
       this.now = event.at;
       event.run();
     }
@@ -225,11 +248,12 @@ class DesModel {
     return { orders, targets: this.targets, refills: this.refills, clones: this.clones, renameReads: this.renameReads, renameReadsEveryPoll: this.renameReadsEveryPoll };
   }
 
-  private at(at: number, run: () => void): void {
-    const event = { at, seq: this.seq++, run };
+  private at(at: number, run: () => void): Event {
+    const event: Event = { at, seq: this.seq++, run };
     let i = this.events.length;
     while (i > 0 && ((this.events[i - 1] as Event).at > at || ((this.events[i - 1] as Event).at === at && (this.events[i - 1] as Event).seq > event.seq))) i--;
     this.events.splice(i, 0, event);
+    return event;
   }
 
   private arrive(i: number): void {
@@ -316,7 +340,48 @@ class DesModel {
     this.queue.push(task);
     this.scheduleFetch(this.now + this.times.statusReadMs);
     this.pump();
+    // The claimer's run-task-beside follows its queue-task.
+    if (isClaimTask(task, this.orders)) this.at(this.now + this.times.statusReadMs, () => this.tryBeside(task));
     return task;
+  }
+
+  /**
+   * run-task-beside: start a claim's queued task now if hosting-queued is running a pool task and
+   * no other task runs beside it; else its claimer tries again at its next look while it is queued.
+   */
+  private tryBeside(task: Task): void {
+    const running = this.running;
+    if (this.policy.besideRefills !== true || task.startedAt !== undefined || !this.queue.includes(task)) return;
+    // An order's task (its install or rename) is a customer's; run-task-beside takes an order's copy of the last spare (a spare's clone) for pool work.
+    if (running?.startedAt === undefined || this.besideTask !== undefined || running.owner.kind === "order") {
+      const poll = this.times.progressPollMs;
+      this.at(task.queuedAt + (Math.floor((this.now - task.queuedAt) / poll) + 1) * poll + this.times.statusReadMs, () => this.tryBeside(task));
+      return;
+    }
+    this.queue.splice(this.queue.indexOf(task), 1);
+    this.besideTask = task;
+    task.beside = true;
+    task.startedAt = this.now;
+    const slowdown = this.policy.besideSlowdown ?? 1;
+    const ownEnd = this.now + task.durationMs * slowdown;
+    // Processor sharing for the overlap: the pool task's remaining work and this one's, at 1/slowdown each while both run.
+    const poolEnd = running.end as Event;
+    const remaining = poolEnd.at - this.now;
+    if (remaining >= task.durationMs * slowdown) {
+      this.moveEnd(running, poolEnd.at + task.durationMs * (slowdown - 1));
+      task.end = this.at(ownEnd, () => this.finish(task));
+    } else {
+      this.moveEnd(running, this.now + remaining * slowdown);
+      task.end = this.at(this.now + remaining * slowdown + (task.durationMs - remaining), () => this.finish(task));
+    }
+  }
+
+  private moveEnd(task: Task, at: number): void {
+    const old = task.end as Event;
+    if (old.at === at) return;
+    old.cancelled = true;
+    task.end = this.at(at, old.run);
+    if (task.held !== undefined) task.held[1] = at;
   }
 
   /** hosting-queued: one task at a time, oldest first, a pause before each. */
@@ -329,8 +394,11 @@ class DesModel {
     this.at(this.now + this.times.taskStartDelayMs, () => {
       task.startedAt = this.now;
       if (task.owner.kind === "order") this.chargePoolRuns(task);
-      else if (task.owner.kind !== "copy") this.poolRuns.push([held, this.now + task.durationMs]);
-      this.at(this.now + task.durationMs, () => this.finish(task));
+      else if (task.owner.kind !== "copy") {
+        task.held = [held, this.now + task.durationMs];
+        this.poolRuns.push(task.held);
+      }
+      task.end = this.at(this.now + task.durationMs, () => this.finish(task));
     });
   }
 
@@ -345,7 +413,8 @@ class DesModel {
   }
 
   private finish(task: Task): void {
-    this.running = undefined;
+    if (task.beside === true) this.besideTask = undefined;
+    else this.running = undefined;
     const owner = task.owner;
     if (owner.kind === "order") {
       const order = this.orders[owner.order] as OrderState;
@@ -417,8 +486,11 @@ class DesModel {
   /** `run` at the waiter's first progress poll (counted from `origin`) after the next read of the server, or at once if it reads afresh. */
   private whenSeen(origin: number, fresh: boolean, run: () => void): void {
     const poll = this.times.progressPollMs;
-    if (fresh) return this.at(origin + Math.ceil((this.now - origin) / poll) * poll, run);
-    this.unseen.push((fetched) => this.at(origin + Math.ceil((fetched - origin) / poll) * poll, run));
+    if (fresh) {
+      this.at(origin + Math.ceil((this.now - origin) / poll) * poll, run);
+      return;
+    }
+    this.unseen.push((fetched) => void this.at(origin + Math.ceil((fetched - origin) / poll) * poll, run));
   }
 
   /** A write drops the cached status: the next read, a command later, fetches it. */
@@ -462,7 +534,8 @@ class DesModel {
     const rate = orderRate(this.pool, this.sites.slice(this.windowStart), this.servers, new Date(this.epoch + this.now));
     // As the SitePool reconciler: one refill is a clone's time once one was seen, where refills clone.
     const refillMs = this.cloneAllowed() && this.observedCloneMs !== undefined ? this.observedCloneMs : this.times.installMs;
-    return poolSize(rate, cycleSeconds(this.times, refillMs), this.policy.bounds).target;
+    const sized = this.policy.sizeForCount === true ? rate : sizingRate(rate, this.policy.rateWindowMinutes);
+    return poolSize(rate, cycleSeconds(this.times, refillMs), this.policy.bounds, sized).target;
   }
 
   private cloneAllowed(): boolean {
@@ -494,11 +567,12 @@ class DesModel {
       target,
       features: [],
       platformUsable: true,
-      queueBusy: this.running !== undefined || this.queue.length > 0 || this.spareInFlight,
+      queueBusy: this.running !== undefined || this.besideTask !== undefined || this.queue.length > 0 || this.spareInFlight,
       customersWaiting: placedWaiting + (this.policy.seesPendingOrders ? unseen : 0),
       nextDomain: "next",
       now: new Date(this.epoch + this.now),
       cloneAllowed: cloneAllowed && refillsAllowed,
+      cloneLastSpare: this.policy.cloneLastAlways === true || this.keepsTemplate(),
       maxSpares: refillsAllowed ? this.policy.bounds.max : target,
     });
     const action = plan.action;
@@ -540,6 +614,11 @@ class DesModel {
     }
     this.at(this.now + this.times.spareCreateMs, () => this.enqueue({ kind: "spare", spare: index }, this.times.installMs));
   }
+}
+
+/** A claim's own task: a claimed order's rename or its copy of the last spare. */
+function isClaimTask(task: Task, orders: readonly OrderState[]): boolean {
+  return task.owner.kind === "copy" || (task.owner.kind === "order" && (orders[task.owner.order] as OrderState).claimed);
 }
 
 /** What the pool controller observes of one claim → ready-again cycle: a rename (the median draw) and a refill (an install unless given). */

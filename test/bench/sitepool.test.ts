@@ -128,28 +128,56 @@ describe("the convergence lists the model sums are what the controllers run", ()
 describe("refills by clone in the model", () => {
   const clonePolicy: Partial<DesPolicy> = { bounds: { min: 1, max: 2 }, refill: "Clone" };
 
-  it("copies a ready spare instead of installing, and the copy's queue time is charged as a clone's", () => {
-    // Two spares kept to clone from; one order takes the first, the refill copies the other.
-    const result = run([0], { ...clonePolicy, initialSpares: 2 });
-    expect(result.refills).toBe(1);
-    expect(result.clones).toBe(1);
-    expect(result.targets).toEqual([2]);
+  const classic = desTimes("classic", 45_000);
+  const runClassic = (arrivals: number[], p: Partial<DesPolicy>) => runDesModel(arrivals, classic, { ...policy, ...clonePolicy, ...p }, () => 0.5);
+
+  it("copies a ready spare while another stays ready; with one left it installs, unless an install takes over two clones", () => {
+    // Three spares kept: one order takes the first, the refill copies the newest of the other two.
+    expect(run([0], { ...clonePolicy, bounds: { min: 3, max: 3 }, initialSpares: 3 })).toMatchObject({ refills: 1, clones: 1 });
+    // Two kept (the clone floor): one is left ready, its copy would block the next order's rename.
+    const two = run([0], { ...clonePolicy, initialSpares: 2 });
+    expect([two.refills, two.clones, two.targets]).toEqual([1, 0, [2]]);
+    // With 15-minute installs the copy of the last one is still far sooner.
+    expect(runClassic([0], { initialSpares: 2 })).toMatchObject({ refills: 1, clones: 1 });
     const installs = run([0], { ...clonePolicy, initialSpares: 1, refill: "Install" });
     expect([installs.refills, installs.clones]).toEqual([1, 0]);
   });
 
   it("a claim takes the source of a clone under way only when no other spare is ready, and its rename waits for the clone", () => {
-    // Order 0 takes spare 0; once its rename is done the refill copies spare 1, the only one ready;
-    // order 1 comes during that clone and has to take spare 1: its rename is refused until the clone ends.
-    const result = run([0, 60_000], { ...clonePolicy, initialSpares: 2 });
+    // 15-minute installs: order 0 takes spare 0; once its rename is done the refill copies spare 1,
+    // the only one ready; order 1 comes during that clone and has to take spare 1: its rename is
+    // refused until the clone ends.
+    const result = runClassic([0, 60_000], { initialSpares: 2 });
     const [first, second] = result.orders;
     // Both refills clone: spare 1 first, then the copy of it.
     expect([first?.claimed, second?.claimed, result.clones]).toEqual([true, true, 2]);
     expect(first?.poolDelayMs).toBe(0);
     // Charged to the pool: the time from the refused rename to the clone's end (and the next poll).
     expect(second!.poolDelayMs).toBeGreaterThan(0);
-    expect(second!.poolDelayMs).toBeLessThanOrEqual(times.spareCloneMs(0.5) + times.progressPollMs);
+    expect(second!.poolDelayMs).toBeLessThanOrEqual(classic.spareCloneMs(0.5) + classic.progressPollMs);
     expect(second!.welcomeMs).toBeGreaterThan(first!.welcomeMs);
+  });
+
+  it("beside refills: a claim's rename queued behind a refill starts at once, one at a time; contention slows both", () => {
+    // Four spares, refills clone: order 0's claim leaves three ready, the refill copies the newest;
+    // orders 1 and 2 come while that clone runs and take the other two.
+    const arrivals = [0, 60_000, 61_000];
+    const four = { ...clonePolicy, bounds: { min: 4, max: 4 }, initialSpares: 4 };
+    const behind = run(arrivals, four);
+    const beside = run(arrivals, { ...four, besideRefills: true });
+    const slowed = run(arrivals, { ...four, besideRefills: true, besideSlowdown: 2 });
+    expect(behind.orders[1]!.poolDelayMs).toBeGreaterThan(0);
+    expect(beside.orders[1]).toMatchObject({ claimed: true, poolDelayMs: 0 });
+    // Its queue-task, then run-task-beside (one command) starts it.
+    expect(beside.orders[1]!.queueWaitMs).toBe(times.statusReadMs);
+    expect(beside.orders[1]!.welcomeMs).toBeLessThan(behind.orders[1]!.welcomeMs);
+    // Order 2 waits for order 1's rename (a customer's), not for the refill: never two claims beside one refill.
+    expect(beside.orders[2]!.queueWaitMs).toBeGreaterThan(40_000);
+    expect(beside.orders[2]!.poolDelayMs).toBe(0);
+    expect(beside.orders[2]!.welcomeMs).toBeLessThan(behind.orders[2]!.welcomeMs);
+    // Both run at half speed while they overlap: the rename takes longer, and so does the clone.
+    expect(slowed.orders[1]!.welcomeMs).toBeGreaterThan(beside.orders[1]!.welcomeMs);
+    expect(slowed.orders[1]!.poolDelayMs).toBe(0);
   });
 });
 
@@ -168,8 +196,8 @@ it("calibrates the model against the real controllers on the simulated Aegir", a
 
 it("prints the scenario's rows with references and notes", () => {
   const rows = sitePoolRows({ ...SITEPOOL_BENCH, orders: 60, burst: 6, sensitivityMs: [45_000] });
-  // The matrix, the two targets, the status reads, the bursts, refill by clone vs install (2 rates x 2 installers x 3), the steps, the sensitivity.
-  expect(rows.length).toBe(6 * 3 + 2 + 1 + 2 + 12 + 6 + 1);
+  // The matrix, the two targets, the status reads, the bursts, refill by clone vs install (2 rates x 2 installers x 3), the steps, the contention and migrate sensitivity.
+  expect(rows.length).toBe(6 * 3 + 2 + 1 + 2 + 12 + 9 + 2 + 1);
   for (const row of rows) {
     expect(row.scenario).toMatch(/^8 pool/);
     expect(Number.isFinite(row.measured) && Number.isFinite(row.reference)).toBe(true);

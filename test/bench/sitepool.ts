@@ -20,7 +20,7 @@
 import { DEFAULT_RECONCILER_CONFIG } from "../../reconcilers/hostedsite/reconciler.ts";
 import type { RefillKind } from "../../crds/sitepool.ts";
 import { effectiveTarget } from "../../reconcilers/sitepool/plan.ts";
-import { COVERAGE, poolSize } from "../../reconcilers/sitepool/size.ts";
+import { COVERAGE, poolSize, sizingRate } from "../../reconcilers/sitepool/size.ts";
 import { CLONE_RANGE_MS, FRESH_SPARE_CLONE_MS, FRESH_SPARE_MIGRATE_MS, INSTALL_MS, type Installer } from "../harness/aegir/durations.ts";
 import { BENCHMARK_LATENCY, Latency } from "../harness/aegir/index.ts";
 import { Random } from "../harness/aegir/random.ts";
@@ -72,18 +72,34 @@ export interface SitePoolBenchOptions {
   claimLooksWhenDue: boolean;
   /** How refills are made (SitePool spec.refill). */
   refill: RefillKind;
+  /** A claim's task queued behind a pool task runs at once beside it (SitePool spec.claimsBesideRefills). */
+  besideRefills: boolean;
+  /** The contention assumed while a claim's task runs beside a refill: both this many times slower. */
+  besideSlowdown: number;
+  /** Contention figures of the sensitivity rows (10/h, 120 s installs). */
+  slowdownSensitivity: readonly number[];
+  /** The earlier rules (bench steps): the pool sized for the window's order count, not its upper 90 % bound; */
+  sizeForCount?: boolean;
+  /** refills copying the only ready spare whatever an install takes. */
+  cloneLastAlways?: boolean;
 }
 
-export const SITEPOOL_BENCH: SitePoolBenchOptions = { orders: 400, burst: 50, seed: 17, spareMigrateMs: FRESH_SPARE_MIGRATE_MS, sensitivityMs: [45_000, 90_000, 150_000], seesPendingOrders: true, claimReadsFresh: true, claimLooksWhenDue: true, refill: "Clone" };
+export const SITEPOOL_BENCH: SitePoolBenchOptions = { orders: 400, burst: 50, seed: 17, spareMigrateMs: FRESH_SPARE_MIGRATE_MS, sensitivityMs: [45_000, 90_000, 150_000], seesPendingOrders: true, claimReadsFresh: true, claimLooksWhenDue: true, refill: "Clone", besideRefills: true, besideSlowdown: 1.5, slowdownSensitivity: [1, 2] };
+
+/** The rules before claims ran beside refills. */
+const EARLIER: Partial<SitePoolBenchOptions> = { besideRefills: false, cloneLastAlways: true, sizeForCount: true };
 
 /** The changes that made the pool pay, one at a time (10 orders/h, 120 s installs). */
 const STEPS: ReadonlyArray<{ name: string; options: Partial<SitePoolBenchOptions> }> = [
-  { name: "spare migrate 1-5 min (as a complex site), refills blind to orders on their way", options: { spareMigrateMs: CLONE_RANGE_MS, seesPendingOrders: false, claimReadsFresh: false, claimLooksWhenDue: false, refill: "Install" } },
-  { name: "fresh-spare migrate 45 s", options: { seesPendingOrders: false, claimReadsFresh: false, claimLooksWhenDue: false, refill: "Install" } },
-  { name: "+ refills wait for unplaced orders and unqueued renames", options: { claimReadsFresh: false, claimLooksWhenDue: false, refill: "Install" } },
-  { name: "+ a rename's end seen at the next progress poll, not through the status cache", options: { claimLooksWhenDue: false, refill: "Install" } },
-  { name: "+ a claim looks when its rename is due, then every second", options: { refill: "Install" } },
-  { name: "+ refills clone a ready spare (two kept to copy from)", options: {} },
+  { name: "spare migrate 1-5 min (as a complex site), refills blind to orders on their way", options: { ...EARLIER, spareMigrateMs: CLONE_RANGE_MS, seesPendingOrders: false, claimReadsFresh: false, claimLooksWhenDue: false, refill: "Install" } },
+  { name: "fresh-spare migrate 45 s", options: { ...EARLIER, seesPendingOrders: false, claimReadsFresh: false, claimLooksWhenDue: false, refill: "Install" } },
+  { name: "+ refills wait for unplaced orders and unqueued renames", options: { ...EARLIER, claimReadsFresh: false, claimLooksWhenDue: false, refill: "Install" } },
+  { name: "+ a rename's end seen at the next progress poll, not through the status cache", options: { ...EARLIER, claimLooksWhenDue: false, refill: "Install" } },
+  { name: "+ a claim looks when its rename is due, then every second", options: { ...EARLIER, refill: "Install" } },
+  { name: "+ refills clone a ready spare (two kept to copy from)", options: EARLIER },
+  { name: "+ a claim's task runs beside a refill at once (contention 1.5x)", options: { cloneLastAlways: true, sizeForCount: true } },
+  { name: "+ refills copy the only ready spare only where an install takes over two clones", options: { sizeForCount: true } },
+  { name: "+ the pool sized for the order rate's upper 90 % bound", options: {} },
 ];
 
 export function desTimes(installer: Installer, spareMigrateMs: number | readonly [number, number]): DesModelTimes {
@@ -137,6 +153,12 @@ export interface PoolComparison {
   renameReadsEveryPoll: Summary;
 }
 
+/** The model's policy for these options (bounds and initial spares aside). */
+function policyOf(o: SitePoolBenchOptions): Omit<DesPolicy, "bounds"> {
+  const { seesPendingOrders, claimReadsFresh, claimLooksWhenDue, refill, besideRefills, besideSlowdown, sizeForCount, cloneLastAlways } = o;
+  return { rateWindowMinutes: RATE_WINDOW_MINUTES, seesPendingOrders, claimReadsFresh, claimLooksWhenDue, refill, besideRefills, besideSlowdown, sizeForCount, cloneLastAlways };
+}
+
 function run(arrivals: readonly number[], times: DesModelTimes, policy: DesPolicy, seed: number): DesResult {
   const random = new Random(seed);
   return runDesModel(arrivals, times, policy, () => random.next());
@@ -151,8 +173,8 @@ export function comparePool(rate: number | "burst", installer: Installer, o: Sit
   // As the pool settles: the rule fed one refill's time (a clone's where refills clone), and the clone floor.
   const cloning = o.refill === "Clone";
   const refillMs = cloning ? times.spareCloneMs(0.5) : times.installMs;
-  const target = effectiveTarget(poolSize(nominal, cycleSeconds(times, refillMs), BOUNDS).target, cloning, BOUNDS.max);
-  const base: DesPolicy = { bounds: BOUNDS, rateWindowMinutes: RATE_WINDOW_MINUTES, seesPendingOrders: o.seesPendingOrders, claimReadsFresh: o.claimReadsFresh, claimLooksWhenDue: o.claimLooksWhenDue, initialSpares: target, refill: o.refill };
+  const target = effectiveTarget(poolSize(nominal, cycleSeconds(times, refillMs), BOUNDS, o.sizeForCount === true ? nominal : sizingRate(nominal, RATE_WINDOW_MINUTES)).target, cloning, BOUNDS.max);
+  const base: DesPolicy = { ...policyOf(o), bounds: BOUNDS, initialSpares: target };
   const off = run(arrivals, times, { ...base, poolOff: true }, o.seed);
   const on = run(arrivals, times, base, o.seed);
   const suppressed = run(arrivals, times, { ...base, refillsUntilMs: 0 }, o.seed);
@@ -210,7 +232,8 @@ export async function calibrationRows(o: SitePoolBenchOptions, c: CalibrationRow
     const started = performance.now();
     const real = await runCalibration({ arrivals: CALIBRATION_ARRIVALS_MS, timeFactor: c.timeFactor, pool, installer, seed: o.seed, timeoutMs: c.timeoutMs });
     const wall = (performance.now() - started) / 1000;
-    const policy: DesPolicy = { bounds: pool ?? { min: 0, max: 0 }, rateWindowMinutes: RATE_WINDOW_MINUTES, poolOff: pool === undefined, seesPendingOrders: o.seesPendingOrders, claimReadsFresh: o.claimReadsFresh, claimLooksWhenDue: o.claimLooksWhenDue, initialSpares: real.initialSpares, refill: o.refill };
+    // The simulated Aegir runs a task beside another at full speed.
+    const policy: DesPolicy = { ...policyOf({ ...o, besideSlowdown: 1 }), bounds: pool ?? { min: 0, max: 0 }, poolOff: pool === undefined, initialSpares: real.initialSpares };
     const model = run(CALIBRATION_ARRIVALS_MS, desTimes(installer, o.spareMigrateMs), policy, o.seed).orders.map((x) => x.welcomeMs);
     const realMean = mean(real.welcomeMs) / 1000;
     const modelMean = mean(model) / 1000;
@@ -325,6 +348,17 @@ export function sitePoolRows(o: SitePoolBenchOptions = SITEPOOL_BENCH): Row[] {
       reference: c.off.p50,
       target: { kind: "max", limit: 1 },
       note: `p99 ${s(c.on.p99)} vs ${s(c.off.p99)} s; wait behind pool tasks mean ${s(c.poolDelay.mean)} s, ${(100 * c.poolDelay.share).toFixed(1)} % of orders`,
+    });
+  }
+  for (const slowdown of o.slowdownSensitivity) {
+    const c = comparePool(10, "fast", { ...o, besideSlowdown: slowdown });
+    rows.push({
+      scenario: `8 pool sensitivity: contention ${slowdown}x while a claim's task runs beside a refill, 10/h, 120 s installs: p99 on vs off`,
+      measured: c.on.p99,
+      unit: "s",
+      reference: c.off.p99,
+      target: { kind: "max", limit: 1 },
+      note: `p50 ${s(c.on.p50)} s; target p99 <= ${s(3 * c.migrateSeconds)} s; ${(100 * c.poolDelay.share).toFixed(1)} % of orders waited behind a pool task, max ${s(c.poolDelay.max)} s`,
     });
   }
   for (const ms of o.sensitivityMs) {

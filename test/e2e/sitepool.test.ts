@@ -19,10 +19,11 @@ describe.skipIf(noKubectl !== undefined)("warm pool end to end", () => {
 
   it("fills the pool, and a SIGKILL mid-claim leaves the claim to the next leader: one spare, one site, no trace", async () => {
     stack.controller("replica-a");
-    const manifest = { apiVersion: API_VERSION, kind: "SitePool", metadata: { name: "aegir-1-openatrium" }, spec: { server: "aegir-1", platform: PLATFORM, features: ["oa_wiki"], size: { min: 2, max: 2 } } };
+    const manifest = { apiVersion: API_VERSION, kind: "SitePool", metadata: { name: "aegir-1-openatrium" }, spec: { server: "aegir-1", platform: PLATFORM, features: ["oa_wiki"], size: { min: 2, max: 2 }, installSeconds: 900 } };
     expect((await e2e.kubectl.run(["apply", "-f", "-"], JSON.stringify(manifest))).stderr).toBe("");
     await eventually(() => (pool()?.status?.ready === 2 ? true : undefined), 60_000, "two ready spares");
-    // The first spare is installed, the second a clone of it (spec.refill defaults to Clone).
+    // The first spare is installed, the second a clone of it (spec.refill defaults to Clone; with
+    // 15-minute installs the pool copies its only ready spare).
     const filled = pool()?.status?.spares ?? [];
     const copy = filled.find((s) => s.source !== undefined);
     expect(copy?.source).toBe(filled.find((s) => s.source === undefined)?.domain);
@@ -50,9 +51,12 @@ describe.skipIf(noKubectl !== undefined)("warm pool end to end", () => {
     }
     const acme = stack.sim.site("acme.sites.example.com");
     const globex = stack.sim.site("globex.sites.example.com");
-    // Both came from spares, different ones; the killed claim's spare went to acme only; the clone is one of them, claimed as clean.
+    // Both came from spares, different ones; the killed claim's spare went to acme only; the clone
+    // is one of them, claimed as clean, or (the last spare kept where installs take 15 minutes)
+    // globex got a copy of it and it is still the pool's.
     expect(acme?.nid).not.toBe(globex?.nid);
-    expect([acme?.nid, globex?.nid]).toContain(copyNid);
+    const copyKept = stack.sim.site(copy?.domain ?? "")?.nid === copyNid;
+    expect(copyKept || [acme?.nid, globex?.nid].includes(copyNid)).toBe(true);
     expect(stack.sim.hostmaster.context(claimed.domain)).toBeUndefined();
     for (const site of [acme, globex]) {
       const tasks = [...stack.sim.hostmaster.tasks.values()].filter((t) => t.rid === site?.nid).map((t) => t.type);

@@ -16,10 +16,12 @@ export function phpPresent(suite: string): boolean {
 /**
  * Runs a php-eval script as drush would: `prelude` (stand-ins for what Drupal or the hostmaster
  * provides, and the state) first, the script as a function body (its own `return` ends it early on
- * an error), then `epilogue`; the input on stdin.
+ * an error), then `epilogue`; the input on stdin. `disable`: PHP functions removed, so the prelude
+ * can define stand-ins of its own for them (PHP 8 treats a disabled function as undefined), e.g. exec.
  */
-export function runPhpScript(script: string, input: unknown, prelude: string, epilogue = ""): { stdout: string; stderr: string } {
+export function runPhpScript(script: string, input: unknown, prelude: string, epilogue = "", disable: readonly string[] = []): { stdout: string; stderr: string } {
   const program = `${prelude}\nfunction _script() {\n${script}\n}\n_script();\n${epilogue}`;
-  const run = spawnSync("php", ["-d", "display_errors=stderr", "-r", program], { input: JSON.stringify(input), encoding: "utf8" });
+  const ini = disable.length === 0 ? [] : ["-d", `disable_functions=${disable.join(",")}`];
+  const run = spawnSync("php", ["-d", "display_errors=stderr", ...ini, "-r", program], { input: JSON.stringify(input), encoding: "utf8" });
   return { stdout: run.stdout, stderr: run.stderr };
 }

@@ -6,14 +6,31 @@ import { describe, expect, it } from "vitest";
 import { SitePoolMetrics } from "../../controller/sitepool-metrics.ts";
 import type { Spare } from "../../crds/sitepool.ts";
 import type { HostedSiteReconciler } from "../../reconcilers/hostedsite/reconciler.ts";
+import { keepsTemplate } from "../../reconcilers/sitepool/claim.ts";
 import { planPool } from "../../reconcilers/sitepool/plan.ts";
 import type { SpareView } from "../../reconcilers/sitepool/spares.ts";
 import { PoolRig, sitePool } from "./rig.ts";
 
 const POOL = "aegir-1-openatrium";
 
-async function filled(size: number, refill: "Clone" | "Install" = "Clone"): Promise<PoolRig> {
+/**
+ * Timings as observed on a server with the classic installer: an install takes over two clones, so
+ * a refill may copy the only ready spare (keepsTemplate → the planner's cloneLastSpare) and a claim
+ * of the last spare gets a copy of it. The zero-latency simulator shows no durations of its own
+ * (its tasks take 0 s), so what is written stays.
+ */
+const SLOW_INSTALLS = { installSeconds: 900, cloneSeconds: 100 };
+
+/** Write observed timings into the pool's status, as the pool reconciler keeps them. */
+async function observed(rig: PoolRig, timings: { installSeconds: number; cloneSeconds?: number }): Promise<void> {
+  const pool = rig.pools.pool(POOL);
+  await rig.pools.updateStatus(pool, { ...pool.status, ...timings });
+}
+
+/** A pool filled to `size` ready spares; `timings` are written into its status before the first refill. */
+async function filled(size: number, refill: "Clone" | "Install" = "Clone", timings?: { installSeconds: number; cloneSeconds?: number }): Promise<PoolRig> {
   const rig = new PoolRig([sitePool({ size: { min: size, max: size }, refill })]);
+  if (timings !== undefined) await observed(rig, timings);
   await rig.fillPool();
   expect(rig.spares().filter((s) => s.state === "Ready")).toHaveLength(size);
   return rig;
@@ -32,28 +49,31 @@ function zoneTraces(rig: PoolRig, domain: string): string[] {
 }
 
 /**
- * An order takes one spare and the pool starts copying the other; then beta and gamma come together
- * (one reconcile each). `copyMade`: the clone has run before they come, and the pool has not looked
- * since, so the copy's record still says Installing.
+ * An order takes the oldest spare and the pool starts copying a ready one (the newest: beside
+ * another ready spare, or the only one where an install takes over two clones); then the `orders`
+ * come together (one reconcile each). `ready`: the ready spares when they come, the copy's source
+ * among them. `copyMade`: the clone has run before they come, and the pool has not looked since, so
+ * the copy's record still says Installing.
  */
-async function twoOrdersDuringACopy(rig: PoolRig, copyMade = false): Promise<{ copy: Spare | undefined; replica: HostedSiteReconciler }> {
+async function ordersDuringACopy(rig: PoolRig, orders: readonly string[], copyMade = false): Promise<{ copy: Spare | undefined; ready: string[]; replica: HostedSiteReconciler }> {
   rig.order("first");
   await rig.converge("first");
   await rig.pool.reconcile(rig.pools.pool(POOL));
   if (copyMade) rig.sim.drainTasks();
   const copy = rig.spares().find((s) => s.state === "Installing");
   expect(copy?.source).toBeDefined();
-  rig.order("beta");
-  rig.order("gamma");
+  const ready = rig.spares().filter((s) => s.state === "Ready").map((s) => s.domain);
+  expect(ready).toContain(copy?.source);
+  for (const name of orders) rig.order(name);
   const replica = rig.replica();
-  await replica.reconcile(rig.site("beta"));
-  await replica.reconcile(rig.site("gamma"));
-  return { copy, replica };
+  for (const name of orders) await replica.reconcile(rig.site(name));
+  return { copy, ready, replica };
 }
 
 describe("refill by clone", () => {
-  it("installs the first spare, then copies the newest ready one: the copy has the baseline, the source stays a spare", async () => {
-    const rig = await filled(3);
+  it("where an install takes over two clones, installs the first spare, then copies the newest ready one: the copy has the baseline, the source stays a spare", async () => {
+    // Slow installs: the only ready spare may be copied, so every refill after the first clones.
+    const rig = await filled(3, "Clone", SLOW_INSTALLS);
     const [a, b, c] = rig.spares();
     expect(rig.tasksOf(a!.domain)).toEqual(["install", "clone"]);
     // The newest ready spare is the source: the second clone copies the first clone.
@@ -66,6 +86,34 @@ describe("refill by clone", () => {
     const status = rig.pools.pool(POOL).status;
     expect(status).toMatchObject({ refills: 3, clones: 2, ready: 3 });
     expect(status?.conditions?.find((c) => c.type === "RefillByClone")).toMatchObject({ status: "True", reason: "Cloning" });
+  });
+
+  it("at fast installs, copies a ready spare only beside another: fills by Install, Install, then a Clone of the newest", async () => {
+    const rig = await filled(3);
+    // The zero-latency simulator shows no durations: the spec's 120 s install takes less than two assumed 300 s clones, so the last ready spare is never copied.
+    expect(keepsTemplate(rig.pools.pool(POOL))).toBe(false);
+    const [a, b, c] = rig.spares();
+    expect(rig.refillKinds).toEqual(["Install", "Install", "Clone"]);
+    expect([a!.source, b!.source, c!.source]).toEqual([undefined, undefined, b!.domain]);
+    expect([a, b, c].map((s) => rig.tasksOf(s!.domain))).toEqual([["install"], ["install", "clone"], []]);
+    expect(rig.pools.pool(POOL).status).toMatchObject({ refills: 3, clones: 1, ready: 3 });
+    // A claim leaves two ready: the refill copies the newest of them, the other stays for the next order.
+    rig.order("acme");
+    await rig.converge("acme");
+    await rig.fillPool();
+    const d = rig.spares().at(-1);
+    expect(rig.refillKinds).toEqual(["Install", "Install", "Clone", "Clone"]);
+    expect(d?.source).toBe(c!.domain);
+    // Two more claims before the pool looks again leave one ready spare: that one is not copied.
+    for (const name of ["beta", "gamma"]) {
+      rig.order(name);
+      await rig.converge(name);
+    }
+    expect(rig.spares().filter((s) => s.state === "Ready")).toHaveLength(1);
+    await rig.pool.reconcile(rig.pools.pool(POOL));
+    expect(rig.refillKinds.at(-1)).toBe("Install");
+    expect(rig.spares().at(-1)?.source).toBeUndefined();
+    expect(rig.claims).toHaveLength(3);
   });
 
   it("refill: Install never clones", async () => {
@@ -89,6 +137,8 @@ describe("refill by clone", () => {
   it("on a hostmaster without hosting_clone: the clone is refused, the condition says so, and the pool installs", async () => {
     const rig = new PoolRig([sitePool({ size: { min: 2, max: 2 } })]);
     rig.disableClone();
+    // Slow installs: the second refill would copy the first spare.
+    await observed(rig, SLOW_INSTALLS);
     await rig.fillPool();
     expect(rig.spares().map((s) => rig.tasksOf(s.domain))).toEqual([["install"], ["install"]]);
     expect(rig.spares().every((s) => s.source === undefined)).toBe(true);
@@ -104,6 +154,8 @@ describe("refill by clone", () => {
   it("a clone that fails leaves nothing half-made: its record goes and the next refill clones again", async () => {
     const rig = new PoolRig([sitePool({ size: { min: 2, max: 2 } })]);
     rig.sim.faults.failTask({ type: "clone" });
+    // Slow installs: the second refill copies the first spare (the first copy fails).
+    await observed(rig, SLOW_INSTALLS);
     await rig.fillPool();
     const [a, b] = rig.spares();
     expect(rig.spares()).toHaveLength(2);
@@ -129,7 +181,8 @@ describe("claims and clones", () => {
   });
 
   it("when the source is the only ready spare, the claim takes it and its rename follows the clone", async () => {
-    const rig = await filled(2);
+    // Slow installs: the second spare is a copy of the first, and a refill may copy the one spare left.
+    const rig = await filled(2, "Clone", SLOW_INSTALLS);
     const [, second] = rig.spares();
     rig.order("first");
     await rig.converge("first");
@@ -148,30 +201,39 @@ describe("claims and clones", () => {
   });
 
   it("with no spare ready, an order takes the copy Aegir is making and waits for it instead of installing", async () => {
-    const rig = await filled(2);
-    const { copy, replica } = await twoOrdersDuringACopy(rig);
-    // beta has the source, gamma the copy still being made; nothing was installed for either.
-    expect(rig.spares().find((s) => s.claimedBy?.endsWith("/gamma"))?.domain).toBe(copy?.domain);
-    expect(rig.site("gamma").status?.conditions?.find((c) => c.type === "Installed")).toMatchObject({ reason: "ClaimingSpare", message: expect.stringMatching(/clone task/) as unknown });
-    await rig.converge("beta", replica);
-    await rig.converge("gamma", replica);
-    expect(rig.tasksOf("gamma.sites.example.com")).toEqual(["migrate"]);
-    expect(zoneTraces(rig, "gamma.sites.example.com")).toEqual([]);
-    expect(rig.claims).toHaveLength(3);
+    // The copy is made beside another ready spare: three orders during it leave none ready for the third.
+    const rig = await filled(3);
+    const { copy, ready, replica } = await ordersDuringACopy(rig, ["beta", "gamma", "delta"]);
+    const other = ready.find((d) => d !== copy?.source);
+    // beta has the spare that is no source, gamma the source, delta the copy still being made.
+    const taken = (name: string) => rig.spares().find((s) => s.claimedBy?.endsWith(`/${name}`))?.domain;
+    expect([taken("beta"), taken("gamma"), taken("delta")]).toEqual([other, copy?.source, copy?.domain]);
+    expect(rig.site("delta").status?.conditions?.find((c) => c.type === "Installed")).toMatchObject({ reason: "ClaimingSpare", message: expect.stringMatching(/clone task/) as unknown });
+    for (const name of ["beta", "gamma", "delta"]) await rig.converge(name, replica);
+    // Nothing was installed for any of them: beta's spare is the pool's install (the source of the
+    // copy gamma's is), gamma's rename followed the copy made of it, delta's copy has its rename alone.
+    expect(["beta", "gamma", "delta"].map((n) => rig.tasksOf(`${n}.sites.example.com`))).toEqual([
+      ["install", "clone", "migrate"],
+      ["clone", "migrate"],
+      ["migrate"],
+    ]);
+    for (const name of ["beta", "gamma", "delta"]) expect(zoneTraces(rig, `${name}.sites.example.com`)).toEqual([]);
+    expect(rig.claims).toHaveLength(4);
   });
 
   it("a copy made but not given its baseline yet is claimed as a spare, not passed over for an install", async () => {
-    const rig = await filled(2);
-    const { copy, replica } = await twoOrdersDuringACopy(rig, true);
-    expect(rig.spares().filter((s) => s.claimedBy !== undefined).map((s) => s.domain).sort()).toEqual([copy!.domain, copy!.source!].sort());
-    await rig.converge("beta", replica);
-    await rig.converge("gamma", replica);
-    for (const name of ["beta", "gamma"]) {
+    const rig = await filled(3);
+    const { copy, ready, replica } = await ordersDuringACopy(rig, ["beta", "gamma", "delta"], true);
+    expect(rig.spares().filter((s) => s.claimedBy !== undefined).map((s) => s.domain).sort()).toEqual([...ready, copy!.domain].sort());
+    const taker = rig.spares().find((s) => s.domain === copy!.domain)?.claimedBy?.split("/")[1];
+    expect(["beta", "gamma", "delta"]).toContain(taker);
+    for (const name of ["beta", "gamma", "delta"]) await rig.converge(name, replica);
+    for (const name of ["beta", "gamma", "delta"]) {
       expect(rig.tasksOf(`${name}.sites.example.com`)).toContain("migrate");
       expect(zoneTraces(rig, `${name}.sites.example.com`)).toEqual([]);
     }
     // The copy carries the baseline from its source, although the pool never enabled it on the copy.
-    expect(rig.sim.site("gamma.sites.example.com")?.drupal?.modules).toContain("oa_wiki");
+    expect(rig.sim.site(`${taker}.sites.example.com`)?.drupal?.modules).toContain("oa_wiki");
   });
 
   it("a claim on a copy whose clone fails is void: the site installs as usual", async () => {
@@ -214,7 +276,7 @@ describe("claims and clones", () => {
     const rig = await filled(2);
     const pool = rig.pools.pool(POOL);
     await rig.pools.updateStatus(pool, { ...pool.status, installSeconds: 900, cloneSeconds: 100 });
-    const { copy: underWay, replica } = await twoOrdersDuringACopy(rig);
+    const { copy: underWay, replica } = await ordersDuringACopy(rig, ["beta", "gamma"]);
     // beta took the ready source; gamma, with only the copy under way left, waits for a copy of it.
     expect(rig.spares().find((s) => s.claimedBy?.endsWith("/beta"))?.domain).toBe(underWay?.source);
     expect(rig.spares().find((s) => s.claimedBy?.endsWith("/gamma"))).toMatchObject({ source: underWay?.domain });
@@ -248,6 +310,13 @@ describe("claims and clones", () => {
     rig.sim.site(a!.domain)?.drupal?.variables.set("cache_page_front", `http://${a!.domain}/node`);
     rig.pools.editSpec(POOL, (spec) => {
       spec.refill = "Clone";
+    });
+    // The pool takes the switch in (RefillByClone True) before it grows: the next refill may clone.
+    await rig.fillPool();
+    expect(rig.pools.pool(POOL).status?.conditions?.find((c) => c.type === "RefillByClone")).toMatchObject({ status: "True" });
+    // Slow installs: a refill copies the newest ready spare, the only one too.
+    await observed(rig, SLOW_INSTALLS);
+    rig.pools.editSpec(POOL, (spec) => {
       spec.size = { min: 2, max: 2 };
     });
     await rig.fillPool();
@@ -264,13 +333,19 @@ describe("claims and clones", () => {
     const named = JSON.stringify([...(rig.sim.site(c!.domain)?.drupal?.variables ?? [])]);
     expect([named.includes(a!.domain), named.includes(b!.domain)]).toEqual([true, true]);
 
+    const nodes = [a, b, c].map((s) => rig.sim.site(s!.domain)?.nid);
     const orders = ["acme", "beta", "gamma"];
     for (const name of orders) {
       rig.order(name);
       await rig.converge(name);
+      // The pool refills between orders (copies of its newest spare), so no order finds the last
+      // spare, which slow installs keep (it would get a copy): each takes the oldest itself.
+      await rig.fillPool();
     }
-    // Each took a spare (no install), and none names any spare of the zone.
+    // Each took a spare (no install): the installed one, the clone, the clone of a clone, in that order.
+    expect(orders.map((n) => rig.sim.site(`${n}.sites.example.com`)?.nid)).toEqual(nodes);
     expect(orders.map((n) => rig.tasksOf(`${n}.sites.example.com`).includes("migrate"))).toEqual([true, true, true]);
+    // None names any spare of the zone.
     for (const name of orders) expect(zoneTraces(rig, `${name}.sites.example.com`)).toEqual([]);
     expect(rig.claims).toHaveLength(3);
   });
@@ -291,11 +366,30 @@ describe("planPool: Clone or Install", () => {
   });
 
   it("records the clone with its source before it is queued, and keeps a floor of two spares while cloning", () => {
-    const plan = planPool({ ...base, views: [view("a.pool.invalid", at)], target: 1, cloneAllowed: true });
+    // The floor's refill beside the one spare: a copy of it where it may be copied, else an install.
+    const plan = planPool({ ...base, views: [view("a.pool.invalid", at)], target: 1, cloneAllowed: true, cloneLastSpare: true });
     expect(plan.target).toBe(2);
     expect(plan.spares.at(-1)).toEqual({ domain: "next.pool.invalid", state: "Installing", createdAt: at, source: "a.pool.invalid" });
+    const installing = planPool({ ...base, views: [view("a.pool.invalid", at)], target: 1, cloneAllowed: true });
+    expect(installing.target).toBe(2);
+    expect(installing.spares.at(-1)).toEqual({ domain: "next.pool.invalid", state: "Installing", createdAt: at });
     expect(planPool({ ...base, views: [view("a.pool.invalid", at)], target: 1, cloneAllowed: false })).toMatchObject({ target: 1, action: undefined });
     expect(planPool({ ...base, views: [], target: 0, cloneAllowed: true }).target).toBe(0);
+  });
+
+  it("copies a ready spare only beside another: one ready installs, two clone the newest, one clones where cloneLastSpare says an install takes over two clones", () => {
+    const old = view("old.pool.invalid", "2027-03-01T08:00:00Z");
+    const recent = view("new.pool.invalid", "2027-03-01T08:30:00Z");
+    const plan = (views: SpareView[], cloneLastSpare?: boolean) => planPool({ ...base, views, target: 3, cloneAllowed: true, ...(cloneLastSpare === undefined ? {} : { cloneLastSpare }) }).action;
+    expect(plan([recent])).toEqual({ kind: "Install", domain: "next.pool.invalid" });
+    expect(plan([recent], false)).toEqual({ kind: "Install", domain: "next.pool.invalid" });
+    expect(plan([old, recent])).toEqual({ kind: "Clone", domain: "next.pool.invalid", source: "new.pool.invalid" });
+    expect(plan([recent, old])).toEqual({ kind: "Clone", domain: "next.pool.invalid", source: "new.pool.invalid" });
+    expect(plan([recent], true)).toEqual({ kind: "Clone", domain: "next.pool.invalid", source: "new.pool.invalid" });
+    // Only ready, unclaimed spares count: beside a claimed one or an install under way, the one ready spare is not copied.
+    expect(plan([recent, view("c.pool.invalid", at, "claimed")])).toEqual({ kind: "Install", domain: "next.pool.invalid" });
+    // cloneLastSpare copies nothing where no spare is ready.
+    expect(plan([], true)).toEqual({ kind: "Install", domain: "next.pool.invalid" });
   });
 });
 

@@ -1,11 +1,24 @@
 // The pool controller: the size rule, refills one at a time and only on an idle queue, recycling.
 import { describe, expect, it } from "vitest";
 import { serverPoolSummary } from "../../reconcilers/sitepool/server-summary.ts";
-import { holeDistribution, poolSize } from "../../reconcilers/sitepool/size.ts";
+import { holeDistribution, poolSize, RATE_UPPER_Z, sizingRate } from "../../reconcilers/sitepool/size.ts";
 import { openAtriumPlatform } from "../harness/aegir/index.ts";
 import { PLATFORM, PoolRig, sitePool } from "./rig.ts";
 
 const NEXT = "platform_openatrium2653";
+
+/** A pool (min 0) on a server where 10 sites were ordered just now, installed already (they wait for nothing), after one reconcile. */
+async function ordered(installSeconds: number, max = 3): Promise<PoolRig> {
+  const rig = new PoolRig([sitePool({ size: { min: 0, max }, installSeconds })]);
+  for (let i = 0; i < 10; i++) {
+    const store = rig.order(`o${i}`, { server: "aegir-1" });
+    await store.updateStatus(store.site, { server: "aegir-1", platform: PLATFORM });
+  }
+  for (let i = 0; i < 10; i++) await rig.driver.createSite({ uri: `o${i}.sites.example.com`, platform: PLATFORM, profile: "openatrium", aliases: [], https: "Disabled" });
+  rig.sim.drainTasks();
+  await rig.pool.reconcile(rig.pools.pool("aegir-1-openatrium"));
+  return rig;
+}
 
 describe("poolSize", () => {
   const cycle = { renameSeconds: 45, refillSeconds: 120 };
@@ -39,6 +52,34 @@ describe("poolSize", () => {
   it("clamps to min and max", () => {
     expect(poolSize(0, cycle, { min: 2, max: 4 })).toMatchObject({ target: 2 });
     expect(poolSize(2, { renameSeconds: 45, refillSeconds: 900 }, { min: 0, max: 4 })).toMatchObject({ target: 4, reason: "AtMax" });
+  });
+});
+
+describe("sizingRate", () => {
+  it("no orders, no spares: a rate of 0 stays 0, whatever the window", () => {
+    expect(sizingRate(0, 60)).toBe(0);
+    expect(sizingRate(0, 15)).toBe(0);
+  });
+
+  it("sizes for the upper 90 % bound of the window's count: 10/h over 60 min is 10 + 1.28 √10 + 1.28²/2 per hour", () => {
+    expect(RATE_UPPER_Z).toBe(1.28);
+    expect(sizingRate(10, 60)).toBeCloseTo(10 + 1.28 * Math.sqrt(10) + (1.28 * 1.28) / 2, 10);
+    expect(sizingRate(10, 60)).toBeCloseTo(14.87, 2);
+    // The same rate over half the window is half the count, a wider bound relative to it: 5 orders, per hour.
+    expect(sizingRate(10, 30)).toBeCloseTo(2 * (5 + 1.28 * Math.sqrt(5) + (1.28 * 1.28) / 2), 10);
+    expect(sizingRate(10, 30)).toBeGreaterThan(sizingRate(10, 60));
+    // Always above the count itself.
+    for (const rate of [0.5, 1, 10, 100]) expect(sizingRate(rate, 60)).toBeGreaterThan(rate);
+  });
+
+  it("a pool with 10 orders in its window gets a bigger target than poolSize(10) alone; its status still reports 10/h", async () => {
+    const cycle = { renameSeconds: 45, refillSeconds: 100 };
+    const bounds = { min: 0, max: 20 };
+    const rig = await ordered(100, bounds.max);
+    const status = rig.pools.pool("aegir-1-openatrium").status;
+    expect(poolSize(10, cycle, bounds).target).toBe(4);
+    expect(poolSize(sizingRate(10, 60), cycle, bounds).target).toBe(6);
+    expect(status).toMatchObject({ orderRatePerHour: 10, target: 6, installSeconds: 100 });
   });
 });
 
@@ -122,27 +163,22 @@ describe("SitePool reconciler", () => {
     expect(serverPoolSummary("aegir-9", rig.pools.list(), rig.pools.pool("elsewhere"))).toBeUndefined();
   });
 
-  it("sizes the pool to the order rate within max; an overloaded queue gets no spares", async () => {
-    const ordered = async (installSeconds: number) => {
-      const rig = new PoolRig([sitePool({ size: { min: 0, max: 3 }, installSeconds })]);
-      for (let i = 0; i < 10; i++) {
-        const store = rig.order(`o${i}`, { server: "aegir-1" });
-        await store.updateStatus(store.site, { server: "aegir-1", platform: PLATFORM });
-      }
-      // Installed already, so they wait for nothing.
-      for (let i = 0; i < 10; i++) await rig.driver.createSite({ uri: `o${i}.sites.example.com`, platform: PLATFORM, profile: "openatrium", aliases: [], https: "Disabled" });
-      rig.sim.drainTasks();
-      await rig.pool.reconcile(rig.pools.pool("aegir-1-openatrium"));
-      return rig;
-    };
-    const rig = await ordered(300);
-    expect(rig.pools.pool("aegir-1-openatrium").status).toMatchObject({ orderRatePerHour: 10, target: 3, installSeconds: 300, renameSeconds: 45 });
+  it("sizes the pool to the order rate's upper bound within max; an overloaded queue gets no spares", async () => {
+    // 10 orders in the hour, 2-minute installs: sized for 14.9/h (load 68 %), more spares than max.
+    const rig = await ordered(120);
+    expect(rig.pools.pool("aegir-1-openatrium").status).toMatchObject({ orderRatePerHour: 10, target: 3, installSeconds: 120, renameSeconds: 45 });
     // An hour later nobody ordered: back to min.
     rig.advance(61 * 60_000);
     await rig.pool.reconcile(rig.pools.pool("aegir-1-openatrium"));
     expect(rig.pools.pool("aegir-1-openatrium").status).toMatchObject({ orderRatePerHour: 0, target: 0 });
 
-    // 15-minute installs: 10/h x (45 s + 900 s) is more than the queue has.
+    // 5-minute installs: the orders counted keep 96 % of the queue busy; the rate they may hide
+    // (14.9/h) would need more than the whole queue: the pool keeps max.
+    expect(poolSize(10, { renameSeconds: 45, refillSeconds: 300 }, { min: 0, max: 3 }, 14.9)).toMatchObject({ target: 3, reason: "AtMax" });
+    const bounded = (await ordered(300)).pools.pool("aegir-1-openatrium").status;
+    expect(bounded).toMatchObject({ orderRatePerHour: 10, target: 3 });
+
+    // 15-minute installs: the orders counted already need more than the queue has (the load of the observed rate).
     const slow = (await ordered(900)).pools.pool("aegir-1-openatrium").status;
     expect(slow).toMatchObject({ orderRatePerHour: 10, target: 0 });
     const ready = slow?.conditions?.find((c) => c.type === "Ready");

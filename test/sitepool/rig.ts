@@ -40,6 +40,8 @@ export class PoolRig {
   /** What the pool reconciler wrote into the AegirServer's status.pool (applied to `servers`). */
   readonly serverPoolWrites: ServerPoolSummary[] = [];
   refills = 0;
+  /** Claims' tasks started beside a pool task. */
+  besides = 0;
   readonly refillKinds: RefillKind[] = [];
   readonly driver = new AegirDriver({ runner: this.sim.runner() });
   readonly cache = new ServerStatusCache({ fetch: () => this.driver.serverStatus(), now: () => this.now.getTime(), maxAgeMs: 0 });
@@ -48,7 +50,7 @@ export class PoolRig {
   private readonly observer: PoolObserver = { observed: () => {}, refill: (_pool, kind) => {
       this.refills++;
       this.refillKinds.push(kind);
-    }, claimed: (_pool, seconds) => this.claims.push(seconds) };
+    }, claimed: (_pool, seconds) => this.claims.push(seconds), besideRefill: () => this.besides++ };
 
   constructor(pools: SitePool[] = [sitePool()]) {
     this.pools = new MemorySitePoolStore(pools);

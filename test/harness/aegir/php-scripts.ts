@@ -34,6 +34,7 @@ export const SCRIPT_KIND: Record<ScriptName, "read" | "write"> = {
   "create-site": "write",
   "update-site": "write",
   "queue-task": "write",
+  "run-task-beside": "write",
   "site-state": "read",
   "find-account": "read",
   "welcome-mail": "write",
@@ -51,6 +52,7 @@ const HOSTMASTER_TABLE: Partial<Record<ScriptName, string>> = {
   "create-site": "hosting_context",
   "update-site": "hosting_context",
   "queue-task": "hosting_context",
+  "run-task-beside": "hosting_task",
   "site-backups": "hosting_site_backups",
   "queue-backup-task": "hosting_context",
 };
@@ -76,6 +78,8 @@ export function runScript(env: ScriptEnv, script: ScriptName, site: Bootstrapped
       return updateSite(env, input);
     case "queue-task":
       return queueTask(env, input);
+    case "run-task-beside":
+      return runTaskBeside(env, input);
     case "site-state":
       return siteState(site.drupal, env.hostmaster.platforms.get(site.node.platform), input);
     case "find-account":
@@ -240,6 +244,36 @@ function queueTask(env: ScriptEnv, input: Input): DrushResult {
   }
   const task = env.tasks.add(nid, type, args);
   return done(printed(phpJson({ nid: task.nid })));
+}
+
+/** The title of the node a task is for: a site's URI, else its context name (platforms, servers). */
+function nodeTitle(hm: Hostmaster, nid: number): string {
+  const site = hm.sites.get(nid);
+  if (site) return site.uri;
+  for (const [name, n] of hm.contexts) if (n === nid) return name;
+  return "";
+}
+
+/** run-task-beside: the same decisions, on the model; hosting-task's own process is the queue's express lane. */
+function runTaskBeside(env: ScriptEnv, input: Input): DrushResult {
+  const hm = env.hostmaster;
+  const { nid, zone, alias } = input;
+  if (!Number.isInteger(nid) || (nid as number) <= 0 || typeof zone !== "string" || zone === "" || typeof alias !== "string" || alias === "") {
+    return failed("Expected a task nid, a placeholder zone and the hostmaster alias.");
+  }
+  const running = [...hm.tasks.values()].filter((t) => t.status === TASK_PROCESSING).sort((a, b) => a.nid - b.nid);
+  const task = hm.tasks.get(nid as number);
+  if (!task) return failed(`Task ${String(nid)} does not exist.`);
+  const answer = (reason: string) => done(printed(phpJson({ started: false, reason })));
+  if (task.status !== TASK_QUEUED) return answer("not-queued");
+  if (running.length === 0) return answer("queue-idle");
+  if (running.some((r) => r.rid === task.rid)) return answer("site-busy");
+  const suffix = `.${zone}`;
+  const inZone = (title: string) => title.length > suffix.length && title.endsWith(suffix);
+  // A spare's migrate is a claim's rename, not pool work.
+  if (running.some((r) => r.type === "migrate" || !inZone(nodeTitle(hm, r.rid)))) return answer("customer-task-running");
+  env.tasks.runNow(task);
+  return done(printed(phpJson({ started: true })));
 }
 
 function account(drupal: DrupalSite, name: string, mail: string): Record<string, unknown> | null {

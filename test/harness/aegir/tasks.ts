@@ -1,5 +1,7 @@
 // The hostmaster's task queue as hosting-queued runs it: strictly one task at a time across
-// the whole server, oldest first, a pause before each, each taking its type's duration.
+// the whole server, oldest first, a pause before each, each taking its type's duration. Beside
+// it, the express lane: a queued task another process runs itself (`drush @hostmaster
+// hosting-task <nid>`, started by run-task-beside) runs at once in its own slot.
 import { DAY2_TASK_EFFECTS } from "./backups.ts";
 import { type Clock, unixTime } from "./clock.ts";
 import type { Latency } from "./latency.ts";
@@ -17,9 +19,17 @@ export interface TaskQueueOptions {
   fault?: (task: TaskNode) => string | undefined;
 }
 
+interface Slot {
+  task: TaskNode;
+  cancel: () => void;
+}
+
 export class TaskQueue {
   private readonly options: TaskQueueOptions;
-  private current: { task: TaskNode; cancel: () => void } | undefined;
+  /** hosting-queued's one task (during its pause still queued). */
+  private current: Slot | undefined;
+  /** Tasks run by their own hosting-task process, beside the daemon's. */
+  private readonly express = new Set<Slot>();
   private waiters: Array<() => void> = [];
   private stopped = false;
 
@@ -36,15 +46,41 @@ export class TaskQueue {
     return task;
   }
 
-  /** Run everything queued now, in order, without waiting for durations. */
+  /**
+   * `drush @hostmaster hosting-task <nid>` from another process: the queued task is Processing at
+   * once (no hosting-queued pause: that process is not the daemon) and finishes after its type's
+   * duration, beside whatever the daemon runs; the daemon, taking only queued tasks, never runs it
+   * again. It runs on the clock whatever `autoRun` says (that is the daemon's switch); drain()
+   * finishes it at once.
+   */
+  runNow(task: TaskNode): void {
+    if (task.status !== TASK_QUEUED) throw new Error(`task ${task.nid} is not queued`);
+    this.start(task);
+    if (this.stopped) return;
+    const slot: Slot = { task, cancel: () => {} };
+    this.express.add(slot);
+    slot.cancel = this.options.clock.schedule(() => {
+      this.express.delete(slot);
+      this.finish(task);
+      this.settle();
+    }, this.duration(task));
+  }
+
+  /** Run everything queued now, in order, without waiting for durations; express tasks first. */
   drain(): void {
+    for (const slot of this.express) {
+      slot.cancel();
+      this.finish(slot.task);
+    }
+    this.express.clear();
     for (;;) {
       const current = this.current;
       if (current) {
         current.cancel();
         this.current = undefined;
         if (current.task.status === TASK_QUEUED) this.start(current.task);
-        this.finish(current.task);
+        // A task an express process took during the daemon's pause has finished above.
+        if (current.task.status === TASK_PROCESSING) this.finish(current.task);
         continue;
       }
       const next = this.next();
@@ -65,10 +101,13 @@ export class TaskQueue {
     this.stopped = true;
     this.current?.cancel();
     this.current = undefined;
+    for (const slot of this.express) slot.cancel();
+    this.express.clear();
   }
 
-  private busy(): boolean {
-    return this.current !== undefined || this.next() !== undefined;
+  /** Something is queued or processing: the daemon's task, a queued one, an express one. */
+  busy(): boolean {
+    return this.current !== undefined || this.express.size > 0 || this.next() !== undefined;
   }
 
   private next(): TaskNode | undefined {
@@ -87,13 +126,24 @@ export class TaskQueue {
     const slot = { task, cancel: () => {} };
     this.current = slot;
     slot.cancel = clock.schedule(() => {
+      if (task.status !== TASK_QUEUED) {
+        // Another process started it during the pause: the daemon's hosting-task fails with
+        // HOSTING_TASK_RUNNING and changes nothing; the daemon goes on with the next one.
+        this.current = undefined;
+        this.pump();
+        return;
+      }
       this.start(task);
       slot.cancel = clock.schedule(() => {
         this.current = undefined;
         this.finish(task);
         this.pump();
-      }, latency.task(task.type, isFreshSite(this.options.hostmaster.sites.get(task.rid))));
+      }, this.duration(task));
     }, latency.taskStartDelay());
+  }
+
+  private duration(task: TaskNode): number {
+    return this.options.latency.task(task.type, isFreshSite(this.options.hostmaster.sites.get(task.rid)));
   }
 
   private start(task: TaskNode): void {
