@@ -154,7 +154,7 @@ export class SpareClaims {
         this.deps.statusCache.invalidate(server);
         // Not started yet (behind other tasks), or queued by another replica: counted from now.
         if (pending.status === "queued" || !this.renameQueuedAt.has(spare.domain)) this.renameQueuedAt.set(spare.domain, lookedAt);
-        if (pending.status === "queued") await this.besideRefill(server, pool, pending.nid);
+        if (pending.status === "queued") await this.besideRefill(server, pool, pending.nid, status);
         return { kind: "waiting", message: `Renaming spare ${spare.domain}: Aegir is running its ${pending.type} task`, ...this.lookAgain(server, spare.domain) };
       }
       // Only a claim migrates a spare: a failed migrate is this claim's rename.
@@ -184,13 +184,14 @@ export class SpareClaims {
       }
       this.renameQueuedAt.set(spare.domain, this.deps.now().getTime());
       this.deps.statusCache.invalidate(server);
-      await this.besideRefill(server, pool, queued);
+      await this.besideRefill(server, pool, queued, status);
       return { kind: "waiting", message: `Renaming spare ${spare.domain} to ${domain}`, ...this.lookAgain(server, spare.domain) };
     }
     if (renamed === undefined && cloneUnderWay(spare, status)) {
       // The copy this order takes: queued behind a pool task, it is the order's task now.
-      const clone = pendingTask(liveSite(status, spare.source ?? "") as SiteSummary);
-      if (clone?.status === "queued") await this.besideRefill(server, pool, clone.nid);
+      const source = liveSite(status, spare.source ?? "");
+      const clone = source === undefined ? undefined : pendingTask(source);
+      if (clone?.status === "queued") await this.besideRefill(server, pool, clone.nid, status);
       this.deps.statusCache.invalidate(server);
       return { kind: "waiting", message: `Waiting for spare ${spare.domain}: Aegir is copying it from ${spare.source ?? ""} (clone task)` };
     }
@@ -198,7 +199,7 @@ export class SpareClaims {
       // A copy not made yet and not under way: queue its clone (this claim's own, or a refill's the
       // pool recorded and never queued). A failed clone of the source voids the claim below.
       const source = liveSite(status, spare.source);
-      if (source !== undefined && usable(source, pool) && lastTask(source, "clone")?.status !== "failed") return this.queueCopy(server, pool, spare);
+      if (source !== undefined && usable(source, pool) && lastTask(source, "clone")?.status !== "failed") return this.queueCopy(server, pool, spare, status);
       // Its source is itself a copy still being made: the clone of it follows.
       const record = pool.status?.spares?.find((s) => s.domain === spare.source);
       if (source === undefined && record !== undefined && cloneUnderWay(record, status)) {
@@ -246,12 +247,12 @@ export class SpareClaims {
     return ms === undefined ? {} : { retryAfterMs: ms };
   }
 
-  private async queueCopy(server: string, pool: SitePool, spare: Spare): Promise<ClaimStep> {
+  private async queueCopy(server: string, pool: SitePool, spare: Spare, status: ServerStatus): Promise<ClaimStep> {
     const source = spare.source ?? "";
     const waiting: ClaimStep = { kind: "waiting", message: `Waiting for spare ${spare.domain}: Aegir is copying it from ${source} (clone task)` };
     try {
       const { nid } = await this.deps.driver(server).queueTask(source, "clone", { targetPlatform: pool.spec.platform, newUri: spare.domain });
-      await this.besideRefill(server, pool, nid);
+      await this.besideRefill(server, pool, nid, status);
     } catch (error) {
       // The source has a task (another copy, a rename): look again at the next poll.
       if (error instanceof AegirError && error.reason === "TaskPending") return waiting;
@@ -273,10 +274,11 @@ export class SpareClaims {
   /**
    * The claim's queued task, started at once if hosting-queued is running a pool task (the
    * hostmaster decides from its own tables: run-task-beside). Best effort: where it does not start,
-   * the queue runs it.
+   * the queue runs it. Asked only while the status this look read shows pool work running, so a
+   * rename queued behind another customer's task costs no command per look.
    */
-  private async besideRefill(server: string, pool: SitePool, nid: number): Promise<void> {
-    if (!pool.spec.claimsBesideRefills) return;
+  private async besideRefill(server: string, pool: SitePool, nid: number, status: ServerStatus): Promise<void> {
+    if (!pool.spec.claimsBesideRefills || !poolWorkRunning(status, pool.spec.placeholderZone)) return;
     try {
       const outcome = await this.deps.driver(server).runTaskBeside(nid, pool.spec.placeholderZone);
       if (!outcome.started) return;
@@ -335,6 +337,11 @@ function usable(site: SiteSummary | undefined, pool: SitePool): boolean {
   if (site === undefined || site.status !== "enabled" || site.platform !== pool.spec.platform) return false;
   const pending = pendingTask(site);
   return pending === undefined || pending.type === "clone";
+}
+
+/** Aegir shows a task of a spare of the zone processing that is pool work (a spare's migrate is a claim's rename). */
+function poolWorkRunning(status: ServerStatus, zone: string): boolean {
+  return status.sites.some((s) => s.uri.endsWith(`.${zone}`) && s.tasks.some((t) => t.status === "processing" && t.type !== "migrate"));
 }
 
 /** A spare recorded as a clone whose task Aegir shows queued or running on its source. */
