@@ -53,6 +53,13 @@ export const SitePoolSpec = z
         description:
           "A claim's own task (the spare's rename, or its copy of the last spare) queued while hosting-queued runs a pool task is started at once beside it (drush hosting-task on the queued task), one at a time, never beside a customer's or the same site's task; false: it waits in Aegir's serial queue",
       }),
+    refillsInBackground: z
+      .boolean()
+      .default(true)
+      .meta({
+        description:
+          "The pool's own tasks (a spare's install, clone, delete) start at once in their own low-priority process (nice 19, ionice idle where present), forked by the command that queues them, so hosting-queued's serial queue stays free for customers' tasks; one pool task at a time, only while no customer's task is queued or running; false: they wait their turn in Aegir's queue like any task",
+      }),
     placeholderZone: fqdn().default(DEFAULT_PLACEHOLDER_ZONE).meta({ description: "Reserved zone of the spares' domains (spare-<hash>.<zone>); never served to customers" }),
   })
   .meta({ description: "A pool of spare sites of one platform on one Aegir server" });

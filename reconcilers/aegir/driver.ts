@@ -62,6 +62,17 @@ export interface NewSite {
   https: HttpsMode;
 }
 
+/**
+ * Pool work run in the background, outside hosting-queued: `zone` is the pool's placeholder zone
+ * (e.g. `pool.invalid`), under which every site the task is for must be.
+ */
+export interface InBackground {
+  zone: string;
+}
+
+/** The task types queueTask runs in the background: a spare's clone, delete or verify (an install is createSite's). */
+const BACKGROUND_TASKS: ReadonlySet<QueueableTask> = new Set(["clone", "delete", "verify"]);
+
 const HTTPS_CODE: Record<HttpsMode, number> = { Disabled: 0, Enabled: 1, Required: 2 };
 
 /** Built once: building a zod schema costs more than using it, and every reconcile validates a domain. */
@@ -119,14 +130,23 @@ export class AegirDriver {
 
   // --- hostmaster writes -------------------------------------------------------------------
 
-  /** Create the site node in the hostmaster, which queues its install task. Not idempotent. */
-  async createSite(site: NewSite): Promise<{ nid: number; task: number }> {
+  /**
+   * Create the site node in the hostmaster, which queues its install task. Not idempotent.
+   *
+   * With `background` (pool work: a spare's install, `uri` under `background.zone`) the install
+   * does not wait for hosting-queued: the php-eval that created the node starts it at once in its
+   * own low-priority process, and `background: true` says so. What that means and rests on, and
+   * what is unverified: queueTask().
+   */
+  async createSite(site: NewSite, options: { background?: InBackground } = {}): Promise<{ nid: number; task: number; background: boolean }> {
+    const uri = FQDN.parse(site.uri);
     const input = {
-      uri: FQDN.parse(site.uri),
+      uri,
       platform: site.platform,
       profile: site.profile,
       aliases: site.aliases.map((a) => FQDN.parse(a)),
       https: HTTPS_CODE[site.https],
+      ...(options.background === undefined ? {} : { background: this.inBackground(options.background, { uri }) }),
     };
     return this.json(this.commands.php(this.hostmaster, "create-site", input), CreatedWire, this.writeMs);
   }
@@ -141,16 +161,48 @@ export class AegirDriver {
    * Queue a hostmaster task for the site; refused (TaskPending) while another one is queued or
    * running. A migrate with newUri renames the site; a clone copies it as newUri (refused as
    * TaskUnavailable where the hostmaster has hosting_clone off).
+   *
+   * With `background` (pool work: a spare's clone, delete or verify; `uri`, and a clone's `newUri`,
+   * under `background.zone`) the task does not wait for hosting-queued, which runs queued tasks
+   * strictly one at a time, so a customer's task queued meanwhile is not held up behind it. The
+   * php-eval that queued the task marks it Processing, as hosting-task's validate does, and starts
+   * it at once in a process of its own, `nohup nice -n 19 [/usr/bin/ionice -c 3] drush <hostmaster
+   * alias> hosting-task <nid> --force` (ionice where the server has it; --force runs a task that is
+   * Processing): hosting-queued takes only queued tasks, and a run of it the daemon picked up
+   * just before fails with HOSTING_TASK_RUNNING (its hosting_task_execute passes no --force) and
+   * changes nothing, so the task runs once. The nid is recorded on the hostmaster too:
+   * serverStatus() shows the task `background`, and runTaskBeside() does not count it as
+   * hosting-queued's. `background: true` in the result: started (launched, not finished; follow
+   * it in serverStatus()). Another task type, a zone that is no FQDN or a name outside the zone is
+   * a TypeError naming the field, and nothing is sent; the hostmaster checks the names again and
+   * creates nothing then.
+   *
+   * UNVERIFIED on a real hostmaster (read from hosting's and drush's code only), as runTaskBeside:
+   * the process forked from php-eval (drush_build_drush_command(), detached with nohup) outliving
+   * the SSH session, and two provision processes at once on one server (hosting-queued runs tasks
+   * strictly one at a time; BOA too). Besides: nice and ionice lower only the provision process's
+   * CPU and IO priority, not the work MySQL does for it (a clone's dump and import, an install's
+   * tables), and ionice's idle class only means something to an IO scheduler that has one (BFQ).
+   * A fork that never starts leaves the task Processing: a stuck task (the backups reconciler's
+   * TaskStuck reports it).
    */
-  async queueTask(uri: string, type: QueueableTask, options: { targetPlatform?: string; newUri?: string } = {}): Promise<{ nid: number }> {
+  async queueTask(
+    uri: string,
+    type: QueueableTask,
+    options: { targetPlatform?: string; newUri?: string; background?: InBackground } = {},
+  ): Promise<{ nid: number; background: boolean }> {
     if ((type === "migrate" || type === "clone") && options.targetPlatform === undefined) throw new TypeError(`${type} needs a target platform`);
     if (type === "clone" && options.newUri === undefined) throw new TypeError("clone needs a new domain (newUri)");
     if (options.newUri !== undefined && type !== "migrate" && type !== "clone") throw new TypeError("only a migrate or a clone takes a new domain");
+    if (options.background !== undefined && !BACKGROUND_TASKS.has(type)) throw new TypeError(`background: only pool work runs in the background (a clone, delete or verify), not a ${type}`);
+    const site = FQDN.parse(uri);
+    const newUri = options.newUri === undefined ? undefined : validated(FQDN, options.newUri, "newUri");
     const input = {
-      uri: FQDN.parse(uri),
+      uri: site,
       type,
       ...(options.targetPlatform === undefined ? {} : { targetPlatform: validated(MACHINE_NAME, options.targetPlatform, "targetPlatform") }),
-      ...(options.newUri === undefined ? {} : { newUri: validated(FQDN, options.newUri, "newUri") }),
+      ...(newUri === undefined ? {} : { newUri }),
+      ...(options.background === undefined ? {} : { background: this.inBackground(options.background, newUri === undefined ? { uri: site } : { uri: site, newUri }) }),
     };
     return this.json(this.commands.php(this.hostmaster, "queue-task", input), QueuedWire, this.writeMs);
   }
@@ -267,6 +319,16 @@ export class AegirDriver {
   }
 
   // --- plumbing --------------------------------------------------------------------------
+
+  /** The scripts' `background` input, once the zone is an FQDN and every named site is under it (TypeError naming the field otherwise). */
+  private inBackground(background: InBackground, sites: Record<string, string>): { alias: string; zone: string } {
+    const zone = validated(FQDN, background.zone, "background.zone");
+    const suffix = `.${zone}`;
+    for (const [field, name] of Object.entries(sites)) {
+      if (name.length <= suffix.length || !name.endsWith(suffix)) throw new TypeError(`${field}: must be a site of the pool zone (a name under ${suffix}) to run in the background`);
+    }
+    return { alias: this.hostmaster, zone };
+  }
 
   private async json<T>(command: Command, schema: z.ZodType<T>, timeoutMs: number, options: { jsonOnFailure?: boolean } = {}): Promise<T> {
     const result = await this.check(command, timeoutMs, options.jsonOnFailure === true ? (r) => r.code === 1 && hasJsonOutput(r.stdout) : undefined);

@@ -36,6 +36,8 @@ export const REASONS = {
   UnknownTask: "permanent",
   /** The hostmaster lacks the task type (a hosting feature such as hosting_clone is off). */
   TaskUnavailable: "permanent",
+  /** A task asked to run in the background is not the pool's (a site outside its placeholder zone, or a customer's task type). */
+  NotPoolWork: "permanent",
 } as const satisfies Record<string, ErrorKind>;
 
 /** CamelCase, usable as a condition reason as it is. */

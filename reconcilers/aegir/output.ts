@@ -55,6 +55,7 @@ const PATTERNS: Array<[RegExp, Reason]> = [
   [/^\S+ is not a backup of \S+\./m, "UnknownBackup"],
   [/^Task \d+ does not exist\./m, "UnknownTask"],
   [/^Task type \S+ is not available/m, "TaskUnavailable"],
+  [/is not a site of the pool zone|is no pool work: only/, "NotPoolWork"],
 ];
 
 /** The error a failed command (non-zero exit) stands for. */

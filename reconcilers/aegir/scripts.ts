@@ -21,8 +21,69 @@ function _aegir_operator_domain_taken($domains, $params) {
   return NULL;
 }`;
 
-/** Hostmaster: every site, platform and pending task in one read (the cheap poll). */
+const BACKGROUND_TASKS_VARIABLE = "aegir_operator_background_tasks";
+
+const backgroundTasks = `// The tasks started in a process of their own by create-site or queue-task (pool work): nids.
+function _aegir_operator_background_tasks() {
+  return array_flip(array_map('intval', (array) variable_get('${BACKGROUND_TASKS_VARIABLE}', array())));
+}`;
+
+const poolWork = `${backgroundTasks}
+// Input {alias, zone}: the hostmaster's drush alias and the pool's placeholder zone. Only pool work
+// runs in the background: every name the task is for must be under the zone. NULL if it may;
+// else the error code and message, checked before anything is created.
+function _aegir_operator_not_pool_work($background, $uris) {
+  if (!is_array($background) || !isset($background['alias'], $background['zone']) || !is_string($background['alias']) || $background['alias'] === ''
+    || !is_string($background['zone']) || $background['zone'] === '') {
+    return array('AEGIR_OPERATOR_INPUT', 'Expected the hostmaster alias and the placeholder zone of the pool work.');
+  }
+  $suffix = '.' . $background['zone'];
+  foreach ($uris as $uri) {
+    $uri = is_string($uri) ? $uri : '';
+    if (strlen($uri) <= strlen($suffix) || substr($uri, -strlen($suffix)) !== $suffix) {
+      return array('AEGIR_OPERATOR_NOT_POOL_WORK', dt('!uri is not a site of the pool zone !zone: only pool work runs in the background.', array('!uri' => $uri, '!zone' => $background['zone'])));
+    }
+  }
+  return NULL;
+}
+// Start queued task $nid now, in its own process, from the php-eval that queued it. The task is
+// marked Processing here first, as hosting-task's validate does: hosting-queued takes only queued
+// tasks (hosting_get_new_tasks), and a run of it the daemon picked up in its 1 s pause fails with
+// HOSTING_TASK_RUNNING (hosting_task_execute passes no --force), so the task runs once, in the
+// process forked here with --force (run it even though it is Processing). Its nid is recorded too
+// (under a lock; tasks no longer queued or processing pruned), so a read that sees the task
+// processing knows it runs outside hosting-queued. drush_build_drush_command(): drush calling
+// itself again (drush.php through the same PHP and options); nice and, where there is one,
+// ionice's idle class lower the provision process's CPU and IO priority; detached from this
+// process's input and output, so the SSH command returns at once. Should the fork not start, the
+// task stays Processing: a stuck task, reported as such (TaskStuck).
+function _aegir_operator_start_in_background($nid, $alias) {
+  $nid = (int) $nid;
+  $task = node_load($nid, NULL, TRUE);
+  $task->task_status = -1;
+  $task->executed = REQUEST_TIME;
+  $task->changed = REQUEST_TIME;
+  $task->revision = TRUE;
+  node_save($task);
+  for ($tries = 0; !lock_acquire('${BACKGROUND_TASKS_VARIABLE}', 5) && $tries < 5; $tries++) { lock_wait('${BACKGROUND_TASKS_VARIABLE}', 5); }
+  $listed = array_keys(_aegir_operator_background_tasks());
+  $live = $listed ? array_map('intval', db_query('SELECT t.nid FROM {hosting_task} t INNER JOIN {node} n ON n.vid = t.vid WHERE t.nid IN (:nids) AND t.task_status IN (-1, 0)',
+    array(':nids' => $listed))->fetchCol()) : array();
+  $live[] = $nid;
+  variable_set('${BACKGROUND_TASKS_VARIABLE}', array_values(array_unique($live)));
+  lock_release('${BACKGROUND_TASKS_VARIABLE}');
+  $priority = 'nice -n 19' . (is_executable('/usr/bin/ionice') ? ' /usr/bin/ionice -c 3' : '');
+  exec('nohup ' . $priority . ' ' . drush_build_drush_command() . ' ' . escapeshellarg($alias) . ' hosting-task ' . $nid . ' --force < /dev/null > /dev/null 2>&1 &');
+}`;
+
+/**
+ * Hostmaster: every site, platform and pending task in one read (the cheap poll). A task's
+ * `background`: pool work create-site or queue-task started in its own process, queued or
+ * processing (it does not occupy hosting-queued).
+ */
 export const SERVER_STATUS_PHP = `// aegir-operator:server-status v1
+${backgroundTasks}
+$background = _aegir_operator_background_tasks();
 $sites = array();
 // Without hosting_https Aegir stores no https setting: say "unknown", never "off".
 $https = module_exists('hosting_https') && db_table_exists('hosting_https_site');
@@ -57,7 +118,8 @@ foreach ($rows as $r) {
   if ($r->task_status == -1) { $queue['processing']++; }
   if (isset($sites[$r->rid])) {
     $sites[$r->rid]['tasks'][] = array('nid' => (int) $r->nid, 'type' => $r->task_type, 'status' => (int) $r->task_status,
-      'executed' => (int) $r->executed, 'delta' => (int) $r->delta);
+      'executed' => (int) $r->executed, 'delta' => (int) $r->delta,
+      'background' => isset($background[(int) $r->nid]) && in_array((int) $r->task_status, array(-1, 0), TRUE));
   }
 }
 $platforms = array();
@@ -73,12 +135,20 @@ drush_print(json_encode(array('sites' => array_values($sites), 'platforms' => ar
 
 /**
  * Hostmaster: create the site node, as the front end does, so Aegir queues the install task
- * and its UI stays in sync. Input: {uri, platform, profile, aliases, https}.
+ * and its UI stays in sync. Input: {uri, platform, profile, aliases, https, background?}; with
+ * background ({alias, zone}: a spare's install, uri under the zone) the install starts at once in
+ * its own low-priority process, outside hosting-queued (poolWork above), and the output says
+ * `"background": true`.
  */
 export const CREATE_SITE_PHP = `// aegir-operator:create-site v1
 ${readInput}
 ${contextNid}
 ${domainCheck}
+${poolWork}
+$background = isset($in['background']) ? $in['background'] : NULL;
+if ($background !== NULL && ($refused = _aegir_operator_not_pool_work($background, array($in['uri'])))) {
+  return drush_set_error($refused[0], $refused[1]);
+}
 if (_aegir_operator_context_nid($in['uri'])) {
   return drush_set_error('AEGIR_OPERATOR_SITE_EXISTS', dt('Site !uri already exists.', array('!uri' => $in['uri'])));
 }
@@ -112,7 +182,12 @@ $node->https_enabled = (int) $in['https'];
 node_save($node);
 $task = db_query("SELECT t.nid FROM {hosting_task} t INNER JOIN {node} n ON n.vid = t.vid WHERE t.rid = :rid AND t.task_type = 'install' ORDER BY t.nid DESC",
   array(':rid' => $node->nid))->fetchField();
-drush_print(json_encode(array('nid' => (int) $node->nid, 'task' => (int) $task)));`;
+$out = array('nid' => (int) $node->nid, 'task' => (int) $task);
+if ($background !== NULL && $task) {
+  _aegir_operator_start_in_background($task, $background['alias']);
+  $out['background'] = TRUE;
+}
+drush_print(json_encode($out));`;
 
 /** Hostmaster: change the site node's aliases and https; saving the node queues a verify. Input: {uri, aliases, https}. */
 export const UPDATE_SITE_PHP = `// aegir-operator:update-site v1
@@ -137,12 +212,26 @@ drush_print(json_encode(array('nid' => $nid, 'task' => (int) $task)));`;
  * Hostmaster: queue a task for a site (verify, disable, enable, backup, delete, migrate, clone),
  * refusing while another task of the site is queued or running. Input: {uri, type,
  * targetPlatform?, newUri?}: a migrate with a newUri renames the site, as the Migrate form does;
- * a clone copies it under newUri, as the Clone form (and Aegir SaaS) does.
+ * a clone copies it under newUri, as the Clone form (and Aegir SaaS) does. With background
+ * ({alias, zone}: pool work, uri and a migrate's or clone's newUri under the zone) the task starts
+ * at once in its own low-priority process, outside hosting-queued (poolWork above), and the output
+ * says `"background": true`.
  */
 export const QUEUE_TASK_PHP = `// aegir-operator:queue-task v1
 ${readInput}
 ${contextNid}
 ${domainCheck}
+${poolWork}
+$background = isset($in['background']) ? $in['background'] : NULL;
+if ($background !== NULL) {
+  // Pool work only: a spare's clone, verify or delete (a spare's migrate is a claim's rename).
+  if (!in_array($in['type'], array('clone', 'verify', 'delete'), TRUE)) {
+    return drush_set_error('AEGIR_OPERATOR_NOT_POOL_WORK', dt('A !type task is no pool work: only a clone, verify or delete runs in the background.', array('!type' => $in['type'])));
+  }
+  // A clone's copy is the task's site too.
+  $names = isset($in['newUri']) && $in['type'] == 'clone' ? array($in['uri'], $in['newUri']) : array($in['uri']);
+  if ($refused = _aegir_operator_not_pool_work($background, $names)) { return drush_set_error($refused[0], $refused[1]); }
+}
 $nid = _aegir_operator_context_nid($in['uri']);
 if (!$nid) { return drush_set_error('AEGIR_OPERATOR_UNKNOWN_SITE', dt('Site !uri does not exist.', array('!uri' => $in['uri']))); }
 $pending = db_query('SELECT t.nid FROM {hosting_task} t INNER JOIN {node} n ON n.vid = t.vid WHERE t.rid = :rid AND t.task_status IN (-1, 0)',
@@ -166,16 +255,23 @@ if ($in['type'] == 'migrate' || $in['type'] == 'clone') {
   if ($taken !== NULL) { return drush_set_error('AEGIR_OPERATOR_DOMAIN_TAKEN', dt('Domain !domain is already in use by another site.', array('!domain' => $taken))); }
 }
 $task = hosting_add_task($nid, $in['type'], $args);
-drush_print(json_encode(array('nid' => (int) $task->nid)));`;
-
+$out = array('nid' => (int) $task->nid);
+if ($background !== NULL && $task->nid) {
+  _aegir_operator_start_in_background($task->nid, $background['alias']);
+  $out['background'] = TRUE;
+}
+drush_print(json_encode($out));`;
 
 /**
  * Hostmaster: run a queued task now, in its own process, beside the pool work hosting-queued is
  * busy with. `drush @hostmaster hosting-task <nid>` runs a queued task itself: it marks it
  * Processing (the daemon's own run of it then fails with HOSTING_TASK_RUNNING and changes
- * nothing) and takes no queue lock. Decided here, on the hostmaster's database: only while every
- * task Aegir is processing is for a site of the pool's placeholder zone (never beside a customer's
- * task, a platform's or the hostmaster's) and none is for the task's own node.
+ * nothing) and takes no queue lock. Decided here, on the hostmaster's database: never while a
+ * task of the task's own node is processing (site-busy); pool work started in the background
+ * (the aegir_operator_background_tasks variable, see create-site) does not occupy hosting-queued,
+ * so when every processing task is such, the daemon is free and takes the task within seconds
+ * (queue-idle); else only while every task hosting-queued is processing is for a site of the
+ * pool's placeholder zone (never beside a customer's task, a platform's or the hostmaster's).
  * drush_build_drush_command() is drush's own way to call itself again (drush.php through the same
  * PHP and its options, as backend invoke does); the new process is detached from this one's input
  * and output, so the SSH command returns at once.
@@ -183,6 +279,7 @@ drush_print(json_encode(array('nid' => (int) $task->nid)));`;
  */
 export const RUN_TASK_BESIDE_PHP = `// aegir-operator:run-task-beside v1
 ${readInput}
+${backgroundTasks}
 if (!isset($in['nid'], $in['zone'], $in['alias']) || !is_int($in['nid']) || $in['nid'] <= 0 || !is_string($in['zone']) || $in['zone'] === '' || !is_string($in['alias']) || $in['alias'] === '') {
   return drush_set_error('AEGIR_OPERATOR_INPUT', 'Expected a task nid, a placeholder zone and the hostmaster alias.');
 }
@@ -196,14 +293,20 @@ if (!$task || $task->type != 'task') {
 }
 $answer = function ($reason) { drush_print(json_encode(array('started' => FALSE, 'reason' => $reason))); };
 if ((int) $task->task_status != 0) { return $answer('not-queued'); }
-// Nothing running: hosting-queued takes the task within seconds.
-if (!$running) { return $answer('queue-idle'); }
 foreach ($running as $r) {
   if ((int) $r->rid == (int) $task->rid) { return $answer('site-busy'); }
 }
+// What hosting-queued runs: not the pool work started in the background (pool work by construction).
+$background = _aegir_operator_background_tasks();
+$daemon = array();
+foreach ($running as $r) {
+  if (!isset($background[(int) $r->nid])) { $daemon[] = $r; }
+}
+// hosting-queued runs nothing: it takes the task within seconds.
+if (!$daemon) { return $answer('queue-idle'); }
 // Pool work is a spare's install, clone, verify or delete; a spare's migrate is a claim's rename.
 $suffix = '.' . $in['zone'];
-foreach ($running as $r) {
+foreach ($daemon as $r) {
   $title = (string) $r->title;
   if ($r->task_type == 'migrate' || strlen($title) <= strlen($suffix) || substr($title, -strlen($suffix)) !== $suffix) { return $answer('customer-task-running'); }
 }

@@ -25,6 +25,8 @@ export const TaskWire = z.object({
   status: code(TASK_STATUS),
   executed: z.int(),
   delta: z.int(),
+  /** Pool work started in its own process (createSite/queueTask with background), queued or processing: not hosting-queued's. */
+  background: z.boolean().default(false),
 });
 
 export const ServerStatusWire = z.object({
@@ -81,8 +83,9 @@ export const SiteStateWire = z.object({
 export type SiteState = z.infer<typeof SiteStateWire>;
 
 export const FindAccountWire = z.object({ account: AccountWire.nullable() });
-export const CreatedWire = z.object({ nid: z.int(), task: z.int() });
-export const QueuedWire = z.object({ nid: z.int() });
+/** `background`: the task was started in its own process (pool work); older scripts' output has no such field. */
+export const CreatedWire = z.object({ nid: z.int(), task: z.int(), background: z.boolean().default(false) });
+export const QueuedWire = z.object({ nid: z.int(), background: z.boolean().default(false) });
 /** Why run-task-beside left a task to hosting-queued. */
 export const RUN_BESIDE_REFUSALS = ["not-queued", "queue-idle", "site-busy", "customer-task-running"] as const;
 export type RunBesideRefusal = (typeof RUN_BESIDE_REFUSALS)[number];
@@ -116,11 +119,11 @@ export function hostedSites(status: ServerStatus): SiteSummary[] {
   return status.sites.filter((s) => s.status !== "deleted" && s.profile !== "hostmaster");
 }
 
-/** How many of the server's tasks are queued or running ahead of the site's pending task (Aegir runs them serially). */
+/** How many of the server's tasks are queued or running ahead of the site's pending task in hosting-queued's serial queue (pool work run in the background is not). */
 export function tasksAhead(status: ServerStatus, site: SiteSummary): number {
   const mine = pendingTask(site);
   if (mine === undefined) return 0;
-  return status.sites.flatMap((s) => s.tasks).filter((t) => (t.status === "queued" || t.status === "processing") && t.nid < mine.nid).length;
+  return status.sites.flatMap((s) => s.tasks).filter((t) => (t.status === "queued" || t.status === "processing") && !t.background && t.nid < mine.nid).length;
 }
 
 /** One row of hosting_site_backups; `at` in Unix seconds. */

@@ -339,9 +339,9 @@ function usable(site: SiteSummary | undefined, pool: SitePool): boolean {
   return pending === undefined || pending.type === "clone";
 }
 
-/** Aegir shows a task of a spare of the zone processing that is pool work (a spare's migrate is a claim's rename). */
+/** Aegir shows hosting-queued processing pool work: a task of a spare of the zone (a spare's migrate is a claim's rename; one the pool runs in its own process leaves the daemon free). */
 function poolWorkRunning(status: ServerStatus, zone: string): boolean {
-  return status.sites.some((s) => s.uri.endsWith(`.${zone}`) && s.tasks.some((t) => t.status === "processing" && t.type !== "migrate"));
+  return status.sites.some((s) => s.uri.endsWith(`.${zone}`) && s.tasks.some((t) => t.status === "processing" && t.type !== "migrate" && !t.background));
 }
 
 /** A spare recorded as a clone whose task Aegir shows queued or running on its source. */

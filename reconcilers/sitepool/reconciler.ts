@@ -8,7 +8,7 @@ import { mergeConditions, type ConditionInput } from "../../crds/conditions.ts";
 import { jsonEqual } from "../../crds/json.ts";
 import type { AegirServer, HostedSite, SitePool } from "../../crds/kinds.ts";
 import type { RefillKind, SitePoolStatus } from "../../crds/sitepool.ts";
-import type { AegirDriver } from "../aegir/driver.ts";
+import type { AegirDriver, InBackground } from "../aegir/driver.ts";
 import { AegirError } from "../aegir/errors.ts";
 import { lastTask, type ServerStatus } from "../aegir/state.ts";
 import type { ServerStatusCache } from "../hostedsite/server-status-cache.ts";
@@ -173,14 +173,14 @@ export class SitePoolReconciler {
     switch (action.kind) {
       case "Install": {
         const profile = server?.spec.platforms.find((p) => p.name === pool.spec.platform)?.profile ?? "";
-        await driver.createSite({ uri: action.domain, platform: pool.spec.platform, profile, aliases: [], https: "Disabled" });
+        await driver.createSite({ uri: action.domain, platform: pool.spec.platform, profile, aliases: [], https: "Disabled" }, inBackground(pool));
         this.deps.statusCache.invalidate(pool.spec.server);
         return true;
       }
       case "Clone":
         return this.clone(pool, action, driver);
       case "Delete":
-        await driver.queueTask(action.domain, "delete");
+        await driver.queueTask(action.domain, "delete", inBackground(pool));
         this.deps.statusCache.invalidate(pool.spec.server);
         return true;
       case "EnableFeatures": {
@@ -200,7 +200,7 @@ export class SitePoolReconciler {
    */
   private async clone(pool: SitePool, action: Extract<PoolAction, { kind: "Clone" }>, driver: AegirDriver): Promise<boolean> {
     try {
-      await driver.queueTask(action.source, "clone", { targetPlatform: pool.spec.platform, newUri: action.domain });
+      await driver.queueTask(action.source, "clone", { targetPlatform: pool.spec.platform, newUri: action.domain, ...inBackground(pool) });
       return true;
     } catch (error) {
       if (!(error instanceof AegirError) || !(error.kind === "permanent" || error.reason === "TaskPending")) throw error;
@@ -267,4 +267,9 @@ function readyCondition(plan: PoolPlan, size: PoolSize | undefined, problem: str
   }
   if (plan.counts.ready >= target) return { type: "Ready", status: "True", reason: "Full", message: `${plan.counts.ready} spare(s) ready, target ${target}` };
   return { type: "Ready", status: "False", reason: plan.waiting ? "RefillWaiting" : "Refilling", message: plan.waiting ?? `${plan.counts.ready} of ${target} spare(s) ready` };
+}
+
+/** Where the pool runs its own tasks outside hosting-queued: the driver's option for them. */
+function inBackground(pool: SitePool): { background?: InBackground } {
+  return pool.spec.refillsInBackground ? { background: { zone: pool.spec.placeholderZone } } : {};
 }

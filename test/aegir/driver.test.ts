@@ -1,8 +1,9 @@
 // The driver against the simulated Aegir, in-process: one test per method, plus the error
 // classification paths a reconciler depends on.
 import { describe, expect, it } from "vitest";
-import { AegirDriver } from "../../reconcilers/aegir/driver.ts";
+import { AegirDriver, type NewSite } from "../../reconcilers/aegir/driver.ts";
 import { AegirError } from "../../reconcilers/aegir/errors.ts";
+import type { CommandRunner } from "../../reconcilers/aegir/runner.ts";
 import { lastTask, pendingTask } from "../../reconcilers/aegir/state.ts";
 import { drupalPlatform, openAtriumPlatform } from "../harness/aegir/index.ts";
 import { OWNER, installedSite, simulated } from "./setup.ts";
@@ -253,6 +254,62 @@ describe("hostmaster writes", () => {
     expect(await rejection(plain.runTaskBeside(site, "pool.invalid"))).toMatchObject({ reason: "NotAHostmaster" });
     expect(sim.stats.counts().byName).toEqual({ "php-eval:run-task-beside": 3 });
     expect(sim.stats.counts().writes).toBe(3);
+  });
+});
+
+describe("pool work in the background", () => {
+  const SPARE: NewSite = { uri: "spare-d.pool.invalid", platform: "platform_openatrium2652", profile: "openatrium", aliases: [], https: "Disabled" };
+  const background = { zone: "pool.invalid" };
+
+  it("refuses a name outside the zone, a zone that is no FQDN and other task types with a TypeError naming the field, sending nothing", async () => {
+    const { sim, driver } = simulated({ sites: [{ uri: "spare-a.pool.invalid" }, { uri: "acme.example.com" }] });
+    for (const uri of ["shop.example.com", "pool.invalid", "evilpool.invalid", "spare.pool.invalid.example.com"]) {
+      await expect(driver.createSite({ ...SPARE, uri }, { background })).rejects.toThrow(/^uri: must be a site of the pool zone \(a name under \.pool\.invalid\)/);
+      await expect(driver.queueTask(uri, "verify", { background })).rejects.toThrow(/^uri: /);
+    }
+    await expect(driver.queueTask("spare-a.pool.invalid", "clone", { targetPlatform: "platform_openatrium2652", newUri: "shop.example.com", background })).rejects.toThrow(/^newUri: /);
+    await expect(driver.queueTask("acme.example.com", "clone", { targetPlatform: "platform_openatrium2652", newUri: "spare-c.pool.invalid", background })).rejects.toThrow(/^uri: /);
+    for (const zone of ["", "pool", "pool.invalid; id", "POOL.INVALID", "$(id).invalid"]) {
+      await expect(driver.createSite(SPARE, { background: { zone } })).rejects.toThrow(/^background\.zone: /);
+      await expect(driver.queueTask("spare-a.pool.invalid", "delete", { background: { zone } })).rejects.toThrow(/^background\.zone: /);
+    }
+    for (const type of ["migrate", "backup", "disable", "enable"] as const) {
+      await expect(driver.queueTask("spare-a.pool.invalid", type, { targetPlatform: "platform_openatrium2652", background })).rejects.toThrow(new RegExp(`^background: only pool work runs in the background \\(a clone, delete or verify\\), not a ${type}$`));
+    }
+    await expect(driver.queueTask("spare-a.pool.invalid", "migrate", { targetPlatform: "platform_openatrium2652", newUri: "spare-e.pool.invalid", background })).rejects.toThrow(TypeError);
+    expect(sim.stats.count()).toBe(0);
+  });
+
+  it("the input carries the hostmaster alias and the zone; without background, no such field", async () => {
+    // hosting-queued off: the plain install stays queued, so its verify is refused.
+    const { sim } = simulated({ sites: [{ uri: "spare-a.pool.invalid" }], autoRunTasks: false });
+    const inputs: unknown[] = [];
+    const inner = sim.runner();
+    const runner: CommandRunner = {
+      run: (argv, options) => {
+        inputs.push(JSON.parse(options?.stdin ?? "null"));
+        return inner.run(argv, options);
+      },
+    };
+    const driver = new AegirDriver({ runner, hostmaster: "@hm" });
+    await expect(driver.createSite(SPARE, { background })).resolves.toMatchObject({ background: true });
+    await expect(driver.queueTask("spare-a.pool.invalid", "clone", { targetPlatform: "platform_openatrium2652", newUri: "spare-c.pool.invalid", background })).resolves.toMatchObject({ background: true });
+    await expect(driver.createSite({ ...SPARE, uri: "spare-e.pool.invalid" })).resolves.toMatchObject({ background: false });
+    await expect(driver.queueTask("spare-e.pool.invalid", "verify")).rejects.toMatchObject({ reason: "TaskPending" });
+    expect(inputs).toEqual([
+      { uri: "spare-d.pool.invalid", platform: "platform_openatrium2652", profile: "openatrium", aliases: [], https: 0, background: { alias: "@hm", zone: "pool.invalid" } },
+      { uri: "spare-a.pool.invalid", type: "clone", targetPlatform: "platform_openatrium2652", newUri: "spare-c.pool.invalid", background: { alias: "@hm", zone: "pool.invalid" } },
+      { uri: "spare-e.pool.invalid", platform: "platform_openatrium2652", profile: "openatrium", aliases: [], https: 0 },
+      { uri: "spare-e.pool.invalid", type: "verify" },
+    ]);
+  });
+
+  it("output without the flag (older scripts) reads as not in the background", async () => {
+    const reply = (stdout: string): CommandRunner => ({ run: () => Promise.resolve({ code: 0, stdout, stderr: "" }) });
+    await expect(new AegirDriver({ runner: reply('{"nid":7,"task":8}\n') }).createSite(SPARE)).resolves.toEqual({ nid: 7, task: 8, background: false });
+    await expect(new AegirDriver({ runner: reply('{"nid":9}\n') }).queueTask("spare-a.pool.invalid", "verify")).resolves.toEqual({ nid: 9, background: false });
+    const status = '{"sites":[{"nid":1,"uri":"a.example.com","status":1,"verified":0,"platform":"p","profile":"standard","aliases":[],"https":null,"tasks":[{"nid":2,"type":"verify","status":-1,"executed":0,"delta":0}]}],"platforms":[],"queue":{"queued":0,"processing":1},"https":false}';
+    expect((await new AegirDriver({ runner: reply(status) }).serverStatus()).sites[0]?.tasks).toEqual([{ nid: 2, type: "verify", status: "processing", executed: 0, delta: 0, background: false }]);
   });
 });
 

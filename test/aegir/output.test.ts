@@ -61,6 +61,12 @@ describe("firstSentence", () => {
     const user = classifyFailure("user-add-role", { code: 1, stdout: "", stderr: logLine(`Drush\\User\\UserListException: Unable to find a matching user for nobody. in /usr/local/share/drush/lib/Drush/User/UserList.php:114${trace}`, "error") });
     expect(user).toMatchObject({ reason: "UnknownUser", message: "Unable to find a matching user for nobody." });
   });
+
+  it("the hostmaster's refusals of pool work in the background are NotPoolWork, permanent (the driver and the server disagree)", () => {
+    for (const message of ["shop.example.com is not a site of the pool zone pool.invalid: only pool work runs in the background.", "A migrate task is no pool work: only a clone, verify or delete runs in the background."]) {
+      expect(classifyFailure("php-eval:queue-task", { code: 1, stdout: "", stderr: logLine(message, "error") })).toMatchObject({ reason: "NotPoolWork", kind: "permanent" });
+    }
+  });
 });
 
 describe("parseJsonOutput", () => {

@@ -1,6 +1,7 @@
 // The run-task-beside script run by PHP itself against a stand-in for the hostmaster (db_query of
-// the processing tasks, node_load of the task, drush_build_drush_command) and for exec() (PHP's
-// own disabled, so the stand-in can take its name): each decision, and the command line it launches.
+// the processing tasks, node_load of the task, the variable listing the tasks started in the
+// background, drush_build_drush_command) and for exec() (PHP's own disabled, so the stand-in can
+// take its name): each decision, and the command line it launches.
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { SCRIPTS } from "../../reconcilers/aegir/scripts.ts";
@@ -16,6 +17,7 @@ function node_load($nid, $vid = NULL, $reset = FALSE) {
   if (!$reset) { throw new Exception('node_load without a reset: a cached node'); }
   return isset($GLOBALS['nodes'][$nid]) ? (object) $GLOBALS['nodes'][$nid] : FALSE;
 }
+function variable_get($name, $default = NULL) { return array_key_exists($name, $GLOBALS['variables']) ? $GLOBALS['variables'][$name] : $default; }
 function drush_build_drush_command() { return "'/usr/bin/php' '/usr/local/share/drush/drush.php' --php='/usr/bin/php'"; }
 function exec($command) { echo json_encode(array('exec' => $command)), "\n"; return ''; }
 function dt($s, $a = array()) { return strtr($s, $a); }
@@ -40,8 +42,14 @@ interface Row {
   title: string | null;
 }
 
-function run(input: Record<string, unknown>, running: Row[]): { stdout: string; stderr: string } {
-  const state = `$GLOBALS['nodes'] = json_decode(${JSON.stringify(JSON.stringify(NODES))}, TRUE);\n$GLOBALS['running'] = json_decode(${JSON.stringify(JSON.stringify(running))}, TRUE);\n`;
+/** `background`: the nids in aegir_operator_background_tasks, as variable_get() returns them (an absent variable when undefined). */
+function run(input: Record<string, unknown>, running: Row[], background?: Array<number | string>): { stdout: string; stderr: string } {
+  const variables = background === undefined ? {} : { aegir_operator_background_tasks: background };
+  const state = [
+    `$GLOBALS['nodes'] = json_decode(${JSON.stringify(JSON.stringify(NODES))}, TRUE);`,
+    `$GLOBALS['running'] = json_decode(${JSON.stringify(JSON.stringify(running))}, TRUE);`,
+    `$GLOBALS['variables'] = json_decode(${JSON.stringify(JSON.stringify(variables))}, TRUE);`,
+  ].join("\n");
   return runPhpScript(SCRIPTS["run-task-beside"], input, `${HOSTMASTER_STUB}\n${state}`, "", ["exec"]);
 }
 
@@ -101,5 +109,37 @@ describe.skipIf(!phpPresent("the run-task-beside PHP tests"))("run-task-beside i
     const { stdout, stderr } = run(input, [...running]);
     expect(stderr).toBe("");
     expect(lines(stdout)).toEqual([{ started: false, reason }]);
+  });
+
+  // Background pool work: a spare's install (40, on node 17) and a verify (41, on node 11, spare-b's).
+  const INSTALL = { nid: 40, rid: 17, task_type: "install", title: "spare-d.pool.invalid" };
+
+  it("queue-idle while only pool work started in the background processes (hosting-queued is free); site-busy still counts it", () => {
+    for (const listed of [[40], ["40", 7]]) {
+      const { stdout, stderr } = run(INPUT, [INSTALL], listed);
+      expect(stderr).toBe("");
+      expect(lines(stdout)).toEqual([{ started: false, reason: "queue-idle" }]);
+    }
+    const busy = run(INPUT, [INSTALL, { nid: 41, rid: 11, task_type: "verify", title: "spare-b.pool.invalid" }], [40, 41]);
+    expect(lines(busy.stdout)).toEqual([{ started: false, reason: "site-busy" }]);
+  });
+
+  it("the customer-task check looks only at what hosting-queued runs: beside its pool task the task starts, background work aside", () => {
+    const started = [
+      { exec: "nohup '/usr/bin/php' '/usr/local/share/drush/drush.php' --php='/usr/bin/php' '@hostmaster' hosting-task 21 < /dev/null > /dev/null 2>&1 &" },
+      { started: true },
+    ];
+    const beside = run(INPUT, [CLONE, INSTALL], [40]);
+    expect(beside.stderr).toBe("");
+    expect(lines(beside.stdout)).toEqual(started);
+    // queue-task starts any task of the zone's sites in the background (it checks names, not
+    // types): a migrate among them is no claim's rename, not hosting-queued's.
+    const move = { nid: 42, rid: 18, task_type: "migrate", title: "spare-e.pool.invalid" };
+    expect(lines(run(INPUT, [CLONE, move], [42]).stdout)).toEqual(started);
+    // Not listed: the daemon runs it, and it is a customer's.
+    const customer = { nid: 30, rid: 12, task_type: "install", title: "acme.example.com" };
+    expect(lines(run(INPUT, [INSTALL, customer], [40]).stdout)).toEqual([{ started: false, reason: "customer-task-running" }]);
+    // An install of the pool's zone that is not listed is hosting-queued's: pool work it runs.
+    expect(lines(run(INPUT, [INSTALL], [39]).stdout)).toEqual([{ exec: expect.stringContaining(" hosting-task 21 ") as unknown }, { started: true }]);
   });
 });

@@ -1,6 +1,9 @@
 // The express lane on the simulated Aegir, on vitest's fake timers: a customer's rename of a spare
-// run beside the pool refill hosting-queued is busy with, and the cases where it is left to the queue.
+// run beside the pool refill hosting-queued is busy with, and the cases where it is left to the
+// queue. Then pool work started in the background, outside hosting-queued.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { parseLog } from "../../reconcilers/aegir/output.ts";
+import { SCRIPTS } from "../../reconcilers/aegir/scripts.ts";
 import { TASK_FAILED, TASK_PROCESSING, TASK_QUEUED, TASK_SUCCESS } from "../harness/aegir/model.ts";
 import { simulated } from "./setup.ts";
 
@@ -13,7 +16,7 @@ afterEach(() => {
 
 const PLATFORM = "platform_openatrium2652";
 const ZONE = "pool.invalid";
-const LATENCY = { tasks: { clone: 100_000, migrate: 45_000, verify: 30_000 }, taskStartDelayMs: 1_000 };
+const LATENCY = { tasks: { install: 120_000, clone: 100_000, migrate: 45_000, verify: 30_000 }, taskStartDelayMs: 1_000 };
 
 /** Two spares and a customer's site; the refill (a clone of spare-a) running under hosting-queued when `refill`. */
 async function pool(options: { refill?: boolean; migrateMs?: number } = {}) {
@@ -181,5 +184,109 @@ describe("the queue's express lane", () => {
     expect(node.log.filter((l) => l.level === "error")).toEqual([]);
     await expect(sim.idle()).resolves.toBeUndefined();
     expect(() => sim.tasks.runNow(node)).toThrow(/is not queued/);
+  });
+});
+
+describe("pool work in the background", () => {
+  const background = { zone: ZONE };
+  const VARIABLE = "aegir_operator_background_tasks";
+
+  it("a background install runs at once while hosting-queued takes a customer's task queued after it", async () => {
+    const { sim, driver, task } = await pool({ refill: false });
+    const created = await driver.createSite({ uri: "spare-d.pool.invalid", platform: PLATFORM, profile: "openatrium", aliases: [], https: "Disabled" }, { background });
+    expect(created).toEqual({ nid: created.nid, task: created.task, background: true });
+    // Its own process: Processing at once, no hosting-queued pause.
+    expect(task(created.task)).toMatchObject({ status: TASK_PROCESSING, executed: 1_767_607_200 });
+    expect(sim.hostmaster.variables.get(VARIABLE)).toEqual([created.task]);
+    const verify = (await driver.queueTask("acme.example.com", "verify")).nid;
+
+    // hosting-queued's pause before the install finds it Processing and moves on; it pauses before the verify.
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(task(verify)).toMatchObject({ status: TASK_PROCESSING, executed: 1_767_607_202 });
+    expect(task(created.task)?.status).toBe(TASK_PROCESSING);
+    let status = await driver.serverStatus();
+    const flags = () =>
+      status.sites
+        .flatMap((s) => s.tasks)
+        .filter((t) => t.nid === created.task || t.nid === verify)
+        .sort((a, b) => a.nid - b.nid)
+        .map((t) => [t.nid, t.status, t.background]);
+    expect(flags()).toEqual([
+      [created.task, "processing", true],
+      [verify, "processing", false],
+    ]);
+    expect(status.queue).toEqual({ queued: 0, processing: 2 });
+
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(task(verify)).toMatchObject({ status: TASK_SUCCESS, delta: 30 });
+    expect(task(created.task)?.status).toBe(TASK_PROCESSING);
+    await vi.advanceTimersByTimeAsync(120_000 - 32_000);
+    // The daemon never ran it again.
+    expect(task(created.task)).toMatchObject({ status: TASK_SUCCESS, executed: 1_767_607_200, delta: 120 });
+    expect(sim.site("spare-d.pool.invalid")?.status).toBe(1);
+    status = await driver.serverStatus();
+    expect(flags()).toEqual([
+      [created.task, "succeeded", false],
+      [verify, "succeeded", false],
+    ]);
+    await expect(sim.idle()).resolves.toBeUndefined();
+  });
+
+  it("run-task-beside is queue-idle while only background work runs; hosting-queued takes the task within seconds", async () => {
+    const { sim, driver, rename, task } = await pool({ refill: false });
+    const refill = await driver.queueTask("spare-a.pool.invalid", "clone", { targetPlatform: PLATFORM, newUri: "spare-c.pool.invalid", background });
+    expect(refill).toEqual({ nid: refill.nid, background: true });
+    expect(task(refill.nid)?.status).toBe(TASK_PROCESSING);
+    const migrate = await rename();
+    await expect(driver.runTaskBeside(migrate, ZONE)).resolves.toEqual({ started: false, reason: "queue-idle" });
+    expect(task(migrate)?.status).toBe(TASK_QUEUED);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(task(migrate)).toMatchObject({ status: TASK_PROCESSING, executed: 1_767_607_202 });
+    await vi.advanceTimersByTimeAsync(45_000);
+    expect(task(migrate)?.status).toBe(TASK_SUCCESS);
+    expect(sim.site("shop.example.com")).toBeDefined();
+    expect(task(refill.nid)?.status).toBe(TASK_PROCESSING);
+    await vi.advanceTimersByTimeAsync(100_000 - 47_000);
+    expect(task(refill.nid)).toMatchObject({ status: TASK_SUCCESS, delta: 100 });
+    expect(sim.site("spare-c.pool.invalid")).toBeDefined();
+
+    // The next background task prunes the finished one from the list.
+    const check = await driver.queueTask("spare-c.pool.invalid", "verify", { background });
+    expect(sim.hostmaster.variables.get(VARIABLE)).toEqual([check.nid]);
+  });
+
+  it("beside a pool task hosting-queued runs, a rename still starts, background work aside", async () => {
+    const { driver, rename, task } = await pool();
+    const spare = await driver.createSite({ uri: "spare-d.pool.invalid", platform: PLATFORM, profile: "openatrium", aliases: [], https: "Disabled" }, { background });
+    const migrate = await rename();
+    await expect(driver.runTaskBeside(migrate, ZONE)).resolves.toEqual({ started: true });
+    expect([task(spare.task)?.status, task(migrate)?.status]).toEqual([TASK_PROCESSING, TASK_PROCESSING]);
+  });
+
+  it("the hostmaster refuses a name outside the zone as the PHP does, creating nothing", async () => {
+    const { sim } = await pool({ refill: false });
+    const before = sim.hostmaster.tasks.size;
+    const run = (script: "create-site" | "queue-task", input: Record<string, unknown>) =>
+      sim.exec(["drush", "@hostmaster", "php-eval", SCRIPTS[script]], { stdin: JSON.stringify({ background: { alias: "@hostmaster", zone: ZONE }, ...input }) });
+    const refusals = [
+      await run("create-site", { uri: "shop.example.com", platform: PLATFORM, profile: "openatrium", aliases: [], https: 0 }),
+      await run("queue-task", { uri: "acme.example.com", type: "verify" }),
+      await run("queue-task", { uri: "spare-a.pool.invalid", type: "clone", targetPlatform: PLATFORM, newUri: "shop.example.com" }),
+    ];
+    expect(refusals.map((r) => [r.code, r.stdout])).toEqual([
+      [1, ""],
+      [1, ""],
+      [1, ""],
+    ]);
+    expect(refusals.map((r) => parseLog(r.stderr))).toEqual(
+      ["shop.example.com", "acme.example.com", "shop.example.com"].map((uri) => [{ level: "error", message: `${uri} is not a site of the pool zone pool.invalid: only pool work runs in the background.` }]),
+    );
+    expect(sim.site("shop.example.com")).toBeUndefined();
+    expect(sim.hostmaster.tasks.size).toBe(before);
+    expect(sim.hostmaster.variables.has(VARIABLE)).toBe(false);
+    const input = await run("queue-task", { uri: "spare-a.pool.invalid", type: "verify", background: { zone: ZONE } });
+    expect([input.code, input.stdout]).toEqual([1, ""]);
+    expect(parseLog(input.stderr)).toEqual([{ level: "error", message: "Expected the hostmaster alias and the placeholder zone of the pool work." }]);
+    expect(sim.hostmaster.tasks.size).toBe(before);
   });
 });

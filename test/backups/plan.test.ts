@@ -37,7 +37,7 @@ describe("planBackups", () => {
   });
 
   it("leaves a site alone while its own task is pending or before its install", () => {
-    const pending = summary("s1.example.com", [{ nid: 9, type: "verify", status: "queued", executed: 0, delta: 0 }]);
+    const pending = summary("s1.example.com", [{ nid: 9, type: "verify", status: "queued", executed: 0, delta: 0, background: false }]);
     expect(planBackups([site(1)], server([pending]), [], NOW).action).toBeUndefined();
     expect(planBackups([site(1)], server([]), [], NOW).reports.get("customers/s1")?.condition).toMatchObject({ status: "Unknown", reason: "SiteNotInAegir" });
   });
@@ -53,7 +53,7 @@ describe("planBackups", () => {
   });
 
   it("says when the last backup task failed", () => {
-    const failed = summary("s1.example.com", [{ nid: 7, type: "backup", status: "failed", executed: S - 60, delta: 5 }]);
+    const failed = summary("s1.example.com", [{ nid: 7, type: "backup", status: "failed", executed: S - 60, delta: 5, background: false }]);
     const plan = planBackups([site(1)], server([failed]), [backup(1, 2, 1)], NOW);
     expect(plan.reports.get("customers/s1")?.condition).toMatchObject({ status: "False", reason: "BackupFailed" });
     expect(plan.action).toBeUndefined();

@@ -5,8 +5,10 @@
 // same queue and waiting counts the SitePool reconciler computes) and the claim order (the first
 // ready spare of the record that is no clone's source, to the order placed first, as claim.ts
 // does, with its copy of the last spare where a clone is far shorter than an install; refills
-// clone the newest ready spare where the policy lets them; a claim's task starts beside a running
-// pool task where the policy says so, run-task-beside's rule). What is modelled
+// clone the newest ready spare where the policy lets them; pool tasks run in their own process
+// outside the serial queue, or a claim's task starts beside a running pool task, where the policy
+// says so: run-task-beside's rule). Tasks running at once share the server (processor sharing at
+// an assumed contention). What is modelled
 // instead of run: the drush commands' durations (DesModelTimes, from the simulator's benchmark
 // latency) and the controllers' polling through the shared server-status cache. sitepool.ts
 // checks the model against the real controllers on the simulated Aegir (the calibration rows).
@@ -83,7 +85,13 @@ export interface DesPolicy {
    * queued when the lane frees is started at its claimer's next look.
    */
   besideRefills?: boolean;
-  /** While a task runs beside a pool task both progress this many times slower (1: no contention). */
+  /**
+   * The pool's own tasks (spare installs, clones, deletes) start at once in their own process, the
+   * command that queues one forking its hosting-task (SitePool spec.refillsInBackground): they
+   * never hold hosting-queued, which stays free for customers' tasks.
+   */
+  refillsInBackground?: boolean;
+  /** While two tasks run at once each progresses this many times slower (1: no contention); n at once, 1 + (this - 1)(n - 1). */
   besideSlowdown?: number;
   /** The earlier rules, for the bench's steps: the pool sized for the window's count (not its upper bound) ... */
   sizeForCount?: boolean;
@@ -96,10 +104,12 @@ export interface OrderOutcome {
   claimed: boolean;
   /** Paid (HostedSite created) to welcome mail sent. */
   welcomeMs: number;
-  /** The customer's own task: queued to started. */
+  /** The customer's own tasks (its rename or install, and a copy of the last spare made for it): queued to started. */
   queueWaitMs: number;
   /** Of that wait, the time pool tasks (spare installs, clones, deletes) ran while it was queued. */
   poolDelayMs: number;
+  /** How much longer the customer's task ran than alone: the contention of tasks running beside it. */
+  slowedMs: number;
 }
 
 export interface DesResult {
@@ -116,7 +126,7 @@ export interface DesResult {
 }
 
 /** `copy`: the clone of the pool's last spare an order has made for itself (claim.ts keepsTemplate). */
-type TaskOwner = { kind: "order"; order: number } | { kind: "spare"; spare: number; source?: number } | { kind: "copy"; spare: number; source: number } | { kind: "delete"; spare: number };
+type TaskOwner = { kind: "order"; order: number } | { kind: "spare"; spare: number; source?: number } | { kind: "copy"; spare: number; source: number; order: number } | { kind: "delete"; spare: number };
 
 interface Task {
   owner: TaskOwner;
@@ -125,7 +135,11 @@ interface Task {
   startedAt?: number;
   /** Started beside a pool task, not by hosting-queued. */
   beside?: boolean;
-  /** Its finish, scheduled once it runs (moved when a task beside it slows it down). */
+  /** A pool task run by its own process, outside hosting-queued. */
+  background?: boolean;
+  /** Work left, ms at full speed (while it runs). */
+  remainingMs?: number;
+  /** Its finish, scheduled once it runs (moved whenever a task starts or ends beside it). */
   end?: Event;
   /** A pool task's hold on the queue, its start pause included (in poolRuns). */
   held?: [number, number];
@@ -157,7 +171,10 @@ interface OrderState {
   claimed: boolean;
   spare?: SpareState;
   task?: Task;
+  /** Its copy of the last spare, queued before its rename. */
+  copyTask?: Task;
   poolDelayMs: number;
+  slowedMs: number;
   /** Its rename was first refused (the spare's clone pending) at this time. */
   refusedSince?: number;
   welcomeMs?: number;
@@ -185,6 +202,11 @@ class DesModel {
   private running: Task | undefined;
   /** The claim task started beside the daemon's pool task, if one runs. */
   private besideTask: Task | undefined;
+  /** The pool task running in its own process, if one runs. */
+  private backgroundTask: Task | undefined;
+  /** Every task running, whoever runs it (they share the server), and when their work left was last counted. */
+  private readonly runs = new Set<Task>();
+  private sharedSince = 0;
   /** Every spare ever (task owners point into it), and those not gone. */
   private readonly spares: SpareState[] = [];
   private readonly live = new Set<SpareState>();
@@ -222,7 +244,7 @@ class DesModel {
     this.times = times;
     this.policy = policy;
     this.random = random;
-    this.orders = arrivals.map((arrivedMs) => ({ arrivedMs, placed: false, claimPending: false, claimed: false, poolDelayMs: 0 }));
+    this.orders = arrivals.map((arrivedMs) => ({ arrivedMs, placed: false, claimPending: false, claimed: false, poolDelayMs: 0, slowedMs: 0 }));
     this.pool = {
       apiVersion: "hosting.openatria.com/v1alpha1",
       kind: "SitePool",
@@ -243,7 +265,8 @@ class DesModel {
     }
     const orders = this.orders.map((o): OrderOutcome => {
       const task = o.task as Task;
-      return { arrivedMs: o.arrivedMs, claimed: o.claimed, welcomeMs: (o.welcomeMs as number) - o.arrivedMs, queueWaitMs: (task.startedAt as number) - task.queuedAt, poolDelayMs: o.poolDelayMs };
+      const waited = (t: Task | undefined) => (t === undefined ? 0 : (t.startedAt as number) - t.queuedAt);
+      return { arrivedMs: o.arrivedMs, claimed: o.claimed, welcomeMs: (o.welcomeMs as number) - o.arrivedMs, queueWaitMs: waited(task) + waited(o.copyTask), poolDelayMs: o.poolDelayMs, slowedMs: o.slowedMs };
     });
     return { orders, targets: this.targets, refills: this.refills, clones: this.clones, renameReads: this.renameReads, renameReadsEveryPoll: this.renameReadsEveryPoll };
   }
@@ -307,7 +330,7 @@ class DesModel {
     const queue = () => {
       if (last.copying === true || last.cloning === true) return this.at(this.now + this.times.progressPollMs, queue);
       last.cloning = true;
-      this.at(this.now + this.times.spareCreateMs, () => this.enqueue({ kind: "copy", spare: index, source }, durationMs));
+      this.at(this.now + this.times.spareCreateMs, () => (order.copyTask = this.enqueue({ kind: "copy", spare: index, source, order: this.orders.indexOf(order) }, durationMs)));
     };
     queue();
     this.poolStep();
@@ -337,6 +360,14 @@ class DesModel {
 
   private enqueue(owner: TaskOwner, durationMs: number): Task {
     const task: Task = { owner, durationMs, queuedAt: this.now };
+    if (this.policy.refillsInBackground === true && (owner.kind === "spare" || owner.kind === "delete")) {
+      // Its own hosting-task process: the bootstrap the daemon's pause stands for, then it runs.
+      this.backgroundTask = task;
+      task.background = true;
+      this.scheduleFetch(this.now + this.times.statusReadMs);
+      this.at(this.now + this.times.taskStartDelayMs, () => this.startRun(task));
+      return task;
+    }
     this.queue.push(task);
     this.scheduleFetch(this.now + this.times.statusReadMs);
     this.pump();
@@ -361,27 +392,38 @@ class DesModel {
     this.queue.splice(this.queue.indexOf(task), 1);
     this.besideTask = task;
     task.beside = true;
-    task.startedAt = this.now;
-    const slowdown = this.policy.besideSlowdown ?? 1;
-    const ownEnd = this.now + task.durationMs * slowdown;
-    // Processor sharing for the overlap: the pool task's remaining work and this one's, at 1/slowdown each while both run.
-    const poolEnd = running.end as Event;
-    const remaining = poolEnd.at - this.now;
-    if (remaining >= task.durationMs * slowdown) {
-      this.moveEnd(running, poolEnd.at + task.durationMs * (slowdown - 1));
-      task.end = this.at(ownEnd, () => this.finish(task));
-    } else {
-      this.moveEnd(running, this.now + remaining * slowdown);
-      task.end = this.at(this.now + remaining * slowdown + (task.durationMs - remaining), () => this.finish(task));
-    }
+    this.startRun(task);
   }
 
-  private moveEnd(task: Task, at: number): void {
-    const old = task.end as Event;
-    if (old.at === at) return;
-    old.cancelled = true;
-    task.end = this.at(at, old.run);
-    if (task.held !== undefined) task.held[1] = at;
+  /** A task starts running: processor sharing with every task running, each end moved to match. */
+  private startRun(task: Task): void {
+    this.shareUntilNow();
+    task.startedAt = this.now;
+    task.remainingMs = task.durationMs;
+    this.runs.add(task);
+    this.rescheduleRuns();
+  }
+
+  /** Counts down the work left of the tasks running, at the rate they shared since the last start or end. */
+  private shareUntilNow(): void {
+    const rate = this.shareRate();
+    for (const task of this.runs) task.remainingMs = (task.remainingMs as number) - (this.now - this.sharedSince) * rate;
+    this.sharedSince = this.now;
+  }
+
+  private shareRate(): number {
+    return this.runs.size <= 1 ? 1 : 1 / (1 + ((this.policy.besideSlowdown ?? 1) - 1) * (this.runs.size - 1));
+  }
+
+  private rescheduleRuns(): void {
+    const rate = this.shareRate();
+    for (const task of this.runs) {
+      const at = this.now + (task.remainingMs as number) / rate;
+      if (task.held !== undefined) task.held[1] = at;
+      if (task.end?.at === at) continue;
+      if (task.end !== undefined) task.end.cancelled = true;
+      task.end = this.at(at, () => this.finish(task));
+    }
   }
 
   /** hosting-queued: one task at a time, oldest first, a pause before each. */
@@ -392,19 +434,20 @@ class DesModel {
     this.running = task;
     const held = this.now;
     this.at(this.now + this.times.taskStartDelayMs, () => {
-      task.startedAt = this.now;
-      if (task.owner.kind === "order") this.chargePoolRuns(task);
-      else if (task.owner.kind !== "copy") {
+      if (task.owner.kind === "order" || task.owner.kind === "copy") {
+        task.startedAt = this.now;
+        this.chargePoolRuns(task);
+      } else {
         task.held = [held, this.now + task.durationMs];
         this.poolRuns.push(task.held);
       }
-      task.end = this.at(this.now + task.durationMs, () => this.finish(task));
+      this.startRun(task);
     });
   }
 
-  /** The part of a customer task's wait during which pool tasks held the queue. */
+  /** The part of a customer task's wait (its rename, install or copy) during which pool tasks held the queue. */
   private chargePoolRuns(task: Task): void {
-    if (task.owner.kind !== "order") return;
+    if (task.owner.kind !== "order" && task.owner.kind !== "copy") return;
     const order = this.orders[task.owner.order] as OrderState;
     const started = task.startedAt as number;
     for (const [from, to] of this.poolRuns) order.poolDelayMs += Math.max(0, Math.min(to, started) - Math.max(from, task.queuedAt));
@@ -413,11 +456,16 @@ class DesModel {
   }
 
   private finish(task: Task): void {
+    this.shareUntilNow();
+    this.runs.delete(task);
+    this.rescheduleRuns();
     if (task.beside === true) this.besideTask = undefined;
+    else if (task.background === true) this.backgroundTask = undefined;
     else this.running = undefined;
     const owner = task.owner;
     if (owner.kind === "order") {
       const order = this.orders[owner.order] as OrderState;
+      order.slowedMs = this.now - (task.startedAt as number) - task.durationMs;
       const converge = order.claimed ? this.times.convergeAfterRenameMs : this.times.convergeAfterInstallMs;
       // `look`: when the look that sees it ended began (its status read is the convergence's first command).
       const converged = (look: number) => {
@@ -567,7 +615,7 @@ class DesModel {
       target,
       features: [],
       platformUsable: true,
-      queueBusy: this.running !== undefined || this.besideTask !== undefined || this.queue.length > 0 || this.spareInFlight,
+      queueBusy: this.running !== undefined || this.besideTask !== undefined || this.backgroundTask !== undefined || this.queue.length > 0 || this.spareInFlight,
       customersWaiting: placedWaiting + (this.policy.seesPendingOrders ? unseen : 0),
       nextDomain: "next",
       now: new Date(this.epoch + this.now),

@@ -179,6 +179,27 @@ describe("refills by clone in the model", () => {
     expect(slowed.orders[1]!.welcomeMs).toBeGreaterThan(beside.orders[1]!.welcomeMs);
     expect(slowed.orders[1]!.poolDelayMs).toBe(0);
   });
+
+  it("refills in the background: hosting-queued stays the customers'; a rename queued during a refill starts at the daemon's pause, slowed, not delayed", () => {
+    // As above, without run-task-beside: the refill's clone starts after order 0's claim; orders 1 and 2 come while it runs.
+    const arrivals = [0, 60_000, 61_000];
+    const four = { ...clonePolicy, bounds: { min: 4, max: 4 }, initialSpares: 4 };
+    const daemon = run(arrivals, four);
+    const background = run(arrivals, { ...four, refillsInBackground: true });
+    const contended = run(arrivals, { ...four, refillsInBackground: true, besideSlowdown: 2 });
+    expect(daemon.orders[1]!.poolDelayMs).toBeGreaterThan(0);
+    for (const order of background.orders) expect(order.poolDelayMs).toBe(0);
+    // Its queue-task returns, then hosting-queued's pause; order 2 waits for order 1's rename only.
+    expect(background.orders[1]!.queueWaitMs).toBe(times.taskStartDelayMs);
+    expect(background.orders[2]!.queueWaitMs).toBeLessThan(times.spareMigrateMs(0.5) + 2 * times.taskStartDelayMs);
+    expect(background.orders[2]!.welcomeMs).toBeLessThan(daemon.orders[2]!.welcomeMs);
+    // The refill and order 1's rename share the server: under contention the rename takes longer, which shows as slowed, not waited.
+    expect(background.orders[1]!.slowedMs).toBe(0);
+    expect(contended.orders[1]!.slowedMs).toBeGreaterThan(0);
+    expect(contended.orders[1]!.queueWaitMs).toBe(times.taskStartDelayMs);
+    expect(contended.orders[1]!.poolDelayMs).toBe(0);
+    expect(contended.orders[1]!.welcomeMs).toBeGreaterThan(background.orders[1]!.welcomeMs);
+  });
 });
 
 it("calibrates the model against the real controllers on the simulated Aegir", async () => {
@@ -196,8 +217,8 @@ it("calibrates the model against the real controllers on the simulated Aegir", a
 
 it("prints the scenario's rows with references and notes", () => {
   const rows = sitePoolRows({ ...SITEPOOL_BENCH, orders: 60, burst: 6, sensitivityMs: [45_000] });
-  // The matrix, the two targets, the status reads, the bursts, refill by clone vs install (2 rates x 2 installers x 3), the steps, the contention and migrate sensitivity.
-  expect(rows.length).toBe(6 * 3 + 2 + 1 + 2 + 12 + 9 + 2 + 1);
+  // The matrix, the three targets, the status reads, the bursts, refill by clone vs install (2 rates x 2 installers x 3), the steps, the contention and migrate sensitivity.
+  expect(rows.length).toBe(6 * 3 + 3 + 1 + 2 + 12 + 10 + 2 + 1);
   for (const row of rows) {
     expect(row.scenario).toMatch(/^8 pool/);
     expect(Number.isFinite(row.measured) && Number.isFinite(row.reference)).toBe(true);

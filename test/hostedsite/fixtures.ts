@@ -74,7 +74,7 @@ export function desired(overrides: Partial<Desired> = {}): Desired {
 }
 
 export function task(nid: number, type: string, status: Task["status"]): Task {
-  return { nid, type, status, executed: 0, delta: 0 };
+  return { nid, type, status, executed: 0, delta: 0, background: false };
 }
 
 export function summary(overrides: Partial<SiteSummary> = {}): SiteSummary {

@@ -242,5 +242,8 @@ describe("tasksAhead", () => {
     };
     expect(tasksAhead(status, mine)).toBe(2);
     expect(tasksAhead(status, summary())).toBe(0);
+    // A pool task run in the background is not in hosting-queued's queue ahead of it.
+    const spare = summary({ nid: 14, uri: "spare-a.pool.invalid", tasks: [{ ...task(22, "install", "processing"), background: true }] });
+    expect(tasksAhead({ ...status, sites: [...status.sites, spare] }, mine)).toBe(2);
   });
 });

@@ -4,7 +4,7 @@ import { SitePoolSpec } from "../../crds/sitepool.ts";
 describe("SitePool schema", () => {
   it("fills in the defaults: no spares unless orders come, at most 2, the reserved .invalid zone", () => {
     const spec = SitePoolSpec.parse({ server: "aegir-1", platform: "platform_openatrium2652" });
-    expect(spec).toEqual({ server: "aegir-1", platform: "platform_openatrium2652", features: [], size: { min: 0, max: 2 }, installSeconds: 120, renameSeconds: 45, rateWindowMinutes: 60, refill: "Clone", claimsBesideRefills: true, placeholderZone: "pool.invalid" });
+    expect(spec).toEqual({ server: "aegir-1", platform: "platform_openatrium2652", features: [], size: { min: 0, max: 2 }, installSeconds: 120, renameSeconds: 45, rateWindowMinutes: 60, refill: "Clone", claimsBesideRefills: true, refillsInBackground: true, placeholderZone: "pool.invalid" });
   });
 
   it("names the field of a bad value", () => {

@@ -177,4 +177,13 @@ export class Hostmaster {
   pendingTasks(rid: number): TaskNode[] {
     return [...this.tasks.values()].filter((t) => t.rid === rid && (t.status === TASK_QUEUED || t.status === TASK_PROCESSING));
   }
+
+  /** The tasks the operator's create-site and queue-task started in a process of their own (pool work): nids, as the variable lists them. */
+  backgroundTasks(): Set<number> {
+    const listed = this.variables.get(BACKGROUND_TASKS_VARIABLE);
+    return new Set(Array.isArray(listed) ? listed.map((n) => Math.trunc(Number(n))) : []);
+  }
 }
+
+/** The hostmaster variable create-site and queue-task keep their background tasks in. */
+export const BACKGROUND_TASKS_VARIABLE = "aegir_operator_background_tasks";

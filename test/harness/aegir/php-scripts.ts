@@ -5,7 +5,7 @@ import { queueBackupTaskScript, siteBackupsScript } from "./backups.ts";
 import { type Clock, unixTime } from "./clock.ts";
 import { type DrupalSite, type DrupalUser, userByMail, userByName } from "./drupal.ts";
 import type { Faults } from "./faults.ts";
-import { type Hostmaster, type PlatformNode, type SiteNode, SITE_QUEUED, TASK_PROCESSING, TASK_QUEUED } from "./model.ts";
+import { BACKGROUND_TASKS_VARIABLE, type Hostmaster, type PlatformNode, type SiteNode, type TaskNode, SITE_QUEUED, TASK_PROCESSING, TASK_QUEUED } from "./model.ts";
 import { type DrushResult, done, failed, phpJson, printed, uncaught } from "./result.ts";
 import { SPACE_SCRIPT_KIND, runSpaceScript } from "./spaces.ts";
 import { scrubPlaceholder } from "./scrub.ts";
@@ -149,8 +149,46 @@ function httpsCode(n: number): 0 | 1 | 2 {
   return n === 1 || n === 2 ? n : 0;
 }
 
+/** The hostmaster variable listing the tasks create-site and queue-task started in the background. */
+const pending = (task: TaskNode) => task.status === TASK_QUEUED || task.status === TASK_PROCESSING;
+
+/** `$in['background']` when set (isset: null is absent). */
+function backgroundInput(input: Input): unknown {
+  const value = input["background"];
+  return value === null ? undefined : value;
+}
+
+/** _aegir_operator_not_pool_work(): the error message, or undefined when every name is under the zone. */
+function notPoolWork(background: unknown, uris: unknown[]): string | undefined {
+  const b = typeof background === "object" && background !== null ? (background as Input) : {};
+  const { alias, zone } = b;
+  if (typeof alias !== "string" || alias === "" || typeof zone !== "string" || zone === "") return "Expected the hostmaster alias and the placeholder zone of the pool work.";
+  const suffix = `.${zone}`;
+  for (const value of uris) {
+    const uri = typeof value === "string" ? value : "";
+    if (uri.length <= suffix.length || !uri.endsWith(suffix)) return `${uri} is not a site of the pool zone ${zone}: only pool work runs in the background.`;
+  }
+  return undefined;
+}
+
+/**
+ * _aegir_operator_start_in_background(): the task marked Processing and its nid recorded (tasks no
+ * longer pending pruned), then run by its own hosting-task --force process, beside the daemon
+ * (which takes only queued tasks).
+ */
+function startInBackground(env: ScriptEnv, task: TaskNode): void {
+  const hm = env.hostmaster;
+  const live = [...hm.backgroundTasks()].filter((nid) => {
+    const listed = hm.tasks.get(nid);
+    return listed !== undefined && pending(listed);
+  });
+  hm.variables.set(BACKGROUND_TASKS_VARIABLE, [...new Set([...live, task.nid])]);
+  env.tasks.runNow(task);
+}
+
 function serverStatus(env: ScriptEnv): DrushResult {
   const hm = env.hostmaster;
+  const background = hm.backgroundTasks();
   const nameOf = new Map([...hm.contexts].map(([name, nid]) => [nid, name]));
   const https = hm.moduleEnabled("hosting_https");
   const sites = new Map<number, Record<string, unknown> & { tasks: unknown[] }>();
@@ -176,11 +214,10 @@ function serverStatus(env: ScriptEnv): DrushResult {
   }
   const queue = { queued: 0, processing: 0 };
   for (const task of [...hm.tasks.values()].sort((a, b) => a.nid - b.nid)) {
-    const pending = task.status === TASK_QUEUED || task.status === TASK_PROCESSING;
-    if (!pending && latest.get(`${task.rid}:${task.type}`) !== task.nid) continue;
+    if (!pending(task) && latest.get(`${task.rid}:${task.type}`) !== task.nid) continue;
     if (task.status === TASK_QUEUED) queue.queued++;
     if (task.status === TASK_PROCESSING) queue.processing++;
-    sites.get(task.rid)?.tasks.push({ nid: task.nid, type: task.type, status: task.status, executed: task.executed, delta: task.delta });
+    sites.get(task.rid)?.tasks.push({ nid: task.nid, type: task.type, status: task.status, executed: task.executed, delta: task.delta, background: background.has(task.nid) && pending(task) });
   }
   const platforms = [...hm.platforms.values()]
     .sort((a, b) => a.nid - b.nid)
@@ -191,6 +228,9 @@ function serverStatus(env: ScriptEnv): DrushResult {
 function createSite(env: ScriptEnv, input: Input): DrushResult {
   const hm = env.hostmaster;
   const uri = str(input, "uri");
+  const background = backgroundInput(input);
+  const refused = background === undefined ? undefined : notPoolWork(background, [input["uri"]]);
+  if (refused !== undefined) return failed(refused);
   if (hm.context(uri) !== undefined) return failed(`Site ${uri} already exists.`);
   const platformName = str(input, "platform");
   const platformNid = hm.context(platformName);
@@ -204,7 +244,9 @@ function createSite(env: ScriptEnv, input: Input): DrushResult {
   const node = hm.addSite({ uri, status: SITE_QUEUED, platform: platformNid, profile: profileName, aliases, https: httpsCode(int(input, "https")) });
   // hosting_site's insert hook queues the install.
   const task = env.tasks.add(node.nid, "install");
-  return done(printed(phpJson({ nid: node.nid, task: task.nid })));
+  if (background === undefined) return done(printed(phpJson({ nid: node.nid, task: task.nid })));
+  startInBackground(env, task);
+  return done(printed(phpJson({ nid: node.nid, task: task.nid, background: true })));
 }
 
 function updateSite(env: ScriptEnv, input: Input): DrushResult {
@@ -224,10 +266,19 @@ function updateSite(env: ScriptEnv, input: Input): DrushResult {
 function queueTask(env: ScriptEnv, input: Input): DrushResult {
   const hm = env.hostmaster;
   const uri = str(input, "uri");
+  const background = backgroundInput(input);
+  if (background !== undefined) {
+    // Pool work only: a spare's clone, verify or delete (a spare's migrate is a claim's rename).
+    if (!["clone", "verify", "delete"].includes(String(input["type"]))) return failed(`A ${String(input["type"])} task is no pool work: only a clone, verify or delete runs in the background.`);
+    // A clone's copy is the task's site too.
+    const copies = input["newUri"] !== undefined && input["newUri"] !== null && input["type"] === "clone";
+    const refused = notPoolWork(background, copies ? [input["uri"], input["newUri"]] : [input["uri"]]);
+    if (refused !== undefined) return failed(refused);
+  }
   const nid = hm.context(uri);
   if (nid === undefined) return failed(`Site ${uri} does not exist.`);
-  const pending = hm.pendingTasks(nid)[0];
-  if (pending) return failed(`Task ${pending.nid} of ${uri} is still queued or running.`);
+  const busy = hm.pendingTasks(nid)[0];
+  if (busy) return failed(`Task ${busy.nid} of ${uri} is still queued or running.`);
   const type = str(input, "type");
   const args: Record<string, string | number> = {};
   // hosting_clone is a feature a hostmaster may have off (it is by default): no clone task type then.
@@ -243,7 +294,9 @@ function queueTask(env: ScriptEnv, input: Input): DrushResult {
     Object.assign(args, { target_platform: targetNid, new_uri: newUri, new_db_server: site?.dbServer ?? 0 });
   }
   const task = env.tasks.add(nid, type, args);
-  return done(printed(phpJson({ nid: task.nid })));
+  if (background === undefined) return done(printed(phpJson({ nid: task.nid })));
+  startInBackground(env, task);
+  return done(printed(phpJson({ nid: task.nid, background: true })));
 }
 
 /** The title of the node a task is for: a site's URI, else its context name (platforms, servers). */
@@ -254,7 +307,10 @@ function nodeTitle(hm: Hostmaster, nid: number): string {
   return "";
 }
 
-/** run-task-beside: the same decisions, on the model; hosting-task's own process is the queue's express lane. */
+/**
+ * run-task-beside: the same decisions, on the model; hosting-task's own process is the queue's
+ * express lane. Tasks started in the background do not occupy hosting-queued.
+ */
 function runTaskBeside(env: ScriptEnv, input: Input): DrushResult {
   const hm = env.hostmaster;
   const { nid, zone, alias } = input;
@@ -266,12 +322,15 @@ function runTaskBeside(env: ScriptEnv, input: Input): DrushResult {
   if (!task) return failed(`Task ${String(nid)} does not exist.`);
   const answer = (reason: string) => done(printed(phpJson({ started: false, reason })));
   if (task.status !== TASK_QUEUED) return answer("not-queued");
-  if (running.length === 0) return answer("queue-idle");
   if (running.some((r) => r.rid === task.rid)) return answer("site-busy");
+  // What hosting-queued runs: not the pool work started in the background.
+  const background = hm.backgroundTasks();
+  const daemon = running.filter((r) => !background.has(r.nid));
+  if (daemon.length === 0) return answer("queue-idle");
   const suffix = `.${zone}`;
   const inZone = (title: string) => title.length > suffix.length && title.endsWith(suffix);
   // A spare's migrate is a claim's rename, not pool work.
-  if (running.some((r) => r.type === "migrate" || !inZone(nodeTitle(hm, r.rid)))) return answer("customer-task-running");
+  if (daemon.some((r) => r.type === "migrate" || !inZone(nodeTitle(hm, r.rid)))) return answer("customer-task-running");
   env.tasks.runNow(task);
   return done(printed(phpJson({ started: true })));
 }
