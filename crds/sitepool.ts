@@ -44,7 +44,7 @@ export const SitePoolSpec = z
       .default("Clone")
       .meta({
         description:
-          "How a spare is replaced: Clone copies the newest ready spare (Aegir's clone task: minutes less than an install, the baseline included) while another stays ready for the next order, and the only ready one where an install takes over two clones; otherwise it installs. Install always installs. Where the hostmaster refuses clones (hosting_clone off) the pool installs and says so in its RefillByClone condition",
+          "How a spare is replaced: Clone copies the newest ready spare (Aegir's clone task: minutes less than an install, the baseline included) while two others stay ready for the next orders, and the only ready one where an install takes over two clones; otherwise it installs. Install always installs. Where the hostmaster refuses clones (hosting_clone off) the pool installs and says so in its RefillByClone condition",
       }),
     claimsBesideRefills: z
       .boolean()

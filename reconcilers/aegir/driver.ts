@@ -180,7 +180,8 @@ export class AegirDriver {
    * UNVERIFIED on a real hostmaster (read from hosting's and drush's code only), as runTaskBeside:
    * the process forked from php-eval (drush_build_drush_command(), detached with nohup) outliving
    * the SSH session, and two provision processes at once on one server (hosting-queued runs tasks
-   * strictly one at a time; BOA too). Besides: nice and ionice lower only the provision process's
+   * strictly one at a time; BOA too; hosting's cron dispatch, hosting_tasks_queue(), forks up to 5
+   * tasks of different sites at once). Besides: nice and ionice lower only the provision process's
    * CPU and IO priority, not the work MySQL does for it (a clone's dump and import, an install's
    * tables), and ionice's idle class only means something to an IO scheduler that has one (BFQ).
    * A fork that never starts leaves the task Processing: a stuck task (the backups reconciler's

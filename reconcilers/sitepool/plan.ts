@@ -102,14 +102,14 @@ export function planPool(input: PoolPlanInput): PoolPlan {
 }
 
 /**
- * The spare to copy: the newest ready one, while another is ready. Aegir refuses a source's rename
- * until its clone ends, so an order needs a spare that is no source: claims take the first ready
- * spare of the record (the oldest) and avoid a clone's source. With one ready spare the refill
- * installs, unless an install takes so long (`lastToo`) that an order waiting out the clone is
- * still served sooner.
+ * The spare to copy: the newest ready one, while two others are ready. Aegir refuses a source's
+ * rename until its clone ends, so an order needs a spare that is no source: claims take the first
+ * ready spare of the record (the oldest) and avoid a clone's source, and with two others ready two
+ * orders paid during one clone both find one. With fewer ready the refill installs, unless an
+ * install takes so long (`lastToo`) that an order waiting out the clone is still served sooner.
  */
 export function cloneSource(views: readonly SpareView[], lastToo = false): string | undefined {
   const ready = views.filter((v) => v.condition === "ready" && v.record.claimedBy === undefined);
-  if (ready.length < (lastToo ? 1 : 2)) return undefined;
+  if (ready.length < (lastToo ? 1 : 3)) return undefined;
   return ready.sort((a, b) => b.record.createdAt.localeCompare(a.record.createdAt))[0]?.record.domain;
 }

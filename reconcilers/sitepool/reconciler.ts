@@ -248,7 +248,7 @@ function cloneCondition(pool: SitePool): ConditionInput {
   if (pool.spec.refill === "Install") return { type: "RefillByClone", status: "False", reason: "InstallRequested", message: "spec.refill is Install: every refill installs" };
   const refused = pool.status?.conditions?.find((x) => x.type === "RefillByClone");
   if (refused !== undefined && cloneRefused(pool)) return { type: "RefillByClone", status: "False", reason: "CloneRefused", message: refused.message };
-  return { type: "RefillByClone", status: "True", reason: "Cloning", message: "Refills clone the newest ready spare while another stays ready (the only one where an install takes over two clones); otherwise they install" };
+  return { type: "RefillByClone", status: "True", reason: "Cloning", message: "Refills clone the newest ready spare while two others stay ready (the only one where an install takes over two clones); otherwise they install" };
 }
 
 /** How long the pool's last finished task of the type took, if one is visible (a clone's task is on its source spare). */

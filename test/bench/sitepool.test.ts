@@ -131,9 +131,12 @@ describe("refills by clone in the model", () => {
   const classic = desTimes("classic", 45_000);
   const runClassic = (arrivals: number[], p: Partial<DesPolicy>) => runDesModel(arrivals, classic, { ...policy, ...clonePolicy, ...p }, () => 0.5);
 
-  it("copies a ready spare while another stays ready; with one left it installs, unless an install takes over two clones", () => {
-    // Three spares kept: one order takes the first, the refill copies the newest of the other two.
-    expect(run([0], { ...clonePolicy, bounds: { min: 3, max: 3 }, initialSpares: 3 })).toMatchObject({ refills: 1, clones: 1 });
+  it("copies a ready spare while two others stay ready; with fewer it installs, unless an install takes over two clones", () => {
+    // Four spares kept: one order takes the first, the refill copies the newest of the other three.
+    expect(run([0], { ...clonePolicy, bounds: { min: 4, max: 4 }, initialSpares: 4 })).toMatchObject({ refills: 1, clones: 1 });
+    // Three kept: two are left ready, and a second order during the copy would have to take its source.
+    const three = run([0], { ...clonePolicy, bounds: { min: 3, max: 3 }, initialSpares: 3 });
+    expect([three.refills, three.clones]).toEqual([1, 0]);
     // Two kept (the clone floor): one is left ready, its copy would block the next order's rename.
     const two = run([0], { ...clonePolicy, initialSpares: 2 });
     expect([two.refills, two.clones, two.targets]).toEqual([1, 0, [2]]);

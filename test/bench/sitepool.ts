@@ -233,10 +233,11 @@ export interface CalibrationRowOptions {
 /** The model against the real controllers on the simulated Aegir, one workload, pool on and off; and a small burst on the real controllers. */
 export async function calibrationRows(o: SitePoolBenchOptions, c: CalibrationRowOptions): Promise<Row[]> {
   const rows: Row[] = [];
-  // Up to 2: the pool clones (its second spare is a copy of the first, and so are its refills). With
-  // 15-minute installs it also keeps its last spare and copies it for an order (claim.ts keepsTemplate).
+  // Four with 2-minute installs: the pool clones while three are ready (its fourth spare is a copy,
+  // and so are refills while three stay ready). Up to 2 with 15-minute installs: it copies its only
+  // spare, and keeps its last one and copies it for an order (claim.ts keepsTemplate).
   const runs: Array<{ pool: { min: number; max: number } | undefined; installer: Installer }> = [
-    { pool: { min: 1, max: 2 }, installer: "fast" },
+    { pool: { min: 4, max: 4 }, installer: "fast" },
     { pool: undefined, installer: "fast" },
     { pool: { min: 1, max: 2 }, installer: "classic" },
   ];

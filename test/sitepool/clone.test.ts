@@ -88,28 +88,28 @@ describe("refill by clone", () => {
     expect(status?.conditions?.find((c) => c.type === "RefillByClone")).toMatchObject({ status: "True", reason: "Cloning" });
   });
 
-  it("at fast installs, copies a ready spare only beside another: fills by Install, Install, then a Clone of the newest", async () => {
-    const rig = await filled(3);
+  it("at fast installs, copies a ready spare only while two others are ready: fills by three Installs, then a Clone of the newest", async () => {
+    const rig = await filled(4);
     // The zero-latency simulator shows no durations: the spec's 120 s install takes less than two assumed 300 s clones, so the last ready spare is never copied.
     expect(keepsTemplate(rig.pools.pool(POOL))).toBe(false);
-    const [a, b, c] = rig.spares();
-    expect(rig.refillKinds).toEqual(["Install", "Install", "Clone"]);
-    expect([a!.source, b!.source, c!.source]).toEqual([undefined, undefined, b!.domain]);
-    expect([a, b, c].map((s) => rig.tasksOf(s!.domain))).toEqual([["install"], ["install", "clone"], []]);
-    expect(rig.pools.pool(POOL).status).toMatchObject({ refills: 3, clones: 1, ready: 3 });
-    // A claim leaves two ready: the refill copies the newest of them, the other stays for the next order.
+    const [a, b, c, d] = rig.spares();
+    expect(rig.refillKinds).toEqual(["Install", "Install", "Install", "Clone"]);
+    expect([a, b, c, d].map((s) => s!.source)).toEqual([undefined, undefined, undefined, c!.domain]);
+    expect([a, b, c, d].map((s) => rig.tasksOf(s!.domain))).toEqual([["install"], ["install"], ["install", "clone"], []]);
+    expect(rig.pools.pool(POOL).status).toMatchObject({ refills: 4, clones: 1, ready: 4 });
+    // A claim leaves three ready: the refill copies the newest of them, two stay for the next orders.
     rig.order("acme");
     await rig.converge("acme");
     await rig.fillPool();
-    const d = rig.spares().at(-1);
-    expect(rig.refillKinds).toEqual(["Install", "Install", "Clone", "Clone"]);
-    expect(d?.source).toBe(c!.domain);
-    // Two more claims before the pool looks again leave one ready spare: that one is not copied.
+    const e = rig.spares().at(-1);
+    expect(rig.refillKinds).toEqual(["Install", "Install", "Install", "Clone", "Clone"]);
+    expect(e?.source).toBe(d!.domain);
+    // Two more claims before the pool looks again leave two ready spares: neither is copied.
     for (const name of ["beta", "gamma"]) {
       rig.order(name);
       await rig.converge(name);
     }
-    expect(rig.spares().filter((s) => s.state === "Ready")).toHaveLength(1);
+    expect(rig.spares().filter((s) => s.state === "Ready")).toHaveLength(2);
     await rig.pool.reconcile(rig.pools.pool(POOL));
     expect(rig.refillKinds.at(-1)).toBe("Install");
     expect(rig.spares().at(-1)?.source).toBeUndefined();
@@ -201,34 +201,32 @@ describe("claims and clones", () => {
   });
 
   it("with no spare ready, an order takes the copy Aegir is making and waits for it instead of installing", async () => {
-    // The copy is made beside another ready spare: three orders during it leave none ready for the third.
-    const rig = await filled(3);
-    const { copy, ready, replica } = await ordersDuringACopy(rig, ["beta", "gamma", "delta"]);
-    const other = ready.find((d) => d !== copy?.source);
-    // beta has the spare that is no source, gamma the source, delta the copy still being made.
+    // The copy is made beside two other ready spares: four orders during it leave none ready for the fourth.
+    const rig = await filled(4);
+    const orders = ["beta", "gamma", "delta", "epsilon"];
+    const { copy, ready, replica } = await ordersDuringACopy(rig, orders);
+    const others = ready.filter((d) => d !== copy?.source);
+    // beta and gamma have the spares that are no source, delta the source, epsilon the copy still being made.
     const taken = (name: string) => rig.spares().find((s) => s.claimedBy?.endsWith(`/${name}`))?.domain;
-    expect([taken("beta"), taken("gamma"), taken("delta")]).toEqual([other, copy?.source, copy?.domain]);
-    expect(rig.site("delta").status?.conditions?.find((c) => c.type === "Installed")).toMatchObject({ reason: "ClaimingSpare", message: expect.stringMatching(/clone task/) as unknown });
-    for (const name of ["beta", "gamma", "delta"]) await rig.converge(name, replica);
-    // Nothing was installed for any of them: beta's spare is the pool's install (the source of the
-    // copy gamma's is), gamma's rename followed the copy made of it, delta's copy has its rename alone.
-    expect(["beta", "gamma", "delta"].map((n) => rig.tasksOf(`${n}.sites.example.com`))).toEqual([
-      ["install", "clone", "migrate"],
-      ["clone", "migrate"],
-      ["migrate"],
-    ]);
-    for (const name of ["beta", "gamma", "delta"]) expect(zoneTraces(rig, `${name}.sites.example.com`)).toEqual([]);
-    expect(rig.claims).toHaveLength(4);
+    expect(orders.map(taken)).toEqual([...others, copy?.source, copy?.domain]);
+    expect(rig.site("epsilon").status?.conditions?.find((c) => c.type === "Installed")).toMatchObject({ reason: "ClaimingSpare", message: expect.stringMatching(/clone task/) as unknown });
+    for (const name of orders) await rig.converge(name, replica);
+    // Nothing was installed for any of them: beta's spare is an install, gamma's the install a copy
+    // was made of (delta's), delta's rename followed the copy made of it, epsilon's copy has its rename alone.
+    expect(orders.map((n) => rig.tasksOf(`${n}.sites.example.com`))).toEqual([["install", "migrate"], ["install", "clone", "migrate"], ["clone", "migrate"], ["migrate"]]);
+    for (const name of orders) expect(zoneTraces(rig, `${name}.sites.example.com`)).toEqual([]);
+    expect(rig.claims).toHaveLength(5);
   });
 
   it("a copy made but not given its baseline yet is claimed as a spare, not passed over for an install", async () => {
-    const rig = await filled(3);
-    const { copy, ready, replica } = await ordersDuringACopy(rig, ["beta", "gamma", "delta"], true);
+    const rig = await filled(4);
+    const orders = ["beta", "gamma", "delta", "epsilon"];
+    const { copy, ready, replica } = await ordersDuringACopy(rig, orders, true);
     expect(rig.spares().filter((s) => s.claimedBy !== undefined).map((s) => s.domain).sort()).toEqual([...ready, copy!.domain].sort());
     const taker = rig.spares().find((s) => s.domain === copy!.domain)?.claimedBy?.split("/")[1];
-    expect(["beta", "gamma", "delta"]).toContain(taker);
-    for (const name of ["beta", "gamma", "delta"]) await rig.converge(name, replica);
-    for (const name of ["beta", "gamma", "delta"]) {
+    expect(orders).toContain(taker);
+    for (const name of orders) await rig.converge(name, replica);
+    for (const name of orders) {
       expect(rig.tasksOf(`${name}.sites.example.com`)).toContain("migrate");
       expect(zoneTraces(rig, `${name}.sites.example.com`)).toEqual([]);
     }
@@ -357,9 +355,9 @@ describe("planPool: Clone or Install", () => {
   const base = { features: [], platformUsable: true, queueBusy: false, customersWaiting: 0, nextDomain: "next.pool.invalid", now: new Date(at), maxSpares: 3 };
 
   it("clones the newest ready spare, installs when none is ready or clones are not allowed", () => {
-    const views = [view("old.pool.invalid", "2027-03-01T08:00:00Z"), view("new.pool.invalid", "2027-03-01T08:30:00Z")];
-    expect(planPool({ ...base, views, target: 3, cloneAllowed: true }).action).toEqual({ kind: "Clone", domain: "next.pool.invalid", source: "new.pool.invalid" });
-    expect(planPool({ ...base, views, target: 3, cloneAllowed: false }).action).toEqual({ kind: "Install", domain: "next.pool.invalid" });
+    const views = [view("old.pool.invalid", "2027-03-01T08:00:00Z"), view("new.pool.invalid", "2027-03-01T08:30:00Z"), view("mid.pool.invalid", "2027-03-01T08:15:00Z")];
+    expect(planPool({ ...base, views, target: 4, maxSpares: 4, cloneAllowed: true }).action).toEqual({ kind: "Clone", domain: "next.pool.invalid", source: "new.pool.invalid" });
+    expect(planPool({ ...base, views, target: 4, maxSpares: 4, cloneAllowed: false }).action).toEqual({ kind: "Install", domain: "next.pool.invalid" });
     expect(planPool({ ...base, views: [], target: 1, cloneAllowed: true }).action).toEqual({ kind: "Install", domain: "next.pool.invalid" });
     // A claimed spare is no source.
     expect(planPool({ ...base, views: [view("c.pool.invalid", at, "claimed")], target: 1, cloneAllowed: true }).action).toEqual({ kind: "Install", domain: "next.pool.invalid" });
@@ -377,17 +375,20 @@ describe("planPool: Clone or Install", () => {
     expect(planPool({ ...base, views: [], target: 0, cloneAllowed: true }).target).toBe(0);
   });
 
-  it("copies a ready spare only beside another: one ready installs, two clone the newest, one clones where cloneLastSpare says an install takes over two clones", () => {
+  it("copies a ready spare only while two others are ready: one or two ready install, three clone the newest, one clones where cloneLastSpare says an install takes over two clones", () => {
     const old = view("old.pool.invalid", "2027-03-01T08:00:00Z");
+    const mid = view("mid.pool.invalid", "2027-03-01T08:15:00Z");
     const recent = view("new.pool.invalid", "2027-03-01T08:30:00Z");
-    const plan = (views: SpareView[], cloneLastSpare?: boolean) => planPool({ ...base, views, target: 3, cloneAllowed: true, ...(cloneLastSpare === undefined ? {} : { cloneLastSpare }) }).action;
+    const plan = (views: SpareView[], cloneLastSpare?: boolean) => planPool({ ...base, views, target: 4, maxSpares: 4, cloneAllowed: true, ...(cloneLastSpare === undefined ? {} : { cloneLastSpare }) }).action;
     expect(plan([recent])).toEqual({ kind: "Install", domain: "next.pool.invalid" });
     expect(plan([recent], false)).toEqual({ kind: "Install", domain: "next.pool.invalid" });
-    expect(plan([old, recent])).toEqual({ kind: "Clone", domain: "next.pool.invalid", source: "new.pool.invalid" });
-    expect(plan([recent, old])).toEqual({ kind: "Clone", domain: "next.pool.invalid", source: "new.pool.invalid" });
+    // Two ready: a second order during the copy would have to take its source.
+    expect(plan([old, recent])).toEqual({ kind: "Install", domain: "next.pool.invalid" });
+    expect(plan([old, mid, recent])).toEqual({ kind: "Clone", domain: "next.pool.invalid", source: "new.pool.invalid" });
+    expect(plan([recent, old, mid])).toEqual({ kind: "Clone", domain: "next.pool.invalid", source: "new.pool.invalid" });
     expect(plan([recent], true)).toEqual({ kind: "Clone", domain: "next.pool.invalid", source: "new.pool.invalid" });
-    // Only ready, unclaimed spares count: beside a claimed one or an install under way, the one ready spare is not copied.
-    expect(plan([recent, view("c.pool.invalid", at, "claimed")])).toEqual({ kind: "Install", domain: "next.pool.invalid" });
+    // Only ready, unclaimed spares count: beside a claimed one or an install under way, the two ready spares are not copied.
+    expect(plan([old, recent, view("c.pool.invalid", at, "claimed")])).toEqual({ kind: "Install", domain: "next.pool.invalid" });
     // cloneLastSpare copies nothing where no spare is ready.
     expect(plan([], true)).toEqual({ kind: "Install", domain: "next.pool.invalid" });
   });
