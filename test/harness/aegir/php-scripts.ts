@@ -149,7 +149,7 @@ function httpsCode(n: number): 0 | 1 | 2 {
   return n === 1 || n === 2 ? n : 0;
 }
 
-/** The hostmaster variable listing the tasks create-site and queue-task started in the background. */
+/** Queued or processing. */
 const pending = (task: TaskNode) => task.status === TASK_QUEUED || task.status === TASK_PROCESSING;
 
 /** `$in['background']` when set (isset: null is absent). */
