@@ -184,8 +184,7 @@ export class AegirDriver {
    * tasks of different sites at once). Besides: nice and ionice lower only the provision process's
    * CPU and IO priority, not the work MySQL does for it (a clone's dump and import, an install's
    * tables), and ionice's idle class only means something to an IO scheduler that has one (BFQ).
-   * A fork that never starts leaves the task Processing: a stuck task (the backups reconciler's
-   * TaskStuck reports it).
+   * A fork that never starts leaves the task Processing: a stuck task (stuck-tasks.ts reports it).
    */
   async queueTask(
     uri: string,
