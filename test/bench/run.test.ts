@@ -1,4 +1,6 @@
-// The suite's table and target checks, and the webhook benchmark at smoke size.
+// The suite's table and target checks, its command line, and the webhook benchmark at smoke size.
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { expect, it } from "vitest";
 import { met, type Row, table } from "./run.ts";
 import { runWebhookBench } from "./webhook-throughput.ts";
@@ -23,4 +25,14 @@ it("runs the webhook benchmark as a function", async () => {
   expect(r.accepted).toBe(80);
   expect(r.eventsPerSecond).toBeGreaterThan(0);
   expect(r.p99Ms).toBeGreaterThanOrEqual(r.p50Ms);
+}, 20_000);
+
+it("refuses a contention below 1 or not a number, naming the flag, before running anything", () => {
+  const run = fileURLToPath(new URL("./run.ts", import.meta.url));
+  for (const value of ["0.5", "fast", "-1"]) {
+    const r = spawnSync(process.execPath, [run, `--contention=${value}`, "--skip", "burst,scale,webhook,resync,spaces,backups,sitepool,rollout"], { encoding: "utf8" });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`--contention must be a number >= 1`);
+    expect(r.stdout).toBe("");
+  }
 }, 20_000);

@@ -9,7 +9,8 @@
 //   backups.ts      a night of daily backups: a new order's install waits behind one backup at most
 //   sitepool.ts     the warm pool: paid to welcome mail, pool on vs off (discrete-event model, calibrated)
 //   rollout.ts      a platform rollout: its duration against the busiest server's serial-queue bound
-//   node test/bench/run.ts [--quick] [--sites 1000] [--scale-sites 10000] [--time-factor 0.002] [--skip burst,scale,webhook,resync,spaces,backups,sitepool,rollout]
+//   node test/bench/run.ts [--quick] [--sites 1000] [--scale-sites 10000] [--time-factor 0.002] [--contention 1.5] [--skip burst,scale,webhook,resync,spaces,backups,sitepool,rollout]
+// --contention: scenario 8's slowdown of two tasks running at once (measured on a real server: README, warm pool).
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { runBackupBench } from "./backups.ts";
@@ -40,6 +41,8 @@ export interface SuiteOptions {
   webhookEvents: number;
   resyncOrders: number;
   spaces: number;
+  /** Scenario 8's assumed slowdown while two tasks run at once (SITEPOOL_BENCH's when not given). */
+  contention?: number;
   skip: ReadonlySet<string>;
   /** Progress lines go here (stderr by default). */
   progress?: (line: string) => void;
@@ -214,7 +217,7 @@ export async function runSuite(o: SuiteOptions): Promise<Row[]> {
   }
   if (!o.skip.has("sitepool")) {
     say("sitepool: warm pool on vs off, Poisson orders and a burst, virtual time ...");
-    rows.push(...sitePoolRows(), ...(await calibrationRows(SITEPOOL_BENCH, { timeFactor: 0.01, timeoutMs: 120_000 })));
+    rows.push(...sitePoolRows({ ...SITEPOOL_BENCH, ...(o.contention === undefined ? {} : { besideSlowdown: o.contention }) }), ...(await calibrationRows(SITEPOOL_BENCH, { timeFactor: 0.01, timeoutMs: 120_000 })));
   }
   if (!o.skip.has("rollout")) {
     say(`rollout: ${o.sites} sites on ${o.servers} servers to a new platform, a backup before each migrate, virtual time ...`);
@@ -242,15 +245,22 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
       sites: { type: "string" },
       "scale-sites": { type: "string" },
       "time-factor": { type: "string" },
+      contention: { type: "string" },
       skip: { type: "string", default: "" },
     },
   });
+  const contention = values.contention === undefined ? undefined : Number(values.contention);
+  if (contention !== undefined && !(Number.isFinite(contention) && contention >= 1)) {
+    console.error(`--contention must be a number >= 1 (the slowdown of two tasks at once; 1: none), not ${JSON.stringify(values.contention)}`);
+    process.exit(2);
+  }
   const base = values.quick ? QUICK : FULL;
   const options: SuiteOptions = {
     ...base,
     ...(values.sites ? { sites: Number(values.sites) } : {}),
     ...(values["scale-sites"] ? { scaleSites: Number(values["scale-sites"]) } : {}),
     ...(values["time-factor"] ? { timeFactor: Number(values["time-factor"]) } : {}),
+    ...(contention === undefined ? {} : { contention }),
     skip: new Set(values.skip.split(",").filter(Boolean)),
   };
   const rows = await runSuite(options);

@@ -102,7 +102,7 @@ const STEPS: ReadonlyArray<{ name: string; options: Partial<SitePoolBenchOptions
   { name: "+ a rename's end seen at the next progress poll, not through the status cache", options: { ...EARLIER, claimLooksWhenDue: false, refill: "Install" } },
   { name: "+ a claim looks when its rename is due, then every second", options: { ...EARLIER, refill: "Install" } },
   { name: "+ refills clone a ready spare (two kept to copy from)", options: EARLIER },
-  { name: "+ a claim's task runs beside a refill at once (contention 1.5x)", options: { refillsInBackground: false, cloneLastAlways: true, sizeForCount: true } },
+  { name: "+ a claim's task runs beside a refill at once (at the contention assumed)", options: { refillsInBackground: false, cloneLastAlways: true, sizeForCount: true } },
   { name: "+ refills copy the only ready spare only where an install takes over two clones", options: { refillsInBackground: false, sizeForCount: true } },
   { name: "+ the pool sized for the order rate's upper 90 % bound", options: { refillsInBackground: false } },
   { name: "+ pool tasks start at once in their own process, outside hosting-queued", options: {} },
