@@ -63,6 +63,8 @@ export interface TaskNode {
   args: Record<string, string | number>;
   created: number;
   log: Array<{ message: string; level: string; at: number }>;
+  /** Started in the background by create-site or queue-task (the hostmaster's variable forgets it once it ended). */
+  background?: boolean;
 }
 
 export interface HostmasterOptions {

@@ -183,6 +183,7 @@ function startInBackground(env: ScriptEnv, task: TaskNode): void {
     return listed !== undefined && pending(listed);
   });
   hm.variables.set(BACKGROUND_TASKS_VARIABLE, [...new Set([...live, task.nid])]);
+  task.background = true;
   env.tasks.runNow(task);
 }
 

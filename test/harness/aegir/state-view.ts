@@ -28,7 +28,7 @@ export interface StateView {
       outbox: Array<{ to: string; kind: string; subject: string; at: number }>;
     } | null;
   }>;
-  /** background: started by the operator in a process of its own (pool work), outside hosting-queued. */
+  /** background: started by the operator in a process of its own (pool work), outside hosting-queued, whether it still runs or not. */
   tasks: Array<{ nid: number; type: string; site: string; status: { code: number; name: string }; executed: number; delta: number; background: boolean; log: string[] }>;
   queue: { queued: number; processing: number };
   commands: CommandCounts;
@@ -37,7 +37,6 @@ export interface StateView {
 export function stateView(hm: Hostmaster, now: number, commands: CommandCounts): StateView {
   const platformName = (nid: number) => hm.platforms.get(nid)?.name ?? String(nid);
   const tasks = [...hm.tasks.values()].sort((a, b) => a.nid - b.nid);
-  const background = hm.backgroundTasks();
   return {
     now,
     hostmaster: { uri: hm.options.uri, adminMail: hm.options.adminMail },
@@ -78,7 +77,7 @@ export function stateView(hm: Hostmaster, now: number, commands: CommandCounts):
       status: { code: t.status, name: TASK_STATUS[String(t.status) as keyof typeof TASK_STATUS] },
       executed: t.executed,
       delta: t.delta,
-      background: background.has(t.nid),
+      background: t.background === true,
       log: t.log.map((l) => `[${l.level}] ${l.message}`),
     })),
     queue: { queued: tasks.filter((t) => t.status === 0).length, processing: tasks.filter((t) => t.status === -1).length },
