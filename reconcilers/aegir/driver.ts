@@ -8,7 +8,7 @@ import { AegirError } from "./errors.ts";
 import { classifyFailure, hasJsonOutput, parseJsonOutput } from "./output.ts";
 import { type QuotaResult, QuotaWire, enforceQuotaCommand } from "./quota.ts";
 import type { CommandResult, CommandRunner } from "./runner.ts";
-import type { ScriptName } from "./scripts.ts";
+import { BACKGROUND_TASK_TYPES, type ScriptName } from "./scripts.ts";
 import {
   type Account,
   type Backup,
@@ -71,7 +71,7 @@ export interface InBackground {
 }
 
 /** The task types queueTask runs in the background: a spare's clone, delete or verify (an install is createSite's). */
-const BACKGROUND_TASKS: ReadonlySet<QueueableTask> = new Set(["clone", "delete", "verify"]);
+const BACKGROUND_TASKS: ReadonlySet<QueueableTask> = new Set(BACKGROUND_TASK_TYPES);
 
 const HTTPS_CODE: Record<HttpsMode, number> = { Disabled: 0, Enabled: 1, Required: 2 };
 

@@ -21,7 +21,16 @@ function _aegir_operator_domain_taken($domains, $params) {
   return NULL;
 }`;
 
-const BACKGROUND_TASKS_VARIABLE = "aegir_operator_background_tasks";
+/** The hostmaster variable create-site and queue-task record their background tasks in. */
+export const BACKGROUND_TASKS_VARIABLE = "aegir_operator_background_tasks";
+/** The queue-task types that may run in the background: a spare's clone, verify or delete (pool work; an install is create-site's). */
+export const BACKGROUND_TASK_TYPES = ["clone", "verify", "delete"] as const;
+
+const inZone = `// A site's name under the placeholder zone (not the zone itself).
+function _aegir_operator_in_zone($name, $zone) {
+  $suffix = '.' . $zone;
+  return strlen($name) > strlen($suffix) && substr($name, -strlen($suffix)) === $suffix;
+}`;
 
 const backgroundTasks = `// The tasks started in a process of their own by create-site or queue-task (pool work): nids.
 function _aegir_operator_background_tasks() {
@@ -29,6 +38,7 @@ function _aegir_operator_background_tasks() {
 }`;
 
 const poolWork = `${backgroundTasks}
+${inZone}
 // Input {alias, zone}: the hostmaster's drush alias and the pool's placeholder zone. Only pool work
 // runs in the background: every name the task is for must be under the zone. NULL if it may;
 // else the error code and message, checked before anything is created.
@@ -37,10 +47,9 @@ function _aegir_operator_not_pool_work($background, $uris) {
     || !is_string($background['zone']) || $background['zone'] === '') {
     return array('AEGIR_OPERATOR_INPUT', 'Expected the hostmaster alias and the placeholder zone of the pool work.');
   }
-  $suffix = '.' . $background['zone'];
   foreach ($uris as $uri) {
     $uri = is_string($uri) ? $uri : '';
-    if (strlen($uri) <= strlen($suffix) || substr($uri, -strlen($suffix)) !== $suffix) {
+    if (!_aegir_operator_in_zone($uri, $background['zone'])) {
       return array('AEGIR_OPERATOR_NOT_POOL_WORK', dt('!uri is not a site of the pool zone !zone: only pool work runs in the background.', array('!uri' => $uri, '!zone' => $background['zone'])));
     }
   }
@@ -225,7 +234,7 @@ ${poolWork}
 $background = isset($in['background']) ? $in['background'] : NULL;
 if ($background !== NULL) {
   // Pool work only: a spare's clone, verify or delete (a spare's migrate is a claim's rename).
-  if (!in_array($in['type'], array('clone', 'verify', 'delete'), TRUE)) {
+  if (!in_array($in['type'], json_decode('${JSON.stringify(BACKGROUND_TASK_TYPES)}', TRUE), TRUE)) {
     return drush_set_error('AEGIR_OPERATOR_NOT_POOL_WORK', dt('A !type task is no pool work: only a clone, verify or delete runs in the background.', array('!type' => $in['type'])));
   }
   // A clone's copy is the task's site too.
@@ -280,6 +289,7 @@ drush_print(json_encode($out));`;
 export const RUN_TASK_BESIDE_PHP = `// aegir-operator:run-task-beside v1
 ${readInput}
 ${backgroundTasks}
+${inZone}
 if (!isset($in['nid'], $in['zone'], $in['alias']) || !is_int($in['nid']) || $in['nid'] <= 0 || !is_string($in['zone']) || $in['zone'] === '' || !is_string($in['alias']) || $in['alias'] === '') {
   return drush_set_error('AEGIR_OPERATOR_INPUT', 'Expected a task nid, a placeholder zone and the hostmaster alias.');
 }
@@ -305,10 +315,8 @@ foreach ($running as $r) {
 // hosting-queued runs nothing: it takes the task within seconds.
 if (!$daemon) { return $answer('queue-idle'); }
 // Pool work is a spare's install, clone, verify or delete; a spare's migrate is a claim's rename.
-$suffix = '.' . $in['zone'];
 foreach ($daemon as $r) {
-  $title = (string) $r->title;
-  if ($r->task_type == 'migrate' || strlen($title) <= strlen($suffix) || substr($title, -strlen($suffix)) !== $suffix) { return $answer('customer-task-running'); }
+  if ($r->task_type == 'migrate' || !_aegir_operator_in_zone((string) $r->title, $in['zone'])) { return $answer('customer-task-running'); }
 }
 exec('nohup ' . drush_build_drush_command() . ' ' . escapeshellarg($in['alias']) . ' hosting-task ' . $nid . ' < /dev/null > /dev/null 2>&1 &');
 drush_print(json_encode(array('started' => TRUE)));`;

@@ -161,14 +161,16 @@ describe("refills by clone in the model", () => {
     expect(second!.welcomeMs).toBeGreaterThan(first!.welcomeMs);
   });
 
+  /**
+   * Four spares, refills clone: order 0's claim leaves three ready, the refill copies the newest;
+   * orders 1 and 2 come while that clone runs and take the other two. `p` on top of that policy.
+   */
+  const duringAClone = (p: Partial<DesPolicy> = {}) => run([0, 60_000, 61_000], { ...clonePolicy, bounds: { min: 4, max: 4 }, initialSpares: 4, ...p });
+
   it("beside refills: a claim's rename queued behind a refill starts at once, one at a time; contention slows both", () => {
-    // Four spares, refills clone: order 0's claim leaves three ready, the refill copies the newest;
-    // orders 1 and 2 come while that clone runs and take the other two.
-    const arrivals = [0, 60_000, 61_000];
-    const four = { ...clonePolicy, bounds: { min: 4, max: 4 }, initialSpares: 4 };
-    const behind = run(arrivals, four);
-    const beside = run(arrivals, { ...four, besideRefills: true });
-    const slowed = run(arrivals, { ...four, besideRefills: true, besideSlowdown: 2 });
+    const behind = duringAClone();
+    const beside = duringAClone({ besideRefills: true });
+    const slowed = duringAClone({ besideRefills: true, besideSlowdown: 2 });
     expect(behind.orders[1]!.poolDelayMs).toBeGreaterThan(0);
     expect(beside.orders[1]).toMatchObject({ claimed: true, poolDelayMs: 0 });
     // Its queue-task, then run-task-beside (one command) starts it.
@@ -184,12 +186,10 @@ describe("refills by clone in the model", () => {
   });
 
   it("refills in the background: hosting-queued stays the customers'; a rename queued during a refill starts at the daemon's pause, slowed, not delayed", () => {
-    // As above, without run-task-beside: the refill's clone starts after order 0's claim; orders 1 and 2 come while it runs.
-    const arrivals = [0, 60_000, 61_000];
-    const four = { ...clonePolicy, bounds: { min: 4, max: 4 }, initialSpares: 4 };
-    const daemon = run(arrivals, four);
-    const background = run(arrivals, { ...four, refillsInBackground: true });
-    const contended = run(arrivals, { ...four, refillsInBackground: true, besideSlowdown: 2 });
+    // Without run-task-beside.
+    const daemon = duringAClone();
+    const background = duringAClone({ refillsInBackground: true });
+    const contended = duringAClone({ refillsInBackground: true, besideSlowdown: 2 });
     expect(daemon.orders[1]!.poolDelayMs).toBeGreaterThan(0);
     for (const order of background.orders) expect(order.poolDelayMs).toBe(0);
     // Its queue-task returns, then hosting-queued's pause; order 2 waits for order 1's rename only.

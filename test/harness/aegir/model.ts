@@ -1,6 +1,7 @@
 // The hostmaster's data: nodes (servers, client, platforms, sites, tasks) with Aegir's node
 // ids and status codes, the hosting_context table (context name → nid), and each installed
 // site's Drupal state.
+import { BACKGROUND_TASKS_VARIABLE } from "../../../reconcilers/aegir/scripts.ts";
 import type { DrupalSite } from "./drupal.ts";
 import type { PlatformSpec, ProfileSpec } from "./platforms.ts";
 
@@ -187,5 +188,3 @@ export class Hostmaster {
   }
 }
 
-/** The hostmaster variable create-site and queue-task keep their background tasks in. */
-export const BACKGROUND_TASKS_VARIABLE = "aegir_operator_background_tasks";

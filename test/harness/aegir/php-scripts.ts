@@ -1,11 +1,11 @@
 // The operator's php-eval scripts (reconcilers/aegir/scripts.ts), executed against the model
 // with the semantics of their PHP: same lookups, same errors, same JSON.
-import type { ScriptName } from "../../../reconcilers/aegir/scripts.ts";
+import { BACKGROUND_TASK_TYPES, BACKGROUND_TASKS_VARIABLE, type ScriptName } from "../../../reconcilers/aegir/scripts.ts";
 import { queueBackupTaskScript, siteBackupsScript } from "./backups.ts";
 import { type Clock, unixTime } from "./clock.ts";
 import { type DrupalSite, type DrupalUser, userByMail, userByName } from "./drupal.ts";
 import type { Faults } from "./faults.ts";
-import { BACKGROUND_TASKS_VARIABLE, type Hostmaster, type PlatformNode, type SiteNode, type TaskNode, SITE_QUEUED, TASK_PROCESSING, TASK_QUEUED } from "./model.ts";
+import { type Hostmaster, type PlatformNode, type SiteNode, type TaskNode, SITE_QUEUED, TASK_PROCESSING, TASK_QUEUED } from "./model.ts";
 import { type DrushResult, done, failed, phpJson, printed, uncaught } from "./result.ts";
 import { SPACE_SCRIPT_KIND, runSpaceScript } from "./spaces.ts";
 import { scrubPlaceholder } from "./scrub.ts";
@@ -158,15 +158,19 @@ function backgroundInput(input: Input): unknown {
   return value === null ? undefined : value;
 }
 
+/** _aegir_operator_in_zone(): a site's name under the placeholder zone (not the zone itself). */
+function inZone(name: string, zone: string): boolean {
+  return name.length > zone.length + 1 && name.endsWith(`.${zone}`);
+}
+
 /** _aegir_operator_not_pool_work(): the error message, or undefined when every name is under the zone. */
 function notPoolWork(background: unknown, uris: unknown[]): string | undefined {
   const b = typeof background === "object" && background !== null ? (background as Input) : {};
   const { alias, zone } = b;
   if (typeof alias !== "string" || alias === "" || typeof zone !== "string" || zone === "") return "Expected the hostmaster alias and the placeholder zone of the pool work.";
-  const suffix = `.${zone}`;
   for (const value of uris) {
     const uri = typeof value === "string" ? value : "";
-    if (uri.length <= suffix.length || !uri.endsWith(suffix)) return `${uri} is not a site of the pool zone ${zone}: only pool work runs in the background.`;
+    if (!inZone(uri, zone)) return `${uri} is not a site of the pool zone ${zone}: only pool work runs in the background.`;
   }
   return undefined;
 }
@@ -270,7 +274,7 @@ function queueTask(env: ScriptEnv, input: Input): DrushResult {
   const background = backgroundInput(input);
   if (background !== undefined) {
     // Pool work only: a spare's clone, verify or delete (a spare's migrate is a claim's rename).
-    if (!["clone", "verify", "delete"].includes(String(input["type"]))) return failed(`A ${String(input["type"])} task is no pool work: only a clone, verify or delete runs in the background.`);
+    if (!(BACKGROUND_TASK_TYPES as readonly string[]).includes(String(input["type"]))) return failed(`A ${String(input["type"])} task is no pool work: only a clone, verify or delete runs in the background.`);
     // A clone's copy is the task's site too.
     const copies = input["newUri"] !== undefined && input["newUri"] !== null && input["type"] === "clone";
     const refused = notPoolWork(background, copies ? [input["uri"], input["newUri"]] : [input["uri"]]);
@@ -328,10 +332,8 @@ function runTaskBeside(env: ScriptEnv, input: Input): DrushResult {
   const background = hm.backgroundTasks();
   const daemon = running.filter((r) => !background.has(r.nid));
   if (daemon.length === 0) return answer("queue-idle");
-  const suffix = `.${zone}`;
-  const inZone = (title: string) => title.length > suffix.length && title.endsWith(suffix);
   // A spare's migrate is a claim's rename, not pool work.
-  if (daemon.some((r) => r.type === "migrate" || !inZone(nodeTitle(hm, r.rid)))) return answer("customer-task-running");
+  if (daemon.some((r) => r.type === "migrate" || !inZone(nodeTitle(hm, r.rid), zone))) return answer("customer-task-running");
   env.tasks.runNow(task);
   return done(printed(phpJson({ started: true })));
 }
